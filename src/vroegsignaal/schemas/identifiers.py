@@ -1,0 +1,157 @@
+"""Detection of direct identifiers that must never reach Vroegsignaal.
+
+Households arrive as pseudonyms (a keyed hash of the BSN made by the municipality). A column that looks like a BSN
+(9 digits passing the eleven-test), a name, an address, a postcode with house number, a date of birth, an e-mail
+address or a phone number is refused before anything else touches the data. Reports name the column, the rule and
+the rows, and never repeat the value itself: the report must not leak what it found.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import pandas as pd
+
+from vroegsignaal.errors import ValidationFailure
+
+#: Share of a column's non-empty values that must look like an identifier before the column is refused. Random
+#: 9-digit numbers pass the eleven-test about 1 in 11 times, so a single lucky amount does not trip it.
+CONTENT_SHARE = 0.5
+MAX_EXAMPLE_ROWS = 5
+SCAN_ROWS = 20_000
+
+CHECK_BSN = "bsn_eleven_test"
+CHECK_NAME_COLUMN = "identifier_column_name"
+CHECK_POSTCODE_HOUSE_NUMBER = "postcode_with_house_number"
+CHECK_ADDRESS = "street_address"
+CHECK_EMAIL = "email_address"
+CHECK_PHONE = "phone_number"
+
+_NAME_WORDS = {
+    "bsn": "BSN",
+    "burgerservicenummer": "BSN",
+    "sofinummer": "BSN",
+    "sofi": "BSN",
+    "ssn": "BSN",
+    "name": "name",
+    "naam": "name",
+    "voornaam": "name",
+    "achternaam": "name",
+    "firstname": "name",
+    "lastname": "name",
+    "surname": "name",
+    "voorletters": "name",
+    "initials": "name",
+    "address": "address",
+    "adres": "address",
+    "straat": "address",
+    "street": "address",
+    "huisnummer": "address",
+    "housenumber": "address",
+    "postcode": "postcode",
+    "zipcode": "postcode",
+    "birth": "date of birth",
+    "birthdate": "date of birth",
+    "dob": "date of birth",
+    "geboortedatum": "date of birth",
+    "geboorte": "date of birth",
+    "email": "e-mail address",
+    "mail": "e-mail address",
+    "phone": "phone number",
+    "telefoon": "phone number",
+    "telefoonnummer": "phone number",
+    "iban": "bank account",
+    "rekeningnummer": "bank account",
+}
+
+_POSTCODE_HOUSE = re.compile(r"^\s*[1-9]\d{3}\s?[A-Za-z]{2}\s*[-,]?\s*\d+", re.ASCII)
+_ADDRESS = re.compile(
+    r"[A-Za-z\u00C0-\u017F]+(straat|laan|weg|plein|gracht|kade|singel|dijk|hof|pad|dreef|steeg|park|markt)"
+    r"\s+\d+",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_PHONE = re.compile(r"^(\+31|0031|0)[\s-]?([1-9][\s-]?){1}(\d[\s-]?){7,8}$")
+
+
+def passes_eleven_test(value: object) -> bool:
+    """Whether a value is a 9-digit number (8 digits with a dropped leading zero) passing the BSN eleven-test.
+
+    >>> passes_eleven_test("111222333")
+    True
+    >>> passes_eleven_test(123456789)
+    False
+    """
+    text = str(value).strip()
+    if text.endswith(".0"):
+        text = text[:-2]
+    if not text.isdigit() or len(text) not in (8, 9):
+        return False
+    digits = [int(d) for d in text.zfill(9)]
+    if digits == [0] * 9:
+        return False
+    total = sum(d * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True)) - digits[8]
+    return total % 11 == 0
+
+
+def _words(column: str) -> list[str]:
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", column).lower()
+    words = [w for w in re.split(r"[\s_\-.]+", spaced) if w]
+    return [*words, "".join(words)]
+
+
+def identifier_kind_of_name(column: str) -> str | None:
+    """The identifier a column name suggests (``"BSN"``, ``"name"``, ...), or ``None``."""
+    for word in _words(column):
+        if word in _NAME_WORDS:
+            return _NAME_WORDS[word]
+    return None
+
+
+def _rows_matching(values: pd.Series, predicate) -> pd.Series:  # noqa: ANN001
+    return values.map(predicate).astype(bool)
+
+
+def find_identifier_columns(
+    frame: pd.DataFrame, *, table: str, allowed: Iterable[str] = ()
+) -> list[ValidationFailure]:
+    """Every column of ``frame`` that looks like a direct identifier, as validation failures.
+
+    ``allowed`` columns (e.g. the pseudonym column) skip the name check but not the content checks: a pseudonym
+    column full of valid BSNs is still refused. Rows are reported by position (0-based); values never are.
+    """
+    allowed = set(allowed)
+    failures: list[ValidationFailure] = []
+    sample = frame.head(SCAN_ROWS)
+    for column in frame.columns:
+        name = str(column)
+        kind = identifier_kind_of_name(name)
+        if kind and name not in allowed:
+            failures.append(
+                ValidationFailure(table, name, f"{CHECK_NAME_COLUMN} (looks like a {kind})", int(frame[column].notna().sum()))
+            )
+            continue
+        values = sample[column].dropna()
+        if values.empty or pd.api.types.is_bool_dtype(values) or pd.api.types.is_float_dtype(values):
+            # Floats with fractions are amounts; whole-number floats are checked below via their integer text.
+            if values.empty or pd.api.types.is_bool_dtype(values):
+                continue
+            if not (values == values.round()).all():
+                continue
+        if pd.api.types.is_datetime64_any_dtype(values):
+            continue
+        text = values.astype(str)
+        for check, predicate in (
+            (CHECK_BSN, passes_eleven_test),
+            (CHECK_POSTCODE_HOUSE_NUMBER, lambda v: bool(_POSTCODE_HOUSE.match(v))),
+            (CHECK_ADDRESS, lambda v: bool(_ADDRESS.search(v))),
+            (CHECK_EMAIL, lambda v: bool(_EMAIL.match(v))),
+            (CHECK_PHONE, lambda v: bool(_PHONE.match(v))),
+        ):
+            hits = _rows_matching(text, predicate)
+            if hits.any() and hits.mean() >= CONTENT_SHARE:
+                positions = [int(frame.index.get_loc(i)) for i in hits[hits].index[:MAX_EXAMPLE_ROWS]]
+                failures.append(ValidationFailure(table, name, check, int(hits.sum()), rows=tuple(positions)))
+                break
+    return failures

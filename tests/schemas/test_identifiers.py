@@ -1,0 +1,63 @@
+"""Direct identifiers are detected, and reports never repeat them."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from vroegsignaal.schemas.identifiers import (
+    CHECK_BSN,
+    CHECK_NAME_COLUMN,
+    CHECK_POSTCODE_HOUSE_NUMBER,
+    find_identifier_columns,
+    passes_eleven_test,
+)
+
+# Numbers made up to pass the eleven-test; they are not anybody's BSN.
+ELEVEN_TEST_NUMBERS = ["111222333", "123456782", "010000008"]
+
+
+@pytest.mark.parametrize("number", ELEVEN_TEST_NUMBERS)
+def test_eleven_test_accepts_valid_numbers(number):
+    assert passes_eleven_test(number)
+
+
+@pytest.mark.parametrize("number", ["123456789", "12345678a", "1234567", "000000000", ""])
+def test_eleven_test_rejects_other_values(number):
+    assert not passes_eleven_test(number)
+
+
+def test_bsn_like_column_is_reported_by_row_without_its_values():
+    frame = pd.DataFrame({"client": ELEVEN_TEST_NUMBERS, "amount_eur": [10.5, 20.0, 30.25]})
+    failures = find_identifier_columns(frame, table="signals")
+    assert [(f.column, f.check, f.count) for f in failures] == [("client", CHECK_BSN, 3)]
+    assert failures[0].rows == (0, 1, 2)
+    assert not any(number in failures[0].describe() for number in ELEVEN_TEST_NUMBERS)
+
+
+def test_integer_bsn_column_is_detected():
+    frame = pd.DataFrame({"nummer": [111222333, 123456782]})
+    assert find_identifier_columns(frame, table="t")[0].check == CHECK_BSN
+
+
+@pytest.mark.parametrize("column", ["bsn", "Naam", "achternaam", "geboortedatum", "street_address", "email"])
+def test_identifier_column_names_are_refused(column):
+    frame = pd.DataFrame({column: ["x", "y"]})
+    assert find_identifier_columns(frame, table="t")[0].check.startswith(CHECK_NAME_COLUMN)
+
+
+def test_postcode_with_house_number_is_detected():
+    frame = pd.DataFrame({"loc": ["3511 AB 12", "1234AB 5", "9999 ZZ-1"]})
+    assert find_identifier_columns(frame, table="t")[0].check == CHECK_POSTCODE_HOUSE_NUMBER
+
+
+def test_ordinary_columns_pass():
+    frame = pd.DataFrame(
+        {
+            "household_id": ["a3f9c2d4e5b6a7c8", "b3f9c2d4e5b6a7c8"],
+            "amount_eur": [1450.0, 99.5],
+            "partner_type": ["rent", "energy"],
+            "telephone": ["A191", "A192"],
+        }
+    )
+    assert find_identifier_columns(frame, table="t", allowed=["household_id"]) == []
