@@ -236,6 +236,9 @@ class FairnessConfig(_Strict):
     min_group_positives: int = Field(
         20, ge=1, description="Groups with fewer positives are reported but too small to judge recall."
     )
+    gate_intersections: bool = Field(
+        False, description="Also apply the gates to intersections (judgeable intersection groups only)."
+    )
     bootstrap_samples: int = Field(200, ge=0, le=10_000)
     confidence: float = Field(0.95, gt=0.5, lt=1)
 
@@ -243,7 +246,12 @@ class FairnessConfig(_Strict):
 class MitigationConfig(_Strict):
     """Optional fairlearn mitigation; the card then reports its effect on every group."""
 
-    method: Literal["none", "threshold_optimizer", "exponentiated_gradient"] = "none"
+    method: Literal["none", "exponentiated_gradient"] = Field(
+        "none",
+        description="'exponentiated_gradient' trains under a fairness constraint (fairlearn reductions); the "
+        "sensitive attribute is used during training only, never when scoring. Post-processing with group "
+        "thresholds is not offered: it would need audit attributes at scoring time.",
+    )
     constraint: Literal["true_positive_rate_parity", "equalized_odds", "demographic_parity"] = (
         "true_positive_rate_parity"
     )
