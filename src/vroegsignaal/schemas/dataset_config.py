@@ -279,7 +279,11 @@ class SplitConfig(_Strict):
     test_fraction: float = Field(0.25, gt=0, lt=1)
     validation_fraction: float = Field(0.15, gt=0, lt=1, description="Of the non-test rows, for early stopping.")
     calibration_fraction: float = Field(0.15, gt=0, lt=1, description="Of the non-test rows, for calibration.")
-    calibration_method: Literal["isotonic", "sigmoid"] = "isotonic"
+    calibration_method: Literal["sigmoid", "isotonic"] = Field(
+        "sigmoid",
+        description="'sigmoid' (Platt scaling) keeps the model's order of households; 'isotonic' is more flexible "
+        "but ties households in steps.",
+    )
 
     @model_validator(mode="after")
     def _room_to_train(self) -> SplitConfig:
@@ -314,7 +318,9 @@ class DatasetConfig(_Strict):
         None, description="MLflow registered-model name; defaults to 'vroegsignaal-<name>'."
     )
     data: DataSource
-    id: str = Field(..., description="Id column (a household pseudonym for signal data).")
+    id: str | None = Field(
+        None, description="Id column (a household pseudonym for signal data); default: the row number."
+    )
     time: str | None = Field(None, description="Time column; present → temporal split, else stratified random.")
     label: str
     positive: str | int | float | bool = Field(True, description="Label value that means 'at risk'.")
@@ -355,7 +361,7 @@ class DatasetConfig(_Strict):
         both = set(self.monotone_increasing) & set(self.monotone_decreasing)
         if both:
             raise ValueError(f"both monotone increasing and decreasing: {', '.join(sorted(both))}")
-        special = {self.id, self.label, *([self.time] if self.time else []), *([self.true_risk] if self.true_risk else [])}
+        special = {c for c in (self.id, self.label, self.time, self.true_risk) if c}
         if self.features is not None:
             clash = sorted(special & set(self.features))
             if clash:
@@ -401,8 +407,7 @@ class DatasetConfig(_Strict):
         ``sensitive`` or leave it out of the data.
         """
         columns = list(available)
-        excluded = {self.id, self.label, *self.sensitive_columns}
-        excluded |= {c for c in (self.time, self.true_risk) if c}
+        excluded = {c for c in (self.id, self.label, self.time, self.true_risk) if c} | set(self.sensitive_columns)
         features = self.features if self.features is not None else [c for c in columns if c not in excluded]
         check_features_allowed(features, self.sensitive_columns)
         missing = [f for f in features if f not in columns]
