@@ -1,0 +1,162 @@
+"""Reason codes: the features that raised a household's score most, in plain Dutch and English.
+
+Contributions come from exact TreeSHAP (LightGBM ``pred_contrib``). Only features a caseworker may talk about with the
+resident (``reason_allowed`` in the catalogue or the dataset config) and that *raised* the score become reasons.
+Texts come from the feature catalogue (``"Huurachterstand sinds 3 maanden, € 1.450"``); features of a custom data set
+use the texts of its dataset config, or a generic "label: value" sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vroegsignaal.schemas.catalogue import FEATURE_CATALOGUE, format_value
+from vroegsignaal.schemas.dataset_config import FeatureText
+
+LANGS = ("nl", "en")
+
+
+@dataclass(frozen=True)
+class FeatureWording:
+    """How one feature is named and explained."""
+
+    name: str
+    kind: str
+    label_nl: str
+    label_en: str
+    reason_nl: str | None
+    reason_en: str | None
+
+    @property
+    def reason_allowed(self) -> bool:
+        return bool(self.reason_nl and self.reason_en)
+
+    def label(self, lang: str) -> str:
+        return self.label_nl if lang == "nl" else self.label_en
+
+
+def wording_for(name: str, *, categorical: bool, feature_text: Mapping[str, FeatureText]) -> FeatureWording:
+    """The wording of a feature: the catalogue's, else the dataset config's, else a generic one."""
+    spec = FEATURE_CATALOGUE.get(name)
+    if spec is not None:
+        return FeatureWording(
+            name,
+            spec.kind,
+            spec.label_nl,
+            spec.label_en,
+            spec.reason_nl if spec.reason_allowed else None,
+            spec.reason_en if spec.reason_allowed else None,
+        )
+    text = feature_text.get(name)
+    kind = "category" if categorical else "number"
+    label_nl = text.nl if text else name.replace("_", " ")
+    label_en = text.en if text else name.replace("_", " ")
+    allowed = text.reason_allowed if text else True
+    reason_nl = (text.reason_nl if text and text.reason_nl else f"{label_nl}: {{value}}") if allowed else None
+    reason_en = (text.reason_en if text and text.reason_en else f"{label_en}: {{value}}") if allowed else None
+    return FeatureWording(name, kind, label_nl, label_en, reason_nl, reason_en)
+
+
+@dataclass(frozen=True)
+class ReasonWriter:
+    """Turns contribution rows into the top reasons of each household."""
+
+    wordings: tuple[FeatureWording, ...]
+
+    @classmethod
+    def build(
+        cls, feature_names: Sequence[str], *, categorical: Sequence[str], feature_text: Mapping[str, FeatureText]
+    ) -> ReasonWriter:
+        return cls(
+            tuple(
+                wording_for(name, categorical=name in categorical, feature_text=feature_text)
+                for name in feature_names
+            )
+        )
+
+    @cached_property
+    def allowed_mask(self) -> np.ndarray:
+        return np.array([w.reason_allowed for w in self.wordings], dtype=bool)
+
+    @cached_property
+    def kinds(self) -> dict[str, str]:
+        return {w.name: w.kind for w in self.wordings}
+
+    def top_reasons(self, contributions: np.ndarray, values: pd.DataFrame, *, top_n: int = 3) -> list[list[dict[str, Any]]]:
+        """The ``top_n`` reasons per row: allowed features with the largest positive contributions, largest first.
+
+        ``contributions`` is rows × features (without the expected-value column); ``values`` holds the raw feature
+        values of the same rows (used in the sentences).
+        """
+        if len(values) != len(contributions):
+            raise ValueError("contributions and values must have the same rows")
+        masked = np.where(self.allowed_mask[None, :], contributions, -np.inf)
+        masked = np.where(masked > 0, masked, -np.inf)
+        n_features = masked.shape[1]
+        take = min(top_n, n_features)
+        if take == 0 or len(masked) == 0:
+            return [[] for _ in range(len(masked))]
+        top = np.argpartition(-masked, take - 1, axis=1)[:, :take]
+        top_values = np.take_along_axis(masked, top, axis=1)
+        order = np.argsort(-top_values, axis=1)
+        top = np.take_along_axis(top, order, axis=1)
+        records = values.to_dict("records")
+        result: list[list[dict[str, Any]]] = []
+        for row, features in enumerate(top):
+            reasons = []
+            for j in features:
+                weight = masked[row, j]
+                if not np.isfinite(weight):
+                    continue
+                reasons.append(self._reason(self.wordings[j], float(weight), records[row]))
+            result.append(reasons)
+        return result
+
+    def _reason(self, wording: FeatureWording, contribution: float, record: Mapping[str, Any]) -> dict[str, Any]:
+        value = record.get(wording.name)
+        texts = {lang: self.sentence(wording, record, lang) for lang in LANGS}
+        return {
+            "feature": wording.name,
+            "contribution": round(contribution, 6),
+            "value": _plain(value),
+            "text_nl": texts["nl"],
+            "text_en": texts["en"],
+        }
+
+    def sentence(self, wording: FeatureWording, record: Mapping[str, Any], lang: str) -> str:
+        template = wording.reason_nl if lang == "nl" else wording.reason_en
+        formatted = _FormattedValues(record, self.kinds, lang)
+        formatted["value"] = format_value(record.get(wording.name), wording.kind, lang)  # type: ignore[index]
+        return (template or "").format_map(formatted)
+
+
+class _FormattedValues(dict):
+    """Formats a feature value on first use in a template."""
+
+    def __init__(self, record: Mapping[str, Any], kinds: Mapping[str, str], lang: str) -> None:
+        super().__init__()
+        self._record = record
+        self._kinds = kinds
+        self._lang = lang
+
+    def __missing__(self, key: str) -> str:
+        if key not in self._record:
+            raise KeyError(f"reason template names '{key}', which is not a feature of this household")
+        return format_value(self._record[key], self._kinds.get(key, "number"), self._lang)  # type: ignore[arg-type]
+
+
+def _plain(value: Any) -> Any:
+    if value is None:
+        return None
+    item = getattr(value, "item", None)
+    if callable(item):
+        value = item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value if isinstance(value, (str, int, float, bool)) else str(value)

@@ -1,0 +1,433 @@
+"""Load → validate → assemble: from the files a dataset config names to a typed :class:`Dataset`.
+
+Validation is lazy and complete: every broken rule in every table is collected (column, check, count, example rows)
+before one :class:`~vroegsignaal.errors.DataValidationError` is raised, so a data scientist fixes the data once. Direct
+identifiers are refused first (BSN eleven-test, names, addresses, ...). Audit attributes are split off into their own
+frame here and never rejoin the features.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from vroegsignaal.errors import DataValidationError, IdentifierDetectedError, ValidationFailure
+from vroegsignaal.schemas.catalogue import CATEGORICAL_FEATURES
+from vroegsignaal.schemas.dataset_config import DatasetConfig, SensitiveAttribute
+from vroegsignaal.schemas.identifiers import find_identifier_columns, passes_eleven_test
+from vroegsignaal.schemas.tables import (
+    AuditSchema,
+    HouseholdSchema,
+    OutcomeSchema,
+    SignalSchema,
+    TrueRiskSchema,
+)
+from vroegsignaal.scoring.features import build_features
+from vroegsignaal.scoring.io import read_table
+
+MSG_EMPTY_TABLE = "table has no rows"
+MSG_MISSING_COLUMN = "column present"
+MSG_ONE_CLASS = "label has two classes"
+MSG_POSITIVE_ABSENT = "positive label value occurs"
+MSG_UNKNOWN_HOUSEHOLD = "household exists in the households table"
+MSG_UNMAPPED_VALUE = "value listed in the sensitive attribute's map"
+MSG_OUTSIDE_BINS = "value inside the sensitive attribute's bins"
+MSG_DUPLICATE_KEY = "id (and time) unique"
+MSG_NOT_A_DATE = "parses as a date"
+MSG_NOT_NUMERIC = "numeric"
+MSG_NO_VALUES = "has at least one value"
+MSG_PROBABILITY = "between 0 and 1"
+MAX_EXAMPLES = 3
+MAX_ROWS = 5
+UNKNOWN_GROUP = "unknown"
+
+Layout = Literal["flat", "signals"]
+SIGNAL_TABLES: dict[str, type[pa.DataFrameModel]] = {
+    "signals": SignalSchema,
+    "households": HouseholdSchema,
+    "audit": AuditSchema,
+    "outcomes": OutcomeSchema,
+    "true_risk": TrueRiskSchema,
+}
+#: Columns whose values are never repeated in a message (they identify a household or a signal).
+NO_ECHO_COLUMNS = frozenset({"household_id", "signal_id"})
+
+
+@dataclass(frozen=True)
+class RawData:
+    """The tables as read from disk, before validation."""
+
+    layout: Layout
+    tables: Mapping[str, pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """What validation saw: table sizes and warnings (failures raise instead)."""
+
+    tables: Mapping[str, Mapping[str, int]]
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tables": {k: dict(v) for k, v in self.tables.items()}, "failures": [], "warnings": list(self.warnings)}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The validated training data: features, label and audit attributes, kept apart.
+
+    ``frame`` holds only the model features (in order); ``audit`` the banded audit attributes (strings) of the same
+    rows; neither ever contains the other's columns.
+    """
+
+    frame: pd.DataFrame
+    y: np.ndarray
+    ids: np.ndarray
+    times: np.ndarray | None
+    audit: pd.DataFrame
+    true_risk: np.ndarray | None
+    feature_names: tuple[str, ...]
+    categorical: tuple[str, ...]
+    report: ValidationReport
+    layout: Layout
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        clash = set(self.frame.columns) & set(self.audit.columns)
+        if clash:
+            raise ValueError(f"audit attributes may never be features: {sorted(clash)}")
+        if len(self.frame) != len(self.y) or len(self.audit) != len(self.y):
+            raise ValueError("features, label and audit attributes must have the same rows")
+
+    @property
+    def rows(self) -> int:
+        return len(self.y)
+
+    @property
+    def positives(self) -> int:
+        return int(self.y.sum())
+
+
+# --------------------------------------------------------------------------------------------------------------- load
+
+
+def load_data(config: DatasetConfig) -> RawData:
+    """Read the tables the config names."""
+    source = config.data
+    if source.is_flat:
+        return RawData("flat", {"data": read_table(source.path, table="data", csv=source.csv)})  # type: ignore[arg-type]
+    tables = {}
+    for name in SIGNAL_TABLES:
+        path = getattr(source, name)
+        if path is not None:
+            tables[name] = read_table(path, table=name)
+    return RawData("signals", tables)
+
+
+# ------------------------------------------------------------------------------------------------------- validation
+
+
+def _safe_example(value: Any) -> Any:
+    """Examples in messages must not leak identifiers: long digit strings are hidden."""
+    text = str(value)
+    if passes_eleven_test(text) or len(re.sub(r"\D", "", text)) >= 8:
+        return "<hidden>"
+    return value
+
+
+def _failure(
+    table: str,
+    column: str | None,
+    check: str,
+    positions: Sequence[int],
+    examples: Sequence[Any] = (),
+    *,
+    count: int | None = None,
+) -> ValidationFailure:
+    shown = () if column in NO_ECHO_COLUMNS else tuple(_safe_example(v) for v in list(examples)[:MAX_EXAMPLES])
+    rows = tuple(int(p) for p in list(positions)[:MAX_ROWS])
+    return ValidationFailure(table, column, check, len(positions) if count is None else count, shown, rows)
+
+
+def failures_from_schema_errors(table: str, error: pa.errors.SchemaErrors) -> list[ValidationFailure]:
+    """One failure per (column, check) from pandera's failure cases, with counts and a few rows and values."""
+    cases = error.failure_cases.copy()
+    coerce_failed = set(cases.loc[cases["check"].astype(str).str.startswith("coerce_dtype"), "column"])
+    noise = cases["column"].isin(coerce_failed) & cases["failure_case"].astype(str).str.startswith("TypeError(")
+    cases = cases[~noise]
+    failures = []
+    frame_checks = cases["schema_context"] == "DataFrameSchema"
+    for check, group in cases[frame_checks].groupby("check", sort=False):
+        rows = sorted({int(i) for i in group["index"].dropna()})
+        failures.append(_failure(table, None, str(check), rows))
+    for (column, check), group in cases[~frame_checks].groupby(["column", "check"], sort=False, dropna=False):
+        if check == "column_in_dataframe":  # pandera reports the missing column's name as the failure case
+            for missing in group["failure_case"].astype(str).unique():
+                failures.append(_failure(table, missing, MSG_MISSING_COLUMN, [], count=1))
+            continue
+        rows = [int(i) for i in group["index"].dropna()]
+        column_name = None if pd.isna(column) else str(column)
+        failures.append(_failure(table, column_name, str(check), rows, list(group["failure_case"]), count=len(group)))
+    return failures
+
+
+def _validate_with_schema(table: str, frame: pd.DataFrame, schema: type[pa.DataFrameModel]) -> tuple[pd.DataFrame, list[ValidationFailure]]:
+    if frame.empty:
+        return frame, [_failure(table, None, MSG_EMPTY_TABLE, [])]
+    try:
+        return schema.validate(frame, lazy=True), []
+    except pa.errors.SchemaErrors as error:
+        return frame, failures_from_schema_errors(table, error)
+
+
+def _check_sensitive(
+    table: str, frame: pd.DataFrame, attributes: Sequence[SensitiveAttribute]
+) -> list[ValidationFailure]:
+    failures = []
+    for attribute in attributes:
+        if attribute.column not in frame.columns:
+            failures.append(_failure(table, attribute.column, MSG_MISSING_COLUMN, [], count=len(frame)))
+            continue
+        column = frame[attribute.column]
+        if attribute.map is not None:
+            unmapped = column.notna() & ~column.astype(str).isin(list(attribute.map))
+            if unmapped.any():
+                failures.append(
+                    _failure(table, attribute.column, MSG_UNMAPPED_VALUE, np.flatnonzero(unmapped), column[unmapped].unique())
+                )
+        if attribute.bins is not None:
+            values = pd.to_numeric(column, errors="coerce")
+            bad = column.notna() & (values.isna() | (values < attribute.bins[0]) | (values > attribute.bins[-1]))
+            if bad.any():
+                failures.append(_failure(table, attribute.column, MSG_OUTSIDE_BINS, np.flatnonzero(bad), column[bad].unique()))
+    return failures
+
+
+def _check_label(table: str, frame: pd.DataFrame, config: DatasetConfig) -> list[ValidationFailure]:
+    if config.label not in frame.columns:
+        return [_failure(table, config.label, MSG_MISSING_COLUMN, [], count=len(frame))]
+    label = frame[config.label]
+    failures = []
+    missing = label.isna()
+    if missing.any():
+        failures.append(_failure(table, config.label, MSG_NO_VALUES, np.flatnonzero(missing)))
+    classes = sorted({str(v) for v in label.dropna().unique()})
+    if len(classes) != 2:
+        failures.append(
+            ValidationFailure(table, config.label, f"{MSG_ONE_CLASS} (found {len(classes)}: {', '.join(classes[:5])})", len(label))
+        )
+    elif str(config.positive) not in classes and _label_as_bool(label, config.positive) is None:
+        failures.append(
+            ValidationFailure(table, config.label, f"{MSG_POSITIVE_ABSENT} (positive={config.positive!r}; found {classes})", len(label))
+        )
+    return failures
+
+
+def _label_as_bool(label: pd.Series, positive: Any) -> np.ndarray | None:
+    """The label as 0/1, matching the configured positive value by its text (``2`` matches ``"2"``, ``True`` "True")."""
+    text = label.astype(str).str.strip().str.lower()
+    wanted = str(positive).strip().lower()
+    if (text == wanted).any():
+        return (text == wanted).to_numpy(dtype=np.int8)
+    return None
+
+
+def _check_flat(frame: pd.DataFrame, config: DatasetConfig) -> tuple[list[ValidationFailure], list[str], list[str], list[str]]:
+    """Failures, warnings, feature list and categorical list of a flat table."""
+    table = "data"
+    failures: list[ValidationFailure] = []
+    warnings: list[str] = []
+    if frame.empty:
+        return [_failure(table, None, MSG_EMPTY_TABLE, [])], warnings, [], []
+    failures += _check_label(table, frame, config)
+    for column in (config.id, config.time, config.true_risk):
+        if column and column not in frame.columns:
+            failures.append(_failure(table, column, MSG_MISSING_COLUMN, [], count=len(frame)))
+    failures += _check_sensitive(table, frame, config.sensitive)
+    features = config.resolve_features(frame.columns)
+    categorical = list(config.categorical)
+    for name in features:
+        column = frame[name]
+        if column.isna().all():
+            failures.append(_failure(table, name, MSG_NO_VALUES, range(len(column))))
+            continue
+        if name in categorical:
+            continue
+        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            continue
+        numbers = pd.to_numeric(column, errors="coerce")
+        bad = numbers.isna() & column.notna()
+        if name in config.monotone_increasing or name in config.monotone_decreasing or (bad.mean() < 0.5):
+            failures.append(_failure(table, name, MSG_NOT_NUMERIC, np.flatnonzero(bad), column[bad].unique()))
+        else:
+            categorical.append(name)
+            warnings.append(f"feature '{name}' holds text and is not listed as categorical: treated as categorical")
+    if config.time and config.time in frame.columns:
+        parsed = pd.to_datetime(frame[config.time], errors="coerce")
+        bad = parsed.isna()
+        if bad.any():
+            failures.append(_failure(table, config.time, MSG_NOT_A_DATE, np.flatnonzero(bad), frame[config.time][bad].unique()))
+    if config.true_risk and config.true_risk in frame.columns:
+        risk = pd.to_numeric(frame[config.true_risk], errors="coerce")
+        bad = risk.isna() | (risk < 0) | (risk > 1)
+        if bad.any():
+            failures.append(_failure(table, config.true_risk, MSG_PROBABILITY, np.flatnonzero(bad), frame[config.true_risk][bad].unique()))
+    key = [c for c in (config.id, config.time) if c and c in frame.columns]
+    if config.id and key:
+        duplicated = frame.duplicated(subset=key, keep=False)
+        if duplicated.any():
+            failures.append(_failure(table, ", ".join(key), MSG_DUPLICATE_KEY, np.flatnonzero(duplicated)))
+    return failures, warnings, features, categorical
+
+
+def _check_references(tables: Mapping[str, pd.DataFrame]) -> list[ValidationFailure]:
+    households = tables.get("households")
+    if households is None or "household_id" not in households.columns:
+        return []
+    known = set(households["household_id"].astype(str))
+    failures = []
+    for name in ("signals", "outcomes", "audit", "true_risk"):
+        frame = tables.get(name)
+        if frame is None or "household_id" not in frame.columns:
+            continue
+        unknown = ~frame["household_id"].astype(str).isin(known)
+        if unknown.any():
+            failures.append(_failure(name, "household_id", MSG_UNKNOWN_HOUSEHOLD, np.flatnonzero(unknown)))
+    return failures
+
+
+def validate_data(raw: RawData, config: DatasetConfig) -> tuple[RawData, ValidationReport]:
+    """Validate every table; return the (coerced) tables and a report, or raise with *every* failure found."""
+    identifier_failures = []
+    allowed = {"household_id", "signal_id", "municipality_code", *([config.id] if config.id else [])}
+    for name, frame in raw.tables.items():
+        identifier_failures += find_identifier_columns(frame, table=name, allowed=allowed)
+    if identifier_failures:
+        raise IdentifierDetectedError(
+            identifier_failures,
+            summary="refused: the data contains column(s) that look like direct identifiers; "
+            "pseudonymise households before they reach Vroegsignaal and drop names, addresses and dates of birth",
+        )
+    failures: list[ValidationFailure] = []
+    warnings: list[str] = []
+    tables: dict[str, pd.DataFrame] = {}
+    if raw.layout == "flat":
+        frame = raw.tables["data"]
+        flat_failures, warnings, _, _ = _check_flat(frame, config)
+        failures += flat_failures
+        tables["data"] = frame
+    else:
+        for name, frame in raw.tables.items():
+            validated, table_failures = _validate_with_schema(name, frame, SIGNAL_TABLES[name])
+            tables[name] = validated
+            failures += table_failures
+        if config.sensitive and "audit" not in raw.tables:
+            failures.append(ValidationFailure("audit", None, "audit table given for the sensitive attributes", 1))
+        elif "audit" in raw.tables:
+            failures += _check_sensitive("audit", raw.tables["audit"], config.sensitive)
+        if "outcomes" in tables and not tables["outcomes"].empty:
+            outcomes = tables["outcomes"]
+            if config.label not in outcomes.columns:
+                failures.append(_failure("outcomes", config.label, MSG_MISSING_COLUMN, [], count=len(outcomes)))
+            else:
+                failures += _check_label("outcomes", outcomes, config)
+        failures += _check_references(tables)
+    if failures:
+        raise DataValidationError(failures, summary="the data does not meet the data contract")
+    sizes = {name: {"rows": len(frame), "columns": frame.shape[1]} for name, frame in tables.items()}
+    return RawData(raw.layout, tables), ValidationReport(sizes, tuple(warnings))
+
+
+# -------------------------------------------------------------------------------------------------------- assemble
+
+
+def band_audit_attributes(frame: pd.DataFrame, attributes: Sequence[SensitiveAttribute]) -> pd.DataFrame:
+    """Audit attributes as strings: continuous ones cut into bands, coded ones mapped to groups, missing 'unknown'."""
+    out = {}
+    for attribute in attributes:
+        column = frame[attribute.column]
+        if attribute.bins is not None:
+            labels = attribute.labels or [
+                f"{_edge(lo)}–{_edge(hi)}" for lo, hi in zip(attribute.bins[:-1], attribute.bins[1:], strict=True)
+            ]
+            values = pd.cut(pd.to_numeric(column, errors="coerce"), bins=attribute.bins, labels=labels, right=False, include_lowest=True)
+            # the top edge is inclusive so that e.g. age 120 in bins [.., 120] has a band
+            top = pd.to_numeric(column, errors="coerce") == attribute.bins[-1]
+            grouped = values.astype("string").where(~top, labels[-1])
+        elif attribute.map is not None:
+            grouped = column.astype("string").map(attribute.map)
+        else:
+            grouped = column.astype("string")
+        out[attribute.report_name] = grouped.fillna(UNKNOWN_GROUP).astype(str).to_numpy()
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _edge(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def assemble_dataset(raw: RawData, config: DatasetConfig, report: ValidationReport) -> Dataset:
+    """Build the training rows: features (for signal data via the shared feature builder), label, audit, true risk."""
+    if raw.layout == "flat":
+        frame = raw.tables["data"].reset_index(drop=True)
+        _, _, features, categorical = _check_flat(frame, config)
+        ids = frame[config.id].astype(str).to_numpy() if config.id else np.arange(len(frame)).astype(str)
+        times = pd.to_datetime(frame[config.time]).to_numpy() if config.time else None
+        true_risk = frame[config.true_risk].to_numpy(dtype=float) if config.true_risk else None
+        audit = band_audit_attributes(frame, config.sensitive)
+        label = frame[config.label]
+    else:
+        outcomes = raw.tables["outcomes"].reset_index(drop=True)
+        feature_frame = build_features(raw.tables["signals"], raw.tables["households"], outcomes[["household_id", "reference_date"]])
+        features = config.resolve_features([c for c in feature_frame.columns if c not in ("household_id", "reference_date")])
+        categorical = [c for c in features if c in config.categorical or c in CATEGORICAL_FEATURES]
+        frame = feature_frame
+        ids = outcomes["household_id"].astype(str).to_numpy()
+        times = pd.to_datetime(outcomes["reference_date"]).to_numpy()
+        if "audit" in raw.tables:
+            audit_rows = outcomes[["household_id"]].merge(raw.tables["audit"], on="household_id", how="left")
+            audit = band_audit_attributes(audit_rows, config.sensitive)
+        else:
+            audit = pd.DataFrame(index=outcomes.index)
+        true_risk = None
+        if "true_risk" in raw.tables:
+            merged = outcomes[["household_id", "reference_date"]].merge(
+                raw.tables["true_risk"], on=["household_id", "reference_date"], how="left"
+            )
+            true_risk = merged["true_risk"].to_numpy(dtype=float)
+            if np.isnan(true_risk).any():
+                raise DataValidationError(
+                    [_failure("true_risk", "true_risk", "a row for every outcome", np.flatnonzero(np.isnan(true_risk)))],
+                    summary="true_risk does not cover every outcome row",
+                )
+        label = outcomes[config.label]
+    y = _label_as_bool(label, config.positive)
+    if y is None:  # validated before; kept as a guard for direct callers
+        raise DataValidationError([ValidationFailure("data", config.label, MSG_POSITIVE_ABSENT, len(label))])
+    features_only = frame[features].reset_index(drop=True)
+    for name in categorical:
+        features_only[name] = features_only[name].astype("string")
+    return Dataset(
+        frame=features_only,
+        y=y,
+        ids=ids,
+        times=times,
+        audit=audit.reset_index(drop=True),
+        true_risk=true_risk,
+        feature_names=tuple(features),
+        categorical=tuple(categorical),
+        report=report,
+        layout=raw.layout,
+    )
+
+
+def load_dataset(config: DatasetConfig) -> Dataset:
+    """Load, validate and assemble in one call (what the pipeline and `vroegsignaal validate` use)."""
+    raw, report = validate_data(load_data(config), config)
+    return assemble_dataset(raw, config, report)

@@ -1,0 +1,265 @@
+"""Evaluate the model against what a municipality would otherwise use, at the team's capacity.
+
+A team contacts *k* households a period, so precision, recall and lift among the top *k* matter more than accuracy at
+a 0.5 threshold. The model is compared on the same test rows with the rule (the status quo: crisis first, then more
+partners, then more arrears) and a logistic-regression scorecard; on synthetic data also with the Bayes limit, the AUC
+of the true risk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, brier_score_loss, precision_recall_curve, roc_auc_score, roc_curve
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from vroegsignaal.errors import ConfigError
+from vroegsignaal.schemas.dataset_config import Capacity, RuleKey
+
+CURVE_POINTS = 200
+CALIBRATION_BINS = 10
+HISTOGRAM_BINS = 20
+
+
+@dataclass(frozen=True)
+class RankingMetrics:
+    """How well one way of ordering households does on the test rows."""
+
+    auc: float | None
+    pr_auc: float | None
+    brier: float | None
+    calibration_error: float | None
+    precision_at_k: float | None
+    recall_at_k: float | None
+    lift_at_k: float | None
+    found_at_k: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "auc": self.auc,
+            "pr_auc": self.pr_auc,
+            "brier": self.brier,
+            "calibration_error": self.calibration_error,
+            "precision_at_k": self.precision_at_k,
+            "recall_at_k": self.recall_at_k,
+            "lift_at_k": self.lift_at_k,
+            "found_at_k": self.found_at_k,
+        }
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Test-set performance of the model and its baselines."""
+
+    rows: int
+    positives: int
+    capacity_k: int
+    periods: int
+    models: Mapping[str, RankingMetrics]
+    bayes_auc: float | None
+    curves: Mapping[str, Any] = field(repr=False)
+
+    @property
+    def share_of_bayes_auc(self) -> float | None:
+        auc = self.models["model"].auc
+        return None if self.bayes_auc is None or auc is None else auc / self.bayes_auc
+
+    def lift_over(self, baseline: str) -> float | None:
+        """How many more at-risk households the model finds within capacity than ``baseline`` (a ratio)."""
+        if baseline not in self.models:
+            return None
+        base = self.models[baseline].found_at_k
+        return None if base == 0 else self.models["model"].found_at_k / base
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "positives": self.positives,
+            "capacity_k": self.capacity_k,
+            "periods": self.periods,
+            "models": {name: metrics.to_dict() for name, metrics in self.models.items()},
+            "bayes_auc": self.bayes_auc,
+            "share_of_bayes_auc": self.share_of_bayes_auc,
+            "lift_over_rule": self.lift_over("rule"),
+            "lift_over_scorecard": self.lift_over("scorecard"),
+            "curves": self.curves,
+        }
+
+    def flat_metrics(self) -> dict[str, float]:
+        """Metrics as ``name.metric`` numbers for MLflow."""
+        flat = {
+            f"{name}.{metric}": float(value)
+            for name, metrics in self.models.items()
+            for metric, value in metrics.to_dict().items()
+            if value is not None
+        }
+        for key in ("bayes_auc", "share_of_bayes_auc"):
+            value = getattr(self, key)
+            if value is not None:
+                flat[key] = float(value)
+        for baseline in ("rule", "scorecard"):
+            lift = self.lift_over(baseline)
+            if lift is not None:
+                flat[f"lift_over_{baseline}"] = float(lift)
+        return flat
+
+
+def select_top_k(scores: np.ndarray, periods: np.ndarray | None, capacity: Capacity) -> np.ndarray:
+    """Boolean mask of the households inside the capacity: the top *k* per period (ties by position)."""
+    selected = np.zeros(len(scores), dtype=bool)
+    groups = [np.arange(len(scores))] if periods is None else [np.flatnonzero(periods == p) for p in np.unique(periods)]
+    for rows in groups:
+        k = capacity.k(len(rows))
+        order = rows[np.argsort(-scores[rows], kind="stable")]
+        selected[order[:k]] = True
+    return selected
+
+
+def rule_scores(frame: pd.DataFrame, rule: Sequence[RuleKey]) -> np.ndarray:
+    """The status-quo rule as a score in [0, 1]: the lexicographic rank over the rule's keys."""
+    missing = [key.column for key in rule if key.column not in frame.columns]
+    if missing:
+        raise ConfigError(f"baseline_rule: column(s) {', '.join(missing)} are not model features")
+    keys = []
+    for key in reversed(rule):  # np.lexsort sorts by the last key first
+        values = pd.to_numeric(frame[key.column], errors="coerce").fillna(0).to_numpy(dtype=float)
+        keys.append(values if key.descending else -values)
+    if not keys:
+        raise ConfigError("baseline_rule: needs at least one column")
+    order = np.lexsort(keys)
+    stacked = np.column_stack(keys)[order]
+    # Households the rule cannot tell apart share their mean rank: the rule gets no credit for an order it lacks.
+    new_group = np.concatenate([[True], (np.diff(stacked, axis=0) != 0).any(axis=1)])
+    group = np.cumsum(new_group) - 1
+    mean_rank = np.bincount(group, weights=np.arange(len(order))) / np.bincount(group)
+    ranks = np.empty(len(frame))
+    ranks[order] = mean_rank[group]
+    return ranks / max(len(frame) - 1, 1)
+
+
+def fit_scorecard(
+    train: pd.DataFrame, y_train: np.ndarray, *, categorical: Sequence[str], seed: int
+):  # noqa: ANN201 - a scikit-learn pipeline
+    """A logistic-regression scorecard, the usual transparent alternative."""
+    numeric = [c for c in train.columns if c not in categorical]
+    transformer = ColumnTransformer(
+        [
+            ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
+            ("categorical", OneHotEncoder(handle_unknown="ignore"), list(categorical)),
+        ]
+    )
+    prepared = train.copy()
+    for column in categorical:
+        prepared[column] = prepared[column].astype(object).fillna("missing")
+    model = make_pipeline(transformer, LogisticRegression(max_iter=2000, C=1.0, random_state=seed))
+    return model.fit(prepared, y_train)
+
+
+def scorecard_scores(model, frame: pd.DataFrame, *, categorical: Sequence[str]) -> np.ndarray:  # noqa: ANN001
+    prepared = frame.copy()
+    for column in categorical:
+        prepared[column] = prepared[column].astype(object).fillna("missing")
+    return model.predict_proba(prepared)[:, 1]
+
+
+def calibration_error(y: np.ndarray, scores: np.ndarray, bins: int = CALIBRATION_BINS) -> float:
+    """Expected calibration error over equal-count score bins."""
+    order = np.argsort(scores, kind="stable")
+    chunks = np.array_split(order, min(bins, len(order)))
+    total = sum(len(c) * abs(scores[c].mean() - y[c].mean()) for c in chunks if len(c))
+    return float(total / len(scores))
+
+
+def ranking_metrics(
+    y: np.ndarray, scores: np.ndarray, selected: np.ndarray, *, probabilities: bool
+) -> RankingMetrics:
+    both = len(np.unique(y)) == 2
+    base_rate = y.mean() if len(y) else 0.0
+    found = int(y[selected].sum())
+    precision = found / selected.sum() if selected.sum() else None
+    recall = found / y.sum() if y.sum() else None
+    return RankingMetrics(
+        auc=float(roc_auc_score(y, scores)) if both else None,
+        pr_auc=float(average_precision_score(y, scores)) if both else None,
+        brier=float(brier_score_loss(y, scores)) if probabilities else None,
+        calibration_error=calibration_error(y, scores) if probabilities else None,
+        precision_at_k=precision,
+        recall_at_k=recall,
+        lift_at_k=(precision / base_rate) if precision is not None and base_rate else None,
+        found_at_k=found,
+    )
+
+
+def _thin(x: np.ndarray, y: np.ndarray) -> dict[str, list[float]]:
+    if len(x) > CURVE_POINTS:
+        keep = np.unique(np.linspace(0, len(x) - 1, CURVE_POINTS).round().astype(int))
+        x, y = x[keep], y[keep]
+    return {"x": [round(float(v), 5) for v in x], "y": [round(float(v), 5) for v in y]}
+
+
+def curves(y: np.ndarray, scores: Mapping[str, np.ndarray], probabilities: np.ndarray) -> dict[str, Any]:
+    """Plot data for the card: ROC and PR per model, reliability bins and the score histogram of the model."""
+    roc, pr = {}, {}
+    if len(np.unique(y)) == 2:
+        for name, values in scores.items():
+            fpr, tpr, _ = roc_curve(y, values)
+            roc[name] = _thin(fpr, tpr)
+            precision, recall, _ = precision_recall_curve(y, values)
+            pr[name] = _thin(recall[::-1], precision[::-1])
+    order = np.argsort(probabilities, kind="stable")
+    chunks = [c for c in np.array_split(order, min(CALIBRATION_BINS, len(order))) if len(c)]
+    edges = np.linspace(0, 1, HISTOGRAM_BINS + 1)
+    return {
+        "roc": roc,
+        "pr": pr,
+        "calibration": {
+            "mean_predicted": [round(float(probabilities[c].mean()), 5) for c in chunks],
+            "observed": [round(float(y[c].mean()), 5) for c in chunks],
+            "count": [len(c) for c in chunks],
+        },
+        "score_histogram": {
+            "edges": [round(float(e), 4) for e in edges],
+            "positives": np.histogram(probabilities[y == 1], bins=edges)[0].tolist(),
+            "negatives": np.histogram(probabilities[y == 0], bins=edges)[0].tolist(),
+        },
+    }
+
+
+def evaluate(
+    *,
+    y: np.ndarray,
+    scores: np.ndarray,
+    baselines: Mapping[str, np.ndarray],
+    periods: np.ndarray | None,
+    capacity: Capacity,
+    true_risk: np.ndarray | None = None,
+) -> Evaluation:
+    """Compare the model's calibrated ``scores`` with each baseline's scores on the same test rows."""
+    for name, values in {"model": scores, **baselines}.items():
+        if len(values) != len(y):
+            raise ValueError(f"{name}: {len(values)} scores for {len(y)} test rows")
+    models = {}
+    selected = select_top_k(scores, periods, capacity)
+    models["model"] = ranking_metrics(y, scores, selected, probabilities=True)
+    for name, values in baselines.items():
+        models[name] = ranking_metrics(
+            y, values, select_top_k(values, periods, capacity), probabilities=name == "scorecard"
+        )
+    bayes = float(roc_auc_score(y, true_risk)) if true_risk is not None and len(np.unique(y)) == 2 else None
+    return Evaluation(
+        rows=len(y),
+        positives=int(y.sum()),
+        capacity_k=int(selected.sum()),
+        periods=1 if periods is None else len(np.unique(periods)),
+        models=models,
+        bayes_auc=bayes,
+        curves=curves(y, {"model": scores, **baselines}, scores),
+    )

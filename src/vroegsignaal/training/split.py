@@ -1,0 +1,131 @@
+"""Split the rows into train / validation (early stopping) / calibration / test.
+
+With a time column the test set is the latest periods — the model is judged as it will be used, on months it has not
+seen. Without one, a stratified random split. Rows of the same id never straddle train, validation and calibration,
+so the model cannot recognise a household it has already seen in those steps.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from vroegsignaal.errors import DataValidationError, ValidationFailure
+from vroegsignaal.schemas.dataset_config import SplitConfig
+from vroegsignaal.training.data import Dataset
+
+MSG_TOO_FEW_ROWS = "enough rows of each class to split"
+MIN_PER_CLASS = 5
+
+
+@dataclass(frozen=True)
+class DataSplit:
+    """Row positions of each part, and how they were chosen."""
+
+    kind: Literal["temporal", "stratified"]
+    train: np.ndarray
+    validation: np.ndarray
+    calibration: np.ndarray
+    test: np.ndarray
+    train_periods: tuple[str, str] | None = None
+    test_periods: tuple[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        parts = [self.train, self.validation, self.calibration, self.test]
+        joined = np.concatenate(parts)
+        if len(np.unique(joined)) != len(joined):
+            raise ValueError("split parts overlap")
+        if any(len(p) == 0 for p in parts):
+            raise ValueError("every split part needs rows")
+
+    @property
+    def description(self) -> str:
+        if self.kind == "temporal" and self.test_periods and self.train_periods:
+            return (
+                f"Temporal split: trained on {self.train_periods[0]} to {self.train_periods[1]}, "
+                f"tested on the later periods {self.test_periods[0]} to {self.test_periods[1]}."
+            )
+        return "Stratified random split (the data has no time column)."
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "description": self.description,
+            "rows": {
+                "train": len(self.train),
+                "validation": len(self.validation),
+                "calibration": len(self.calibration),
+                "test": len(self.test),
+            },
+            "train_periods": list(self.train_periods) if self.train_periods else None,
+            "test_periods": list(self.test_periods) if self.test_periods else None,
+        }
+
+
+def _check_classes(y: np.ndarray, where: str) -> None:
+    counts = np.bincount(y, minlength=2)
+    if counts.min() < MIN_PER_CLASS:
+        raise DataValidationError(
+            [ValidationFailure("data", "label", MSG_TOO_FEW_ROWS, int(counts.min()))],
+            summary=f"{where}: {counts[1]} positive and {counts[0]} negative row(s); at least {MIN_PER_CLASS} of each "
+            "are needed to train, calibrate and test",
+        )
+
+
+def _split_rest(
+    positions: np.ndarray, y: np.ndarray, ids: np.ndarray, config: SplitConfig, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Train / validation / calibration from ``positions``: by id when ids repeat, stratified otherwise."""
+    share_valid, share_calib = config.validation_fraction, config.calibration_fraction
+    rest_ids = ids[positions]
+    if len(np.unique(rest_ids)) < len(rest_ids):
+        rng = np.random.default_rng(seed)
+        unique = np.unique(rest_ids)
+        draw = pd.Series(rng.random(len(unique)), index=unique)
+        u = draw.reindex(rest_ids).to_numpy()
+        valid = positions[u < share_valid]
+        calib = positions[(u >= share_valid) & (u < share_valid + share_calib)]
+        train = positions[u >= share_valid + share_calib]
+        return train, valid, calib
+    train, holdout = train_test_split(
+        positions, test_size=share_valid + share_calib, stratify=y[positions], random_state=seed
+    )
+    valid, calib = train_test_split(
+        holdout, test_size=share_calib / (share_valid + share_calib), stratify=y[holdout], random_state=seed
+    )
+    return np.sort(train), np.sort(valid), np.sort(calib)
+
+
+def split_dataset(dataset: Dataset, config: SplitConfig, *, seed: int) -> DataSplit:
+    """Temporal split when the data has at least two periods, else stratified random."""
+    _check_classes(dataset.y, "the data")
+    positions = np.arange(dataset.rows)
+    if dataset.times is not None:
+        periods = np.unique(dataset.times)
+        if len(periods) >= 2:
+            n_test = max(1, math.ceil(config.test_fraction * len(periods)))
+            n_test = min(n_test, len(periods) - 1)
+            first_test = periods[len(periods) - n_test]
+            is_test = dataset.times >= first_test
+            test, rest = positions[is_test], positions[~is_test]
+            _check_classes(dataset.y[test], "the test periods")
+            _check_classes(dataset.y[rest], "the training periods")
+            train, valid, calib = _split_rest(rest, dataset.y, dataset.ids, config, seed)
+            fmt = lambda t: str(pd.Timestamp(t).date())  # noqa: E731
+            return DataSplit(
+                "temporal",
+                train,
+                valid,
+                calib,
+                test,
+                train_periods=(fmt(periods[0]), fmt(periods[len(periods) - n_test - 1])),
+                test_periods=(fmt(first_test), fmt(periods[-1])),
+            )
+    rest, test = train_test_split(positions, test_size=config.test_fraction, stratify=dataset.y, random_state=seed)
+    train, valid, calib = _split_rest(np.sort(rest), dataset.y, dataset.ids, config, seed)
+    return DataSplit("stratified", train, valid, calib, np.sort(test))

@@ -1,0 +1,128 @@
+"""The scorer: calibrated scores, bands, flags, out-of-distribution marks and reasons."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.factories import flat_frame, train_bare_bundle, write_flat_dataset
+from vroegsignaal.errors import DataValidationError
+from vroegsignaal.schemas.enums import ReviewFlag, RiskBand
+from vroegsignaal.scoring.bundle import load_bundle
+from vroegsignaal.scoring.preprocess import MSG_MISSING_FEATURES
+from vroegsignaal.scoring.scorer import Scorer
+
+
+@pytest.fixture(scope="module")
+def scorer(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("scorer")
+    config = write_flat_dataset(folder / "data")
+    return Scorer(load_bundle(train_bare_bundle(config, folder / "model")))
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return flat_frame(400, seed=11)
+
+
+def test_scores_are_probabilities_and_bands_follow_thresholds(scorer, rows):
+    result = scorer.score_frame(rows, explain=False)
+    assert result["score"].between(0, 1).all()
+    bands = scorer.bundle.bands
+    expected = np.where(result["score"] >= bands.high, "high", np.where(result["score"] >= bands.medium, "medium", "low"))
+    assert (result["band"] == expected).all()
+    assert set(result.loc[result["band"] == "high", "intensity"]) <= {"home_visit"}
+    assert set(result.loc[result["band"] == "low", "intensity"]) <= {"letter"}
+
+
+def test_more_arrears_never_lowers_the_score(scorer, rows):
+    base = scorer.predict(rows)
+    more = rows.assign(arrears_eur=rows["arrears_eur"] + 500)
+    assert (scorer.predict(more) >= base - 1e-12).all()
+
+
+def test_high_band_rows_are_flagged_and_explained(scorer, rows):
+    result = scorer.score_frame(rows, explain="listed")
+    high = result["band"] == RiskBand.HIGH.value
+    assert high.any()
+    assert all(ReviewFlag.HIGH_RISK.value in flags for flags in result.loc[high, "flags"])
+    assert result.loc[high, "reasons"].map(lambda r: r is not None).all()
+
+
+def test_reasons_raise_the_score_and_are_written_in_both_languages(scorer, rows):
+    result = scorer.score_frame(rows, explain=True)
+    for reasons in result["reasons"]:
+        assert len(reasons) <= 3
+        assert all(r["contribution"] > 0 for r in reasons)
+        assert [r["contribution"] for r in reasons] == sorted((r["contribution"] for r in reasons), reverse=True)
+        for reason in reasons:
+            assert reason["text_nl"] and reason["text_en"]
+            assert reason["feature"] in scorer.feature_names
+
+
+def test_out_of_range_and_unseen_category_are_flagged(scorer, rows):
+    odd = rows.head(2).copy()
+    odd.loc[odd.index[0], "arrears_eur"] = 10_000_000.0
+    odd.loc[odd.index[1], "region"] = "atlantis"
+    result = scorer.score_frame(odd, explain=False)
+    assert result["out_of_distribution"].tolist() == [["arrears_eur"], ["region"]]
+    assert all(ReviewFlag.OUT_OF_DISTRIBUTION.value in flags for flags in result["flags"])
+
+
+def test_missing_feature_column_is_named(scorer, rows):
+    with pytest.raises(DataValidationError, match=re.escape(f"{MSG_MISSING_FEATURES}: income_eur")):
+        scorer.score_frame(rows.drop(columns=["income_eur"]))
+
+
+def test_text_in_numeric_feature_is_reported_with_rows(scorer, rows):
+    bad = rows.head(3).astype({"income_eur": object})
+    bad.loc[bad.index[1], "income_eur"] = "lots"
+    with pytest.raises(DataValidationError) as raised:
+        scorer.score_frame(bad)
+    failure = raised.value.failures[0]
+    assert (failure.column, failure.rows, failure.examples) == ("income_eur", (1,), ("lots",))
+
+
+def test_label_and_audit_columns_may_be_absent(scorer, rows):
+    features = rows[list(scorer.feature_names)]
+    assert len(scorer.score_frame(features)) == len(rows)
+
+
+def test_score_one_matches_the_batch(scorer, rows):
+    batch = scorer.score_frame(rows.head(5), explain=True)
+    for i, (_, row) in enumerate(rows.head(5).iterrows()):
+        one = scorer.score_one(row.to_dict())
+        assert one.score == pytest.approx(batch["score"].iloc[i])
+        assert one.band == batch["band"].iloc[i]
+        assert list(one.reasons) == batch["reasons"].iloc[i]
+        assert one.model_version == scorer.model_version
+
+
+def test_explain_mask_limits_reasons(scorer, rows):
+    mask = np.zeros(len(rows), dtype=bool)
+    mask[:3] = True
+    result = scorer.score_frame(rows, explain=mask)
+    assert result["reasons"].notna().sum() == 3
+    with pytest.raises(ValueError, match="explain mask"):
+        scorer.score_frame(rows, explain=mask[:2])
+
+
+def test_rows_keep_their_index(scorer, rows):
+    shuffled = rows.sample(frac=1, random_state=1)
+    result = scorer.score_frame(shuffled, explain=False)
+    assert result.index.equals(shuffled.index)
+    np.testing.assert_allclose(result.sort_index()["score"], scorer.score_frame(rows, explain=False)["score"])
+
+
+def test_empty_input_gives_empty_output(scorer, rows):
+    assert scorer.score_frame(rows.head(0)).empty
+
+
+def test_boolean_flags_count_as_numbers(scorer):
+    frame = pd.DataFrame(
+        {"arrears_eur": [100.0], "months_in_arrears": [True], "region": ["north"], "income_eur": [2000]}
+    )
+    assert len(scorer.score_frame(frame)) == 1
