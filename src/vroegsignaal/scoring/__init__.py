@@ -1,0 +1,1 @@
+"""Model runtime shared by training and the service: feature building, model bundles and scoring."""
