@@ -1,0 +1,51 @@
+"""Reason codes: plain sentences from the catalogue, only for allowed features that raise the score."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from vroegsignaal.schemas.dataset_config import FeatureText
+from vroegsignaal.scoring.reasons import ReasonWriter
+
+
+def catalogue_writer() -> ReasonWriter:
+    names = ["rent_arrears_eur", "rent_arrears_months", "household_type", "signals_3m"]
+    return ReasonWriter.build(names, categorical=["household_type"], feature_text={})
+
+
+def household(**values):
+    base = {"rent_arrears_eur": 1450.0, "rent_arrears_months": 3.0, "household_type": "single_parent", "signals_3m": 2}
+    return pd.DataFrame([{**base, **values}])
+
+
+def test_rent_arrears_reason_reads_like_a_caseworker_would_say_it():
+    reasons = catalogue_writer().top_reasons(np.array([[0.9, 0.1, 0.0, 0.3]]), household())[0]
+    assert reasons[0]["text_nl"] == "Huurachterstand sinds 3 maanden, € 1.450"
+    assert reasons[0]["text_en"] == "Rent arrears for 3 months, €1,450"
+    assert [r["feature"] for r in reasons] == ["rent_arrears_eur", "signals_3m", "rent_arrears_months"]
+
+
+def test_features_that_lower_the_score_are_not_reasons():
+    reasons = catalogue_writer().top_reasons(np.array([[-0.5, 0.0, 0.0, 0.2]]), household())[0]
+    assert [r["feature"] for r in reasons] == ["signals_3m"]
+
+
+def test_household_type_is_never_shown_as_a_reason():
+    reasons = catalogue_writer().top_reasons(np.array([[0.0, 0.0, 2.0, 0.0]]), household())[0]
+    assert reasons == []
+
+
+def test_custom_feature_uses_config_text_or_a_generic_sentence():
+    texts = {"debt_count": FeatureText(nl="aantal schulden", en="number of debts", reason_nl="{value} schulden",
+                                       reason_en="{value} debts")}
+    writer = ReasonWriter.build(["debt_count", "duration"], categorical=[], feature_text=texts)
+    reasons = writer.top_reasons(np.array([[0.4, 0.2]]), pd.DataFrame([{"debt_count": 4, "duration": 12.5}]))[0]
+    assert reasons[0]["text_nl"] == "4 schulden"
+    assert reasons[1]["text_en"] == "duration: 12.5"
+
+
+def test_config_can_forbid_a_custom_feature_as_reason():
+    texts = {"postcode_area": FeatureText(nl="gebied", en="area", reason_allowed=False)}
+    writer = ReasonWriter.build(["postcode_area"], categorical=["postcode_area"], feature_text=texts)
+    assert writer.top_reasons(np.array([[1.0]]), pd.DataFrame([{"postcode_area": "x"}])) == [[]]

@@ -1,0 +1,136 @@
+"""Loading and validating data: every problem is reported with its column, rule and rows; audit stays apart."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.factories import flat_frame, write_flat_dataset
+from vroegsignaal.errors import DataValidationError, IdentifierDetectedError, SensitiveFeatureError
+from vroegsignaal.schemas.identifiers import CHECK_BSN
+from vroegsignaal.training.data import (
+    MSG_MISSING_COLUMN,
+    MSG_NOT_NUMERIC,
+    MSG_ONE_CLASS,
+    MSG_OUTSIDE_BINS,
+    MSG_UNMAPPED_VALUE,
+    load_dataset,
+)
+from vroegsignaal.scoring.io import MSG_EMPTY_FILE
+
+
+def failures_of(error: DataValidationError) -> set[tuple[str | None, str]]:
+    return {(f.column, f.check.split(" (")[0]) for f in error.failures}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_flat_table_becomes_features_label_and_separate_audit(tmp_path, suffix):
+    dataset = load_dataset(write_flat_dataset(tmp_path, suffix=suffix))
+    assert dataset.feature_names == ("arrears_eur", "months_in_arrears", "region", "income_eur")
+    assert list(dataset.audit.columns) == ["gender", "age_band"]
+    assert not set(dataset.frame.columns) & {"gender", "age", "age_band", "at_risk", "case_id"}
+    assert set(np.unique(dataset.y)) == {0, 1}
+    assert set(dataset.audit["age_band"]) <= {"18-34", "35-64", "65+"}
+
+
+def test_missing_column_is_named(tmp_path):
+    config = write_flat_dataset(tmp_path, flat_frame(200).drop(columns=["gender"]))
+    with pytest.raises(DataValidationError) as raised:
+        load_dataset(config)
+    assert ("gender", MSG_MISSING_COLUMN) in failures_of(raised.value)
+
+
+def test_text_in_a_monotone_feature_is_reported_with_rows_and_values(tmp_path):
+    frame = flat_frame(200).astype({"arrears_eur": object})
+    frame.loc[[3, 7], "arrears_eur"] = "unknown"
+    with pytest.raises(DataValidationError) as raised:
+        load_dataset(write_flat_dataset(tmp_path, frame))
+    failure = next(f for f in raised.value.failures if f.column == "arrears_eur")
+    assert (failure.check, failure.count, failure.rows, failure.examples) == (MSG_NOT_NUMERIC, 2, (3, 7), ("unknown",))
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    frame = flat_frame(200).astype({"arrears_eur": object})
+    frame.loc[0, "arrears_eur"] = "about 300"
+    frame.loc[1, "age"] = 130
+    frame = frame.drop(columns=["gender"])
+    with pytest.raises(DataValidationError) as raised:
+        load_dataset(write_flat_dataset(tmp_path, frame))
+    assert failures_of(raised.value) >= {
+        ("arrears_eur", MSG_NOT_NUMERIC),
+        ("age", MSG_OUTSIDE_BINS),
+        ("gender", MSG_MISSING_COLUMN),
+    }
+
+
+def test_bsn_like_column_is_refused_without_echoing_it(tmp_path):
+    frame = flat_frame(50)
+    frame["client_number"] = ["111222333", "123456782"] * 25  # made up, pass the eleven-test
+    with pytest.raises(IdentifierDetectedError) as raised:
+        load_dataset(write_flat_dataset(tmp_path, frame))
+    assert failures_of(raised.value) == {("client_number", CHECK_BSN)}
+    assert "111222333" not in str(raised.value)
+
+
+def test_sensitive_column_as_feature_is_refused(tmp_path):
+    with pytest.raises(SensitiveFeatureError, match="gender"):
+        write_flat_dataset(tmp_path, features=["arrears_eur", "gender"])
+
+
+def test_undeclared_denylisted_column_is_refused(tmp_path):
+    frame = flat_frame(100).assign(nationality=["x", "y"] * 50)
+    with pytest.raises(SensitiveFeatureError, match="nationality"):
+        load_dataset(write_flat_dataset(tmp_path, frame))
+
+
+def test_empty_file_is_refused(tmp_path):
+    config = write_flat_dataset(tmp_path)
+    (tmp_path / "data.csv").write_text("")
+    with pytest.raises(DataValidationError, match=MSG_EMPTY_FILE):
+        load_dataset(config)
+
+
+def test_header_only_file_is_refused(tmp_path):
+    config = write_flat_dataset(tmp_path, flat_frame(10).head(0))
+    with pytest.raises(DataValidationError, match="no rows"):
+        load_dataset(config)
+
+
+def test_label_with_one_class_is_refused(tmp_path):
+    frame = flat_frame(100).assign(at_risk="no")
+    with pytest.raises(DataValidationError) as raised:
+        load_dataset(write_flat_dataset(tmp_path, frame))
+    assert ("at_risk", MSG_ONE_CLASS) in failures_of(raised.value)
+
+
+def test_unmapped_sensitive_code_is_named(tmp_path):
+    sensitive = [{"column": "gender", "map": {"female": "f"}}]
+    with pytest.raises(DataValidationError) as raised:
+        load_dataset(write_flat_dataset(tmp_path, sensitive=sensitive))
+    failure = next(f for f in raised.value.failures if f.column == "gender")
+    assert failure.check == MSG_UNMAPPED_VALUE and failure.examples == ("male",)
+
+
+def test_duplicate_ids_are_refused(tmp_path):
+    frame = flat_frame(100)
+    frame.loc[5, "case_id"] = frame.loc[4, "case_id"]
+    with pytest.raises(DataValidationError, match="unique"):
+        load_dataset(write_flat_dataset(tmp_path, frame))
+
+
+def test_text_feature_not_declared_categorical_is_treated_as_one_with_a_warning(tmp_path):
+    frame = flat_frame(200).assign(housing=lambda f: np.where(f.index % 2, "rent", "own"))
+    dataset = load_dataset(write_flat_dataset(tmp_path, frame))
+    assert "housing" in dataset.categorical
+    assert any("housing" in w for w in dataset.report.warnings)
+
+
+def test_german_credit_loads_through_its_config_alone():
+    from vroegsignaal.schemas.dataset_config import load_dataset_config
+
+    dataset = load_dataset(load_dataset_config("data/german_credit/dataset.yaml"))
+    assert (dataset.rows, dataset.positives) == (1000, 300)
+    assert set(dataset.audit.columns) == {"gender", "age_band", "foreign_worker"}
+    assert "personal_status_sex" not in dataset.frame.columns and "age_years" not in dataset.frame.columns
+    assert set(dataset.audit["gender"]) == {"female", "male"}

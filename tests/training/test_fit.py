@@ -1,0 +1,86 @@
+"""Fitting refuses what must never be learnt from, respects monotone constraints, and calibrates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from tests.factories import flat_frame, write_flat_dataset
+from vroegsignaal.errors import ConfigError, SensitiveFeatureError
+from vroegsignaal.training.data import load_dataset
+from vroegsignaal.training.evaluate import calibration_error
+from vroegsignaal.training.fit import (
+    MSG_COPY_OF_AUDIT,
+    MSG_MONOTONE_CATEGORICAL,
+    calibrate,
+    choose_bands,
+    fit_model,
+)
+from vroegsignaal.training.split import split_dataset
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    config = write_flat_dataset(tmp_path_factory.mktemp("fit"), flat_frame(3_000))
+    dataset = load_dataset(config)
+    split = split_dataset(dataset, config.split, seed=config.seed)
+    return config, dataset, split, fit_model(dataset, split, config)
+
+
+def test_model_learns_the_planted_signal(trained):
+    _, dataset, split, fitted = trained
+    auc = roc_auc_score(dataset.y[split.test], fitted.margin(dataset.frame.iloc[split.test]))
+    assert auc > 0.75
+    assert fitted.best_iteration >= 1
+    assert fitted.ensemble.num_trees == fitted.best_iteration
+
+
+def test_monotone_feature_never_lowers_the_margin(trained):
+    _, dataset, _, fitted = trained
+    frame = dataset.frame.head(300)
+    for step in (1.0, 250.0, 5_000.0):
+        raised = frame.assign(arrears_eur=frame["arrears_eur"] + step, months_in_arrears=frame["months_in_arrears"] + 1)
+        assert (fitted.margin(raised) >= fitted.margin(frame) - 1e-12).all()
+
+
+def test_calibrated_scores_are_close_to_observed_rates(trained):
+    config, dataset, split, fitted = trained
+    rows = dataset.frame.iloc[split.calibration]
+    calibration = calibrate(fitted.margin(rows), dataset.y[split.calibration], method="sigmoid", seed=1)
+    test_scores = calibration.apply(fitted.margin(dataset.frame.iloc[split.test]))
+    assert calibration_error(dataset.y[split.test], test_scores) < 0.06
+    isotonic = calibrate(fitted.margin(rows), dataset.y[split.calibration], method="isotonic", seed=1)
+    assert np.all(np.diff(isotonic.apply(np.linspace(-5, 5, 50))) >= 0)
+
+
+def test_bands_hold_the_capacity_share(trained):
+    config, dataset, split, fitted = trained
+    scores = 1 / (1 + np.exp(-fitted.margin(dataset.frame)))
+    bands = choose_bands(scores, config, rows_per_period=dataset.rows)
+    assert np.mean(scores >= bands.high) == pytest.approx(config.capacity.fraction, abs=0.02)
+    assert bands.medium <= bands.high
+
+
+def test_feature_that_relabels_an_audit_attribute_is_refused(tmp_path):
+    frame = flat_frame(400)
+    frame["segment"] = frame["gender"].map({"female": "s1", "male": "s2"})
+    config = write_flat_dataset(tmp_path, frame, categorical=["region", "segment"])
+    dataset = load_dataset(config)
+    with pytest.raises(SensitiveFeatureError, match=f"'segment' {MSG_COPY_OF_AUDIT} 'gender'"):
+        fit_model(dataset, split_dataset(dataset, config.split, seed=1), config)
+
+
+def test_monotone_categorical_is_refused(tmp_path):
+    config = write_flat_dataset(tmp_path, monotone_increasing=["arrears_eur", "region"])
+    dataset = load_dataset(config)
+    with pytest.raises(ConfigError, match=MSG_MONOTONE_CATEGORICAL):
+        fit_model(dataset, split_dataset(dataset, config.split, seed=1), config)
+
+
+def test_same_seed_same_model(tmp_path):
+    config = write_flat_dataset(tmp_path, flat_frame(800))
+    dataset = load_dataset(config)
+    split = split_dataset(dataset, config.split, seed=config.seed)
+    first, second = fit_model(dataset, split, config), fit_model(dataset, split, config)
+    assert first.ensemble.boosters[0].model_to_string() == second.ensemble.boosters[0].model_to_string()

@@ -1,0 +1,59 @@
+"""Temporal and stratified splits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.factories import flat_frame, write_flat_dataset
+from vroegsignaal.errors import DataValidationError
+from vroegsignaal.training.data import load_dataset
+from vroegsignaal.training.split import MSG_TOO_FEW_ROWS, split_dataset
+
+
+def test_time_column_gives_a_temporal_split_testing_on_the_latest_periods(tmp_path):
+    config = write_flat_dataset(tmp_path, flat_frame(1_200, with_time=True), time="period", id=None)
+    dataset = load_dataset(config)
+    split = split_dataset(dataset, config.split, seed=1)
+    assert split.kind == "temporal"
+    assert dataset.times[split.test].min() > dataset.times[split.train].max()
+    assert split.test_periods[0] > split.train_periods[1]
+    assert "later periods" in split.description
+
+
+def test_no_time_column_gives_a_stratified_split_of_disjoint_parts(tmp_path):
+    config = write_flat_dataset(tmp_path)
+    dataset = load_dataset(config)
+    split = split_dataset(dataset, config.split, seed=1)
+    parts = [split.train, split.validation, split.calibration, split.test]
+    assert split.kind == "stratified"
+    assert sum(len(p) for p in parts) == dataset.rows
+    assert len(np.unique(np.concatenate(parts))) == dataset.rows
+    rates = [dataset.y[p].mean() for p in parts]
+    assert max(rates) - min(rates) < 0.03
+
+
+def test_repeated_ids_never_straddle_train_validation_and_calibration(tmp_path):
+    frame = flat_frame(1_200, with_time=True)
+    frame["case_id"] = [f"case{i % 300:04d}" for i in range(len(frame))]
+    frame = frame.drop_duplicates(["case_id", "period"])
+    config = write_flat_dataset(tmp_path, frame, time="period")
+    dataset = load_dataset(config)
+    split = split_dataset(dataset, config.split, seed=1)
+    train, valid, calib = (set(dataset.ids[p]) for p in (split.train, split.validation, split.calibration))
+    assert not (train & valid) and not (train & calib) and not (valid & calib)
+
+
+def test_split_is_deterministic_per_seed(tmp_path):
+    config = write_flat_dataset(tmp_path)
+    dataset = load_dataset(config)
+    first, second = split_dataset(dataset, config.split, seed=5), split_dataset(dataset, config.split, seed=5)
+    assert all(np.array_equal(getattr(first, p), getattr(second, p)) for p in ("train", "validation", "calibration", "test"))
+
+
+def test_too_few_positives_is_a_clear_error(tmp_path):
+    frame = flat_frame(300).assign(at_risk="no")
+    frame.loc[:2, "at_risk"] = "yes"
+    config = write_flat_dataset(tmp_path, frame)
+    with pytest.raises(DataValidationError, match=MSG_TOO_FEW_ROWS):
+        split_dataset(load_dataset(config), config.split, seed=1)
