@@ -1,0 +1,539 @@
+"""The HTTP API's pydantic models: requests, responses and their field descriptions (shown in the OpenAPI document).
+
+Request models for signals and household facts mirror the pandera tables (:class:`~vroegsignaal.schemas.tables.
+SignalSchema`, :class:`~vroegsignaal.schemas.tables.HouseholdSchema`) field for field, with the same enumerations and
+ranges; ``tests/schemas/test_api.py`` proves they agree. Numbers and flags are strict (no ``"12"``), and requests refuse
+unknown fields, so a misspelt or unexpected field (say a ``bsn``) is an error instead of being silently dropped.
+
+Naming follows the service's model families: ``...Create``/``...Request`` come in, ``...Public``/``...Response`` go
+out. Messages of the validators are module constants so tests can match them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
+
+from vroegsignaal.schemas.catalogue import MAX_AMOUNT_EUR
+from vroegsignaal.schemas.enums import (
+    BenefitType,
+    ContactIntensity,
+    ContactKind,
+    EndResult,
+    HouseholdType,
+    ModelStatus,
+    PartnerType,
+    PartOfDay,
+    ReviewFlag,
+    RiskBand,
+)
+from vroegsignaal.schemas.tables import MUNICIPALITY_PATTERN, PSEUDONYM_PATTERN
+
+MSG_SIGNAL_BEFORE_START = "signal_date must not be before arrears_start_date (signaaldatum >= ontstaansdatum)"
+MSG_END_OF_SUPPLY_PARTNER = "end_of_supply may only be set on a signal from an energy or water partner"
+MSG_DUPLICATE_SIGNAL_ID = "signal_id must be unique within a request; repeated: {ids}"
+MSG_DUPLICATE_HOUSEHOLD = "household_id must be unique within a batch; repeated at positions {positions}"
+MAX_SIGNALS_PER_HOUSEHOLD = 200
+MAX_CONTACT_ATTEMPTS = 20
+
+Pseudonym = Annotated[
+    str,
+    StringConstraints(pattern=PSEUDONYM_PATTERN),
+    Field(
+        description=(
+            "Household pseudonym (huishouden-pseudoniem): a keyed hash of the BSN made by the municipality, "
+            "12–128 characters of A–Z, a–z, 0–9, '_' or '-'. Never the BSN itself."
+        ),
+        examples=["hh_3f9c2a7b41d0e8aa"],
+    ),
+]
+MunicipalityCode = Annotated[
+    str,
+    StringConstraints(pattern=MUNICIPALITY_PATTERN),
+    Field(description="CBS code of the municipality (gemeentecode), e.g. GM0344.", examples=["GM0344"]),
+]
+TeamName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$"),
+    Field(description="Caseworker team (team schuldhulpverlening) that works this household's review item."),
+]
+# Strict: a number must be a JSON number and a flag a JSON boolean (no "12" or "true"); dates and enumerations
+# are read from their JSON strings.
+AmountEur = Annotated[float, Strict(), Field(ge=0, le=MAX_AMOUNT_EUR)]
+Flag = Annotated[bool, Strict()]
+
+
+class _Request(BaseModel):
+    """Base of every request body: unknown fields refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Response(BaseModel):
+    """Base of every response body."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --------------------------------------------------------------------------------------------------------- scoring
+
+
+class SignalCreate(_Request):
+    """One arrears signal (*Vroegsignaal*) as a signal partner sent it; mirrors ``SignalSchema``."""
+
+    signal_id: str = Field(
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="Identifier of the signal (signaal-id), unique per municipality. A retry with the same id and "
+        "content is accepted once; the same id with other content is refused.",
+    )
+    partner_type: PartnerType = Field(description="Kind of signal partner (partnertype).")
+    amount_eur: AmountEur = Field(description="Amount in arrears in euro (bedrag).")
+    arrears_start_date: dt.date = Field(description="Date the arrears arose (ontstaansdatum).")
+    signal_date: dt.date = Field(description="Date the signal was sent (signaaldatum).")
+    crisis: Flag = Field(default=False, description="Crisis flag (crisissignaal), e.g. threatened eviction.")
+    warm_handover: Flag = Field(default=False, description="Warm-handover flag (warmeOverdracht).")
+    end_of_supply: Flag = Field(
+        default=False,
+        description="End-of-supply signal (einde levering); only from an energy supplier or a water company.",
+    )
+
+    @model_validator(mode="after")
+    def _check_dates_and_partner(self) -> SignalCreate:
+        if self.signal_date < self.arrears_start_date:
+            raise ValueError(MSG_SIGNAL_BEFORE_START)
+        if self.end_of_supply and self.partner_type not in (PartnerType.ENERGY, PartnerType.WATER):
+            raise ValueError(MSG_END_OF_SUPPLY_PARTNER)
+        return self
+
+
+class HouseholdFactsCreate(_Request):
+    """Household facts the municipality holds (*huishoudgegevens*); mirrors ``HouseholdSchema``."""
+
+    household_type: HouseholdType = Field(description="Household composition (huishoudtype).")
+    benefit_type: BenefitType = Field(description="Main benefit (uitkering).")
+    municipal_tax_arrears_eur: AmountEur = Field(
+        default=0.0, description="Unpaid municipal taxes in euro (achterstand gemeentelijke belastingen)."
+    )
+    municipal_tax_remission: Flag = Field(
+        default=False, description="Remission of municipal taxes (kwijtschelding gemeentelijke belastingen)."
+    )
+    prior_debt_assistance: Flag = Field(
+        default=False, description="Had municipal debt assistance before (eerder schuldhulpverlening)."
+    )
+    recent_move: Flag = Field(default=False, description="Moved in the last 12 months (recent verhuisd).")
+
+
+class HouseholdScoreCreate(_Request):
+    """One household to score: its new signals and its current facts."""
+
+    household_id: Pseudonym
+    team: TeamName | None = Field(
+        default=None, description="Team that will work the review item; defaults to the caller's team."
+    )
+    facts: HouseholdFactsCreate
+    signals: list[SignalCreate] = Field(
+        min_length=1,
+        max_length=MAX_SIGNALS_PER_HOUSEHOLD,
+        description="New signals of this household (at least one). Earlier signals stored by the service count too.",
+    )
+
+
+class ScoreBatchRequest(_Request):
+    """A batch of households of one municipality to score, explain and put on the review queue."""
+
+    municipality_code: MunicipalityCode
+    reference_date: dt.date | None = Field(
+        default=None, description="Date the features describe (peildatum); defaults to today."
+    )
+    households: list[HouseholdScoreCreate] = Field(
+        min_length=1, description="Households to score; the service's size limit applies (HTTP 413 above it)."
+    )
+
+    @model_validator(mode="after")
+    def _check_unique_ids(self) -> ScoreBatchRequest:
+        seen: dict[str, int] = {}
+        repeated: list[str] = []
+        for position, household in enumerate(self.households):
+            if household.household_id in seen:
+                repeated.append(f"{seen[household.household_id]} and {position}")
+            seen.setdefault(household.household_id, position)
+        if repeated:
+            # Positions, not pseudonyms: error messages never repeat an identifier.
+            raise ValueError(MSG_DUPLICATE_HOUSEHOLD.format(positions=", ".join(repeated)))
+        signal_ids = Counter(signal.signal_id for household in self.households for signal in household.signals)
+        duplicates = sorted(sid for sid, count in signal_ids.items() if count > 1)
+        if duplicates:
+            raise ValueError(MSG_DUPLICATE_SIGNAL_ID.format(ids=", ".join(duplicates[:5])))
+        return self
+
+
+class Reason(_Response):
+    """One reason behind a score, in words a caseworker can use with the resident."""
+
+    feature: str = Field(description="Feature of the catalogue the reason is about.")
+    value: float | str | None = Field(description="The household's value of that feature.")
+    contribution: float = Field(description="Contribution to the score (SHAP, log-odds); positive raises the risk.")
+    text_nl: str = Field(description="The reason in Dutch.")
+    text_en: str = Field(description="The reason in English.")
+
+
+class ReviewFlagPublic(_Response):
+    """Why a person should look at this household."""
+
+    flag: ReviewFlag
+    label_nl: str
+    label_en: str
+    detail: str | None = Field(default=None, description="E.g. the features outside the training range.")
+
+
+Approach = Literal["model", "standard"]
+StandardReason = Literal["objection", "control_sample", "rule_order"]
+
+
+class HouseholdScorePublic(_Response):
+    """What the service made of one household: its score and reasons, flags, and the review item it is on."""
+
+    household_id: Pseudonym
+    review_item_id: int = Field(description="Review item this household is on (every signal gets an offer).")
+    approach: Approach = Field(
+        description="'model': ordered and contacted by the model's advice; 'standard': the standard approach "
+        "(objection, control sample or rule-based order)."
+    )
+    standard_reason: StandardReason | None = Field(description="Why the standard approach applies, if it does.")
+    score: float | None = Field(
+        description="Calibrated probability of problematic debt within 12 months; null when not scored."
+    )
+    risk_band: RiskBand | None
+    suggested_intensity: ContactIntensity = Field(description="Suggested first contact (home visit, phone, letter).")
+    reasons: list[Reason] = Field(description="Top reasons behind the score (empty when not scored).")
+    review_flags: list[ReviewFlagPublic]
+    model_version: str | None
+    control_sample: bool = Field(description="In the random control sample: standard approach regardless of score.")
+    deadline: dt.date = Field(description="First conversation due by this date (4 weeks, 3 working days if urgent).")
+    held_back_until: dt.date | None = Field(
+        description="Contacted within the cooldown and arrears did not rise: not listed before this date."
+    )
+
+
+Ordering = Literal["model", "rule"]
+
+
+class ScoreBatchResponse(_Response):
+    """The scored batch, in the order of the request."""
+
+    model_version: str | None = Field(description="Model version that scored this batch (null in rule mode).")
+    ordering: Ordering = Field(description="Current ordering mode: the model's or the rule-based fallback.")
+    results: list[HouseholdScorePublic]
+
+
+# -------------------------------------------------------------------------------------------------------- outreach
+
+
+class OutreachItemPublic(_Response):
+    """One line of a team's outreach list."""
+
+    rank: int = Field(description="Position in the list (1 = first to contact).")
+    review_item_id: int
+    household_id: Pseudonym
+    team: str
+    approach: Approach
+    standard_reason: StandardReason | None
+    score: float | None = Field(description="Hidden (null) for the control sample and the standard approach.")
+    risk_band: RiskBand | None
+    suggested_intensity: ContactIntensity
+    reasons: list[Reason]
+    review_flags: list[ReviewFlagPublic]
+    urgent: bool = Field(description="Crisis or end-of-supply signal: first conversation within 3 working days.")
+    received_on: dt.date
+    first_signal_date: dt.date = Field(description="Oldest signal date of the household (rule-based order).")
+    deadline: dt.date
+    overdue: bool
+
+
+class OutreachListResponse(_Response):
+    """A team's outreach list, ordered: crisis and overdue first, then by score (or by the rule)."""
+
+    municipality_code: MunicipalityCode
+    team: str
+    ordering: Ordering
+    today: dt.date
+    items: list[OutreachItemPublic]
+    standard_approach: list[OutreachItemPublic] = Field(
+        description="Households that objected (GDPR art. 21): never scored or ranked, still offered help the "
+        "standard way, in the rule-based order."
+    )
+    held_back_count: int = Field(description="Open items held back by the cooldown (contacted recently).")
+    overdue_count: int
+
+
+# ------------------------------------------------------------------------------------------------------- decisions
+
+
+class ContactAttemptCreate(_Request):
+    """A contact attempt (*contactpoging*, DDAS)."""
+
+    kind: ContactKind
+    reached: Flag = Field(description="Whether the resident was reached (bereikt).")
+    attempted_on: dt.date = Field(description="Date of the attempt; not in the future.")
+    part_of_day: PartOfDay
+
+
+class DecisionCreate(_Request):
+    """What the caseworker did and how the case ended. Departing from the advice requires a reason."""
+
+    contact_attempts: list[ContactAttemptCreate] = Field(default_factory=list, max_length=MAX_CONTACT_ATTEMPTS)
+    end_result: EndResult = Field(description="End result of the case (resultaat Vroegsignaalzaak, DDAS).")
+    chosen_intensity: ContactIntensity = Field(description="The first contact the caseworker chose.")
+    departure_reason: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=500,
+        description="Required when the chosen intensity or the order departs from the advice. Describe the "
+        "professional reason; never write names, addresses or other personal data here.",
+    )
+
+
+class ContactAttemptPublic(_Response):
+    kind: ContactKind
+    reached: bool
+    attempted_on: dt.date
+    part_of_day: PartOfDay
+
+
+class DecisionPublic(_Response):
+    """A recorded decision."""
+
+    id: int
+    review_item_id: int
+    household_id: Pseudonym
+    team: str
+    decided_at: dt.datetime
+    decided_by: str = Field(description="Token subject of the caseworker.")
+    end_result: EndResult
+    suggested_intensity: ContactIntensity
+    chosen_intensity: ContactIntensity
+    rank_at_decision: int | None = Field(description="Position of the item in its list when decided.")
+    departed_intensity: bool
+    departed_order: bool
+    departure_reason: str | None
+    control_sample: bool
+    approach: Approach
+    model_version: str | None
+    contact_attempts: list[ContactAttemptPublic]
+
+
+# ------------------------------------------------------------------------------------------------------ households
+
+
+class SignalPublic(_Response):
+    signal_id: str
+    partner_type: PartnerType
+    amount_eur: float
+    arrears_start_date: dt.date
+    signal_date: dt.date
+    crisis: bool
+    warm_handover: bool
+    end_of_supply: bool
+    received_at: dt.datetime
+
+
+class ScorePublic(_Response):
+    id: int
+    model_version: str
+    reference_date: dt.date
+    score: float
+    risk_band: RiskBand
+    suggested_intensity: ContactIntensity
+    uncertain: bool
+    out_of_distribution: list[str]
+    reasons: list[Reason]
+    scored_at: dt.datetime
+
+
+class ReviewItemPublic(_Response):
+    id: int
+    team: str
+    status: Literal["open", "closed"]
+    approach: Approach
+    standard_reason: StandardReason | None
+    control_sample: bool
+    urgent: bool
+    suggested_intensity: ContactIntensity
+    received_on: dt.date
+    deadline: dt.date
+    held_until: dt.date | None
+    created_at: dt.datetime
+    closed_at: dt.datetime | None
+
+
+class HouseholdHistoryResponse(_Response):
+    """Everything the service holds about one household of the caller's municipality."""
+
+    household_id: Pseudonym
+    municipality_code: MunicipalityCode
+    team: str
+    facts: HouseholdFactsCreate
+    objection_active: bool
+    signals: list[SignalPublic]
+    scores: list[ScorePublic]
+    review_items: list[ReviewItemPublic]
+    decisions: list[DecisionPublic]
+
+
+# ------------------------------------------------------------------------------------------------------ objections
+
+
+class ObjectionCreate(_Request):
+    """A resident's objection (bezwaar, GDPR art. 21) to being profiled."""
+
+    household_id: Pseudonym
+    received_on: dt.date = Field(description="Date the municipality received the objection.")
+
+
+class ObjectionPublic(_Response):
+    household_id: Pseudonym
+    received_on: dt.date
+    registered_at: dt.datetime
+    withdrawn_at: dt.datetime | None
+    active: bool
+
+
+# ---------------------------------------------------------------------------------------------------------- models
+
+
+class StatusEventPublic(_Response):
+    from_status: ModelStatus | None
+    to_status: ModelStatus
+    actor: str
+    role: str
+    comment: str | None
+    created_at: dt.datetime
+
+
+class ModelVersionPublic(_Response):
+    version: str
+    model_name: str
+    source_uri: str
+    status: ModelStatus
+    created_at: dt.datetime
+    events: list[StatusEventPublic]
+
+
+class ModelInfoResponse(_Response):
+    """The model the service is serving right now."""
+
+    serving_version: str | None
+    status: ModelStatus | None
+    approved: bool
+    demo_mode: bool
+    ordering: Ordering
+    feature_names: list[str]
+
+
+class ApprovalCreate(_Request):
+    """An ethics reviewer's verdict on a candidate version."""
+
+    decision: Literal["approve", "reject"]
+    comment: str = Field(min_length=10, max_length=2000, description="Why; recorded with who and when.")
+
+
+class PromotionCreate(_Request):
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class OrderingSwitchCreate(_Request):
+    """Switch between the model's order and the rule-based fallback (crisis first, oldest signal first)."""
+
+    mode: Ordering
+    reason: str = Field(min_length=5, max_length=1000)
+
+
+class OrderingPublic(_Response):
+    mode: Ordering
+    changed_by: str | None
+    changed_at: dt.datetime | None
+    reason: str | None
+
+
+class ReloadResponse(_Response):
+    previous_version: str | None
+    serving_version: str | None
+    approved: bool
+
+
+# ------------------------------------------------------------------------------------------------------- oversight
+
+
+class TeamOversight(_Response):
+    team: str
+    decisions: int
+    departures: int
+    departure_share: float | None = Field(description="Share of decisions that departed from the advice.")
+    intensity_departures: int
+    order_departures: int
+    backlog: int = Field(description="Open listed review items.")
+    overdue: int
+    held_back: int
+    standard_approach: int
+    warning: str | None = Field(description="E.g. a departure share near zero: a sign of automation bias.")
+
+
+class GroupOutcome(_Response):
+    group: Literal["control_sample", "scored"]
+    decisions: int
+    reached_share: float | None
+    help_accepted_share: float | None
+
+
+class OversightResponse(_Response):
+    municipality_code: MunicipalityCode
+    since: dt.date
+    teams: list[TeamOversight]
+    control_vs_scored: list[GroupOutcome]
+
+
+class AuditProblemPublic(_Response):
+    seq: int | None
+    kind: str
+    message: str
+
+
+class AuditVerificationResponse(_Response):
+    ok: bool
+    records_checked: int
+    first_seq: int | None
+    last_seq: int | None
+    problems: list[AuditProblemPublic]
+
+
+# ---------------------------------------------------------------------------------------------------------- system
+
+
+class HealthResponse(_Response):
+    status: Literal["ok"]
+
+
+class ReadyResponse(_Response):
+    ready: bool
+    database: bool
+    model_loaded: bool
+    model_version: str | None
+
+
+class FieldErrorPublic(_Response):
+    field: str = Field(description="Dotted path of the field, e.g. households.0.signals.1.amount_eur.")
+    rule: str = Field(description="The rule that was broken (pydantic error type or our check name).")
+    message: str
+
+
+class ErrorResponse(_Response):
+    """Every error: a clear message and the request id to quote to the operator."""
+
+    detail: str
+    request_id: str
+    errors: list[FieldErrorPublic] = Field(default_factory=list)

@@ -1,0 +1,260 @@
+"""The audit log: append-only, hash-chained records of everything the service does with a household or a model.
+
+Each record's ``hash`` is the SHA-256 of its canonical JSON (sequence number, time, actor, role, municipality,
+action, object id, model version, input hash, detail) followed by the previous record's hash. Editing, deleting or
+reordering any record therefore breaks the chain, and :func:`verify_audit_log` says where.
+
+Appends lock the single ``audit_chain_head`` row with an ``UPDATE`` (a row lock in PostgreSQL, the write lock in
+SQLite) and are written in the caller's transaction: the record exists exactly when the action it records does, and
+two concurrent writers can never fork the chain. Records hold pseudonyms, token subjects and hashes only — never a
+BSN, name or address.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from vroegsignaal.errors import ServiceUnavailableError
+from vroegsignaal.service.models import AuditChainHead, AuditRecord
+
+GENESIS_HASH = "0" * 64
+CHAIN_HEAD_ID = 1
+VERIFY_CHUNK = 5_000
+
+MSG_NO_CHAIN_HEAD = "the audit chain head row is missing; run 'vroegsignaal db upgrade'"
+PROBLEM_GAP = "missing_records"
+PROBLEM_PREV_HASH = "broken_link"
+PROBLEM_HASH = "edited_record"
+PROBLEM_HEAD = "head_mismatch"
+
+
+class AuditAction:
+    """Names of audited actions (stored in the ``action`` column)."""
+
+    SCORE = "score"
+    SIGNALS_RECEIVED_STANDARD = "signals_received_standard_approach"
+    READ_HOUSEHOLD = "read_household"
+    READ_OUTREACH_LIST = "read_outreach_list"
+    DECISION = "decision"
+    OBJECTION_ADDED = "objection_added"
+    OBJECTION_WITHDRAWN = "objection_withdrawn"
+    MODEL_REGISTERED = "model_registered"
+    MODEL_STATUS = "model_status_changed"
+    MODEL_RELOAD = "model_reload"
+    ORDERING_SWITCH = "ordering_switch"
+    RETENTION_PURGE = "retention_purge"
+    EXPORT_DECISIONS = "export_decisions"
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """What to record; the chain fields are added by :func:`append_audit_records`."""
+
+    actor: str
+    role: str
+    action: str
+    municipality_code: str | None = None
+    object_id: str | None = None
+    model_version: str | None = None
+    input_hash: str | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+def canonical_json(value: Any) -> bytes:
+    """Stable JSON bytes: sorted keys, no whitespace, UTF-8."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def input_hash(payload: Any) -> str:
+    """SHA-256 of the canonical JSON of a request body (or part of one)."""
+    return sha256_hex(canonical_json(payload))
+
+
+def _utc_text(moment: dt.datetime) -> str:
+    # SQLite hands back naive datetimes; every stored time is UTC, so naive means UTC.
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def record_hash(
+    *,
+    seq: int,
+    created_at: dt.datetime,
+    entry_fields: Mapping[str, Any],
+    prev_hash: str,
+) -> str:
+    """The hash of one record: its canonical content followed by the previous record's hash."""
+    content = {"seq": seq, "created_at": _utc_text(created_at), **entry_fields}
+    return sha256_hex(canonical_json(content) + prev_hash.encode())
+
+
+def _entry_fields(entry: AuditEntry | AuditRecord) -> dict[str, Any]:
+    return {
+        "actor": entry.actor,
+        "role": entry.role,
+        "municipality_code": entry.municipality_code,
+        "action": entry.action,
+        "object_id": entry.object_id,
+        "model_version": entry.model_version,
+        "input_hash": entry.input_hash,
+        "detail": dict(entry.detail or {}),
+    }
+
+
+def append_audit_records(session: Session, entries: Sequence[AuditEntry], *, now: dt.datetime) -> list[int]:
+    """Append ``entries`` to the chain inside the session's transaction; returns their sequence numbers."""
+    if not entries:
+        return []
+    head = session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == CHAIN_HEAD_ID)
+        .values(last_seq=AuditChainHead.last_seq + len(entries))
+        .returning(AuditChainHead.last_seq, AuditChainHead.last_hash)
+    ).one_or_none()
+    if head is None:
+        raise ServiceUnavailableError(MSG_NO_CHAIN_HEAD)
+    first_seq = head.last_seq - len(entries) + 1
+    prev_hash = head.last_hash
+    rows: list[dict[str, Any]] = []
+    for offset, entry in enumerate(entries):
+        seq = first_seq + offset
+        fields = _entry_fields(entry)
+        own_hash = record_hash(seq=seq, created_at=now, entry_fields=fields, prev_hash=prev_hash)
+        rows.append({"seq": seq, "created_at": now, **fields, "prev_hash": prev_hash, "hash": own_hash})
+        prev_hash = own_hash
+    session.execute(insert(AuditRecord), rows)
+    session.execute(
+        update(AuditChainHead).where(AuditChainHead.id == CHAIN_HEAD_ID).values(last_hash=prev_hash)
+    )
+    return [row["seq"] for row in rows]
+
+
+def audit(session: Session, entry: AuditEntry, *, now: dt.datetime) -> int:
+    """Append one record; see :func:`append_audit_records`."""
+    return append_audit_records(session, [entry], now=now)[0]
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    """One place where the chain is broken."""
+
+    seq: int | None
+    kind: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "kind": self.kind, "message": self.message}
+
+
+@dataclass(frozen=True)
+class AuditVerification:
+    """The result of walking the whole chain."""
+
+    ok: bool
+    records_checked: int
+    first_seq: int | None
+    last_seq: int | None
+    problems: tuple[AuditProblem, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "records_checked": self.records_checked,
+            "first_seq": self.first_seq,
+            "last_seq": self.last_seq,
+            "problems": [problem.to_dict() for problem in self.problems],
+        }
+
+
+def _check_records(
+    records: Iterable[AuditRecord], *, expected_seq: int, expected_prev: str
+) -> tuple[int, int | None, int | None, str, list[AuditProblem]]:
+    problems: list[AuditProblem] = []
+    count, first, last = 0, None, None
+    for record in records:
+        count += 1
+        first = record.seq if first is None else first
+        last = record.seq
+        if record.seq != expected_seq:
+            problems.append(
+                AuditProblem(
+                    record.seq,
+                    PROBLEM_GAP,
+                    f"expected record {expected_seq} but found {record.seq}: records are missing or reordered",
+                )
+            )
+        if record.prev_hash != expected_prev:
+            problems.append(
+                AuditProblem(record.seq, PROBLEM_PREV_HASH, f"record {record.seq} does not link to its predecessor")
+            )
+        recomputed = record_hash(
+            seq=record.seq, created_at=record.created_at, entry_fields=_entry_fields(record), prev_hash=record.prev_hash
+        )
+        if recomputed != record.hash:
+            problems.append(
+                AuditProblem(record.seq, PROBLEM_HASH, f"record {record.seq} was changed after it was written")
+            )
+        expected_seq = record.seq + 1
+        expected_prev = record.hash
+    return count, first, last, expected_prev, problems
+
+
+def verify_audit_log(session: Session) -> AuditVerification:
+    """Walk the chain from the purge anchor to the head; report every edited, deleted or reordered record."""
+    head = session.get(AuditChainHead, CHAIN_HEAD_ID)
+    if head is None:
+        problem = AuditProblem(None, PROBLEM_HEAD, MSG_NO_CHAIN_HEAD)
+        return AuditVerification(False, 0, None, None, (problem,))
+    records = session.scalars(
+        select(AuditRecord).order_by(AuditRecord.seq).execution_options(yield_per=VERIFY_CHUNK)
+    )
+    count, first, last, last_hash, problems = _check_records(
+        records, expected_seq=head.anchor_seq + 1, expected_prev=head.anchor_hash
+    )
+    if (last if last is not None else head.anchor_seq) != head.last_seq or last_hash != head.last_hash:
+        problems.append(
+            AuditProblem(
+                last,
+                PROBLEM_HEAD,
+                f"the chain ends at record {last} but the head expects {head.last_seq}: the newest records were "
+                "deleted or changed",
+            )
+        )
+    return AuditVerification(not problems, count, first, last, tuple(problems))
+
+
+def purge_audit_records(session: Session, *, before: dt.datetime) -> int:
+    """Delete records older than ``before`` from the start of the chain and move the anchor past them.
+
+    Only a prefix of the chain is removed (records are appended in time order), so the remaining records still
+    verify against the anchor: the last deleted record's sequence number and hash.
+    """
+    last_old = session.execute(
+        select(AuditRecord.seq, AuditRecord.hash)
+        .where(AuditRecord.created_at < before)
+        .order_by(AuditRecord.seq.desc())
+        .limit(1)
+    ).one_or_none()
+    if last_old is None:
+        return 0
+    deleted = session.scalar(select(func.count()).select_from(AuditRecord).where(AuditRecord.seq <= last_old.seq))
+    session.execute(delete(AuditRecord).where(AuditRecord.seq <= last_old.seq))
+    session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == CHAIN_HEAD_ID)
+        .values(anchor_seq=last_old.seq, anchor_hash=last_old.hash)
+    )
+    return int(deleted or 0)

@@ -1,0 +1,221 @@
+"""Review decisions: what the caseworker did (contact attempts), how the case ended, and whether that departed from
+the advice.
+
+A decision closes its review item. Departing from the suggested intensity, or deciding on an item further down the
+list than the team's order tolerance, requires a reason: oversight reports the departure rate per team. A retry of
+the same decision returns the recorded one (idempotent); a different decision on a closed item is a conflict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from vroegsignaal.errors import ConflictError, DataValidationError, NotFoundError, ValidationFailure
+from vroegsignaal.schemas.api import ContactAttemptPublic, DecisionCreate, DecisionPublic
+from vroegsignaal.service.audit import AuditAction, AuditEntry, audit, input_hash
+from vroegsignaal.service.models import ContactAttempt, Decision, Household, ReviewItem, Score
+from vroegsignaal.service.outreach import load_queue
+from vroegsignaal.service.scores import STATUS_OPEN
+from vroegsignaal.service.security import Caller
+from vroegsignaal.service.settings import Settings
+from vroegsignaal.service.switches import current_ordering
+
+MSG_UNKNOWN_ITEM = "review item {item_id} does not exist"
+MSG_ALREADY_DECIDED = "review item {item_id} was already decided with a different decision"
+MSG_REASON_REQUIRED = "field 'departure_reason' is required: {why}"
+MSG_INTENSITY_DEPARTS = "chosen_intensity {chosen!r} departs from the suggested {suggested!r}"
+MSG_ORDER_DEPARTS = "the item is at position {rank} of the list, beyond the order tolerance of {tolerance}"
+MSG_HELD_BACK_DEPARTS = "the household is held back by the cooldown until {until}"
+MSG_ATTEMPT_IN_FUTURE = "must not be after today ({today})"
+CHECK_REASON_REQUIRED = "departure_reason_required"
+STATUS_CLOSED = "closed"
+
+
+def _visible_item_or_raise(session: Session, *, item_id: int, caller: Caller) -> ReviewItem:
+    """The review item if it belongs to the caller's municipality and team; otherwise 404 (never 403, so the
+    existence of another municipality's item does not leak)."""
+    item = session.get(ReviewItem, item_id, with_for_update=True)
+    if item is None or item.municipality_code != caller.municipality or (
+        caller.team is not None and item.team != caller.team
+    ):
+        raise NotFoundError(MSG_UNKNOWN_ITEM.format(item_id=item_id))
+    return item
+
+
+def _check_attempt_dates(request: DecisionCreate, *, today: dt.date) -> None:
+    failures = [
+        ValidationFailure(
+            "decision",
+            f"contact_attempts.{index}.attempted_on",
+            MSG_ATTEMPT_IN_FUTURE.format(today=today),
+            1,
+            examples=(attempt.attempted_on.isoformat(),),
+        )
+        for index, attempt in enumerate(request.contact_attempts)
+        if attempt.attempted_on > today
+    ]
+    if failures:
+        raise DataValidationError(failures, summary="decision refused")
+
+
+def _departures(
+    request: DecisionCreate, item: ReviewItem, *, rank: int | None, tolerance: int, today: dt.date
+) -> tuple[bool, bool, list[str]]:
+    why: list[str] = []
+    departed_intensity = request.chosen_intensity.value != item.suggested_intensity
+    if departed_intensity:
+        why.append(MSG_INTENSITY_DEPARTS.format(chosen=request.chosen_intensity.value, suggested=item.suggested_intensity))
+    held = item.held_until is not None and item.held_until > today
+    departed_order = held or (rank is not None and rank > tolerance)
+    if held:
+        why.append(MSG_HELD_BACK_DEPARTS.format(until=item.held_until))
+    elif departed_order:
+        why.append(MSG_ORDER_DEPARTS.format(rank=rank, tolerance=tolerance))
+    return departed_intensity, departed_order, why
+
+
+def record_decision(
+    session: Session,
+    *,
+    item_id: int,
+    request: DecisionCreate,
+    caller: Caller,
+    settings: Settings,
+    now: dt.datetime,
+) -> tuple[DecisionPublic, bool]:
+    """Record a decision and close the item; returns the decision and whether it was newly created."""
+    today = now.date()
+    request_hash = input_hash(request.model_dump(mode="json"))
+    with session.begin():
+        item = _visible_item_or_raise(session, item_id=item_id, caller=caller)
+        if item.status != STATUS_OPEN:
+            existing = session.scalars(select(Decision).where(Decision.review_item_id == item.id)).first()
+            if existing is not None and existing.request_hash == request_hash:
+                return decisions_public(session, [existing])[0], False
+            raise ConflictError(MSG_ALREADY_DECIDED.format(item_id=item_id))
+        _check_attempt_dates(request, today=today)
+        ordering, _ = current_ordering(session)
+        view = load_queue(
+            session, municipality=item.municipality_code, team=item.team, today=today, ordering=ordering,
+            settings=settings,
+        )
+        rank = view.rank_of(item.id)
+        departed_intensity, departed_order, why = _departures(
+            request, item, rank=rank, tolerance=settings.order_tolerance, today=today
+        )
+        reason = (request.departure_reason or "").strip() or None
+        if why and reason is None:
+            raise DataValidationError(
+                [ValidationFailure("decision", "departure_reason", CHECK_REASON_REQUIRED, 1)],
+                summary=MSG_REASON_REQUIRED.format(why="; ".join(why)),
+            )
+        score = session.get(Score, item.score_id) if item.score_id is not None else None
+        pseudonym = session.scalar(select(Household.household_pseudonym).where(Household.id == item.household_id))
+        contact_dates = [attempt.attempted_on for attempt in request.contact_attempts]
+        decision = Decision(
+            review_item_id=item.id,
+            household_id=item.household_id,
+            municipality_code=item.municipality_code,
+            team=item.team,
+            decided_by=caller.subject,
+            decided_at=now,
+            end_result=request.end_result.value,
+            suggested_intensity=item.suggested_intensity,
+            chosen_intensity=request.chosen_intensity.value,
+            rank_at_decision=rank,
+            departed_intensity=departed_intensity,
+            departed_order=departed_order,
+            departure_reason=reason,
+            control_sample=item.control_sample,
+            approach=item.approach,
+            model_version=score.model_version if score is not None else None,
+            score=score.score if score is not None else None,
+            band=score.band if score is not None else None,
+            reference_date=score.reference_date if score is not None else item.received_on,
+            total_arrears_eur=item.total_arrears_eur,
+            last_contact_on=max(contact_dates) if contact_dates else None,
+            request_hash=request_hash,
+        )
+        session.add(decision)
+        session.flush()
+        if request.contact_attempts:
+            session.execute(
+                insert(ContactAttempt),
+                [
+                    {"decision_id": decision.id, **attempt.model_dump(mode="python"),
+                     "kind": attempt.kind.value, "part_of_day": attempt.part_of_day.value}
+                    for attempt in request.contact_attempts
+                ],
+            )
+        item.status, item.closed_at, item.updated_at = STATUS_CLOSED, now, now
+        audit(
+            session,
+            AuditEntry(
+                actor=caller.subject,
+                role=caller.role.value,
+                municipality_code=item.municipality_code,
+                action=AuditAction.DECISION,
+                object_id=pseudonym,
+                model_version=decision.model_version,
+                input_hash=request_hash,
+                detail={
+                    "review_item_id": item.id,
+                    "end_result": decision.end_result,
+                    "departed_intensity": departed_intensity,
+                    "departed_order": departed_order,
+                },
+            ),
+            now=now,
+        )
+        public = decisions_public(session, [decision], pseudonyms={item.household_id: pseudonym})[0]
+    return public, True
+
+
+def decisions_public(
+    session: Session, decisions: Sequence[Decision], *, pseudonyms: dict[int, str] | None = None
+) -> list[DecisionPublic]:
+    """Decisions with their contact attempts (one query for the attempts of all of them)."""
+    if not decisions:
+        return []
+    attempts: dict[int, list[ContactAttemptPublic]] = defaultdict(list)
+    for attempt in session.scalars(
+        select(ContactAttempt)
+        .where(ContactAttempt.decision_id.in_([d.id for d in decisions]))
+        .order_by(ContactAttempt.attempted_on, ContactAttempt.id)
+    ):
+        attempts[attempt.decision_id].append(ContactAttemptPublic.model_validate(attempt))
+    if pseudonyms is None:
+        pseudonyms = dict(
+            session.execute(
+                select(Household.id, Household.household_pseudonym).where(
+                    Household.id.in_({d.household_id for d in decisions})
+                )
+            ).tuples()
+        )
+    return [
+        DecisionPublic(
+            id=d.id,
+            review_item_id=d.review_item_id,
+            household_id=pseudonyms[d.household_id],
+            team=d.team,
+            decided_at=d.decided_at,
+            decided_by=d.decided_by,
+            end_result=d.end_result,
+            suggested_intensity=d.suggested_intensity,
+            chosen_intensity=d.chosen_intensity,
+            rank_at_decision=d.rank_at_decision,
+            departed_intensity=d.departed_intensity,
+            departed_order=d.departed_order,
+            departure_reason=d.departure_reason,
+            control_sample=d.control_sample,
+            approach=d.approach,
+            model_version=d.model_version,
+            contact_attempts=attempts[d.id],
+        )
+        for d in decisions
+    ]

@@ -1,0 +1,72 @@
+"""FastAPI dependencies as ``Annotated`` aliases: the services, a database session, the caller and their role.
+
+Every endpoint declares who may call it by taking one of the role aliases below; a wrong role is 403, a missing or
+bad token 401. The cheap dependencies are ``async`` so they do not cost a thread-pool hop each; the endpoints that
+touch the database or the model are plain ``def`` and run in the thread pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from vroegsignaal.schemas.enums import Role
+from vroegsignaal.service.security import Caller, ensure_role
+from vroegsignaal.service.serving import Services
+
+bearer = HTTPBearer(auto_error=False, description="JWT with the claims sub, role, municipality and team.")
+
+
+async def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def get_session(services: ServicesDep) -> AsyncIterator[Session]:
+    # Creating a session does not connect; the service function opens its transaction in the worker thread.
+    session = services.sessions()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+async def get_caller(
+    services: ServicesDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Caller:
+    return services.verifier.verify(credentials.credentials if credentials else None)
+
+
+CurrentCaller = Annotated[Caller, Depends(get_caller)]
+
+
+def allow(*roles: Role) -> Callable[..., Coroutine[Any, Any, Caller]]:
+    """A dependency that admits only ``roles``."""
+    allowed = frozenset(roles)
+
+    async def check(request: Request, caller: CurrentCaller) -> Caller:
+        route = getattr(request.scope.get("route"), "path", request.url.path)
+        ensure_role(caller, allowed, action=f"call {request.method} {route}")
+        return caller
+
+    return check
+
+
+CaseworkerCaller = Annotated[Caller, Depends(allow(Role.CASEWORKER))]
+ScoringCaller = Annotated[Caller, Depends(allow(Role.CASEWORKER, Role.ADMIN))]
+QueueCaller = Annotated[Caller, Depends(allow(Role.CASEWORKER, Role.ADMIN))]
+AnyRoleCaller = Annotated[Caller, Depends(allow(*Role))]
+EthicsCaller = Annotated[Caller, Depends(allow(Role.ETHICS_REVIEWER))]
+AdminCaller = Annotated[Caller, Depends(allow(Role.ADMIN))]
+ModelManagerCaller = Annotated[Caller, Depends(allow(Role.DATA_SCIENTIST, Role.ADMIN))]
+OversightCaller = Annotated[Caller, Depends(allow(Role.ETHICS_REVIEWER, Role.ADMIN))]
+AuditorCaller = Annotated[Caller, Depends(allow(Role.ETHICS_REVIEWER, Role.ADMIN))]

@@ -1,0 +1,152 @@
+"""Export decisions as labelled data for retraining, with the control-sample marker.
+
+Writes three Parquet tables in the data contract's column names, so the training pipeline validates them like any
+other data: ``signals.parquet`` (``SignalSchema``), ``households.parquet`` (``HouseholdSchema``) and
+``decisions.parquet`` (one row per decision: reference date, end result, whether help was accepted, whether the
+resident was reached, the control-sample marker, the advice and whether the caseworker departed from it). Households
+with an active objection are left out (no profiling, and no model development either). Free-text departure reasons
+are never exported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vroegsignaal.schemas.enums import HELP_ACCEPTED_RESULTS
+from vroegsignaal.schemas.tables import HouseholdSchema, SignalSchema
+from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
+from vroegsignaal.service.models import ContactAttempt, Decision, Household, Objection, Signal
+from vroegsignaal.service.scores import HOUSEHOLD_FACT_COLUMNS
+
+DECISIONS_FILE = "decisions.parquet"
+SIGNALS_FILE = "signals.parquet"
+HOUSEHOLDS_FILE = "households.parquet"
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    out_dir: Path
+    decisions: int
+    households: int
+    signals: int
+    skipped_objected: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "out_dir": str(self.out_dir),
+            "decisions": self.decisions,
+            "households": self.households,
+            "signals": self.signals,
+            "skipped_objected": self.skipped_objected,
+        }
+
+
+def export_decisions(
+    session: Session,
+    *,
+    out_dir: Path,
+    municipality: str | None = None,
+    since: dt.date | None = None,
+    actor: str = "system",
+    now: dt.datetime,
+) -> ExportReport:
+    """Write the labelled-data tables to ``out_dir`` and audit the export."""
+    with session.begin():
+        query = select(Decision, Household).join(Household, Household.id == Decision.household_id)
+        if municipality is not None:
+            query = query.where(Decision.municipality_code == municipality)
+        if since is not None:
+            query = query.where(Decision.decided_at >= dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC))
+        rows = session.execute(query.order_by(Decision.id)).all()
+        objected = set(
+            session.execute(
+                select(Objection.municipality_code, Objection.household_pseudonym).where(
+                    Objection.withdrawn_at.is_(None)
+                )
+            ).tuples()
+        )
+        kept = [(d, h) for d, h in rows if (h.municipality_code, h.household_pseudonym) not in objected]
+        reached = set(
+            session.scalars(
+                select(ContactAttempt.decision_id).where(
+                    ContactAttempt.decision_id.in_([d.id for d, _ in kept]), ContactAttempt.reached.is_(True)
+                )
+            )
+        )
+        households = {h.id: h for _, h in kept}
+        signals = session.scalars(select(Signal).where(Signal.household_id.in_(list(households)))).all()
+        audit(
+            session,
+            AuditEntry(
+                actor=actor,
+                role="system",
+                municipality_code=municipality,
+                action=AuditAction.EXPORT_DECISIONS,
+                detail={"decisions": len(kept), "skipped_objected": len(rows) - len(kept)},
+            ),
+            now=now,
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    accepted = {result.value for result in HELP_ACCEPTED_RESULTS}
+    decisions_frame = pd.DataFrame(
+        [
+            {
+                "household_id": h.household_pseudonym,
+                "municipality_code": h.municipality_code,
+                "reference_date": pd.Timestamp(d.reference_date),
+                "decided_at": pd.Timestamp(d.decided_at),
+                "end_result": d.end_result,
+                "help_accepted": d.end_result in accepted,
+                "reached": d.id in reached,
+                "control_sample": d.control_sample,
+                "approach": d.approach,
+                "model_version": d.model_version,
+                "score": d.score,
+                "band": d.band,
+                "suggested_intensity": d.suggested_intensity,
+                "chosen_intensity": d.chosen_intensity,
+                "departed_intensity": d.departed_intensity,
+                "departed_order": d.departed_order,
+                "team": d.team,
+            }
+            for d, h in kept
+        ]
+    )
+    households_frame = pd.DataFrame(
+        [
+            {
+                HouseholdSchema.household_id: h.household_pseudonym,
+                HouseholdSchema.municipality_code: h.municipality_code,
+                **{column: getattr(h, column) for column in HOUSEHOLD_FACT_COLUMNS},
+            }
+            for h in households.values()
+        ]
+    )
+    signals_frame = pd.DataFrame(
+        [
+            {
+                SignalSchema.household_id: households[s.household_id].household_pseudonym,
+                SignalSchema.signal_id: s.signal_ref,
+                SignalSchema.municipality_code: s.municipality_code,
+                SignalSchema.partner_type: s.partner_type,
+                SignalSchema.amount_eur: s.amount_eur,
+                SignalSchema.arrears_start_date: pd.Timestamp(s.arrears_start_date),
+                SignalSchema.signal_date: pd.Timestamp(s.signal_date),
+                SignalSchema.crisis: s.crisis,
+                SignalSchema.warm_handover: s.warm_handover,
+                SignalSchema.end_of_supply: s.end_of_supply,
+            }
+            for s in signals
+        ]
+    )
+    decisions_frame.to_parquet(out_dir / DECISIONS_FILE, index=False)
+    households_frame.to_parquet(out_dir / HOUSEHOLDS_FILE, index=False)
+    signals_frame.to_parquet(out_dir / SIGNALS_FILE, index=False)
+    return ExportReport(out_dir, len(kept), len(households), len(signals), len(rows) - len(kept))

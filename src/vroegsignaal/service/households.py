@@ -1,0 +1,142 @@
+"""A household's history: everything the service holds about it, for a caseworker of its municipality.
+
+Another municipality's household is "not found" (404), never "forbidden", so its existence does not leak. Every read
+is audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vroegsignaal.errors import NotFoundError
+from vroegsignaal.schemas.api import (
+    HouseholdFactsCreate,
+    HouseholdHistoryResponse,
+    Reason,
+    ReviewItemPublic,
+    ScorePublic,
+    SignalPublic,
+)
+from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
+from vroegsignaal.service.decisions import decisions_public
+from vroegsignaal.service.models import Decision, Household, Objection, ReviewItem, Score, Signal
+from vroegsignaal.service.scores import HOUSEHOLD_FACT_COLUMNS
+from vroegsignaal.service.security import Caller
+
+MSG_UNKNOWN_HOUSEHOLD = "household not found in your municipality (pseudonyms are checked, never echoed)"
+
+
+def household_or_raise(session: Session, *, municipality: str, pseudonym: str) -> Household:
+    household = session.scalars(
+        select(Household).where(
+            Household.municipality_code == municipality, Household.household_pseudonym == pseudonym
+        )
+    ).first()
+    if household is None:
+        raise NotFoundError(MSG_UNKNOWN_HOUSEHOLD)
+    return household
+
+
+def objection_active(session: Session, *, municipality: str, pseudonym: str) -> bool:
+    return (
+        session.scalars(
+            select(Objection.id).where(
+                Objection.municipality_code == municipality,
+                Objection.household_pseudonym == pseudonym,
+                Objection.withdrawn_at.is_(None),
+            )
+        ).first()
+        is not None
+    )
+
+
+def household_history(session: Session, *, pseudonym: str, caller: Caller, now: dt.datetime) -> HouseholdHistoryResponse:
+    """The household's facts, signals, scores, review items and decisions; audited as a read."""
+    municipality = caller.municipality_or_raise()
+    with session.begin():
+        household = household_or_raise(session, municipality=municipality, pseudonym=pseudonym)
+        signals = session.scalars(
+            select(Signal).where(Signal.household_id == household.id).order_by(Signal.signal_date, Signal.id)
+        ).all()
+        scores = session.scalars(
+            select(Score).where(Score.household_id == household.id).order_by(Score.scored_at, Score.id)
+        ).all()
+        items = session.scalars(
+            select(ReviewItem).where(ReviewItem.household_id == household.id).order_by(ReviewItem.id)
+        ).all()
+        decisions = session.scalars(
+            select(Decision).where(Decision.household_id == household.id).order_by(Decision.decided_at, Decision.id)
+        ).all()
+        objected = objection_active(session, municipality=municipality, pseudonym=pseudonym)
+        audit(
+            session,
+            AuditEntry(
+                actor=caller.subject,
+                role=caller.role.value,
+                municipality_code=municipality,
+                action=AuditAction.READ_HOUSEHOLD,
+                object_id=pseudonym,
+            ),
+            now=now,
+        )
+        decided = decisions_public(session, decisions, pseudonyms={household.id: pseudonym})
+    return HouseholdHistoryResponse(
+        household_id=pseudonym,
+        municipality_code=municipality,
+        team=household.team,
+        facts=HouseholdFactsCreate.model_validate(
+            {column: getattr(household, column) for column in HOUSEHOLD_FACT_COLUMNS}, strict=False
+        ),
+        objection_active=objected,
+        signals=[
+            SignalPublic(
+                signal_id=s.signal_ref,
+                partner_type=s.partner_type,
+                amount_eur=s.amount_eur,
+                arrears_start_date=s.arrears_start_date,
+                signal_date=s.signal_date,
+                crisis=s.crisis,
+                warm_handover=s.warm_handover,
+                end_of_supply=s.end_of_supply,
+                received_at=s.received_at,
+            )
+            for s in signals
+        ],
+        scores=[
+            ScorePublic(
+                id=s.id,
+                model_version=s.model_version,
+                reference_date=s.reference_date,
+                score=s.score,
+                risk_band=s.band,
+                suggested_intensity=s.intensity,
+                uncertain=s.uncertain,
+                out_of_distribution=s.out_of_distribution,
+                reasons=[Reason(**reason) for reason in s.reasons],
+                scored_at=s.scored_at,
+            )
+            for s in scores
+        ],
+        review_items=[
+            ReviewItemPublic(
+                id=i.id,
+                team=i.team,
+                status=i.status,
+                approach=i.approach,
+                standard_reason=i.standard_reason,
+                control_sample=i.control_sample,
+                urgent=i.crisis or i.end_of_supply,
+                suggested_intensity=i.suggested_intensity,
+                received_on=i.received_on,
+                deadline=i.deadline,
+                held_until=i.held_until,
+                created_at=i.created_at,
+                closed_at=i.closed_at,
+            )
+            for i in items
+        ],
+        decisions=decided,
+    )

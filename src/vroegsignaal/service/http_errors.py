@@ -1,0 +1,148 @@
+"""Our exception hierarchy mapped to HTTP in one place.
+
+Clients get a clear message, the request id, and per-field problems; logs get the exception class and the request
+id, never the request body (it holds pseudonyms and financial facts). Request-validation messages name the field and
+the rule, and show the offending value except for identifier fields.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from vroegsignaal.errors import (
+    ConfigError,
+    ConflictError,
+    DataValidationError,
+    ModelBundleError,
+    ModelNotApprovedError,
+    NotFoundError,
+    PermissionDeniedError,
+    ServiceUnavailableError,
+    VroegsignaalError,
+)
+from vroegsignaal.schemas.api import ErrorResponse, FieldErrorPublic
+from vroegsignaal.service.security import InvalidTokenError
+
+logger = logging.getLogger("vroegsignaal.service")
+
+MSG_INVALID_BODY = "request is invalid: {count} problem(s): {problems}"
+MSG_DATABASE_UNAVAILABLE = "the database is unavailable; nothing was saved, retry in a moment"
+MSG_CONCURRENT_CHANGE = "a concurrent request changed the same data; nothing was saved, retry the request"
+MSG_INTERNAL = "internal error; nothing was saved. Quote the request id to the operator"
+MSG_BATCH_TOO_LARGE = "field 'households': {count} households exceed the limit of {limit} per request; split the batch"
+
+#: Fields whose values are never repeated in an error message.
+IDENTIFIER_FIELDS = frozenset({"household_id", "signal_id"})
+MAX_ECHO_LENGTH = 40
+
+
+class BatchTooLargeError(VroegsignaalError):
+    """A scoring batch holds more households than the configured limit (HTTP 413)."""
+
+
+#: Checked in order: the first class the error is an instance of decides the status.
+STATUS_BY_ERROR: tuple[tuple[type[VroegsignaalError], int], ...] = (
+    (InvalidTokenError, 401),
+    (BatchTooLargeError, 413),
+    (NotFoundError, 404),
+    (PermissionDeniedError, 403),
+    (ModelNotApprovedError, 409),
+    (ConflictError, 409),
+    (ServiceUnavailableError, 503),
+    (DataValidationError, 422),
+    (ConfigError, 422),
+    (ModelBundleError, 422),
+)
+
+
+def status_for(error: VroegsignaalError) -> int:
+    for cls, status in STATUS_BY_ERROR:
+        if isinstance(error, cls):
+            return status
+    return 400
+
+
+def request_id_of(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("request_id", "-"))
+
+
+def error_response(
+    request: Request, status: int, detail: str, *, errors: Sequence[FieldErrorPublic] = (), headers: dict | None = None
+) -> JSONResponse:
+    body = ErrorResponse(detail=detail, request_id=request_id_of(request), errors=list(errors))
+    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+def _echo(field: str, value: Any) -> str:
+    if field.rsplit(".", 1)[-1] in IDENTIFIER_FIELDS or isinstance(value, (dict, list)):
+        return ""
+    text = repr(value)
+    return f" (got {text if len(text) <= MAX_ECHO_LENGTH else text[:MAX_ECHO_LENGTH] + '…'})"
+
+
+def field_errors(raw: Sequence[dict[str, Any]]) -> list[FieldErrorPublic]:
+    """pydantic's errors as field path, rule and message (value echoed unless it is an identifier)."""
+    result = []
+    for error in raw:
+        location = [str(part) for part in error.get("loc", ())]
+        if location and location[0] in ("body", "query", "path", "header"):
+            location = location[1:] if location[0] == "body" else location
+        field = ".".join(location) or "body"
+        echo = _echo(field, error["input"]) if "input" in error and error.get("type") != "missing" else ""
+        result.append(FieldErrorPublic(field=field, rule=str(error.get("type", "invalid")), message=f"{error['msg']}{echo}"))
+    return result
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the one mapping from exceptions to HTTP responses."""
+
+    @app.exception_handler(VroegsignaalError)
+    async def _ours(request: Request, exc: VroegsignaalError) -> JSONResponse:
+        status = status_for(exc)
+        errors: list[FieldErrorPublic] = []
+        detail = str(exc)
+        if isinstance(exc, DataValidationError):
+            detail = exc.summary if exc.failures else str(exc)
+            errors = [
+                FieldErrorPublic(field=f.column or f.table, rule=f.check, message=f.describe()) for f in exc.failures
+            ]
+            if errors:
+                detail = f"{detail}: " + "; ".join(f"{e.field}: {e.rule}" for e in errors)
+        if status >= 500:
+            logger.warning("request %s failed: %s", request_id_of(request), type(exc).__name__)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return error_response(request, status, detail, errors=errors, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = field_errors(exc.errors())
+        problems = "; ".join(f"{e.field}: {e.message}" for e in errors[:10])
+        return error_response(request, 422, MSG_INVALID_BODY.format(count=len(errors), problems=problems), errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        logger.warning("request %s: integrity conflict (%s)", request_id_of(request), type(exc.orig).__name__)
+        return error_response(request, 409, MSG_CONCURRENT_CHANGE)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        logger.warning("request %s: database unavailable (%s)", request_id_of(request), type(exc.orig).__name__)
+        return error_response(request, 503, MSG_DATABASE_UNAVAILABLE, headers={"Retry-After": "5"})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The traceback goes to the log with the request id; the exception text may hold data, so clients never see it.
+        logger.error("request %s: unexpected %s", request_id_of(request), type(exc).__name__, exc_info=exc)
+        return error_response(request, 500, MSG_INTERNAL)

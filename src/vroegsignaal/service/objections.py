@@ -1,0 +1,134 @@
+"""The objections register (GDPR art. 21: the right to object to profiling).
+
+What the law asks, and what the service does:
+
+- Scoring a household is profiling for a task in the public interest (art. 6(1)(e)); a resident may object to it
+  (art. 21(1)). Once an objection is registered the household is never scored again and never ranked on a list;
+  its scores are erased (art. 17(1)(c)) and open review items switch to the standard approach.
+- The signal itself, and the offer of help, rest on a legal obligation (Wgs art. 3a and 4; art. 6(1)(c) GDPR),
+  to which the right to object does not apply. So the household's signals are still recorded and it is still
+  offered help, the standard way (crisis first, oldest signal first), apart from the scored list.
+- Withdrawing the objection lets the next signal be scored again; nothing is restored retroactively.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from vroegsignaal.errors import ConflictError, NotFoundError
+from vroegsignaal.schemas.api import ObjectionCreate, ObjectionPublic
+from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
+from vroegsignaal.service.models import Household, Objection, ReviewItem, Score
+from vroegsignaal.service.scores import STATUS_OPEN
+from vroegsignaal.service.security import Caller
+from vroegsignaal.service.settings import Settings
+
+MSG_ALREADY_OBJECTED = "an active objection for this household is already registered"
+MSG_NO_ACTIVE_OBJECTION = "no active objection for this household in your municipality"
+
+
+def objection_public(row: Objection) -> ObjectionPublic:
+    return ObjectionPublic(
+        household_id=row.household_pseudonym,
+        received_on=row.received_on,
+        registered_at=row.registered_at,
+        withdrawn_at=row.withdrawn_at,
+        active=row.withdrawn_at is None,
+    )
+
+
+def _active(session: Session, municipality: str, pseudonym: str) -> Objection | None:
+    return session.scalars(
+        select(Objection).where(
+            Objection.municipality_code == municipality,
+            Objection.household_pseudonym == pseudonym,
+            Objection.withdrawn_at.is_(None),
+        )
+    ).first()
+
+
+def add_objection(
+    session: Session, *, request: ObjectionCreate, caller: Caller, settings: Settings, now: dt.datetime
+) -> ObjectionPublic:
+    """Register an objection: stop scoring, erase scores, move open items to the standard approach."""
+    municipality = caller.municipality_or_raise()
+    pseudonym = request.household_id
+    with session.begin():
+        if _active(session, municipality, pseudonym) is not None:
+            raise ConflictError(MSG_ALREADY_OBJECTED)
+        row = Objection(
+            municipality_code=municipality,
+            household_pseudonym=pseudonym,
+            received_on=request.received_on,
+            registered_at=now,
+            registered_by=caller.subject,
+        )
+        session.add(row)
+        household_id = session.scalar(
+            select(Household.id).where(
+                Household.municipality_code == municipality, Household.household_pseudonym == pseudonym
+            )
+        )
+        erased = 0
+        if household_id is not None:
+            session.execute(
+                update(ReviewItem)
+                .where(ReviewItem.household_id == household_id, ReviewItem.status == STATUS_OPEN)
+                .values(
+                    approach="standard",
+                    standard_reason="objection",
+                    score_id=None,
+                    suggested_intensity=settings.standard_intensity.value,
+                    updated_at=now,
+                )
+            )
+            erased = session.execute(delete(Score).where(Score.household_id == household_id)).rowcount or 0
+        session.flush()
+        audit(
+            session,
+            AuditEntry(
+                actor=caller.subject,
+                role=caller.role.value,
+                municipality_code=municipality,
+                action=AuditAction.OBJECTION_ADDED,
+                object_id=pseudonym,
+                detail={"scores_erased": int(erased)},
+            ),
+            now=now,
+        )
+    return objection_public(row)
+
+
+def withdraw_objection(session: Session, *, pseudonym: str, caller: Caller, now: dt.datetime) -> ObjectionPublic:
+    """Withdraw the active objection; later signals are scored again."""
+    municipality = caller.municipality_or_raise()
+    with session.begin():
+        row = _active(session, municipality, pseudonym)
+        if row is None:
+            raise NotFoundError(MSG_NO_ACTIVE_OBJECTION)
+        row.withdrawn_at, row.withdrawn_by = now, caller.subject
+        audit(
+            session,
+            AuditEntry(
+                actor=caller.subject,
+                role=caller.role.value,
+                municipality_code=municipality,
+                action=AuditAction.OBJECTION_WITHDRAWN,
+                object_id=pseudonym,
+            ),
+            now=now,
+        )
+    return objection_public(row)
+
+
+def list_objections(session: Session, *, caller: Caller, include_withdrawn: bool) -> list[ObjectionPublic]:
+    municipality = caller.municipality_or_raise()
+    query = select(Objection).where(Objection.municipality_code == municipality)
+    if not include_withdrawn:
+        query = query.where(Objection.withdrawn_at.is_(None))
+    with session.begin():
+        rows = session.scalars(query.order_by(Objection.registered_at, Objection.id)).all()
+    return [objection_public(row) for row in rows]

@@ -1,0 +1,161 @@
+"""A team's outreach list: the open review items, ordered, with deadlines, overdue marks and what is held back.
+
+Households that objected (GDPR art. 21) are never ranked among the scored households: they are listed apart, under
+the standard approach, in the rule-based order. The control sample is ranked by a keyed random draw and shown
+without its score, so caseworkers treat it the standard way. Reading the list is audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row, select
+from sqlalchemy.orm import Session
+
+from vroegsignaal.schemas.api import OutreachItemPublic, OutreachListResponse, Reason
+from vroegsignaal.schemas.enums import ContactIntensity, ReviewFlag
+from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
+from vroegsignaal.service.control_sample import position_draw
+from vroegsignaal.service.models import Household, ReviewItem, Score
+from vroegsignaal.service.queue import Ordering, QueueEntry, order_entries, review_flags
+from vroegsignaal.service.scores import STATUS_OPEN, flag_public
+from vroegsignaal.service.security import Caller
+from vroegsignaal.service.settings import Settings
+from vroegsignaal.service.switches import current_ordering
+
+#: Flags that would reveal the score of an item that must be treated the standard way.
+MODEL_FLAGS = frozenset({ReviewFlag.HIGH_RISK.value, ReviewFlag.UNCERTAIN.value, ReviewFlag.OUT_OF_DISTRIBUTION.value})
+
+
+@dataclass(frozen=True)
+class QueueView:
+    """A team's open items: the ordered list, the standard-approach list, and the items held back."""
+
+    listed: list[QueueEntry]
+    standard: list[QueueEntry]
+    held_back: list[QueueEntry]
+
+    def rank_of(self, item_id: int) -> int | None:
+        for entries in (self.listed, self.standard):
+            for position, entry in enumerate(entries, start=1):
+                if entry.item_id == item_id:
+                    return position
+        return None
+
+
+def _queue_rows(session: Session, *, municipality: str, team: str | None) -> Sequence[Row[Any]]:
+    query = (
+        select(ReviewItem, Household.household_pseudonym, Score)
+        .join(Household, Household.id == ReviewItem.household_id)
+        .outerjoin(Score, Score.id == ReviewItem.score_id)
+        .where(ReviewItem.municipality_code == municipality, ReviewItem.status == STATUS_OPEN)
+    )
+    if team is not None:
+        query = query.where(ReviewItem.team == team)
+    return session.execute(query).all()
+
+
+def load_queue(
+    session: Session, *, municipality: str, team: str | None, today: dt.date, ordering: Ordering, settings: Settings
+) -> QueueView:
+    """The open items of a team (or of every team when ``team`` is ``None``), ordered."""
+    key = settings.control_sample_key.get_secret_value().encode()
+    listed, standard, held = [], [], []
+    for item, pseudonym, score in _queue_rows(session, municipality=municipality, team=team):
+        entry = QueueEntry(
+            item_id=item.id,
+            urgent=item.crisis or item.end_of_supply,
+            deadline=item.deadline,
+            score=score.score if score is not None else None,
+            ranked_by_model=item.approach == "model" and score is not None,
+            position_draw=position_draw(key=key, municipality=municipality, household=pseudonym),
+            first_signal_date=item.first_signal_date,
+            payload=(item, pseudonym, score),
+        )
+        if item.held_until is not None and item.held_until > today:
+            held.append(entry)
+        elif item.standard_reason == "objection":
+            standard.append(entry)
+        else:
+            listed.append(entry)
+    return QueueView(
+        listed=order_entries(listed, ordering=ordering, today=today),
+        standard=order_entries(standard, ordering="rule", today=today),
+        held_back=held,
+    )
+
+
+def item_public(entry: QueueEntry, *, rank: int, today: dt.date) -> OutreachItemPublic:
+    """One line of the list; model details are hidden for items handled the standard way."""
+    item, pseudonym, score = entry.payload
+    show_model = item.approach == "model" and score is not None
+    scorer_flags = [f for f in (score.flags if score is not None else []) if show_model or f not in MODEL_FLAGS]
+    flags = review_flags(
+        scorer_flags=scorer_flags, crisis=item.crisis, end_of_supply=item.end_of_supply,
+        control_sample=item.control_sample,
+    )
+    ood = score.out_of_distribution if show_model else []
+    return OutreachItemPublic(
+        rank=rank,
+        review_item_id=item.id,
+        household_id=pseudonym,
+        team=item.team,
+        approach=item.approach,
+        standard_reason=item.standard_reason,
+        score=score.score if show_model else None,
+        risk_band=score.band if show_model else None,
+        suggested_intensity=ContactIntensity(item.suggested_intensity),
+        reasons=[Reason(**reason) for reason in score.reasons] if show_model else [],
+        review_flags=[flag_public(flag, ood=ood) for flag in flags],
+        urgent=entry.urgent,
+        received_on=item.received_on,
+        first_signal_date=item.first_signal_date,
+        deadline=item.deadline,
+        overdue=entry.overdue(today),
+    )
+
+
+def list_outreach(
+    session: Session,
+    *,
+    caller: Caller,
+    team: str | None,
+    settings: Settings,
+    now: dt.datetime,
+    limit: int,
+) -> OutreachListResponse:
+    """The caller's team list (a caseworker always gets their own team; an admin may name one)."""
+    municipality = caller.municipality_or_raise()
+    team = caller.team if caller.team is not None else team
+    today = now.date()
+    with session.begin():
+        ordering, _ = current_ordering(session)
+        view = load_queue(session, municipality=municipality, team=team, today=today, ordering=ordering,
+                          settings=settings)
+        audit(
+            session,
+            AuditEntry(
+                actor=caller.subject,
+                role=caller.role.value,
+                municipality_code=municipality,
+                action=AuditAction.READ_OUTREACH_LIST,
+                object_id=team,
+                detail={"listed": len(view.listed), "standard": len(view.standard), "ordering": ordering},
+            ),
+            now=now,
+        )
+    items = [item_public(e, rank=rank, today=today) for rank, e in enumerate(view.listed[:limit], start=1)]
+    standard = [item_public(e, rank=rank, today=today) for rank, e in enumerate(view.standard[:limit], start=1)]
+    return OutreachListResponse(
+        municipality_code=municipality,
+        team=team or "*",
+        ordering=ordering,
+        today=today,
+        items=items,
+        standard_approach=standard,
+        held_back_count=len(view.held_back),
+        overdue_count=sum(e.overdue(today) for e in (*view.listed, *view.standard)),
+    )

@@ -1,0 +1,125 @@
+"""The oversight report: is human oversight real, and does the model help?
+
+Per team: how often decisions departed from the advice (a share near zero is a warning sign of automation bias),
+the backlog and what is overdue. Across teams: outcomes of the control sample (standard approach regardless of
+score) against the scored households, the unbiased view of the model's lift. Aggregates only; no household data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+
+from sqlalchemy import Integer, case, func, select
+from sqlalchemy.orm import Session
+
+from vroegsignaal.schemas.api import GroupOutcome, OversightResponse, TeamOversight
+from vroegsignaal.schemas.enums import HELP_ACCEPTED_RESULTS
+from vroegsignaal.service.models import ContactAttempt, Decision
+from vroegsignaal.service.outreach import load_queue
+from vroegsignaal.service.settings import Settings
+from vroegsignaal.service.switches import current_ordering
+
+MSG_AUTOMATION_BIAS = (
+    "only {share:.1%} of {n} decisions departed from the advice: check that the advice is weighed, not followed"
+)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def oversight_report(
+    session: Session, *, municipality: str, since: dt.date, settings: Settings, now: dt.datetime
+) -> OversightResponse:
+    """The report for ``municipality`` over decisions since ``since``."""
+    today = now.date()
+    since_moment = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
+    departed = Decision.departed_intensity | Decision.departed_order
+    with session.begin():
+        ordering, _ = current_ordering(session)
+        per_team = session.execute(
+            select(
+                Decision.team,
+                func.count(),
+                func.sum(case((departed, 1), else_=0)),
+                func.sum(Decision.departed_intensity.cast(Integer)),
+                func.sum(Decision.departed_order.cast(Integer)),
+            )
+            .where(Decision.municipality_code == municipality, Decision.decided_at >= since_moment)
+            .group_by(Decision.team)
+        ).all()
+        reached = (
+            select(ContactAttempt.decision_id).where(ContactAttempt.reached.is_(True)).distinct().scalar_subquery()
+        )
+        groups = session.execute(
+            select(
+                Decision.control_sample,
+                func.count(),
+                func.sum(case((Decision.id.in_(reached), 1), else_=0)),
+                func.sum(case((Decision.end_result.in_([r.value for r in HELP_ACCEPTED_RESULTS]), 1), else_=0)),
+            )
+            .where(
+                Decision.municipality_code == municipality,
+                Decision.decided_at >= since_moment,
+                (Decision.approach == "model") | Decision.control_sample,
+            )
+            .group_by(Decision.control_sample)
+        ).all()
+        view = load_queue(session, municipality=municipality, team=None, today=today, ordering=ordering,
+                          settings=settings)
+    backlog, overdue, held, standard = Counter(), Counter(), Counter(), Counter()
+    for entry in view.listed:
+        backlog[entry.payload[0].team] += 1
+        overdue[entry.payload[0].team] += entry.overdue(today)
+    for entry in view.standard:
+        standard[entry.payload[0].team] += 1
+        overdue[entry.payload[0].team] += entry.overdue(today)
+    for entry in view.held_back:
+        held[entry.payload[0].team] += 1
+    decided: dict[str, tuple[int, int, int, int]] = defaultdict(lambda: (0, 0, 0, 0))
+    for team, count, departures, by_intensity, by_order in per_team:
+        decided[team] = (int(count), int(departures or 0), int(by_intensity or 0), int(by_order or 0))
+    teams = sorted(set(decided) | set(backlog) | set(held) | set(standard))
+    return OversightResponse(
+        municipality_code=municipality,
+        since=since,
+        teams=[_team(team, decided[team], backlog[team], overdue[team], held[team], standard[team], settings)
+               for team in teams],
+        control_vs_scored=_groups(groups),
+    )
+
+
+def _team(
+    team: str, decided: tuple[int, int, int, int], backlog: int, overdue: int, held: int, standard: int,
+    settings: Settings,
+) -> TeamOversight:
+    count, departures, by_intensity, by_order = decided
+    share = _share(departures, count)
+    warning = None
+    if share is not None and count >= settings.oversight_min_decisions and share <= settings.automation_bias_share:
+        warning = MSG_AUTOMATION_BIAS.format(share=share, n=count)
+    return TeamOversight(
+        team=team,
+        decisions=count,
+        departures=departures,
+        departure_share=share,
+        intensity_departures=by_intensity,
+        order_departures=by_order,
+        backlog=backlog,
+        overdue=overdue,
+        held_back=held,
+        standard_approach=standard,
+        warning=warning,
+    )
+
+
+def _groups(rows: list) -> list[GroupOutcome]:  # noqa: ANN001 - SQLAlchemy rows
+    by_group = {bool(control): (int(n), int(reached or 0), int(accepted or 0)) for control, n, reached, accepted in rows}
+    result = []
+    for control, name in ((True, "control_sample"), (False, "scored")):
+        n, reached, accepted = by_group.get(control, (0, 0, 0))
+        result.append(
+            GroupOutcome(group=name, decisions=n, reached_share=_share(reached, n), help_accepted_share=_share(accepted, n))
+        )
+    return result

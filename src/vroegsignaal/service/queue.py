@@ -1,0 +1,142 @@
+"""Pure rules of the review queue: urgency, cooldown, the list order, and review flags.
+
+Order of an outreach list (DESIGN "Domain facts"): urgent (crisis or end-of-supply signal) and overdue items first,
+then by score, highest first; with the rule-based fallback, by the oldest signal date instead. Items that are not
+ranked by the model — the control sample, and items received while the model was switched off — are placed by a
+uniform keyed draw: at that quantile of the scores in the list, so their position does not depend on their score.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from vroegsignaal.schemas.enums import ReviewFlag
+
+Ordering = Literal["model", "rule"]
+
+#: Signals in this many days up to the reference date make a situation urgent (the features' 3-month window).
+URGENT_WINDOW_DAYS = 91
+#: Arrears are summed over the latest signal per partner type in this window (the features' 12-month window).
+ARREARS_WINDOW_DAYS = 365
+
+
+@dataclass(frozen=True)
+class SignalFacts:
+    """The parts of a signal the queue rules need."""
+
+    partner_type: str
+    amount_eur: float
+    arrears_start_date: dt.date
+    signal_date: dt.date
+    crisis: bool
+    end_of_supply: bool
+
+
+def recent_flags(signals: Iterable[SignalFacts], *, reference: dt.date) -> tuple[bool, bool]:
+    """Whether a crisis and an end-of-supply signal arrived in the urgent window up to ``reference``."""
+    start = reference - dt.timedelta(days=URGENT_WINDOW_DAYS - 1)
+    recent = [s for s in signals if start <= s.signal_date <= reference]
+    return any(s.crisis for s in recent), any(s.end_of_supply for s in recent)
+
+
+def total_arrears(signals: Iterable[SignalFacts], *, reference: dt.date) -> float:
+    """Sum of the latest amount per partner type in the last 12 months (used to see whether arrears rose)."""
+    start = reference - dt.timedelta(days=ARREARS_WINDOW_DAYS - 1)
+    latest: dict[str, SignalFacts] = {}
+    for signal in signals:
+        if not start <= signal.signal_date <= reference:
+            continue
+        current = latest.get(signal.partner_type)
+        if current is None or (signal.signal_date, signal.amount_eur) > (current.signal_date, current.amount_eur):
+            latest[signal.partner_type] = signal
+    return float(sum(signal.amount_eur for signal in latest.values()))
+
+
+def cooldown_hold(
+    *,
+    last_contact_on: dt.date | None,
+    arrears_at_contact: float | None,
+    arrears_now: float,
+    cooldown_days: int,
+    today: dt.date,
+) -> dt.date | None:
+    """The date until which a recently contacted household is held back, or ``None`` to list it now.
+
+    A household contacted within the cooldown is held back unless its arrears rose since that contact.
+    """
+    if last_contact_on is None or cooldown_days == 0:
+        return None
+    until = last_contact_on + dt.timedelta(days=cooldown_days)
+    if until <= today:
+        return None
+    if arrears_at_contact is not None and arrears_now > arrears_at_contact:
+        return None
+    return until
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """What ordering needs to know about one open review item."""
+
+    item_id: int
+    urgent: bool
+    deadline: dt.date
+    score: float | None
+    ranked_by_model: bool
+    position_draw: float
+    first_signal_date: dt.date
+    payload: Any = None
+
+    def overdue(self, today: dt.date) -> bool:
+        return self.deadline < today
+
+
+def order_entries(entries: Sequence[QueueEntry], *, ordering: Ordering, today: dt.date) -> list[QueueEntry]:
+    """The list order (see the module docstring); ties go to the older item."""
+    if ordering == "rule":
+        return sorted(
+            entries, key=lambda e: (not (e.urgent or e.overdue(today)), e.first_signal_date, e.deadline, e.item_id)
+        )
+    model_scores = sorted(e.score for e in entries if e.ranked_by_model and e.score is not None)
+
+    def priority(entry: QueueEntry) -> float:
+        if entry.ranked_by_model and entry.score is not None:
+            return entry.score
+        if not model_scores:
+            return entry.position_draw
+        index = min(int(entry.position_draw * len(model_scores)), len(model_scores) - 1)
+        return model_scores[index]
+
+    return sorted(entries, key=lambda e: (not (e.urgent or e.overdue(today)), -priority(e), e.item_id))
+
+
+def rank_of(ordered: Sequence[QueueEntry], item_id: int) -> int | None:
+    """1-based position of ``item_id`` in an ordered list, or ``None`` when it is not on it."""
+    for position, entry in enumerate(ordered, start=1):
+        if entry.item_id == item_id:
+            return position
+    return None
+
+
+def review_flags(
+    *,
+    scorer_flags: Sequence[str],
+    crisis: bool,
+    end_of_supply: bool,
+    control_sample: bool,
+) -> list[str]:
+    """The item's review flags: the scorer's, the signal flags, and the control-sample flag, each once, in order."""
+    flags = list(dict.fromkeys(scorer_flags))
+    for flag, present in (
+        (ReviewFlag.CRISIS.value, crisis),
+        (ReviewFlag.END_OF_SUPPLY.value, end_of_supply),
+        (ReviewFlag.CONTROL_SAMPLE.value, control_sample),
+    ):
+        if present and flag not in flags:
+            flags.append(flag)
+    order = {flag.value: position for position, flag in enumerate(ReviewFlag)}
+    return sorted(flags, key=lambda f: order.get(f, len(order)))
+

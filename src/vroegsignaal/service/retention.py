@@ -1,0 +1,77 @@
+"""Retention: purge signals, scores and what derives from them after the configured period; keep the audit log at
+least six months (AI Act art. 26(6)) and purge it only from its start, so the rest of the chain still verifies.
+
+Objections are kept: they are the record that the resident's right was honoured.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, exists, select
+from sqlalchemy.orm import Session
+
+from vroegsignaal.service.audit import AuditAction, AuditEntry, audit, purge_audit_records
+from vroegsignaal.service.models import (
+    Decision,
+    Household,
+    ReviewItem,
+    Score,
+    ScoreSubmission,
+    Signal,
+)
+from vroegsignaal.service.settings import Settings
+
+STATUS_CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    """What a purge deleted, per table, and the cut-off times it used."""
+
+    data_cutoff: dt.datetime
+    audit_cutoff: dt.datetime
+    deleted: dict[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "data_cutoff": self.data_cutoff.isoformat(),
+            "audit_cutoff": self.audit_cutoff.isoformat(),
+            "deleted": dict(self.deleted),
+        }
+
+
+def purge_expired(session: Session, *, settings: Settings, now: dt.datetime, actor: str = "system") -> PurgeReport:
+    """Delete everything past its retention period in one transaction and audit the purge."""
+    data_cutoff = now - dt.timedelta(days=settings.retention_days)
+    audit_cutoff = now - dt.timedelta(days=settings.audit_retention_days)
+    deleted: dict[str, int] = {}
+    with session.begin():
+        deleted["score_submissions"] = _count(
+            session.execute(delete(ScoreSubmission).where(ScoreSubmission.created_at < data_cutoff))
+        )
+        old_items = select(ReviewItem.id).where(ReviewItem.status == STATUS_CLOSED, ReviewItem.closed_at < data_cutoff)
+        # Decisions go with their review items (contact attempts cascade with the decisions).
+        deleted["decisions"] = _count(session.execute(delete(Decision).where(Decision.review_item_id.in_(old_items))))
+        deleted["review_items"] = _count(session.execute(delete(ReviewItem).where(ReviewItem.id.in_(old_items))))
+        deleted["scores"] = _count(session.execute(delete(Score).where(Score.scored_at < data_cutoff)))
+        deleted["signals"] = _count(session.execute(delete(Signal).where(Signal.received_at < data_cutoff)))
+        orphan = (
+            ~exists().where(Signal.household_id == Household.id)
+            & ~exists().where(ReviewItem.household_id == Household.id)
+            & ~exists().where(Decision.household_id == Household.id)
+        )
+        deleted["households"] = _count(session.execute(delete(Household).where(orphan)))
+        deleted["audit_log"] = purge_audit_records(session, before=audit_cutoff)
+        audit(
+            session,
+            AuditEntry(actor=actor, role="system", action=AuditAction.RETENTION_PURGE, detail=dict(deleted)),
+            now=now,
+        )
+    return PurgeReport(data_cutoff=data_cutoff, audit_cutoff=audit_cutoff, deleted=deleted)
+
+
+def _count(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,146 @@
+"""Model versions: what is served, the cards, approval by an ethics reviewer, promotion by an admin."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from fastapi.responses import HTMLResponse
+
+from vroegsignaal.errors import NotFoundError
+from vroegsignaal.schemas.api import (
+    ApprovalCreate,
+    ErrorResponse,
+    ModelInfoResponse,
+    ModelVersionPublic,
+    PromotionCreate,
+    ReloadResponse,
+    StatusEventPublic,
+)
+from vroegsignaal.schemas.enums import ModelStatus
+from vroegsignaal.service.db import transaction
+from vroegsignaal.service.deps import AdminCaller, AnyRoleCaller, EthicsCaller, ModelManagerCaller, ServicesDep
+from vroegsignaal.service.models import ModelVersion
+from vroegsignaal.service.runtime import discover_bundles
+from vroegsignaal.service.serving import refresh_status, reload_model
+from vroegsignaal.service.switches import current_ordering
+from vroegsignaal.service.versions import (
+    change_status,
+    events_of,
+    get_version_or_raise,
+    list_versions,
+    register_bundles,
+)
+
+router = APIRouter(prefix="/v1/models", tags=["models"])
+
+VersionPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:@+-]{1,128}$", description="Model version id.")]
+MSG_NO_CARD = "model version {version!r} has no {kind} model card"
+
+
+def _public(row: ModelVersion, events: list) -> ModelVersionPublic:  # noqa: ANN001
+    return ModelVersionPublic(
+        version=row.version,
+        model_name=row.model_name,
+        source_uri=row.source_uri,
+        status=row.status,
+        created_at=row.created_at,
+        events=[StatusEventPublic.model_validate(event) for event in events],
+    )
+
+
+@router.get("", response_model=list[ModelVersionPublic])
+def get_versions(caller: AnyRoleCaller, services: ServicesDep) -> list[ModelVersionPublic]:
+    """Every known version with its status history. Roles: all."""
+    with transaction(services.sessions) as session:
+        rows = list_versions(session)
+        events = events_of(session, [row.version for row in rows])
+        return [_public(row, events[row.version]) for row in rows]
+
+
+@router.get("/current", response_model=ModelInfoResponse)
+def get_current_model(caller: AnyRoleCaller, services: ServicesDep) -> ModelInfoResponse:
+    """The version being served now, whether it is approved, and the ordering mode. Roles: all."""
+    model = services.holder.current
+    with transaction(services.sessions) as session:
+        ordering, _ = current_ordering(session)
+    return ModelInfoResponse(
+        serving_version=model.version if model else None,
+        status=model.status if model else None,
+        approved=bool(model and model.approved),
+        demo_mode=services.settings.demo_mode,
+        ordering=ordering,
+        feature_names=list(model.scorer.feature_names) if model else [],
+    )
+
+
+@router.post("/discover", response_model=list[str])
+def discover_versions(caller: ModelManagerCaller, services: ServicesDep) -> list[str]:
+    """Register new bundles found in the models directory as candidates. Roles: data scientist, admin."""
+    with transaction(services.sessions) as session:
+        return register_bundles(session, discover_bundles(services.settings.models_dir), now=services.now())
+
+
+@router.get("/{version}", response_model=ModelVersionPublic, responses={404: {"model": ErrorResponse}})
+def get_version(version: VersionPath, caller: AnyRoleCaller, services: ServicesDep) -> ModelVersionPublic:
+    """One version with its status history. Roles: all."""
+    with transaction(services.sessions) as session:
+        row = get_version_or_raise(session, version)
+        return _public(row, events_of(session, [version])[version])
+
+
+@router.get("/{version}/card", responses={404: {"model": ErrorResponse}})
+def get_card(version: VersionPath, caller: AnyRoleCaller, services: ServicesDep) -> dict:
+    """The model card as JSON (validated against its schema by training). Roles: all."""
+    with transaction(services.sessions) as session:
+        row = get_version_or_raise(session, version)
+    if row.card_json is None:
+        raise NotFoundError(MSG_NO_CARD.format(version=version, kind="JSON"))
+    return row.card_json
+
+
+@router.get("/{version}/card.html", response_class=HTMLResponse, responses={404: {"model": ErrorResponse}})
+def get_card_html(version: VersionPath, caller: AnyRoleCaller, services: ServicesDep) -> HTMLResponse:
+    """The self-contained HTML model card. Roles: all."""
+    with transaction(services.sessions) as session:
+        row = get_version_or_raise(session, version)
+    if row.card_html is None:
+        raise NotFoundError(MSG_NO_CARD.format(version=version, kind="HTML"))
+    return HTMLResponse(row.card_html)
+
+
+@router.post(
+    "/{version}/approval",
+    response_model=ModelVersionPublic,
+    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+)
+def review_version(
+    version: VersionPath, request: ApprovalCreate, caller: EthicsCaller, services: ServicesDep
+) -> ModelVersionPublic:
+    """Approve or reject a version, with a comment (who and when are recorded). Role: ethics reviewer."""
+    target = ModelStatus.APPROVED if request.decision == "approve" else ModelStatus.REJECTED
+    with transaction(services.sessions) as session:
+        row = change_status(
+            session, version=version, target=target, caller=caller, comment=request.comment, now=services.now(),
+            mirror=services.mirror,
+        )
+        public = _public(row, events_of(session, [version])[version])
+    refresh_status(services, version=version, status=target)
+    return public
+
+
+@router.post(
+    "/{version}/promote",
+    response_model=ReloadResponse,
+    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+)
+def promote_version(
+    version: VersionPath, request: PromotionCreate, caller: AdminCaller, services: ServicesDep
+) -> ReloadResponse:
+    """Make an approved version the champion (the previous one is retired) and serve it. Role: admin."""
+    with transaction(services.sessions) as session:
+        change_status(
+            session, version=version, target=ModelStatus.CHAMPION, caller=caller, comment=request.comment,
+            now=services.now(), mirror=services.mirror,
+        )
+    return reload_model(services, caller=caller)

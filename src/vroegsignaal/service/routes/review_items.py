@@ -1,0 +1,35 @@
+"""Decisions on review items."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from vroegsignaal.schemas.api import DecisionCreate, DecisionPublic, ErrorResponse
+from vroegsignaal.service.decisions import record_decision
+from vroegsignaal.service.deps import CaseworkerCaller, ServicesDep, SessionDep
+
+router = APIRouter(prefix="/v1/review-items", tags=["review items"])
+
+
+@router.post(
+    "/{item_id}/decisions",
+    response_model=DecisionPublic,
+    status_code=201,
+    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+)
+def create_decision(
+    item_id: int, request: DecisionCreate, response: Response, caller: CaseworkerCaller, services: ServicesDep,
+    session: SessionDep,
+) -> DecisionPublic:
+    """Record contact attempts and the end result; closes the item. Role: caseworker (own municipality and team).
+
+    A departure from the suggested intensity or order needs ``departure_reason``. Retrying the same decision returns
+    the recorded one with status 200.
+    """
+    decision, created = record_decision(
+        session, item_id=item_id, request=request, caller=caller, settings=services.settings,
+        now=services.now(),
+    )
+    if not created:
+        response.status_code = 200
+    return decision

@@ -1,0 +1,56 @@
+"""Scoring: POST a batch of households, get scores, reasons, flags and review items back."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response
+
+from vroegsignaal.schemas.api import ErrorResponse, ScoreBatchRequest, ScoreBatchResponse
+from vroegsignaal.service.deps import ScoringCaller, ServicesDep, SessionDep
+from vroegsignaal.service.http_errors import MSG_BATCH_TOO_LARGE, BatchTooLargeError
+from vroegsignaal.service.scores import ScoringContext, score_batch
+
+router = APIRouter(prefix="/v1/scores", tags=["scores"])
+
+IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_.:-]{8,128}$"
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+@router.post(
+    "",
+    response_model=ScoreBatchResponse,
+    responses={413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
+)
+def create_scores(
+    request: ScoreBatchRequest,
+    response: Response,
+    caller: ScoringCaller,
+    services: ServicesDep,
+    session: SessionDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(pattern=IDEMPOTENCY_KEY_PATTERN, description="Retry-safe key: a retry returns the stored response."),
+    ] = None,
+) -> ScoreBatchResponse:
+    """Score, explain and queue a batch of households. Roles: caseworker, admin (scoped to their municipality).
+
+    Every household becomes (or updates) an open review item: no signal is dropped. Households that objected are
+    recorded but not scored. The whole batch is saved in one transaction.
+    """
+    limit = services.settings.max_batch_size
+    if len(request.households) > limit:
+        raise BatchTooLargeError(MSG_BATCH_TOO_LARGE.format(count=len(request.households), limit=limit))
+    model = services.holder.current  # taken once: a reload meanwhile does not change this request's version
+    context = ScoringContext(
+        settings=services.settings,
+        model=model,
+        build_features=services.build_features,
+        now=services.now(),
+    )
+    scored = score_batch(session, request=request, caller=caller, context=context, idempotency_key=idempotency_key)
+    if scored.replayed:
+        response.headers[REPLAYED_HEADER] = "true"
+    else:
+        services.metrics.count_scores(scored.bands)
+    return scored.response

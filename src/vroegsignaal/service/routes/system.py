@@ -1,0 +1,43 @@
+"""Health, readiness and Prometheus metrics (no authentication: they reveal no household data)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST
+from sqlalchemy.exc import DBAPIError
+
+from vroegsignaal.schemas.api import HealthResponse, ReadyResponse
+from vroegsignaal.service.db import database_reachable
+from vroegsignaal.service.deps import ServicesDep
+from vroegsignaal.service.serving import queue_counts
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/health", response_model=HealthResponse)
+async def health() -> HealthResponse:
+    """The process is up."""
+    return HealthResponse(status="ok")
+
+
+@router.get("/ready", response_model=ReadyResponse, responses={503: {"model": ReadyResponse}})
+def ready(services: ServicesDep) -> JSONResponse:
+    """Ready when the database answers and a model is loaded (503 otherwise)."""
+    model = services.holder.current
+    database = database_reachable(services.engine)
+    body = ReadyResponse(
+        ready=database and model is not None, database=database, model_loaded=model is not None,
+        model_version=model.version if model else None,
+    )
+    return JSONResponse(body.model_dump(), status_code=200 if body.ready else 503)
+
+
+@router.get("/metrics", response_class=Response)
+def metrics(services: ServicesDep) -> Response:
+    """Prometheus exposition: request latency, scores per band, backlog, overdue, model version."""
+    try:
+        services.metrics.set_queue(queue_counts(services))
+    except DBAPIError:
+        pass  # keep serving the other metrics while the database is down; /ready reports it
+    return Response(services.metrics.render(), media_type=CONTENT_TYPE_LATEST)

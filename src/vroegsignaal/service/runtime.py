@@ -1,0 +1,136 @@
+"""The model the service serves: what it needs from a scorer, and an atomic holder that reload swaps.
+
+The service depends on :class:`ScorerProtocol` and :class:`FeatureBuilder`, not on the scoring package's classes, so
+tests build the app with a fake. A request takes :attr:`ModelHolder.current` once and uses that one object to the
+end: a reload that swaps the holder meanwhile does not change the version an in-flight request scores with.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+
+from vroegsignaal.errors import ModelBundleError
+from vroegsignaal.schemas.enums import ModelStatus
+
+MANIFEST = "manifest.json"
+CARD_JSON = Path("card") / "card.json"
+CARD_HTML = Path("card") / "card.html"
+APPROVED_STATUSES = frozenset({ModelStatus.APPROVED, ModelStatus.CHAMPION})
+
+
+@runtime_checkable
+class ScorerProtocol(Protocol):
+    """What the service needs from a scorer (``vroegsignaal.scoring.scorer.Scorer`` satisfies it)."""
+
+    @property
+    def model_version(self) -> str: ...
+
+    @property
+    def feature_names(self) -> tuple[str, ...]: ...
+
+    def score_frame(self, features: pd.DataFrame, *, explain: bool | np.ndarray | str = ...) -> pd.DataFrame:
+        """One row per input row with score, band, intensity, uncertain, out_of_distribution, flags, reasons."""
+        ...
+
+
+class FeatureBuilder(Protocol):
+    """``vroegsignaal.scoring.features.build_features``: signals and household facts to one feature row each."""
+
+    def __call__(self, signals: pd.DataFrame, households: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame: ...
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """A version's model card as the service stores it."""
+
+    json: dict[str, Any] | None
+    html: str | None
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A scorer with the status it had when loaded."""
+
+    scorer: ScorerProtocol
+    version: str
+    status: ModelStatus
+
+    @property
+    def approved(self) -> bool:
+        return self.status in APPROVED_STATUSES
+
+
+class ModelHolder:
+    """Holds the served model; :meth:`swap` replaces it atomically (reads need no lock)."""
+
+    def __init__(self, model: LoadedModel | None = None) -> None:
+        self._model = model
+        self._lock = threading.Lock()
+
+    @property
+    def current(self) -> LoadedModel | None:
+        return self._model
+
+    def swap(self, model: LoadedModel | None) -> LoadedModel | None:
+        """Serve ``model`` from now on; returns the one served before."""
+        with self._lock:
+            previous, self._model = self._model, model
+        return previous
+
+
+@dataclass(frozen=True)
+class BundleInfo:
+    """What the service reads from a bundle directory without loading the model."""
+
+    path: Path
+    version: str
+    model_name: str
+    created_at: str
+    card: ModelCard
+
+
+def read_bundle_info(path: Path) -> BundleInfo:
+    """The manifest facts and card of a bundle directory; :class:`ModelBundleError` when there is no manifest."""
+    manifest_path = path / MANIFEST
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        version, name = str(manifest["model_version"]), str(manifest["model_name"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelBundleError(f"{manifest_path}: not a readable bundle manifest ({type(exc).__name__})") from None
+    card_json = json.loads((path / CARD_JSON).read_text(encoding="utf-8")) if (path / CARD_JSON).is_file() else None
+    card_html = (path / CARD_HTML).read_text(encoding="utf-8") if (path / CARD_HTML).is_file() else None
+    return BundleInfo(path, version, name, str(manifest.get("created_at", "")), ModelCard(card_json, card_html))
+
+
+def discover_bundles(models_dir: Path | None) -> list[BundleInfo]:
+    """Every bundle directory directly under ``models_dir`` (a directory holding a manifest), oldest first."""
+    if models_dir is None or not models_dir.is_dir():
+        return []
+    infos = [read_bundle_info(child) for child in sorted(models_dir.iterdir()) if (child / MANIFEST).is_file()]
+    return sorted(infos, key=lambda info: (info.created_at, info.version))
+
+
+def load_scorer_from_bundle(path: Path) -> ScorerProtocol:
+    """Load and verify a bundle (checksums, catalogue, feature list) and build its scorer."""
+    from vroegsignaal.scoring.bundle import load_bundle
+    from vroegsignaal.scoring.scorer import Scorer
+
+    return Scorer(load_bundle(path))
+
+
+def default_feature_builder() -> FeatureBuilder:
+    """The project's one feature builder (imported late: the scoring package loads LightGBM)."""
+    from vroegsignaal.scoring.features import build_features
+
+    return build_features
+
+
+ScorerLoader = Callable[[Path], ScorerProtocol]

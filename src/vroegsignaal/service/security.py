@@ -1,0 +1,205 @@
+"""Bearer tokens (JWT) and roles.
+
+Tokens carry ``sub`` (a pseudonymous user id, never a resident's data), ``role`` (one of :class:`Role`), and for
+caseworkers and admins ``municipality`` (CBS code) and for caseworkers ``team``. The demo signs them with an HS256
+secret (:func:`issue_demo_tokens`); production verifies RS256 tokens of the municipality's identity provider against
+a public key or a JWKS. Keys are parsed once, when :class:`TokenVerifier` is built at start-up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+
+from vroegsignaal.errors import ConfigError, PermissionDeniedError
+from vroegsignaal.schemas.enums import Role
+from vroegsignaal.schemas.tables import MUNICIPALITY_PATTERN
+from vroegsignaal.service.settings import Settings
+
+MSG_MISSING_TOKEN = "missing bearer token: send 'Authorization: Bearer <token>'"
+MSG_EXPIRED_TOKEN = "token expired: sign in again"
+MSG_INVALID_TOKEN = "invalid token: {problem}"
+MSG_BAD_ROLE_CLAIM = "invalid token: claim 'role' must be one of {roles}, got {value!r}"
+MSG_CLAIM_REQUIRED = "invalid token: claim '{claim}' is required for role '{role}'"
+MSG_BAD_CLAIM = "invalid token: claim '{claim}' does not match the rule {rule}"
+MSG_ROLE_NOT_ALLOWED = "role '{role}' may not {action} (allowed: {allowed})"
+MSG_NO_MUNICIPALITY = "this request needs a token scoped to a municipality (claim 'municipality')"
+MSG_DEMO_TOKENS_ONLY_IN_DEMO = "demo tokens can only be issued in demo mode with the HS256 demo secret"
+
+TEAM_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+SUBJECT_PATTERN = r"^[A-Za-z0-9_.@:-]{1,128}$"
+DEMO_MUNICIPALITY = "GM0344"
+DEMO_TEAM = "team-noord"
+
+
+class InvalidTokenError(PermissionDeniedError):
+    """The bearer token is missing, malformed, expired or not signed by a trusted key (HTTP 401)."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: from a verified token."""
+
+    subject: str
+    role: Role
+    municipality: str | None = None
+    team: str | None = None
+
+    def municipality_or_raise(self) -> str:
+        """The caller's municipality; :class:`PermissionDeniedError` when the token has none."""
+        if self.municipality is None:
+            raise PermissionDeniedError(MSG_NO_MUNICIPALITY)
+        return self.municipality
+
+
+def ensure_role(caller: Caller, allowed: frozenset[Role], *, action: str) -> None:
+    """Raise :class:`PermissionDeniedError` unless the caller's role is allowed."""
+    if caller.role not in allowed:
+        names = ", ".join(sorted(role.value for role in allowed))
+        raise PermissionDeniedError(MSG_ROLE_NOT_ALLOWED.format(role=caller.role.value, action=action, allowed=names))
+
+
+_ROLE_NEEDS = {
+    Role.CASEWORKER: ("municipality", "team"),
+    Role.ADMIN: ("municipality",),
+    Role.DATA_SCIENTIST: (),
+    Role.ETHICS_REVIEWER: (),
+}
+
+
+def caller_from_claims(claims: dict[str, Any]) -> Caller:
+    """The :class:`Caller` a verified token's claims describe; :class:`InvalidTokenError` when they do not fit."""
+    try:
+        role = Role(claims.get("role"))
+    except ValueError:
+        raise InvalidTokenError(MSG_BAD_ROLE_CLAIM.format(roles=", ".join(Role.values()), value=claims.get("role")))
+    for claim in _ROLE_NEEDS[role]:
+        if not claims.get(claim):
+            raise InvalidTokenError(MSG_CLAIM_REQUIRED.format(claim=claim, role=role.value))
+    for claim, pattern in (("sub", SUBJECT_PATTERN), ("municipality", MUNICIPALITY_PATTERN), ("team", TEAM_PATTERN)):
+        value = claims.get(claim)
+        if value is not None and not (isinstance(value, str) and re.match(pattern, value)):
+            raise InvalidTokenError(MSG_BAD_CLAIM.format(claim=claim, rule=pattern))
+    return Caller(
+        subject=claims["sub"], role=role, municipality=claims.get("municipality"), team=claims.get("team")
+    )
+
+
+class TokenVerifier:
+    """Verifies bearer tokens with the key material of the settings, parsed once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._algorithm = settings.jwt_algorithm
+        self._issuer = settings.jwt_issuer
+        self._audience = settings.jwt_audience
+        self._leeway = settings.jwt_leeway_seconds
+        self._jwks_client: jwt.PyJWKClient | None = None
+        self._keys: dict[str | None, Any] = {}
+        if settings.jwt_algorithm == "HS256":
+            self._keys[None] = settings.jwt_secret.get_secret_value()
+        elif settings.jwt_public_key:
+            self._keys[None] = _load_public_key(settings.jwt_public_key)
+        elif settings.jwt_jwks_path:
+            self._keys = _load_jwks_file(settings.jwt_jwks_path)
+        else:
+            self._jwks_client = jwt.PyJWKClient(str(settings.jwt_jwks_url), cache_keys=True)
+
+    def _key_for(self, token: str) -> Any:
+        if self._jwks_client is not None:
+            return self._jwks_client.get_signing_key_from_jwt(token).key
+        if None in self._keys:
+            return self._keys[None]
+        kid = jwt.get_unverified_header(token).get("kid")
+        if kid not in self._keys:
+            raise InvalidTokenError(MSG_INVALID_TOKEN.format(problem="unknown key id (kid)"))
+        return self._keys[kid]
+
+    def verify(self, token: str | None) -> Caller:
+        """The caller of a token; :class:`InvalidTokenError` for a missing, expired or untrusted token."""
+        if not token:
+            raise InvalidTokenError(MSG_MISSING_TOKEN)
+        try:
+            claims = jwt.decode(
+                token,
+                self._key_for(token),
+                algorithms=[self._algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": ["exp", "sub", "role", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise InvalidTokenError(MSG_EXPIRED_TOKEN) from None
+        except (jwt.InvalidTokenError, jwt.PyJWKClientError) as exc:
+            # PyJWT's messages name the failing claim or check and never contain the token itself.
+            raise InvalidTokenError(MSG_INVALID_TOKEN.format(problem=str(exc) or type(exc).__name__)) from None
+        return caller_from_claims(claims)
+
+
+def _load_public_key(text_or_path: str) -> Any:
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    pem = text_or_path if "BEGIN" in text_or_path else Path(text_or_path).read_text()
+    return load_pem_public_key(pem.encode())
+
+
+def _load_jwks_file(path: Path) -> dict[str | None, Any]:
+    try:
+        keyset = jwt.PyJWKSet.from_dict(json.loads(Path(path).read_text()))
+    except (OSError, ValueError, jwt.PyJWKSetError) as exc:
+        raise ConfigError(f"jwt_jwks_path: cannot read a JWKS from {path}: {exc}") from None
+    return {key.key_id: key.key for key in keyset.keys}
+
+
+def issue_token(
+    settings: Settings,
+    *,
+    subject: str,
+    role: Role,
+    municipality: str | None = None,
+    team: str | None = None,
+    expires_in: dt.timedelta = dt.timedelta(hours=1),
+    now: dt.datetime | None = None,
+) -> str:
+    """An HS256 token signed with the settings' secret (the demo and the tests; production uses its own IdP)."""
+    if settings.jwt_algorithm != "HS256":
+        raise ConfigError("issue_token signs with HS256 only; production tokens come from the identity provider")
+    issued = now or dt.datetime.now(dt.UTC)
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "role": role.value,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": int(issued.timestamp()),
+        "exp": int((issued + expires_in).timestamp()),
+    }
+    if municipality:
+        claims["municipality"] = municipality
+    if team:
+        claims["team"] = team
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+
+
+def issue_demo_tokens(
+    settings: Settings, *, municipality: str = DEMO_MUNICIPALITY, team: str = DEMO_TEAM
+) -> dict[Role, str]:
+    """One token per role for the demo, valid for ``settings.demo_token_hours``; refused outside demo mode."""
+    if not settings.demo_mode or settings.jwt_algorithm != "HS256":
+        raise ConfigError(MSG_DEMO_TOKENS_ONLY_IN_DEMO)
+    expires = dt.timedelta(hours=settings.demo_token_hours)
+    scope: dict[Role, dict[str, str | None]] = {
+        Role.CASEWORKER: {"municipality": municipality, "team": team},
+        Role.DATA_SCIENTIST: {},
+        Role.ETHICS_REVIEWER: {},
+        Role.ADMIN: {"municipality": municipality},
+    }
+    return {
+        role: issue_token(settings, subject=f"demo-{role.value}", role=role, expires_in=expires, **claims)
+        for role, claims in scope.items()
+    }

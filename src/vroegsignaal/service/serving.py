@@ -1,0 +1,221 @@
+"""What one running service holds (:class:`Services`), and how it picks, loads and reloads its model.
+
+At start-up the service registers the bundles in ``models_dir`` (and the registry version behind ``model_uri``) as
+candidates, then serves the champion. Outside demo mode an unapproved version is never served: without a champion the
+service starts without a model (``/ready`` says so, scoring answers 503) until an admin promotes an approved version
+and reloads. In demo mode it serves the newest version anyway, and every response says so in a header.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, Integer, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from vroegsignaal.errors import ConflictError
+from vroegsignaal.schemas.api import ReloadResponse
+from vroegsignaal.schemas.enums import ModelStatus
+from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
+from vroegsignaal.service.db import transaction
+from vroegsignaal.service.metrics import ServiceMetrics
+from vroegsignaal.service.models import ModelVersion, ReviewItem
+from vroegsignaal.service.registry import download_registry_bundle, parse_model_uri
+from vroegsignaal.service.runtime import (
+    FeatureBuilder,
+    LoadedModel,
+    ModelCard,
+    ModelHolder,
+    ScorerProtocol,
+    discover_bundles,
+    load_scorer_from_bundle,
+    read_bundle_info,
+)
+from vroegsignaal.service.security import Caller, TokenVerifier
+from vroegsignaal.service.settings import Settings
+from vroegsignaal.service.versions import (
+    REGISTRY_PREFIX,
+    RegistryMirror,
+    bundle_path,
+    check_servable,
+    get_version_or_raise,
+    loaded,
+    register_bundles,
+    register_version,
+    servable_version,
+)
+
+logger = logging.getLogger("vroegsignaal.service")
+
+INJECTED_PREFIX = "injected:"
+DEMO_UNAPPROVED = "unapproved-model"
+DEMO_MODE = "demo-mode"
+MSG_NOTHING_TO_SERVE = "there is no champion to serve: promote an approved version first"
+MSG_CANNOT_LOAD = "model version {version!r} comes from {source!r}, which this service cannot load"
+
+ScorerLoader = Callable[[str], ScorerProtocol]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Services:
+    """Everything the routes need, built once per app by the lifespan."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    holder: ModelHolder
+    verifier: TokenVerifier
+    metrics: ServiceMetrics
+    build_features: FeatureBuilder
+    load_scorer: ScorerLoader
+    injected: ScorerProtocol | None = None
+    mirror: RegistryMirror | None = None
+    clock: Callable[[], dt.datetime] = field(default=utc_now)
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+    def demo_state(self) -> str | None:
+        """The value of the demo header: ``None`` outside demo mode."""
+        if not self.settings.demo_mode:
+            return None
+        model = self.holder.current
+        return DEMO_UNAPPROVED if model is None or not model.approved else DEMO_MODE
+
+
+def default_scorer_loader(settings: Settings) -> ScorerLoader:
+    """Loads a version from its source URI: a bundle directory or the MLflow registry."""
+
+    def load(source_uri: str) -> ScorerProtocol:
+        path = bundle_path(source_uri)
+        if path is None and source_uri.startswith(REGISTRY_PREFIX):
+            path = download_registry_bundle(source_uri, cache_dir=settings.model_cache_dir)
+        if path is None:
+            raise ConflictError(MSG_CANNOT_LOAD.format(version="?", source=source_uri.split(":", 1)[0]))
+        return load_scorer_from_bundle(path)
+
+    return load
+
+
+def _register_sources(session: Session, services: Services, *, now: dt.datetime) -> None:
+    settings = services.settings
+    register_bundles(session, discover_bundles(settings.models_dir), now=now)
+    if settings.model_uri:
+        name, _alias, _version = parse_model_uri(settings.model_uri)
+        path = download_registry_bundle(settings.model_uri, cache_dir=settings.model_cache_dir)
+        info = read_bundle_info(path)
+        register_version(
+            session,
+            version=info.version,
+            model_name=name,
+            source_uri=f"{REGISTRY_PREFIX}{name}/{_registry_version_of(info, settings.model_uri)}",
+            card=info.card,
+            actor="system",
+            role="system",
+            now=now,
+        )
+    if services.injected is not None:
+        register_version(
+            session,
+            version=services.injected.model_version,
+            model_name="injected",
+            source_uri=f"{INJECTED_PREFIX}{services.injected.model_version}",
+            card=ModelCard(None, None),
+            actor="system",
+            role="system",
+            now=now,
+        )
+
+
+def _registry_version_of(info: object, uri: str) -> str:
+    # A URI that names a version is used as is; one with an alias is recorded by the bundle's own version id.
+    _name, alias, version = parse_model_uri(uri)
+    return version if version is not None else f"{getattr(info, 'version')}@{alias}"
+
+
+def _load(services: Services, row: ModelVersion) -> LoadedModel:
+    check_servable(row, demo_mode=services.settings.demo_mode)
+    if services.injected is not None and row.version == services.injected.model_version:
+        return loaded(row, services.injected)
+    return loaded(row, services.load_scorer(row.source_uri))
+
+
+def start_model(services: Services) -> LoadedModel | None:
+    """Register the known sources and load the version to serve (see the module docstring)."""
+    now = services.now()
+    with transaction(services.sessions) as session:
+        _register_sources(session, services, now=now)
+        if services.injected is not None:
+            row = get_version_or_raise(session, services.injected.model_version)
+        else:
+            row = servable_version(session, demo_mode=services.settings.demo_mode)
+    model = _load(services, row) if row is not None else None
+    services.holder.swap(model)
+    services.metrics.set_model(model.version if model else None, model.status.value if model else None)
+    if model is None:
+        logger.warning("no approved model to serve: scoring answers 503 until an admin promotes one")
+    return model
+
+
+def reload_model(services: Services, *, caller: Caller) -> ReloadResponse:
+    """Serve the current champion (or the demo choice) from now on; in-flight requests finish on the old one."""
+    now = services.now()
+    with transaction(services.sessions) as session:
+        register_bundles(session, discover_bundles(services.settings.models_dir), now=now)
+        row = servable_version(session, demo_mode=services.settings.demo_mode)
+        if row is None:
+            raise ConflictError(MSG_NOTHING_TO_SERVE)
+        model = _load(services, row)
+        previous = services.holder.current
+        audit(
+            session,
+            AuditEntry(
+                actor=caller.subject,
+                role=caller.role.value,
+                municipality_code=caller.municipality,
+                action=AuditAction.MODEL_RELOAD,
+                object_id=model.version,
+                model_version=model.version,
+                detail={"previous": previous.version if previous else None},
+            ),
+            now=now,
+        )
+    # Swap only after the audit record is committed: a reload that is not recorded does not happen.
+    services.holder.swap(model)
+    services.metrics.set_model(model.version, model.status.value)
+    return ReloadResponse(
+        previous_version=previous.version if previous else None, serving_version=model.version, approved=model.approved
+    )
+
+
+def refresh_status(services: Services, *, version: str, status: ModelStatus) -> None:
+    """Keep the served model's status current after a status change (e.g. approved → champion)."""
+    model = services.holder.current
+    if model is not None and model.version == version:
+        services.holder.swap(LoadedModel(model.scorer, model.version, status))
+        services.metrics.set_model(version, status.value)
+
+
+def queue_counts(services: Services) -> dict[str, tuple[int, int]]:
+    """Open listed items and overdue items per municipality, for the metrics."""
+    today = services.now().date()
+    listed = (ReviewItem.held_until.is_(None)) | (ReviewItem.held_until <= today)
+    with transaction(services.sessions) as session:
+        rows = session.execute(
+            select(
+                ReviewItem.municipality_code,
+                func.count(),
+                func.sum((ReviewItem.deadline < today).cast(type_=Integer)),
+            )
+            .where(ReviewItem.status == "open", listed)
+            .group_by(ReviewItem.municipality_code)
+        ).all()
+    return {municipality: (int(n), int(overdue or 0)) for municipality, n, overdue in rows}
+

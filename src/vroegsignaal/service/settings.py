@@ -1,0 +1,124 @@
+"""The service's settings: one pydantic-settings object, read from the environment only when asked for.
+
+Environment variables carry the prefix ``VROEGSIGNAAL_`` (``VROEGSIGNAAL_DEMO_MODE=true``); the database URL is also
+read from the conventional ``DATABASE_URL``. Nothing is read at import time: :func:`get_settings` builds the object
+once and caches it, and :func:`vroegsignaal.service.app.create_app` takes a ``Settings`` so tests pass their own.
+
+Unsafe values are refused outside demo mode: the published demo JWT secret and the demo control-sample key.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from vroegsignaal.errors import ConfigError
+from vroegsignaal.schemas.enums import ContactIntensity
+
+#: Published in the docs so anyone can run the demo; therefore never acceptable outside demo mode.
+DEMO_JWT_SECRET = "vroegsignaal-demo-secret-do-not-use-in-production"
+DEMO_CONTROL_SAMPLE_KEY = "vroegsignaal-demo-control-sample-key"
+#: AI Act art. 26(6): deployers keep automatically generated logs for at least six months.
+MIN_AUDIT_RETENTION_DAYS = 183
+
+MSG_DEMO_SECRET = (
+    "jwt_secret is the published demo secret; set VROEGSIGNAAL_JWT_SECRET (at least 32 characters) or run with "
+    "VROEGSIGNAAL_DEMO_MODE=true"
+)
+MSG_DEMO_CONTROL_KEY = (
+    "control_sample_key is the published demo key; set VROEGSIGNAAL_CONTROL_SAMPLE_KEY or run in demo mode"
+)
+MSG_SHORT_SECRET = "jwt_secret must be at least 32 characters for HS256"
+MSG_RS256_NEEDS_KEY = "jwt_algorithm RS256 needs jwt_public_key, jwt_jwks_path or jwt_jwks_url"
+MSG_NO_MODEL_SOURCE = "set models_dir or model_uri (models:/NAME@alias) so the service has a model to serve"
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; see ``docs/operations.md`` for the table with defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="VROEGSIGNAAL_", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        default="sqlite:///var/service.db",
+        validation_alias=AliasChoices("VROEGSIGNAAL_DATABASE_URL", "DATABASE_URL", "database_url"),
+        description="SQLAlchemy URL: SQLite by default, postgresql+psycopg://... in production.",
+    )
+    demo_mode: bool = Field(default=False, description="Allow demo secrets and unapproved models (flagged).")
+
+    jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
+    jwt_secret: SecretStr = SecretStr(DEMO_JWT_SECRET)
+    jwt_public_key: str | None = Field(default=None, description="PEM text of the RS256 public key.")
+    jwt_jwks_path: Path | None = Field(default=None, description="A JWKS file with the RS256 public keys.")
+    jwt_jwks_url: str | None = Field(default=None, description="A JWKS URL of the identity provider.")
+    jwt_issuer: str = "vroegsignaal"
+    jwt_audience: str = "vroegsignaal-api"
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    demo_token_hours: int = Field(default=12, ge=1, le=24 * 7)
+
+    models_dir: Path | None = Field(default=Path("var/models"), description="Directory of model bundle directories.")
+    model_uri: str | None = Field(default=None, description="MLflow registry URI, e.g. models:/vroegsignaal@champion.")
+    model_cache_dir: Path = Path("var/model-cache")
+    mlflow_tracking_uri: str | None = None
+
+    max_batch_size: int = Field(default=500, ge=1, le=10_000, description="Households per scoring request (413).")
+    max_body_bytes: int = Field(default=5_000_000, ge=1_000, description="Largest request body in bytes (413).")
+    first_contact_days: int = Field(default=28, ge=1, le=90, description="Calendar days to the first conversation.")
+    urgent_contact_working_days: int = Field(default=3, ge=1, le=10, description="Working days when urgent.")
+    cooldown_days: int = Field(default=182, ge=0, le=730, description="Hold back recently contacted households.")
+    control_sample_rate: float = Field(default=0.05, ge=0.0, le=0.5)
+    control_sample_key: SecretStr = SecretStr(DEMO_CONTROL_SAMPLE_KEY)
+    standard_intensity: ContactIntensity = Field(
+        default=ContactIntensity.LETTER, description="First contact of the standard approach."
+    )
+    order_tolerance: int = Field(
+        default=5, ge=1, description="A decision on an item ranked below this position departs from the order."
+    )
+    retention_days: int = Field(default=730, ge=30, description="Signals and scores older than this are purged.")
+    audit_retention_days: int = Field(default=730, ge=MIN_AUDIT_RETENTION_DAYS)
+    oversight_min_decisions: int = Field(default=20, ge=1)
+    automation_bias_share: float = Field(default=0.02, ge=0.0, le=1.0)
+
+    db_pool_size: int = Field(default=5, ge=1, le=100)
+    db_connect_timeout_seconds: int = Field(default=5, ge=1, le=60)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_values(self) -> Settings:
+        if self.jwt_algorithm == "HS256":
+            secret = self.jwt_secret.get_secret_value()
+            if secret == DEMO_JWT_SECRET and not self.demo_mode:
+                raise ValueError(MSG_DEMO_SECRET)
+            if len(secret) < 32:
+                raise ValueError(MSG_SHORT_SECRET)
+        elif not (self.jwt_public_key or self.jwt_jwks_path or self.jwt_jwks_url):
+            raise ValueError(MSG_RS256_NEEDS_KEY)
+        if self.control_sample_key.get_secret_value() == DEMO_CONTROL_SAMPLE_KEY and not self.demo_mode:
+            raise ValueError(MSG_DEMO_CONTROL_KEY)
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def build_settings(**overrides: object) -> Settings:
+    """Settings from the environment plus ``overrides``; an invalid value raises :class:`ConfigError`."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'settings'}: {error['msg']}" for error in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, built on first use."""
+    return build_settings()
