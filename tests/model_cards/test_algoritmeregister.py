@@ -1,0 +1,97 @@
+"""The Algoritmeregister entry: the standard's field names and limits, filled from the card's facts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.model_cards.factories import approvals, make_card
+from vroegsignaal.model_cards.algoritmeregister import (
+    FIELD_MAX_LENGTHS,
+    MSG_FIELD_TOO_LONG,
+    ORGANISATION_PLACEHOLDER,
+    algoritmeregister_entry,
+)
+from vroegsignaal.schemas.card import ApprovalEvent
+from vroegsignaal.schemas.enums import ModelStatus, Role
+
+#: Field names of the Algoritmeregister publication standard 1.0.0.
+STANDARD_FIELDS = {
+    "name", "description_short", "organization", "category", "status", "begin_date", "end_date", "contact_email",
+    "website", "publication_category", "url", "goal", "proportionality", "human_intervention", "risks",
+    "lawful_basis", "lawful_basis_grouping", "process_index_url", "impacttoetsen_grouping", "impacttoetsen",
+    "source_data", "source_data_grouping", "methods_and_models", "provider", "publiccode", "lang",
+    "standard_version", "source_id", "tags",
+}
+REQUIRED_FIELDS = {"name", "description_short", "organization", "status", "contact_email", "publication_category",
+                   "lang"}
+
+
+@pytest.mark.parametrize("feature_set", ["catalogue", "custom"])
+def test_entry_uses_only_standard_fields_within_their_limits(feature_set):
+    entry = algoritmeregister_entry(make_card(feature_set=feature_set, failing_gate=False), card_url="https://x.example/c")
+    assert set(entry) <= STANDARD_FIELDS
+    assert REQUIRED_FIELDS <= set(entry)
+    too_long = {field: len(entry[field]) for field, limit in FIELD_MAX_LENGTHS.items()
+                if isinstance(entry.get(field), str) and len(entry[field]) > limit}
+    assert too_long == {}
+    assert entry["lang"] == "nld" and entry["standard_version"] == "1.0.0"
+
+
+def test_organisation_is_a_placeholder_unless_given():
+    card = make_card()
+    assert algoritmeregister_entry(card)["organization"] == ORGANISATION_PLACEHOLDER
+    assert algoritmeregister_entry(card, organisation="Gemeente Utrecht")["organization"] == "Gemeente Utrecht"
+
+
+def test_entry_refuses_text_the_register_would_cut_off():
+    with pytest.raises(ValueError, match=MSG_FIELD_TOO_LONG):
+        algoritmeregister_entry(make_card(), organisation="Gemeente " + "x" * 120)
+
+
+@pytest.mark.parametrize(
+    ("history", "status", "begin"),
+    [
+        (approvals()[:1], "In ontwikkeling", None),
+        (approvals()[:2], "In ontwikkeling", None),
+        (approvals(), "In gebruik", "2025-04"),
+        (
+            [*approvals(), ApprovalEvent(from_status=ModelStatus.CHAMPION, to_status=ModelStatus.RETIRED,
+                                         by="admin-01", role=Role.ADMIN, at=datetime(2026, 1, 5, tzinfo=UTC))],
+            "Buiten gebruik",
+            "2025-04",
+        ),
+    ],
+)
+def test_status_and_begin_date_follow_the_approval_history(history, status, begin):
+    entry = algoritmeregister_entry(make_card(failing_gate=False, approval_history=history))
+    assert entry["status"] == status
+    assert entry.get("begin_date") == begin
+
+
+def test_signal_entry_states_purpose_human_oversight_and_legal_basis():
+    entry = algoritmeregister_entry(make_card(failing_gate=False), legal_basis_url="https://wetten.example/wgs")
+    assert entry["publication_category"] == "Hoog-risico AI-systeem"
+    assert "elk huishouden met een signaal krijgt een aanbod" in entry["description_short"]
+    assert "beslist niets over een persoon" in entry["human_intervention"]
+    assert "Wet gemeentelijke schuldhulpverlening (Wgs), artikel 3" in entry["lawful_basis"]
+    assert entry["lawful_basis_grouping"] == [
+        {"title": "Wet gemeentelijke schuldhulpverlening, artikel 3", "link": "https://wetten.example/wgs"}
+    ]
+    assert "1,6 keer zoveel" in entry["goal"]  # the lift over the rule, from the card
+    assert "5 drempels getoetst: 4 gehaald, 0 niet gehaald en 1 niet te beoordelen" in entry["risks"]
+
+
+def test_card_link_is_published_where_the_standard_has_room_for_it():
+    entry = algoritmeregister_entry(make_card(), card_url="https://gemeente.example/modelkaart")
+    assert entry["website"] == "https://gemeente.example/modelkaart"
+    assert "https://gemeente.example/modelkaart" in entry["methods_and_models"]
+    assert "website" not in algoritmeregister_entry(make_card())
+
+
+def test_custom_entry_claims_nothing_about_debt_assistance():
+    entry = algoritmeregister_entry(make_card(feature_set="custom"))
+    text = " ".join(str(value) for value in entry.values())
+    assert "Wgs" not in text and "schuld" not in text.lower()
+    assert "category" not in entry

@@ -1,0 +1,273 @@
+"""Rendering a card: every file in both languages, schema-valid JSON, accessible self-contained HTML, atomic writes."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from tests.model_cards.factories import card_dict, make_card
+from vroegsignaal.errors import ConfigError, ModelBundleError
+from vroegsignaal.model_cards import plots, render
+from vroegsignaal.model_cards.render import (
+    MSG_CARD_NOT_FOUND,
+    MSG_INVALID_CARD,
+    MSG_UNKNOWN_LANG,
+    load_card,
+    render_card,
+    validate_card_json,
+)
+from vroegsignaal.schemas.card import MSG_POSITIVES_EXCEED_ROWS
+
+
+class _Page(HTMLParser):
+    """Collects what the accessibility and self-containment checks need from an HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.html_lang: str | None = None
+        self.headings: list[int] = []
+        self.images: list[dict[str, str | None]] = []
+        self.references: list[tuple[str, str]] = []
+        self.tags: list[str] = []
+        self.tables = 0
+        self.captions_first = 0
+        self.header_cells: list[dict[str, str | None]] = []
+        self._after_table = False
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        self.tags.append(tag)
+        if tag == "html":
+            self.html_lang = attributes.get("lang")
+        if tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
+            self.headings.append(int(tag[1]))
+        if tag == "img":
+            self.images.append(attributes)
+        for name in ("src", "href", "action", "srcset", "poster", "data"):
+            if attributes.get(name) is not None:
+                self.references.append((tag, attributes[name]))
+        if tag == "th":
+            self.header_cells.append(attributes)
+        if self._after_table:
+            self.captions_first += tag == "caption"
+            self._after_table = False
+        if tag == "table":
+            self.tables += 1
+            self._after_table = True
+
+
+def _parse(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    return page
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """The full card (failing gate, mitigation) rendered once for the whole module."""
+    return render_card(make_card(), tmp_path_factory.mktemp("bundle") / "card")
+
+
+@pytest.fixture(scope="module")
+def rendered_unknowns(tmp_path_factory):
+    """A passing card whose metrics and curves could not be computed, without mitigation."""
+    card = make_card(none_metrics=True, mitigation=False, failing_gate=False)
+    return render_card(card, tmp_path_factory.mktemp("bundle") / "card")
+
+
+def test_render_writes_every_file_in_both_languages(rendered):
+    names = {path.relative_to(rendered.directory).as_posix() for path in rendered.directory.rglob("*") if path.is_file()}
+    assert {
+        "card.json",
+        "card.schema.json",
+        "card.md",
+        "card.html",
+        "card.en.md",
+        "card.en.html",
+        "algoritmeregister.json",
+        "plots/roc.png",
+        "plots/roc.en.png",
+        "plots/fairness_origin.png",
+        "plots/importance.en.png",
+    } <= names
+    assert {path.relative_to(rendered.directory).as_posix() for path in rendered.plots} == {
+        name for name in names if name.startswith("plots/")
+    }
+
+
+def test_card_json_validates_against_the_schema_written_beside_it(rendered):
+    schema = json.loads(rendered.schema_json.read_text(encoding="utf-8"))
+    data = json.loads(rendered.card_json.read_text(encoding="utf-8"))
+    assert list(Draft202012Validator(schema).iter_errors(data)) == []
+
+
+def test_loaded_card_equals_the_rendered_one(rendered):
+    assert load_card(rendered.directory) == make_card()
+    assert load_card(rendered.card_json) == make_card()
+
+
+def test_card_missing_a_required_section_fails_with_a_clear_error():
+    data = card_dict()
+    del data["performance"]
+    with pytest.raises(ModelBundleError, match=MSG_INVALID_CARD) as error:
+        validate_card_json(data)
+    assert "(top level): 'performance' is a required property" in str(error.value)
+
+
+def test_load_card_names_every_offending_field(tmp_path):
+    data = card_dict()
+    data["evaluation_data"]["rows"] = "many"
+    del data["fairness"]["gates"][0]["verdict"]
+    path = tmp_path / "card.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ModelBundleError, match=MSG_INVALID_CARD) as error:
+        load_card(path)
+    message = str(error.value)
+    assert "2 problems" in message
+    assert "evaluation_data.rows: 'many' is not of type 'integer'" in message
+    assert "fairness.gates.0: 'verdict' is a required property" in message
+
+
+def test_load_card_applies_the_rules_json_schema_cannot_express(tmp_path):
+    data = card_dict()
+    data["training_data"]["positives"] = data["training_data"]["rows"] + 5
+    (tmp_path / "card.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ModelBundleError, match=MSG_POSITIVES_EXCEED_ROWS) as error:
+        load_card(tmp_path)
+    assert "training_data" in str(error.value)
+
+
+def test_load_card_without_a_card_says_so(tmp_path):
+    with pytest.raises(ModelBundleError, match=MSG_CARD_NOT_FOUND):
+        load_card(tmp_path)
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_html_is_self_contained(rendered, lang):
+    html = rendered.html[lang].read_text(encoding="utf-8")
+    page = _parse(html)
+    external = [(tag, ref) for tag, ref in page.references if not (ref.startswith("#") or ref.startswith("data:"))]
+    assert external == []
+    assert not {"script", "link", "iframe", "object", "embed"} & set(page.tags)
+    for forbidden in ("http://", "https://", "url(", "@import", "@font-face"):
+        assert forbidden not in html
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_every_plot_is_embedded_with_alt_text_that_describes_it(rendered, lang):
+    page = _parse(rendered.html[lang].read_text(encoding="utf-8"))
+    expected = len([path for path in rendered.plots if path.name.endswith(".en.png") == (lang == "en")])
+    assert len(page.images) == expected
+    for image in page.images:
+        assert image["src"].startswith("data:image/png;base64,")
+        assert len(image.get("alt") or "") > 60
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_html_structure_is_accessible(rendered, lang):
+    page = _parse(rendered.html[lang].read_text(encoding="utf-8"))
+    assert page.html_lang == lang
+    assert page.headings.count(1) == 1 and page.headings[0] == 1
+    skipped = [(a, b) for a, b in zip(page.headings, page.headings[1:]) if b > a + 1]
+    assert skipped == []
+    assert page.tables > 10 and page.captions_first == page.tables
+    assert all(cell.get("scope") in {"col", "row", "colgroup"} for cell in page.header_cells)
+
+
+def test_html_is_printable(rendered):
+    html = rendered.html["nl"].read_text(encoding="utf-8")
+    assert "@media print" in html and "@page" in html and "break-inside: avoid" in html
+
+
+def test_verdicts_are_written_not_only_coloured(rendered, rendered_unknowns):
+    failing = rendered.html["nl"].read_text(encoding="utf-8")
+    assert "✘ Dit model mag niet ter goedkeuring worden voorgelegd." in failing
+    assert "✘ niet gehaald" in failing and "? te weinig gegevens" in failing
+    passing = rendered_unknowns.html["en"].read_text(encoding="utf-8")
+    assert "✔ This model may be submitted to the ethics committee for approval." in passing
+
+
+@pytest.mark.parametrize(
+    ("lang", "own", "other"),
+    [
+        ("nl", ["Eerlijkheid per groep", "Herkomst van het label", "Nederlandse herkomst", "0,810"],
+         ["Quantitative analyses per group", "Label provenance", "Dutch origin"]),
+        ("en", ["Quantitative analyses per group", "Label provenance", "Dutch origin", "0.810"],
+         ["Eerlijkheid per groep", "Herkomst van het label", "Nederlandse herkomst"]),
+    ],
+)
+def test_each_language_renders_in_its_own_words(rendered, lang, own, other):
+    for text in (rendered.html[lang].read_text(encoding="utf-8"), rendered.markdown[lang].read_text(encoding="utf-8")):
+        assert [phrase for phrase in own if phrase not in text] == []
+        assert [phrase for phrase in other if phrase in text] == []
+
+
+def test_markdown_links_its_plots_relative_to_the_card(rendered):
+    markdown = rendered.markdown["en"].read_text(encoding="utf-8")
+    for path in rendered.plots:
+        if path.name.endswith(".en.png"):
+            assert f"](plots/{path.name})" in markdown
+
+
+def test_mitigation_reports_every_group_before_and_after(rendered):
+    markdown = rendered.markdown["en"].read_text(encoding="utf-8")
+    section = markdown.split("## Mitigation: before and after")[1].split("## Data validation")[0]
+    for group in ("18–24 years", "female", "male", "Dutch origin", "origin outside Europe", "female × Dutch origin"):
+        assert group in section
+    assert "| Outside Europe" not in section  # labels come from the enum, not a capitalised value
+    assert "0.46 (0.42–0.50) | 0.60 (0.56–0.64)" in section
+
+
+def test_card_with_unknown_numbers_says_so_instead_of_plotting(rendered_unknowns):
+    html = rendered_unknowns.html["nl"].read_text(encoding="utf-8")
+    assert "n.b." in html and "Grafiek niet beschikbaar" in html
+    assert "Er is geen mitigatie gebruikt." in html
+    assert not (rendered_unknowns.directory / "plots" / "roc.png").exists()
+
+
+def test_a_failing_plot_leaves_no_card_folder(tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("plot failed")
+
+    monkeypatch.setattr(plots, "plot_calibration", broken)
+    with pytest.raises(RuntimeError, match="plot failed"):
+        render_card(make_card(), tmp_path / "card")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failing_rerender_keeps_the_previous_card(tmp_path, monkeypatch):
+    card = make_card(none_metrics=True, mitigation=False)
+    files = render_card(card, tmp_path / "card", langs=("en",))
+    before = files.card_json.read_bytes()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("plot failed")
+
+    monkeypatch.setattr(plots, "plot_importance", broken)
+    with pytest.raises(RuntimeError, match="plot failed"):
+        render_card(make_card(none_metrics=True, mitigation=False, failing_gate=False), tmp_path / "card")
+    assert files.card_json.read_bytes() == before
+    assert [path.name for path in tmp_path.iterdir()] == ["card"]
+
+
+def test_rerender_replaces_the_previous_card_as_a_whole(tmp_path):
+    card = make_card(none_metrics=True, mitigation=False)
+    render_card(card, tmp_path / "card", langs=("nl",))
+    files = render_card(card, tmp_path / "card", langs=("en",))
+    assert not (tmp_path / "card" / "card.md").exists()
+    assert files.markdown == {"en": tmp_path / "card" / "card.en.md"}
+    assert [path.name for path in tmp_path.iterdir()] == ["card"]
+
+
+def test_render_refuses_an_unknown_language(tmp_path):
+    with pytest.raises(ConfigError, match=MSG_UNKNOWN_LANG):
+        render_card(make_card(), tmp_path / "card", langs=("nl", "fr"))
+    assert not (tmp_path / "card").exists()
+
+
+def test_markdown_cells_cannot_break_a_table():
+    assert render._markdown_escape("a | b\nc_d") == "a \\| b c\\_d"

@@ -1,0 +1,131 @@
+"""Default card texts: domain facts for signal data, a neutral variant for custom data, verdicts from numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.model_cards.factories import failure, fairness, gates
+from vroegsignaal.model_cards import texts
+from vroegsignaal.schemas.card import DataValidation, LocalizedText
+
+CLEAN_DATA = DataValidation(tables={}, failures=[], warnings=[])
+
+
+def _all_text(items: list[LocalizedText], lang: str) -> str:
+    return " ".join(item.get(lang) for item in items)
+
+
+def _signal_texts(feature_set: str) -> list[LocalizedText]:
+    use = texts.default_intended_use(feature_set)
+    return [
+        *use.primary_uses,
+        *use.primary_users,
+        *use.out_of_scope,
+        *texts.default_ethical_considerations(feature_set),
+        *texts.default_caveats(feature_set, synthetic=False),
+        texts.default_label_description(feature_set),
+        texts.default_data_description(feature_set),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("lang", "facts"),
+    [
+        ("nl", ["advies", "aanbod", "controlegroep", "selectie-effect", "SyRI", "toeslagenaffaire", "bezwaar"]),
+        ("en", ["advice", "offer", "control sample", "selection bias", "SyRI", "childcare-benefits", "objected"]),
+    ],
+)
+def test_signal_data_texts_state_the_domain_facts(lang, facts):
+    text = _all_text(_signal_texts("catalogue"), lang)
+    missing = [fact for fact in facts if fact not in text]
+    assert missing == []
+
+
+@pytest.mark.parametrize("word", ["Wgs", "schuld", "debt", "signaal", "signal", "SyRI", "huishouden", "household"])
+def test_custom_data_texts_claim_nothing_about_the_signal_domain(word):
+    text = _all_text(_signal_texts("custom"), "nl") + _all_text(_signal_texts("custom"), "en")
+    assert word.lower() not in text.lower()
+
+
+def test_synthetic_data_adds_a_warning_first():
+    caveats = texts.default_caveats("catalogue", synthetic=True)
+    assert "synthetische gemeente" in caveats[0].nl
+    assert "synthetic municipality" in caveats[0].en
+    assert len(caveats) == len(texts.default_caveats("catalogue", synthetic=False)) + 1
+
+
+def test_custom_label_without_config_text_says_the_label_is_undocumented():
+    text = texts.default_label_description("custom")
+    assert "beschrijft niet" in text.nl and "does not describe" in text.en
+
+
+def test_custom_label_keeps_the_config_text_as_given():
+    text = texts.default_label_description("custom", config_text="credit risk: 1 = good, 2 = bad")
+    assert text.nl.endswith("credit risk: 1 = good, 2 = bad") and text.en.endswith("credit risk: 1 = good, 2 = bad")
+
+
+def test_verdict_blocks_a_model_that_fails_a_gate_and_names_it():
+    verdict = texts.default_verdict(fairness(failing_gate=True), CLEAN_DATA)
+    assert verdict.promotable is False
+    assert any("'origin'" in reason.nl and "niet gehaald" in reason.nl for reason in verdict.reasons)
+
+
+def test_verdict_names_a_gate_without_enough_data_but_does_not_block_on_it():
+    verdict = texts.default_verdict(fairness(failing_gate=False), CLEAN_DATA)
+    assert verdict.promotable is True
+    assert any("te weinig gegevens" in reason.nl for reason in verdict.reasons)
+    assert any("too few data" in reason.en for reason in verdict.reasons)
+
+
+def test_verdict_blocks_on_data_validation_failures():
+    data = DataValidation(tables={}, failures=[failure()], warnings=[])
+    verdict = texts.default_verdict(fairness(failing_gate=False), data)
+    assert verdict.promotable is False
+    assert any("1 probleem" in reason.nl for reason in verdict.reasons)
+
+
+def test_verdict_blocks_on_a_failed_proxy_check():
+    audit = fairness(failing_gate=False)
+    proxy = [audit.proxy[0].model_copy(update={"verdict": "fail", "auc": 0.82}), *audit.proxy[1:]]
+    verdict = texts.default_verdict(audit.model_copy(update={"proxy": proxy}), CLEAN_DATA)
+    assert verdict.promotable is False
+    assert any("0,82" in reason.nl and "0.82" in reason.en for reason in verdict.reasons)
+
+
+def test_gate_sentence_states_requirement_value_interval_and_verdict():
+    origin = next(gate for gate in gates(failing=True) if gate.attribute == "origin")
+    sentence = texts.describe_gate(origin)
+    assert sentence.nl == (
+        "'origin': verhouding kleinste/grootste groep voor de recall moet minstens 0,80 zijn en is 0,70 "
+        "(marge 0,62–0,78): niet gehaald."
+    )
+    assert sentence.en == (
+        "'origin': ratio of smallest to largest group recall must be at least 0.80 and is 0.70 "
+        "(interval 0.62–0.78): failed."
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "lang", "expected"),
+    [(1234.5678, "nl", "1.234,568"), (1234.5678, "en", "1,234.568"), (None, "nl", "n.b."), (None, "en", "n/a")],
+)
+def test_numbers_use_the_conventions_of_the_language(value, lang, expected):
+    assert texts.format_number(value, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("attribute", "group", "columns", "lang", "expected"),
+    [
+        ("origin", "dutch", (), "nl", "Nederlandse herkomst"),
+        ("age_band", "65+", (), "en", "65 years and older"),
+        ("gender×origin", "female|outside_europe", ("gender", "origin"), "nl", "vrouw × herkomst buiten Europa"),
+        ("neighbourhood", "W07", (), "nl", "W07"),
+    ],
+)
+def test_groups_are_labelled_in_the_language_of_the_card(attribute, group, columns, lang, expected):
+    assert texts.group_label(attribute, group, lang, columns=columns) == expected
+
+
+@pytest.mark.parametrize("key", sorted(texts.LABELS))
+def test_every_card_label_exists_in_both_languages(key):
+    assert texts.label(key, "nl").strip() and texts.label(key, "en").strip()
