@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     first_contact_days: int = Field(default=28, ge=1, le=90, description="Calendar days to the first conversation.")
     urgent_contact_working_days: int = Field(default=3, ge=1, le=10, description="Working days when urgent.")
     cooldown_days: int = Field(default=182, ge=0, le=730, description="Hold back recently contacted households.")
-    control_sample_rate: float = Field(default=0.05, ge=0.0, le=0.5)
+    control_sample_rate: float = Field(default=0.05, ge=0.0, le=1.0, description="Share of households in the control sample.")
     control_sample_key: SecretStr = SecretStr(DEMO_CONTROL_SAMPLE_KEY)
     standard_intensity: ContactIntensity = Field(
         default=ContactIntensity.LETTER, description="First contact of the standard approach."

@@ -1,0 +1,125 @@
+"""Plain functions behind the service's CLI commands (``vroegsignaal serve``, ``db upgrade``, ``audit-verify``,
+``purge``, ``export-decisions``, ``promote``, ``issue-demo-tokens``). The typer wiring lives in ``vroegsignaal.cli``.
+
+Each takes optional :class:`Settings` (the environment's when omitted), does its work in one transaction, and
+returns a typed result the CLI prints; errors are :class:`~vroegsignaal.errors.VroegsignaalError` with a clear
+message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from vroegsignaal.schemas.enums import ModelStatus, Role
+from vroegsignaal.service.audit import AuditVerification, verify_audit_log
+from vroegsignaal.service.db import create_db_engine, create_session_factory
+from vroegsignaal.service.export import ExportReport
+from vroegsignaal.service.export import export_decisions as _export_decisions
+from vroegsignaal.service.migrate import upgrade_database
+from vroegsignaal.service.registry import mirror_status_as_alias
+from vroegsignaal.service.retention import PurgeReport, purge_expired
+from vroegsignaal.service.security import DEMO_MUNICIPALITY, DEMO_TEAM, Caller
+from vroegsignaal.service.security import issue_demo_tokens as _issue_demo_tokens
+from vroegsignaal.service.settings import Settings, get_settings
+from vroegsignaal.service.versions import change_status
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _operator() -> str:
+    """The token-subject-like name of the person at the command line (their login, never a resident's data)."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
+@contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    engine = create_db_engine(settings.database_url, pool_size=1, connect_timeout=settings.db_connect_timeout_seconds)
+    try:
+        with create_session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def serve(settings: Settings | None = None, *, host: str | None = None, port: int | None = None,
+          upgrade: bool = True) -> None:
+    """Run the service with uvicorn (migrating the database first unless ``upgrade`` is false)."""
+    import uvicorn  # noqa: PLC0415 - only the serving process needs it
+
+    from vroegsignaal.service.app import create_app  # noqa: PLC0415 - keeps the other commands light
+
+    settings = settings or get_settings()
+    if upgrade:
+        upgrade_database(settings.database_url)
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,  # our middleware logs the route template, uvicorn's log would show the raw path
+    )
+
+
+def db_upgrade(settings: Settings | None = None, *, revision: str = "head") -> None:
+    """Create or migrate the service database to ``revision``."""
+    upgrade_database((settings or get_settings()).database_url, revision=revision)
+
+
+def audit_verify(settings: Settings | None = None) -> AuditVerification:
+    """Walk the audit log's hash chain; ``result.ok`` is false when any record was edited, deleted or reordered."""
+    with _session(settings or get_settings()) as session, session.begin():
+        return verify_audit_log(session)
+
+
+def purge(settings: Settings | None = None, *, now: dt.datetime | None = None) -> PurgeReport:
+    """Delete data past its retention period and report what was deleted per table."""
+    settings = settings or get_settings()
+    with _session(settings) as session:
+        return purge_expired(session, settings=settings, now=now or _now(), actor=_operator())
+
+
+def export_decisions(
+    out_dir: Path,
+    settings: Settings | None = None,
+    *,
+    municipality: str | None = None,
+    since: dt.date | None = None,
+) -> ExportReport:
+    """Write decisions, signals and household facts as labelled data for retraining into ``out_dir``."""
+    with _session(settings or get_settings()) as session:
+        return _export_decisions(
+            session, out_dir=out_dir, municipality=municipality, since=since, actor=_operator(), now=_now()
+        )
+
+
+def promote(version: str, settings: Settings | None = None, *, comment: str | None = None) -> ModelStatus:
+    """Make an approved version the champion from the command line (as an admin); a running service picks it up
+    on its next reload (``POST /v1/admin/reload``)."""
+    settings = settings or get_settings()
+    caller = Caller(subject=_operator(), role=Role.ADMIN)
+    mirror = mirror_status_as_alias if settings.model_uri else None
+    with _session(settings) as session, session.begin():
+        row = change_status(
+            session, version=version, target=ModelStatus.CHAMPION, caller=caller, comment=comment, now=_now(),
+            mirror=mirror,
+        )
+        return ModelStatus(row.status)
+
+
+def issue_demo_tokens(
+    settings: Settings | None = None, *, municipality: str = DEMO_MUNICIPALITY, team: str = DEMO_TEAM
+) -> dict[str, str]:
+    """One bearer token per role (role value → token); demo mode only."""
+    tokens = _issue_demo_tokens(settings or get_settings(), municipality=municipality, team=team)
+    return {role.value: token for role, token in tokens.items()}

@@ -1,0 +1,160 @@
+"""Scoring over HTTP: every household becomes a review item, scores are explained and persisted, retries are safe."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from tests.service.conftest import MUNICIPALITY, TEAM, TODAY, auth, batch, household, row_counts, signal
+from vroegsignaal.schemas.enums import ReviewFlag, Role
+from vroegsignaal.service.models import AuditRecord, ReviewItem, Score, Signal
+
+CASEWORKER = auth(Role.CASEWORKER)
+
+
+def test_score_returns_score_reasons_flags_and_a_review_item_per_household(client, engine):
+    body = batch(
+        household("hh_high_000000001", signal("s-1", amount=6000.0)),
+        household("hh_low_0000000002", signal("s-2", partner="water", amount=100.0)),
+    )
+    response = client.post("/v1/scores", json=body, headers=CASEWORKER)
+    assert response.status_code == 200, response.text
+    payload = response.json()
+    high, low = payload["results"]
+    assert payload["model_version"] == "fake-1" and payload["ordering"] == "model"
+    assert high["score"] == 0.6 and high["risk_band"] == "high" and high["suggested_intensity"] == "home_visit"
+    assert [f["flag"] for f in high["review_flags"]] == [ReviewFlag.HIGH_RISK.value]
+    assert high["reasons"][0]["text_nl"].startswith("Totale achterstand")
+    assert low["risk_band"] == "low" and low["suggested_intensity"] == "letter"
+    assert high["review_item_id"] != low["review_item_id"]
+    assert high["deadline"] == (TODAY + dt.timedelta(days=28)).isoformat()
+    counts = row_counts(engine)
+    assert counts["scores"] == 2 and counts["review_items"] == 2 and counts["signals"] == 2
+    with engine.connect() as connection:
+        actions = connection.execute(select(AuditRecord.action, AuditRecord.object_id)).all()
+    assert sorted(actions) == [("score", "hh_high_000000001"), ("score", "hh_low_0000000002")]
+
+
+def test_crisis_signal_gets_three_working_days_and_the_crisis_flag(client):
+    # TODAY is a Wednesday: three working days later is Monday.
+    body = batch(household("hh_crisis_0000001", signal("s-1", amount=500.0, crisis=True)))
+    result = client.post("/v1/scores", json=body, headers=CASEWORKER).json()["results"][0]
+    assert result["deadline"] == "2026-03-09"
+    assert ReviewFlag.CRISIS.value in [f["flag"] for f in result["review_flags"]]
+
+
+def test_new_signal_updates_the_open_item_instead_of_duplicating_it(client, engine):
+    first = client.post("/v1/scores", json=batch(household("hh_repeat_0000001", signal("s-1"))), headers=CASEWORKER)
+    second = client.post("/v1/scores", json=batch(household("hh_repeat_0000001", signal("s-2", partner="energy", amount=4000.0))),
+                         headers=CASEWORKER)
+    assert first.json()["results"][0]["review_item_id"] == second.json()["results"][0]["review_item_id"]
+    # the second score counts both partners: the stored rent signal and the new energy signal
+    assert second.json()["results"][0]["score"] == 0.5
+    counts = row_counts(engine)
+    assert counts["review_items"] == 1 and counts["signals"] == 2 and counts["scores"] == 2
+
+
+def test_retry_with_idempotency_key_returns_the_stored_response_and_writes_nothing(client, engine):
+    body = batch(household("hh_retry_00000001", signal("s-1")))
+    headers = {**CASEWORKER, "Idempotency-Key": "batch-2026-03-04-001"}
+    first = client.post("/v1/scores", json=body, headers=headers)
+    before = row_counts(engine)
+    retry = client.post("/v1/scores", json=body, headers=headers)
+    assert retry.status_code == 200 and retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.json() == first.json()
+    assert row_counts(engine) == before
+
+
+def test_reused_idempotency_key_with_another_body_is_a_conflict(client, engine):
+    headers = {**CASEWORKER, "Idempotency-Key": "batch-2026-03-04-002"}
+    client.post("/v1/scores", json=batch(household("hh_retry_00000002", signal("s-1"))), headers=headers)
+    before = row_counts(engine)
+    response = client.post("/v1/scores", json=batch(household("hh_retry_00000002", signal("s-9"))), headers=headers)
+    assert response.status_code == 409
+    assert "Idempotency-Key was already used" in response.json()["detail"]
+    assert row_counts(engine) == before
+
+
+def test_retry_without_key_records_the_same_signal_once(client, engine):
+    body = batch(household("hh_retry_00000003", signal("s-1")))
+    client.post("/v1/scores", json=body, headers=CASEWORKER)
+    client.post("/v1/scores", json=body, headers=CASEWORKER)
+    counts = row_counts(engine)
+    assert counts["signals"] == 1 and counts["review_items"] == 1
+
+
+def test_same_signal_id_with_other_content_is_refused(client, engine):
+    client.post("/v1/scores", json=batch(household("hh_conflict_00001", signal("s-1", amount=10.0))), headers=CASEWORKER)
+    before = row_counts(engine)
+    response = client.post(
+        "/v1/scores", json=batch(household("hh_conflict_00001", signal("s-1", amount=99.0))), headers=CASEWORKER
+    )
+    assert response.status_code == 409
+    assert "households.0.signals.0.signal_id" in response.json()["detail"]
+    assert row_counts(engine) == before
+
+
+def test_every_signal_of_a_full_batch_gets_a_review_item(client, engine):
+    pseudonyms = [f"hh_batch_{i:08d}" for i in range(5)]
+    body = batch(*(household(p, signal(f"s-{i}", amount=100.0 * i)) for i, p in enumerate(pseudonyms)))
+    results = client.post("/v1/scores", json=body, headers=CASEWORKER).json()["results"]
+    assert [r["household_id"] for r in results] == pseudonyms
+    with engine.connect() as connection:
+        items = connection.execute(select(ReviewItem.status)).scalars().all()
+        signals = connection.execute(select(Signal.signal_ref)).scalars().all()
+    assert items == ["open"] * 5 and sorted(signals) == [f"s-{i}" for i in range(5)]
+
+
+def test_out_of_distribution_input_is_flagged_with_the_feature(client):
+    body = batch(household("hh_ood_0000000001", signal("s-1", amount=60_000.0)))
+    flags = client.post("/v1/scores", json=body, headers=CASEWORKER).json()["results"][0]["review_flags"]
+    ood = [f for f in flags if f["flag"] == ReviewFlag.OUT_OF_DISTRIBUTION.value]
+    assert ood and ood[0]["detail"] == "total_arrears_eur"
+
+
+def test_control_sample_gets_the_standard_approach_and_the_flag(make_client, engine):
+    client = make_client(control_sample_rate=1.0)
+    result = client.post(
+        "/v1/scores", json=batch(household("hh_control_000001", signal("s-1", amount=9000.0))), headers=CASEWORKER
+    ).json()["results"][0]
+    assert result["control_sample"] is True and result["approach"] == "standard"
+    assert result["standard_reason"] == "control_sample"
+    assert result["suggested_intensity"] == "letter"  # the standard approach, although the score is high
+    assert ReviewFlag.CONTROL_SAMPLE.value in [f["flag"] for f in result["review_flags"]]
+    with engine.connect() as connection:
+        assert connection.execute(select(Score.score)).scalar_one() == 0.9  # still scored, to measure lift
+
+
+def test_control_sample_draw_is_stable_across_retries(make_client):
+    client = make_client(control_sample_rate=0.5)
+    body = batch(*(household(f"hh_draw_{i:09d}", signal(f"s-{i}")) for i in range(5)))
+    first = [r["control_sample"] for r in client.post("/v1/scores", json=body, headers=CASEWORKER).json()["results"]]
+    second = [r["control_sample"] for r in client.post("/v1/scores", json=body, headers=CASEWORKER).json()["results"]]
+    assert first == second
+
+
+def test_admin_must_name_the_team_when_the_token_has_none(client, engine):
+    before = row_counts(engine)
+    response = client.post("/v1/scores", json=batch(household("hh_team_00000001", signal("s-1"))),
+                           headers=auth(Role.ADMIN))
+    assert response.status_code == 422 and "households.0.team is required" in response.json()["detail"]
+    assert row_counts(engine) == before
+    ok = client.post("/v1/scores", json=batch(household("hh_team_00000001", signal("s-1"), team=TEAM)),
+                     headers=auth(Role.ADMIN))
+    assert ok.status_code == 200
+
+
+def test_score_rows_record_the_model_version(client, engine):
+    client.post("/v1/scores", json=batch(household("hh_version_000001", signal("s-1"))), headers=CASEWORKER)
+    with engine.connect() as connection:
+        assert connection.execute(select(Score.model_version)).scalars().all() == ["fake-1"]
+
+
+def test_municipality_of_the_batch_must_be_the_callers(client, engine):
+    before = row_counts(engine)
+    response = client.post("/v1/scores", json=batch(household("hh_other_0000001", signal("s-1")),
+                                                     municipality="GM0599"), headers=CASEWORKER)
+    assert response.status_code == 403 and "municipality_code" in response.json()["detail"]
+    assert row_counts(engine) == before
+    assert MUNICIPALITY not in response.json()["detail"]
