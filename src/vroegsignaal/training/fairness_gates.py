@@ -1,0 +1,269 @@
+"""Fairness gates: verdicts and the plain-English sentence behind each one.
+
+A ratio gate compares the two judgeable groups with the lowest and the highest value of a metric (ratio = lowest /
+highest). For the false-positive rate a lower value is better, and the same ratio then reads "the group with the
+most needless contact gets at most 1/threshold times the needless contact of the group with the least". The
+calibration gate looks at the worst judgeable group. The verdict follows the point estimate; the reason always
+gives the interval and says so when the interval crosses the threshold. Groups too small to judge are named in
+every reason, so they never merely look fair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from vroegsignaal.schemas.dataset_config import FairnessGates
+from vroegsignaal.training.fairness_report import Estimate, GateResult, GroupAudit, ProxyResult
+
+#: Gate field of :class:`FairnessGates` → (metric it compares, name in the report).
+RATIO_GATES: Mapping[str, tuple[str, str]] = {
+    "recall_ratio_min": ("recall", "recall_ratio"),
+    "false_positive_rate_ratio_min": ("false_positive_rate", "false_positive_rate_ratio"),
+    "selection_rate_ratio_min": ("selection_rate", "selection_rate_ratio"),
+    "precision_ratio_min": ("precision", "precision_ratio"),
+}
+CALIBRATION_GATE = ("calibration_error", "calibration_error_max")
+PROXY_GATE = "proxy_auc"
+
+_LABELS = {
+    "recall": "Recall",
+    "false_positive_rate": "False-positive rate",
+    "selection_rate": "Selection rate at capacity",
+    "precision": "Precision at capacity",
+    "calibration_error": "Calibration error",
+    "auc": "AUC",
+}
+#: The count each metric is estimated from, in words (see ``fairness_metrics.DENOMINATORS``).
+_COUNT_WORDS = {"positives": "positive", "negatives": "negative", "selected": "selected"}
+
+
+@dataclass(frozen=True)
+class MetricComparison:
+    """How one metric compares across the groups of one attribute.
+
+    ``judged`` are the groups with enough data for this metric and a defined value; ``too_small`` the others.
+    ``low``/``high`` name the judged groups with the smallest and largest value; ``difference`` and ``ratio``
+    compare exactly these two (``None`` values when fewer than two groups are judged).
+    """
+
+    metric: str
+    judged: tuple[str, ...]
+    too_small: tuple[str, ...]
+    low: str | None
+    high: str | None
+    difference: Estimate
+    ratio: Estimate
+
+
+@dataclass(frozen=True)
+class GateContext:
+    """What a gate needs to know about one attribute to write its reason."""
+
+    attribute: str
+    groups: Mapping[str, GroupAudit]
+    counts: Mapping[str, Mapping[str, int]]
+    comparisons: Mapping[str, MetricComparison]
+    min_group_size: int
+    min_group_positives: int
+    confidence: float
+    denominators: Mapping[str, tuple[str, ...]]
+
+
+def evaluate_gates(context: GateContext, gates: FairnessGates) -> list[GateResult]:
+    """Every configured (non-``None``) group gate of ``gates`` applied to one attribute, in a fixed order."""
+    results = []
+    for field_name, (metric, gate_name) in RATIO_GATES.items():
+        threshold = getattr(gates, field_name)
+        if threshold is not None:
+            results.append(_ratio_gate(context, metric=metric, gate_name=gate_name, threshold=threshold))
+    if gates.calibration_error_max is not None:
+        results.append(_calibration_gate(context, threshold=gates.calibration_error_max))
+    return results
+
+
+def proxy_gate(result: ProxyResult) -> GateResult | None:
+    """The proxy check of one attribute as a gate (``None`` when the proxy gate is off)."""
+    if result.threshold is None:
+        return None
+    if result.auc is None:
+        reason = (
+            f"The proxy check for {result.attribute} could not run: fewer than two groups have enough rows to "
+            f"cross-validate{_left_out_text(result)}."
+        )
+        verdict = "insufficient_data"
+    else:
+        features = ", ".join(f.feature for f in result.top_features) or "none"
+        strongest = (
+            f"; the features single out {result.strongest_group} best (one-vs-rest AUC "
+            f"{result.strongest_group_auc:.2f})"
+            if result.strongest_group is not None and result.strongest_group_auc is not None
+            else ""
+        )
+        verdict = "fail" if result.auc > result.threshold else "pass"
+        reason = (
+            f"The model's features predict {result.attribute} with a cross-validated AUC of {result.auc:.2f}"
+            f"{strongest}; most telling features: {features}. The gate allows at most {result.threshold:.2f}, "
+            f"so it {_verb(verdict)}{_left_out_text(result)}."
+        )
+    return GateResult(
+        attribute=result.attribute,
+        metric=PROXY_GATE,
+        threshold=result.threshold,
+        comparison="<=",
+        value=result.auc,
+        ci_low=None,
+        ci_high=None,
+        verdict=verdict,
+        reason=reason,
+    )
+
+
+def _ratio_gate(context: GateContext, *, metric: str, gate_name: str, threshold: float) -> GateResult:
+    comparison = context.comparisons[metric]
+    ratio = comparison.ratio
+    if len(comparison.judged) < 2 or comparison.low is None or comparison.high is None or ratio.value is None:
+        return _insufficient(context, metric=metric, gate_name=gate_name, threshold=threshold, comparison=">=")
+    verdict = "pass" if ratio.value >= threshold else "fail"
+    low = _describe(context, comparison.low, metric)
+    high = _describe(context, comparison.high, metric)
+    if metric == "false_positive_rate":
+        if ratio.value > 0:
+            times = 1 / ratio.value
+            finding = (
+                f"False-positive rate of {high} is {times:.2f} × that of {low}: households in "
+                f"{comparison.high} without the outcome get needless contact {times:.2f} times as often"
+            )
+        else:
+            finding = (
+                f"False-positive rate of {high} is above zero while that of {low} is zero: only households in "
+                f"{comparison.high} without the outcome get needless contact"
+            )
+    else:
+        finding = f"{_LABELS[metric]} of {low} is {ratio.value:.2f} × that of {high}"
+    reason = (
+        f"{finding}. The gate requires a ratio (lowest / highest) of at least {threshold:.2f}, so it "
+        f"{_verb(verdict)}. {_level(context)} CI of the ratio: {ratio.interval_text()}."
+        f"{_uncertainty_text(ratio, threshold)}{_too_small_text(context, metric)}"
+    )
+    return GateResult(
+        attribute=context.attribute,
+        metric=gate_name,
+        threshold=threshold,
+        comparison=">=",
+        value=ratio.value,
+        ci_low=ratio.ci_low,
+        ci_high=ratio.ci_high,
+        verdict=verdict,
+        reason=reason,
+    )
+
+
+def _calibration_gate(context: GateContext, *, threshold: float) -> GateResult:
+    metric, gate_name = CALIBRATION_GATE
+    comparison = context.comparisons[metric]
+    if comparison.high is None:
+        return _insufficient(context, metric=metric, gate_name=gate_name, threshold=threshold, comparison="<=")
+    worst = context.groups[comparison.high].metrics[metric]
+    verdict = "pass" if worst.value is not None and worst.value <= threshold else "fail"
+    reason = (
+        f"Calibration error is largest in {_describe(context, comparison.high, metric)}. The gate allows at most "
+        f"{threshold:.2f} in any judgeable group, so it {_verb(verdict)}."
+        f"{_uncertainty_text(worst, threshold)}{_too_small_text(context, metric)}"
+    )
+    return GateResult(
+        attribute=context.attribute,
+        metric=gate_name,
+        threshold=threshold,
+        comparison="<=",
+        value=worst.value,
+        ci_low=worst.ci_low,
+        ci_high=worst.ci_high,
+        verdict=verdict,
+        reason=reason,
+    )
+
+
+def _insufficient(
+    context: GateContext, *, metric: str, gate_name: str, threshold: float, comparison: str
+) -> GateResult:
+    comparison_result = context.comparisons[metric]
+    needed = "a group" if metric == CALIBRATION_GATE[0] else "two groups"
+    judged = (
+        f" Only {_describe(context, comparison_result.judged[0], metric)} can be judged."
+        if comparison_result.judged
+        else ""
+    )
+    reason = (
+        f"{_LABELS[metric]} cannot be judged for {context.attribute}: the gate needs {needed} with "
+        f"{_rule_text(context, metric)}.{judged}{_too_small_text(context, metric)} "
+        "The gate neither passes nor fails; collect more data or merge groups before relying on the model for them."
+    )
+    return GateResult(
+        attribute=context.attribute,
+        metric=gate_name,
+        threshold=threshold,
+        comparison=comparison,  # type: ignore[arg-type]
+        value=None,
+        ci_low=None,
+        ci_high=None,
+        verdict="insufficient_data",
+        reason=reason,
+    )
+
+
+def _describe(context: GateContext, group: str, metric: str) -> str:
+    """``'outside_europe (n=812, 61 positive; recall 0.48, 95% CI 0.41–0.55)'``."""
+    counts = context.counts[group]
+    parts = [f"n={counts['size']:,}"]
+    parts += [f"{counts[c]:,} {_COUNT_WORDS[c]}" for c in context.denominators.get(metric, ())]
+    estimate = context.groups[group].metrics[metric]
+    value = "undefined" if estimate.value is None else f"{estimate.value:.2f}"
+    return (
+        f"{group} ({', '.join(parts)}; {_LABELS[metric].lower()} {value}, "
+        f"{_level(context)} CI {estimate.interval_text()})"
+    )
+
+
+def _rule_text(context: GateContext, metric: str) -> str:
+    needs = [f"at least {context.min_group_size:,} rows"]
+    needs += [
+        f"{context.min_group_positives:,} {_COUNT_WORDS[c]}" for c in context.denominators.get(metric, ())
+    ]
+    return " and ".join(needs)
+
+
+def _too_small_text(context: GateContext, metric: str) -> str:
+    too_small = context.comparisons[metric].too_small
+    if not too_small:
+        return ""
+    listed = []
+    for group in too_small:
+        counts = context.counts[group]
+        parts = [f"n={counts['size']:,}"]
+        parts += [f"{counts[c]:,} {_COUNT_WORDS[c]}" for c in context.denominators.get(metric, ())]
+        listed.append(f"{group} ({', '.join(parts)})")
+    return (
+        f" Too small to judge (each needs {_rule_text(context, metric)}), reported but not gated: "
+        f"{'; '.join(listed)}."
+    )
+
+
+def _uncertainty_text(estimate: Estimate, threshold: float) -> str:
+    if estimate.ci_low is None or estimate.ci_high is None or not estimate.ci_low < threshold < estimate.ci_high:
+        return ""
+    return " The interval crosses the threshold, so this verdict is uncertain on this data."
+
+
+def _left_out_text(result: ProxyResult) -> str:
+    if not result.groups_left_out:
+        return ""
+    return f" (too rare to check: {', '.join(result.groups_left_out)})"
+
+
+def _level(context: GateContext) -> str:
+    return f"{context.confidence:.0%}"
+
+
+def _verb(verdict: str) -> str:
+    return "passes" if verdict == "pass" else "fails"

@@ -1,0 +1,315 @@
+"""The fairness audit: gates that pass for a fair scorer, fail with a named group for a biased one, never let a
+small group look fair, intervals that behave, and a report that is strict JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vroegsignaal.schemas.dataset_config import FairnessConfig, FairnessGates
+from vroegsignaal.training.fairness import (
+    GROUP_METRICS,
+    INTERSECTION_SEPARATOR,
+    MSG_CAPACITY_NEGATIVE,
+    MSG_INDEX_MISMATCH,
+    MSG_INTERSECTION_TOO_SHORT,
+    MSG_LENGTH_MISMATCH,
+    MSG_NO_AUDIT_COLUMNS,
+    MSG_NOT_BINARY,
+    MSG_SCORES_OUT_OF_RANGE,
+    MSG_SELECTED_NOT_BOOLEAN,
+    MSG_UNKNOWN_ATTRIBUTE,
+    FairnessReport,
+    audit_fairness,
+)
+
+CAPACITY_SHARE = 0.2
+
+
+def make_scored(
+    sizes: dict[str, int],
+    *,
+    seed: int = 0,
+    miss_half_of: str | None = None,
+    contact_negatives_of: str | None = None,
+) -> dict:
+    """A calibrated scorer on simulated households of groups ``sizes``, with an optional planted bias.
+
+    ``miss_half_of`` pushes half of that group's positives to the bottom of the ranking (a model that misses them);
+    ``contact_negatives_of`` lifts a third of that group's negatives to the top (needless contact).
+    """
+    rng = np.random.default_rng(seed)
+    origin = np.concatenate([[group] * size for group, size in sizes.items()])
+    n = origin.size
+    scores = rng.beta(2, 6, size=n)
+    y = (rng.random(n) < scores).astype(int)
+    if miss_half_of is not None:
+        positives = np.flatnonzero((origin == miss_half_of) & (y == 1))
+        missed = rng.choice(positives, size=positives.size // 2, replace=False)
+        scores[missed] = rng.uniform(0.0, 0.02, size=missed.size)
+    if contact_negatives_of is not None:
+        negatives = np.flatnonzero((origin == contact_negatives_of) & (y == 0))
+        lifted = rng.choice(negatives, size=negatives.size // 3, replace=False)
+        scores[lifted] = rng.uniform(0.9, 1.0, size=lifted.size)
+    k = int(CAPACITY_SHARE * n)
+    selected = np.zeros(n, dtype=bool)
+    selected[np.argsort(-scores, kind="stable")[:k]] = True
+    index = pd.RangeIndex(n, name="row")
+    audit = pd.DataFrame(
+        {"origin": origin, "gender": rng.choice(["female", "male"], size=n)}, index=index
+    )
+    features = pd.DataFrame(
+        {
+            "arrears_eur": rng.gamma(2.0, 300.0, size=n),
+            "signals_12m": rng.poisson(2, size=n),
+            "household_type": pd.Categorical(rng.choice(["single", "couple", "single_parent"], size=n)),
+        },
+        index=index,
+    )
+    return {"y_true": y, "scores": scores, "selected": selected, "audit": audit, "features": features, "capacity_k": k}
+
+
+def run_audit(data: dict, *, config: FairnessConfig | None = None, intersections=(), seed: int = 7) -> FairnessReport:
+    return audit_fairness(
+        **data,
+        config=config or FairnessConfig(bootstrap_samples=100),
+        intersections=[list(combo) for combo in intersections],
+        seed=seed,
+    )
+
+
+def gate(report: FairnessReport, attribute: str, metric: str):
+    matches = [g for g in report.gates if g.attribute == attribute and g.metric == metric]
+    assert len(matches) == 1, f"expected one {metric} gate for {attribute}, got {matches}"
+    return matches[0]
+
+
+@pytest.fixture(scope="module")
+def fair_report() -> FairnessReport:
+    return run_audit(make_scored({"dutch": 3000, "outside_europe": 3000}), intersections=[("origin", "gender")])
+
+
+def test_fair_scorer_passes_every_gate(fair_report):
+    assert fair_report.passed
+    assert {g.verdict for g in fair_report.gates} == {"pass"}
+    gated = {(g.attribute, g.metric) for g in fair_report.gates}
+    for attribute in ("origin", "gender"):
+        assert {(attribute, "recall_ratio"), (attribute, "calibration_error_max"), (attribute, "proxy_auc")} <= gated
+
+
+def test_scorer_missing_half_of_one_groups_positives_fails_recall_gate_naming_that_group():
+    report = run_audit(make_scored({"dutch": 3000, "outside_europe": 3000}, miss_half_of="outside_europe"))
+
+    recall = gate(report, "origin", "recall_ratio")
+    assert recall.verdict == "fail"
+    assert not report.passed
+    assert recall.value == pytest.approx(0.5, abs=0.12)
+    assert recall.ci_low is not None and recall.ci_high is not None and recall.ci_high < recall.threshold
+    assert recall.reason.startswith("Recall of outside_europe (n=3,000")
+    assert "× that of dutch (n=3,000" in recall.reason
+    assert "so it fails" in recall.reason
+    # Gender was not biased: its gate is unaffected.
+    assert gate(report, "gender", "recall_ratio").verdict == "pass"
+
+
+def test_false_positive_gate_names_the_group_with_more_needless_contact():
+    config = FairnessConfig(bootstrap_samples=50, gates=FairnessGates(false_positive_rate_ratio_min=0.8))
+    report = run_audit(make_scored({"dutch": 2000, "europe": 2000}, contact_negatives_of="europe"), config=config)
+
+    fpr = gate(report, "origin", "false_positive_rate_ratio")
+    assert fpr.verdict == "fail"
+    assert fpr.reason.startswith("False-positive rate of europe (n=2,000")
+    assert "households in europe without the outcome get needless contact" in fpr.reason
+
+
+def test_group_below_minimum_size_is_named_in_the_reason_and_not_judged():
+    report = run_audit(make_scored({"dutch": 3000, "outside_europe": 3000, "other": 40}))
+
+    origin = report.attribute("origin")
+    assert not origin.group("other").judgeable
+    assert origin.group("other").size == 40
+    assert origin.group("dutch").judgeable and origin.group("outside_europe").judgeable
+    recall = gate(report, "origin", "recall_ratio")
+    assert recall.verdict == "pass"
+    assert "Too small to judge" in recall.reason
+    assert "other (n=40," in recall.reason
+
+
+def test_only_one_judgeable_group_gives_insufficient_data_not_pass():
+    report = run_audit(make_scored({"dutch": 3000, "other": 60}))
+
+    recall = gate(report, "origin", "recall_ratio")
+    assert recall.verdict == "insufficient_data"
+    assert recall.value is None
+    assert "other (n=60," in recall.reason
+    assert "Only dutch (n=3,000" in recall.reason
+    assert report.passed, "insufficient data is reported, it does not fail the model"
+    # Calibration is judged per group, so one large group is enough for that gate.
+    assert gate(report, "origin", "calibration_error_max").verdict == "pass"
+
+
+def test_every_group_metric_has_a_value_and_an_interval(fair_report):
+    for group in fair_report.attribute("origin").groups:
+        assert set(group.metrics) == set(GROUP_METRICS)
+        for name, estimate in group.metrics.items():
+            assert estimate.value is not None, name
+            assert estimate.ci_low is not None and estimate.ci_high is not None, name
+
+
+def widths_and_containment(report: FairnessReport, metrics) -> tuple[dict, list]:
+    widths, outside = {}, []
+    for group in report.attribute("origin").groups:
+        for name in metrics:
+            estimate = group.metrics[name]
+            widths[(group.group, name)] = estimate.ci_high - estimate.ci_low
+            if not estimate.ci_low <= estimate.value <= estimate.ci_high:
+                outside.append((group.group, name, estimate))
+    return widths, outside
+
+
+def test_bootstrap_intervals_contain_the_estimate_and_shrink_with_more_data():
+    metrics = ["recall", "false_positive_rate", "selection_rate", "precision", "auc", "mean_score", "observed_rate"]
+    config = FairnessConfig(bootstrap_samples=100, min_group_size=50, min_group_positives=10)
+    small = run_audit(make_scored({"dutch": 400, "europe": 400}, seed=3), config=config)
+    large = run_audit(make_scored({"dutch": 6400, "europe": 6400}, seed=3), config=config)
+
+    small_widths, small_outside = widths_and_containment(small, metrics)
+    large_widths, large_outside = widths_and_containment(large, metrics)
+    assert small_outside == [] and large_outside == []
+    for key, width in large_widths.items():
+        # 16 times the rows: the interval should be about 4 times narrower; demand at least 2.5 times.
+        assert width < small_widths[key] / 2.5, key
+    for report in (small, large):
+        ratio = report.attribute("origin").ratios["recall"]
+        assert ratio.ci_low <= ratio.value <= ratio.ci_high
+
+
+def test_intersections_produce_the_cross_groups_and_are_not_gated_by_default(fair_report):
+    name = f"origin{INTERSECTION_SEPARATOR}gender"
+    cross = fair_report.attribute(name)
+    assert cross.kind == "intersection"
+    assert cross.columns == ("origin", "gender")
+    assert {g.group for g in cross.groups} == {
+        f"{origin}{INTERSECTION_SEPARATOR}{gender}"
+        for origin in ("dutch", "outside_europe")
+        for gender in ("female", "male")
+    }
+    assert sum(g.size for g in cross.groups) == 6000
+    assert not [g for g in fair_report.gates if g.attribute == name]
+
+
+def test_intersections_are_gated_when_the_config_says_so():
+    config = FairnessConfig(bootstrap_samples=20, gate_intersections=True)
+    report = run_audit(
+        make_scored({"dutch": 2000, "europe": 2000}), config=config, intersections=[("origin", "gender")]
+    )
+    name = f"origin{INTERSECTION_SEPARATOR}gender"
+    assert {g.metric for g in report.gates if g.attribute == name} == {"recall_ratio", "calibration_error_max"}
+
+
+def test_report_to_dict_survives_strict_json_and_uses_null_for_undefined_values():
+    data = make_scored({"dutch": 1500, "europe": 1500})
+    # A small group with no positives at all: recall and AUC cannot be computed there.
+    data["y_true"][-30:] = 0
+    data["audit"].iloc[-30:, data["audit"].columns.get_loc("origin")] = "rare"
+    report = run_audit(data, config=FairnessConfig(bootstrap_samples=30), intersections=[("origin", "gender")])
+
+    as_dict = report.to_dict()
+    text = json.dumps(as_dict, allow_nan=False)
+    assert json.loads(text) == as_dict
+    assert set(as_dict) == {
+        "primary_metric", "capacity_k", "confidence", "bootstrap_samples", "attributes", "gates", "proxy",
+        "passed", "mitigation",
+    }
+    rare = next(g for g in as_dict["attributes"][0]["groups"] if g["group"] == "rare")
+    assert rare["positives"] == 0 and rare["judgeable"] is False
+    assert rare["metrics"]["recall"] == {"value": None, "ci_low": None, "ci_high": None}
+    assert as_dict["primary_metric"] == "recall"
+    assert as_dict["mitigation"] is None
+    assert set(as_dict["gates"][0]) == {
+        "attribute", "metric", "threshold", "comparison", "value", "ci_low", "ci_high", "verdict", "reason",
+    }
+
+
+def test_missing_audit_values_form_their_own_group():
+    data = make_scored({"dutch": 1000, "europe": 1000})
+    data["audit"].iloc[:5, data["audit"].columns.get_loc("origin")] = None
+    report = run_audit(data, config=FairnessConfig(bootstrap_samples=10))
+    assert report.attribute("origin").group("missing").size == 5
+
+
+def test_same_seed_gives_the_same_report_and_no_bootstrap_gives_no_intervals():
+    data = make_scored({"dutch": 800, "europe": 800})
+    config = FairnessConfig(bootstrap_samples=20)
+    assert run_audit(data, config=config).to_dict() == run_audit(data, config=config).to_dict()
+
+    without = run_audit(data, config=FairnessConfig(bootstrap_samples=0))
+    recall = without.attribute("origin").group("dutch").metrics["recall"]
+    assert recall.value is not None and recall.ci_low is None and recall.ci_high is None
+
+
+def test_switched_off_gates_leave_only_the_ungated_proxy_report():
+    gates = FairnessGates(recall_ratio_min=None, calibration_error_max=None, proxy_auc_max=None)
+    report = run_audit(make_scored({"dutch": 500, "europe": 500}), config=FairnessConfig(bootstrap_samples=0, gates=gates))
+    assert report.gates == ()
+    assert report.passed
+    assert {p.verdict for p in report.proxy} == {"not_gated"}
+
+
+def corrupt(field: str):
+    def apply(data: dict) -> dict:
+        data = dict(data)
+        if field == "length":
+            data["scores"] = data["scores"][:-1]
+        elif field == "y_true":
+            data["y_true"] = data["y_true"].copy()
+            data["y_true"][3] = 2
+        elif field == "scores":
+            data["scores"] = data["scores"].copy()
+            data["scores"][4] = 1.5
+        elif field == "selected":
+            data["selected"] = np.where(data["selected"], "yes", "no")
+        elif field == "index":
+            data["features"] = data["features"].set_axis(data["features"].index + 1)
+        elif field == "audit":
+            data["audit"] = data["audit"].iloc[:, :0]
+        elif field == "capacity":
+            data["capacity_k"] = -1
+        return data
+
+    return apply
+
+
+@pytest.mark.parametrize(
+    ("field", "intersections", "message"),
+    [
+        ("length", (), MSG_LENGTH_MISMATCH),
+        ("y_true", (), MSG_NOT_BINARY),
+        ("scores", (), MSG_SCORES_OUT_OF_RANGE),
+        ("selected", (), MSG_SELECTED_NOT_BOOLEAN),
+        ("index", (), MSG_INDEX_MISMATCH),
+        ("audit", (), MSG_NO_AUDIT_COLUMNS),
+        ("capacity", (), MSG_CAPACITY_NEGATIVE),
+        (None, (("origin", "religion"),), MSG_UNKNOWN_ATTRIBUTE),
+        (None, (("origin", "origin"),), MSG_INTERSECTION_TOO_SHORT),
+    ],
+)
+def test_invalid_input_is_refused_with_a_message_naming_the_problem(field, intersections, message):
+    data = make_scored({"dutch": 20, "europe": 20})
+    if field is not None:
+        data = corrupt(field)(data)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        run_audit(data, config=FairnessConfig(bootstrap_samples=0), intersections=intersections)
+
+
+def test_invalid_values_are_reported_with_their_rows():
+    data = corrupt("y_true")(make_scored({"dutch": 20, "europe": 20}))
+    with pytest.raises(ValueError, match=r"y_true .* found 2 in rows 3$"):
+        run_audit(data, config=FairnessConfig(bootstrap_samples=0))
+    data = corrupt("scores")(make_scored({"dutch": 20, "europe": 20}))
+    with pytest.raises(ValueError, match=r"scores .* found 1\.5 in rows 4$"):
+        run_audit(data, config=FairnessConfig(bootstrap_samples=0))
