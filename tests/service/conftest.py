@@ -162,6 +162,11 @@ def seed_version(engine: Engine, version: str, status: ModelStatus, *, card: dic
         )
 
 
+def load_fake(source_uri: str) -> FakeScorer:
+    """Loads "injected:VERSION" sources as fake scorers of that version (stands in for bundle loading)."""
+    return FakeScorer(model_version=source_uri.split(":", 1)[1])
+
+
 @pytest.fixture
 def make_client(engine: Engine, database_url: str, clock: Clock) -> Iterator[Callable[..., TestClient]]:
     """Build an app (fake scorer, champion unless told otherwise) and enter its lifespan."""
@@ -172,7 +177,8 @@ def make_client(engine: Engine, database_url: str, clock: Clock) -> Iterator[Cal
         if seed_status is not None:
             seed_version(engine, scorer.model_version, seed_status)
         settings = make_settings(database_url, **overrides)
-        client = TestClient(create_app(settings, scorer=scorer, clock=clock), raise_server_exceptions=False)
+        app = create_app(settings, scorer=scorer, clock=clock, scorer_loader=load_fake)
+        client = TestClient(app, raise_server_exceptions=False)
         client.__enter__()
         clients.append(client)
         client.app_settings = settings  # type: ignore[attr-defined]

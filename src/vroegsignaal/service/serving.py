@@ -40,6 +40,7 @@ from vroegsignaal.service.versions import (
     REGISTRY_PREFIX,
     RegistryMirror,
     bundle_path,
+    change_status,
     check_servable,
     get_version_or_raise,
     loaded,
@@ -54,7 +55,7 @@ INJECTED_PREFIX = "injected:"
 DEMO_UNAPPROVED = "unapproved-model"
 DEMO_MODE = "demo-mode"
 MSG_NOTHING_TO_SERVE = "there is no champion to serve: promote an approved version first"
-MSG_CANNOT_LOAD = "model version {version!r} comes from {source!r}, which this service cannot load"
+MSG_CANNOT_LOAD = "cannot load a model version from a {source!r} source: only bundle directories and models:/ URIs"
 
 ScorerLoader = Callable[[str], ScorerProtocol]
 
@@ -98,7 +99,7 @@ def default_scorer_loader(settings: Settings) -> ScorerLoader:
         if path is None and source_uri.startswith(REGISTRY_PREFIX):
             path = download_registry_bundle(source_uri, cache_dir=settings.model_cache_dir)
         if path is None:
-            raise ConflictError(MSG_CANNOT_LOAD.format(version="?", source=source_uri.split(":", 1)[0]))
+            raise ConflictError(MSG_CANNOT_LOAD.format(source=source_uri.split(":", 1)[0]))
         return load_scorer_from_bundle(path)
 
     return load
@@ -192,6 +193,41 @@ def reload_model(services: Services, *, caller: Caller) -> ReloadResponse:
     services.metrics.set_model(model.version, model.status.value)
     return ReloadResponse(
         previous_version=previous.version if previous else None, serving_version=model.version, approved=model.approved
+    )
+
+
+def promote_and_serve(services: Services, *, version: str, caller: Caller, comment: str | None) -> ReloadResponse:
+    """Make ``version`` the champion and serve it. The scorer is loaded first, so a version that cannot be loaded
+    is never promoted; the status change and the reload are recorded in one transaction."""
+    with transaction(services.sessions) as session:
+        source_uri = get_version_or_raise(session, version).source_uri
+    injected = services.injected
+    scorer = injected if injected is not None and injected.model_version == version else services.load_scorer(source_uri)
+    now = services.now()
+    with transaction(services.sessions) as session:
+        row = change_status(
+            session, version=version, target=ModelStatus.CHAMPION, caller=caller, comment=comment, now=now,
+            mirror=services.mirror,
+        )
+        model = loaded(row, scorer)
+        previous = services.holder.current
+        audit(
+            session,
+            AuditEntry(
+                actor=caller.subject,
+                role=caller.role.value,
+                municipality_code=caller.municipality,
+                action=AuditAction.MODEL_RELOAD,
+                object_id=model.version,
+                model_version=model.version,
+                detail={"previous": previous.version if previous else None},
+            ),
+            now=now,
+        )
+    services.holder.swap(model)
+    services.metrics.set_model(model.version, model.status.value)
+    return ReloadResponse(
+        previous_version=previous.version if previous else None, serving_version=model.version, approved=True
     )
 
 

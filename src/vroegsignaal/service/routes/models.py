@@ -22,7 +22,7 @@ from vroegsignaal.service.db import transaction
 from vroegsignaal.service.deps import AdminCaller, AnyRoleCaller, EthicsCaller, ModelManagerCaller, ServicesDep
 from vroegsignaal.service.models import ModelVersion
 from vroegsignaal.service.runtime import discover_bundles
-from vroegsignaal.service.serving import refresh_status, reload_model
+from vroegsignaal.service.serving import promote_and_serve, refresh_status
 from vroegsignaal.service.switches import current_ordering
 from vroegsignaal.service.versions import (
     change_status,
@@ -138,9 +138,4 @@ def promote_version(
     version: VersionPath, request: PromotionCreate, caller: AdminCaller, services: ServicesDep
 ) -> ReloadResponse:
     """Make an approved version the champion (the previous one is retired) and serve it. Role: admin."""
-    with transaction(services.sessions) as session:
-        change_status(
-            session, version=version, target=ModelStatus.CHAMPION, caller=caller, comment=request.comment,
-            now=services.now(), mirror=services.mirror,
-        )
-    return reload_model(services, caller=caller)
+    return promote_and_serve(services, version=version, caller=caller, comment=request.comment)
