@@ -1,0 +1,154 @@
+"""Bad requests get the right status and a clear message, and leave the database exactly as it was."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.service.conftest import TEST_SECRET, auth, batch, household, row_counts, signal, token
+from vroegsignaal.schemas.api import MSG_END_OF_SUPPLY_PARTNER, MSG_SIGNAL_BEFORE_START
+from vroegsignaal.schemas.enums import Role
+from vroegsignaal.service.decisions import MSG_REASON_REQUIRED
+from vroegsignaal.service.http_errors import MSG_BATCH_TOO_LARGE
+from vroegsignaal.service.security import MSG_EXPIRED_TOKEN
+
+CASEWORKER = auth(Role.CASEWORKER)
+PSEUDONYM = "hh_badrequest_001"
+
+
+def _valid() -> dict:
+    return batch(household(PSEUDONYM, signal("s-1", amount=700.0)))
+
+
+def _with(path: tuple, value) -> dict:  # noqa: ANN001
+    body = _valid()
+    target = body
+    for key in path[:-1]:
+        target = target[key]
+    if value is KeyError:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return body
+
+
+BAD_BODIES = {
+    "amount as text": (_with(("households", 0, "signals", 0, "amount_eur"), "700"), "households.0.signals.0.amount_eur"),
+    "flag as text": (_with(("households", 0, "signals", 0, "crisis"), "true"), "households.0.signals.0.crisis"),
+    "negative amount": (_with(("households", 0, "signals", 0, "amount_eur"), -5), "greater than or equal to 0"),
+    "unknown partner": (_with(("households", 0, "signals", 0, "partner_type"), "casino"), "partner_type"),
+    "missing facts": (_with(("households", 0, "facts"), KeyError), "households.0.facts"),
+    "missing signals": (_with(("households", 0, "signals"), []), "households.0.signals"),
+    "unknown field": (_with(("households", 0, "bsn"), "111222333"), "households.0.bsn"),
+    "bad pseudonym": (_with(("households", 0, "household_id"), "123"), "households.0.household_id"),
+    "bad municipality": (_with(("municipality_code",), "Utrecht"), "municipality_code"),
+    "dates reversed": (
+        _with(("households", 0, "signals", 0, "arrears_start_date"), "2026-03-03"), MSG_SIGNAL_BEFORE_START
+    ),
+    "end of supply from rent": (
+        _with(("households", 0, "signals", 0, "end_of_supply"), True), MSG_END_OF_SUPPLY_PARTNER
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_BODIES))
+def test_invalid_score_request_is_422_naming_the_field_and_changes_nothing(client, engine, case):
+    body, expected = BAD_BODIES[case]
+    before = row_counts(engine)
+    response = client.post("/v1/scores", json=body, headers=CASEWORKER)
+    assert response.status_code == 422, response.text
+    assert expected in response.json()["detail"]
+    assert response.json()["request_id"] == response.headers["X-Request-ID"]
+    assert row_counts(engine) == before
+
+
+def test_identifier_values_are_never_echoed(client):
+    body = _with(("households", 0, "household_id"), "111222333")
+    response = client.post("/v1/scores", json=body, headers=CASEWORKER)
+    assert response.status_code == 422 and "111222333" not in response.text
+
+
+def test_signal_in_the_future_is_refused(client, engine):
+    before = row_counts(engine)
+    body = batch(household(PSEUDONYM, signal("s-1", days_ago=-3, started_days_ago=10)))
+    response = client.post("/v1/scores", json=body, headers=CASEWORKER)
+    assert response.status_code == 422 and "households.0.signals.0.signal_date" in response.json()["detail"]
+    assert row_counts(engine) == before
+
+
+def test_too_large_batch_is_413(client, engine):
+    before = row_counts(engine)
+    body = batch(*(household(f"hh_large_{i:08d}", signal(f"s-{i}")) for i in range(6)))
+    response = client.post("/v1/scores", json=body, headers=CASEWORKER)
+    assert response.status_code == 413
+    assert response.json()["detail"] == MSG_BATCH_TOO_LARGE.format(count=6, limit=5)
+    assert row_counts(engine) == before
+
+
+def test_body_over_the_byte_limit_is_413(make_client, engine):
+    client = make_client(max_body_bytes=1_000)
+    before = row_counts(engine)
+    body = batch(*(household(f"hh_bytes_{i:08d}", signal(f"s-{i}")) for i in range(5)))
+    response = client.post("/v1/scores", json=body, headers=CASEWORKER)
+    assert response.status_code == 413
+    assert row_counts(engine) == before
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ({"Authorization": "Bearer not-a-jwt"}, "invalid token"),
+        ({"Authorization": f"Bearer {token(Role.CASEWORKER, secret='another-secret-of-sufficient-length-000000')}"},
+         "Signature verification failed"),
+        ({"Authorization": f"Bearer {token(Role.CASEWORKER, now=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))}"},
+         MSG_EXPIRED_TOKEN),
+        ({"Authorization": "Basic dXNlcjpwYXNz"}, "missing bearer token"),
+    ],
+    ids=["garbage", "wrong-key", "expired", "basic-auth"],
+)
+def test_bad_token_is_401_and_changes_nothing(client, engine, headers, message):
+    before = row_counts(engine)
+    response = client.post("/v1/scores", json=_valid(), headers=headers)
+    assert response.status_code == 401 and message in response.json()["detail"]
+    assert TEST_SECRET not in response.text
+    assert row_counts(engine) == before
+
+
+def test_wrong_role_is_403_and_changes_nothing(client, engine):
+    before = row_counts(engine)
+    response = client.post("/v1/scores", json=_valid(), headers=auth(Role.DATA_SCIENTIST))
+    assert response.status_code == 403
+    assert response.json()["detail"].startswith("role 'data_scientist' may not call POST /v1/scores")
+    assert row_counts(engine) == before
+
+
+def test_unknown_household_is_404(client, engine):
+    before = row_counts(engine)
+    response = client.get("/v1/households/hh_never_seen_0001", headers=CASEWORKER)
+    assert response.status_code == 404 and "hh_never_seen_0001" not in response.text
+    assert row_counts(engine) == before
+
+
+def test_unknown_review_item_is_404(client, engine):
+    before = row_counts(engine)
+    response = client.post("/v1/review-items/999/decisions", headers=CASEWORKER,
+                           json={"end_result": "declines_help", "chosen_intensity": "letter"})
+    assert response.status_code == 404 and response.json()["detail"] == "review item 999 does not exist"
+    assert row_counts(engine) == before
+
+
+def test_decision_departing_from_the_advice_without_reason_is_422_and_changes_nothing(client, engine):
+    scored = client.post("/v1/scores", json=batch(household(PSEUDONYM, signal("s-1", amount=9000.0))),
+                         headers=CASEWORKER).json()["results"][0]
+    assert scored["suggested_intensity"] == "home_visit"
+    before = row_counts(engine)
+    response = client.post(
+        f"/v1/review-items/{scored['review_item_id']}/decisions",
+        json={"end_result": "declines_help", "chosen_intensity": "letter", "departure_reason": "   "},
+        headers=CASEWORKER,
+    )
+    assert response.status_code == 422
+    expected = MSG_REASON_REQUIRED.format(why="chosen_intensity 'letter' departs from the suggested 'home_visit'")
+    assert response.json()["detail"].startswith(expected)
+    assert row_counts(engine) == before
