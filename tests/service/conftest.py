@@ -238,7 +238,8 @@ def household(pseudonym: str, *signals: dict[str, Any], team: str | None = None,
 
 
 def batch(*households: dict[str, Any], municipality: str = MUNICIPALITY) -> dict[str, Any]:
-    return {"municipality_code": municipality, "reference_date": TODAY.isoformat(), "households": list(households)}
+    """A scoring request; without a reference date the service uses its (test) clock's today."""
+    return {"municipality_code": municipality, "households": list(households)}
 
 
 def row_counts(engine: Engine) -> dict[str, int]:

@@ -195,7 +195,7 @@ def decisions_public(
                 select(Household.id, Household.household_pseudonym).where(
                     Household.id.in_({d.household_id for d in decisions})
                 )
-            ).tuples()
+            ).all()
         )
     return [
         DecisionPublic(

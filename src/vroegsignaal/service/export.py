@@ -70,7 +70,7 @@ def export_decisions(
                 select(Objection.municipality_code, Objection.household_pseudonym).where(
                     Objection.withdrawn_at.is_(None)
                 )
-            ).tuples()
+            ).all()
         )
         kept = [(d, h) for d, h in rows if (h.municipality_code, h.household_pseudonym) not in objected]
         reached = set(

@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     text,
 )
@@ -37,7 +38,21 @@ NAMING_CONVENTION = {
 
 PSEUDONYM_LENGTH = 128
 SHORT = 32
-UtcDateTime = DateTime(timezone=True)
+
+
+class UtcDateTimeType(TypeDecorator[dt.datetime]):
+    """A UTC timestamp that comes back timezone-aware from every backend (SQLite stores it without a zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value
+
+
+UtcDateTime = UtcDateTimeType()
 
 
 class Base(DeclarativeBase):

@@ -1,0 +1,160 @@
+"""The outreach list, decisions, objections, cooldown and the rule-based fallback, over HTTP."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tests.service.conftest import TODAY, auth, batch, household, row_counts, signal
+from vroegsignaal.schemas.enums import Role
+from vroegsignaal.service.models import AuditRecord, Score
+
+CASEWORKER = auth(Role.CASEWORKER)
+ADMIN = auth(Role.ADMIN)
+
+
+def _score(client, *households):  # noqa: ANN001, ANN202
+    response = client.post("/v1/scores", json=batch(*households), headers=CASEWORKER)
+    assert response.status_code == 200, response.text
+    return {r["household_id"]: r for r in response.json()["results"]}
+
+
+def _decide(client, item_id, **overrides):  # noqa: ANN001, ANN202
+    body = {
+        "end_result": "advice_quick_fix",
+        "chosen_intensity": "letter",
+        "contact_attempts": [{"kind": "letter", "reached": True, "attempted_on": TODAY.isoformat(),
+                              "part_of_day": "morning"}],
+        **overrides,
+    }
+    return client.post(f"/v1/review-items/{item_id}/decisions", json=body, headers=CASEWORKER)
+
+
+def test_list_puts_crisis_first_then_higher_scores(client):
+    _score(
+        client,
+        household("hh_low_0000000001", signal("s-1", amount=1000.0)),
+        household("hh_high_000000001", signal("s-2", amount=8000.0)),
+        household("hh_crisis_0000001", signal("s-3", amount=300.0, crisis=True)),
+    )
+    listing = client.get("/v1/outreach", headers=CASEWORKER).json()
+    assert [i["household_id"] for i in listing["items"]] == ["hh_crisis_0000001", "hh_high_000000001",
+                                                             "hh_low_0000000001"]
+    assert [i["rank"] for i in listing["items"]] == [1, 2, 3]
+
+
+def test_overdue_item_moves_up_and_is_marked(client, clock):
+    _score(client, household("hh_old_0000000001", signal("s-1", amount=100.0)))
+    clock.advance(days=10)
+    _score(client, household("hh_new_0000000001", signal("s-2", amount=9000.0, days_ago=0)))
+    clock.advance(days=20)  # the first item's 28 days have passed, the second's not
+    items = client.get("/v1/outreach", headers=CASEWORKER).json()["items"]
+    assert [(i["household_id"], i["overdue"]) for i in items] == [("hh_old_0000000001", True),
+                                                                  ("hh_new_0000000001", False)]
+
+
+def test_rule_based_fallback_orders_by_oldest_signal_and_stops_using_the_model(client, engine):
+    _score(
+        client,
+        household("hh_recent_0000001", signal("s-1", amount=9000.0, days_ago=5)),
+        household("hh_older_00000001", signal("s-2", amount=100.0, days_ago=40)),
+    )
+    switched = client.put("/v1/admin/ordering", json={"mode": "rule", "reason": "model under review"}, headers=ADMIN)
+    assert switched.status_code == 200 and switched.json()["changed_by"] == "user-admin"
+    items = client.get("/v1/outreach", headers=CASEWORKER).json()["items"]
+    assert [i["household_id"] for i in items] == ["hh_older_00000001", "hh_recent_0000001"]
+    scores_before = row_counts(engine)["scores"]
+    result = _score(client, household("hh_during_rule_01", signal("s-3", amount=5000.0)))["hh_during_rule_01"]
+    assert result["score"] is None and result["standard_reason"] == "rule_order"
+    assert row_counts(engine)["scores"] == scores_before
+    with engine.connect() as connection:
+        assert "ordering_switch" in connection.execute(select(AuditRecord.action)).scalars().all()
+
+
+def test_objected_household_is_never_scored_or_ranked_but_still_offered_help(client, engine):
+    _score(client, household("hh_objector_00001", signal("s-1", amount=9000.0)))
+    objection = client.post("/v1/objections", json={"household_id": "hh_objector_00001", "received_on": "2026-03-02"},
+                            headers=CASEWORKER)
+    assert objection.status_code == 201 and objection.json()["active"] is True
+    with engine.connect() as connection:
+        assert connection.execute(select(Score.id)).all() == []  # erased on objection
+    result = _score(client, household("hh_objector_00001", signal("s-2", partner="energy", amount=200.0)))
+    only = result["hh_objector_00001"]
+    assert only["score"] is None and only["standard_reason"] == "objection" and only["reasons"] == []
+    listing = client.get("/v1/outreach", headers=CASEWORKER).json()
+    assert listing["items"] == []
+    assert [i["household_id"] for i in listing["standard_approach"]] == ["hh_objector_00001"]
+    assert row_counts(engine)["scores"] == 0
+
+
+def test_withdrawn_objection_lets_the_next_signal_be_scored(client):
+    client.post("/v1/objections", json={"household_id": "hh_changes_mind01", "received_on": "2026-03-01"},
+                headers=CASEWORKER)
+    withdrawn = client.delete("/v1/objections/hh_changes_mind01", headers=CASEWORKER)
+    assert withdrawn.status_code == 200 and withdrawn.json()["active"] is False
+    result = _score(client, household("hh_changes_mind01", signal("s-1", amount=3000.0)))["hh_changes_mind01"]
+    assert result["score"] == 0.3
+
+
+def test_decision_closes_the_item_and_a_retry_returns_the_same_decision(client, engine):
+    item = _score(client, household("hh_decide_0000001", signal("s-1", amount=100.0)))["hh_decide_0000001"]
+    first = _decide(client, item["review_item_id"])
+    assert first.status_code == 201 and first.json()["departed_intensity"] is False
+    before = row_counts(engine)
+    retry = _decide(client, item["review_item_id"])
+    assert retry.status_code == 200 and retry.json() == first.json()
+    assert row_counts(engine) == before
+    assert client.get("/v1/outreach", headers=CASEWORKER).json()["items"] == []
+
+
+def test_departure_with_reason_is_recorded_and_reported_in_oversight(client):
+    item = _score(client, household("hh_depart_0000001", signal("s-1", amount=9000.0)))["hh_depart_0000001"]
+    decided = _decide(client, item["review_item_id"], chosen_intensity="phone",
+                      departure_reason="resident prefers a phone call")
+    assert decided.status_code == 201 and decided.json()["departed_intensity"] is True
+    report = client.get("/v1/oversight", headers=ADMIN).json()
+    team = report["teams"][0]
+    assert (team["decisions"], team["departures"], team["departure_share"]) == (1, 1, 1.0)
+    scored = [g for g in report["control_vs_scored"] if g["group"] == "scored"][0]
+    assert scored["decisions"] == 1 and scored["help_accepted_share"] == 1.0
+
+
+def test_contacted_household_is_held_back_unless_arrears_rise(client, clock):
+    item = _score(client, household("hh_cooldown_00001", signal("s-1", amount=1000.0)))["hh_cooldown_00001"]
+    assert _decide(client, item["review_item_id"]).status_code == 201
+    clock.advance(days=30)
+    same = _score(client, household("hh_cooldown_00001", signal("s-2", amount=1000.0, days_ago=-25)))
+    assert same["hh_cooldown_00001"]["held_back_until"] == "2026-09-02"  # contact date + 182 days
+    listing = client.get("/v1/outreach", headers=CASEWORKER).json()
+    assert listing["items"] == [] and listing["held_back_count"] == 1
+    higher = _score(client, household("hh_cooldown_00001",
+                                      signal("s-3", partner="energy", amount=500.0, days_ago=-26)))
+    assert higher["hh_cooldown_00001"]["held_back_until"] is None
+    assert len(client.get("/v1/outreach", headers=CASEWORKER).json()["items"]) == 1
+
+
+def test_order_departure_needs_a_reason_beyond_the_tolerance(make_client):
+    client = make_client(order_tolerance=1)
+    scored = _score(
+        client,
+        household("hh_first_00000001", signal("s-1", amount=5000.0)),
+        household("hh_second_0000001", signal("s-2", amount=1000.0)),
+    )
+    second = scored["hh_second_0000001"]["review_item_id"]
+    refused = _decide(client, second)
+    assert refused.status_code == 422 and "position 2 of the list" in refused.json()["detail"]
+    accepted = _decide(client, second, departure_reason="resident called in herself")
+    assert accepted.status_code == 201 and accepted.json()["departed_order"] is True
+
+
+def test_household_history_shows_everything_and_is_audited(client, engine):
+    item = _score(client, household("hh_history_000001", signal("s-1", amount=700.0)))["hh_history_000001"]
+    _decide(client, item["review_item_id"])
+    history = client.get("/v1/households/hh_history_000001", headers=CASEWORKER).json()
+    assert [s["signal_id"] for s in history["signals"]] == ["s-1"]
+    assert len(history["scores"]) == 1 and history["decisions"][0]["end_result"] == "advice_quick_fix"
+    assert history["review_items"][0]["status"] == "closed"
+    with engine.connect() as connection:
+        reads = connection.execute(
+            select(AuditRecord.object_id).where(AuditRecord.action == "read_household")
+        ).scalars().all()
+    assert reads == ["hh_history_000001"]
