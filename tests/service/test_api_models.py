@@ -1,0 +1,95 @@
+"""Model versions: approval with a comment, promotion only after approval, reload, and demo mode's header."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.service.conftest import auth, batch, household, seed_version, signal
+from vroegsignaal.errors import ModelNotApprovedError
+from vroegsignaal.schemas.enums import ModelStatus, Role
+from vroegsignaal.service.middleware import DEMO_HEADER
+from vroegsignaal.service.serving import DEMO_UNAPPROVED
+from vroegsignaal.service.versions import MSG_BAD_TRANSITION
+
+ETHICS = auth(Role.ETHICS_REVIEWER)
+ADMIN = auth(Role.ADMIN)
+CASEWORKER = auth(Role.CASEWORKER)
+APPROVE = {"decision": "approve", "comment": "card reviewed, fairness gates pass"}
+
+
+def test_unapproved_version_is_refused_outside_demo_mode(make_client):
+    with pytest.raises(ModelNotApprovedError, match="only an approved version may be served"):
+        make_client(seed_status=None)
+
+
+def test_demo_mode_serves_an_unapproved_version_and_says_so_on_every_response(make_client):
+    client = make_client(seed_status=None, demo_mode=True)
+    for response in (client.get("/health"), client.get("/v1/models/current", headers=CASEWORKER)):
+        assert response.headers[DEMO_HEADER] == DEMO_UNAPPROVED
+    assert client.get("/v1/models/current", headers=CASEWORKER).json()["approved"] is False
+
+
+def test_approved_model_outside_demo_mode_has_no_demo_header(client):
+    assert DEMO_HEADER not in client.get("/health").headers
+
+
+def test_candidate_is_approved_with_comment_then_promoted_and_served(client, engine):
+    seed_version(engine, "fake-2", ModelStatus.CANDIDATE, card={"name": "fake-2"}, html="<p>card</p>")
+    refused = client.post("/v1/models/fake-2/promote", json={}, headers=ADMIN)
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == MSG_BAD_TRANSITION.format(version="fake-2", current="candidate",
+                                                                 target="champion")
+    approved = client.post("/v1/models/fake-2/approval", json=APPROVE, headers=ETHICS)
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
+    event = approved.json()["events"][-1]
+    assert (event["actor"], event["role"], event["comment"]) == ("user-ethics_reviewer", "ethics_reviewer",
+                                                                  APPROVE["comment"])
+    promoted = client.post("/v1/models/fake-2/promote", json={"comment": "go"}, headers=ADMIN)
+    assert promoted.json() == {"previous_version": "fake-1", "serving_version": "fake-2", "approved": True}
+    statuses = {v["version"]: v["status"] for v in client.get("/v1/models", headers=ETHICS).json()}
+    assert statuses == {"fake-1": "retired", "fake-2": "champion"}
+    scored = client.post("/v1/scores", json=batch(household("hh_after_promo_01", signal("s-1"))), headers=CASEWORKER)
+    assert scored.json()["model_version"] == "fake-2"
+    assert client.get("/v1/models/fake-2/card", headers=CASEWORKER).json() == {"name": "fake-2"}
+    assert client.get("/v1/models/fake-2/card.html", headers=CASEWORKER).text == "<p>card</p>"
+
+
+def test_approval_needs_a_comment(client, engine):
+    seed_version(engine, "fake-3", ModelStatus.CANDIDATE)
+    response = client.post("/v1/models/fake-3/approval", json={"decision": "approve", "comment": "ok"}, headers=ETHICS)
+    assert response.status_code == 422 and "comment" in response.json()["detail"]
+
+
+def test_rejected_version_can_never_be_promoted(client, engine):
+    seed_version(engine, "fake-4", ModelStatus.CANDIDATE)
+    client.post("/v1/models/fake-4/approval", json={"decision": "reject", "comment": "recall ratio fails the gate"},
+                headers=ETHICS)
+    assert client.post("/v1/models/fake-4/promote", json={}, headers=ADMIN).status_code == 409
+
+
+def test_reload_does_not_change_the_version_of_a_request_in_flight(client, engine):
+    services = client.app.state.services
+    before = services.holder.current
+    seed_version(engine, "fake-5", ModelStatus.APPROVED)
+    client.post("/v1/models/fake-5/promote", json={}, headers=ADMIN)
+    # The request took `before` when it started; the holder now serves fake-5, the old object is untouched.
+    assert before.version == "fake-1" and services.holder.current.version == "fake-5"
+    reloaded = client.post("/v1/admin/reload", headers=ADMIN).json()
+    assert reloaded["previous_version"] == "fake-5" and reloaded["serving_version"] == "fake-5"
+
+
+def test_unknown_version_is_404(client):
+    response = client.get("/v1/models/nope-1", headers=ETHICS)
+    assert response.status_code == 404 and response.json()["detail"] == "model version 'nope-1' does not exist"
+
+
+def test_ready_and_metrics_report_the_model(client):
+    client.post("/v1/scores", json=batch(household("hh_metrics_000001", signal("s-1", amount=9000.0))),
+                headers=CASEWORKER)
+    assert client.get("/ready").json() == {"ready": True, "database": True, "model_loaded": True,
+                                           "model_version": "fake-1"}
+    text = client.get("/metrics").text
+    assert 'vroegsignaal_model_info{status="champion",version="fake-1"} 1.0' in text
+    assert 'vroegsignaal_scores_total{band="high"} 1.0' in text
+    assert 'vroegsignaal_review_backlog{municipality="GM0344"} 1.0' in text
+    assert 'route="/v1/scores"' in text and "hh_metrics" not in text

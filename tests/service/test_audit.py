@@ -1,0 +1,102 @@
+"""The audit log's hash chain: any edited, deleted or reordered record is found; concurrent appends never fork."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import delete, select, update
+
+from tests.service.conftest import NOON, auth, batch, household, signal
+from vroegsignaal.schemas.enums import Role
+from vroegsignaal.service.audit import (
+    PROBLEM_GAP,
+    PROBLEM_HASH,
+    PROBLEM_HEAD,
+    PROBLEM_PREV_HASH,
+    AuditEntry,
+    append_audit_records,
+    verify_audit_log,
+)
+from vroegsignaal.service.db import create_session_factory, transaction
+from vroegsignaal.service.models import AuditRecord
+
+
+def _append(engine, count: int, *, actor: str = "tester") -> None:  # noqa: ANN001
+    with transaction(create_session_factory(engine)) as session:
+        append_audit_records(
+            session, [AuditEntry(actor=actor, role="admin", action="test", object_id=f"obj-{i}") for i in range(count)],
+            now=NOON,
+        )
+
+
+def _verify(engine):  # noqa: ANN001, ANN202
+    with transaction(create_session_factory(engine)) as session:
+        return verify_audit_log(session)
+
+
+def _kinds(result) -> set[str]:  # noqa: ANN001
+    return {problem.kind for problem in result.problems}
+
+
+def test_untouched_chain_verifies(engine):
+    _append(engine, 5)
+    result = _verify(engine)
+    assert result.ok and result.records_checked == 5 and (result.first_seq, result.last_seq) == (1, 5)
+
+
+def test_edited_record_is_found(engine):
+    _append(engine, 5)
+    with engine.begin() as connection:
+        connection.execute(update(AuditRecord).where(AuditRecord.seq == 3).values(actor="someone-else"))
+    result = _verify(engine)
+    assert not result.ok and [(p.seq, p.kind) for p in result.problems] == [(3, PROBLEM_HASH)]
+
+
+def test_deleted_record_is_found(engine):
+    _append(engine, 5)
+    with engine.begin() as connection:
+        connection.execute(delete(AuditRecord).where(AuditRecord.seq == 2))
+    result = _verify(engine)
+    assert {PROBLEM_GAP, PROBLEM_PREV_HASH} <= _kinds(result)
+
+
+def test_deleted_newest_record_is_found(engine):
+    _append(engine, 5)
+    with engine.begin() as connection:
+        connection.execute(delete(AuditRecord).where(AuditRecord.seq == 5))
+    assert _kinds(_verify(engine)) == {PROBLEM_HEAD}
+
+
+def test_reordered_records_are_found(engine):
+    _append(engine, 4)
+    with engine.begin() as connection:
+        rows = {r.seq: r for r in connection.execute(select(AuditRecord)).all()}
+        for seq, other in ((2, 3), (3, 2)):
+            source = rows[other]
+            connection.execute(
+                update(AuditRecord).where(AuditRecord.seq == seq).values(
+                    object_id=source.object_id, prev_hash=source.prev_hash, hash=source.hash
+                )
+            )
+    result = _verify(engine)
+    assert not result.ok and {p.seq for p in result.problems} >= {2, 3}
+
+
+def test_concurrent_writers_do_not_fork_the_chain(engine):
+    threads = [threading.Thread(target=_append, args=(engine, 10), kwargs={"actor": f"w{i}"}) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result = _verify(engine)
+    assert result.ok and result.records_checked == 40
+
+
+def test_api_actions_are_audited_and_the_api_reports_tampering(client, engine):
+    client.post("/v1/scores", json=batch(household("hh_audited_000001", signal("s-1"))), headers=auth(Role.CASEWORKER))
+    verified = client.get("/v1/admin/audit/verification", headers=auth(Role.ETHICS_REVIEWER)).json()
+    assert verified["ok"] is True and verified["records_checked"] >= 1
+    with engine.begin() as connection:
+        connection.execute(update(AuditRecord).where(AuditRecord.action == "score").values(model_version="other"))
+    tampered = client.get("/v1/admin/audit/verification", headers=auth(Role.ADMIN)).json()
+    assert tampered["ok"] is False and tampered["problems"][0]["kind"] == PROBLEM_HASH
