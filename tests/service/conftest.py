@@ -176,7 +176,7 @@ def make_client(engine: Engine, database_url: str, clock: Clock) -> Iterator[Cal
         scorer = scorer if scorer is not None else FakeScorer()
         if seed_status is not None:
             seed_version(engine, scorer.model_version, seed_status)
-        settings = make_settings(database_url, **overrides)
+        settings = make_settings(overrides.pop("database_url", database_url), **overrides)
         app = create_app(settings, scorer=scorer, clock=clock, scorer_loader=load_fake)
         client = TestClient(app, raise_server_exceptions=False)
         client.__enter__()
