@@ -1,0 +1,97 @@
+"""The command line as a data scientist uses it: readable output, non-zero exit codes on bad input."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from tests.factories import flat_frame, write_flat_dataset
+from vroegsignaal.cli import EXIT_INPUT_ERROR, app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    write_flat_dataset(folder / "data", flat_frame(1_500))
+    result = runner.invoke(
+        app, ["train", "--config", str(folder / "data" / "dataset.yaml"), "--out", str(folder / "model"), "--no-track"]
+    )
+    assert result.exit_code == 0, result.output
+    return folder, result
+
+
+def test_train_prints_metrics_verdict_and_where_the_card_is(trained):
+    folder, result = trained
+    assert "AUC" in result.output and "Model card:" in result.output
+    assert (folder / "model" / "card" / "card.html").is_file()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_score_writes_one_row_per_input_row_with_reasons(trained, tmp_path, suffix):
+    folder, _ = trained
+    rows = flat_frame(120, seed=9).drop(columns=["at_risk", "gender", "age"])
+    rows.to_csv(tmp_path / "input.csv", index=False)
+    target = tmp_path / f"scored{suffix}"
+    result = runner.invoke(
+        app, ["score", "--model", str(folder / "model"), "--input", str(tmp_path / "input.csv"), "--out", str(target),
+              "--explain", "all", "--lang", "en"]
+    )
+    assert result.exit_code == 0, result.output
+    scored = pd.read_csv(target) if suffix == ".csv" else pd.read_parquet(target)
+    assert len(scored) == 120
+    assert scored["case_id"].tolist() == rows["case_id"].tolist()
+    assert {"score", "band", "intensity", "flags", "reason_1", "model_version"} <= set(scored.columns)
+    assert scored["reason_1"].notna().any()
+
+
+def test_score_names_a_missing_feature_and_writes_nothing(trained, tmp_path):
+    folder, _ = trained
+    flat_frame(10).drop(columns=["income_eur"]).to_csv(tmp_path / "input.csv", index=False)
+    result = runner.invoke(
+        app, ["score", "--model", str(folder / "model"), "--input", str(tmp_path / "input.csv"), "--out", str(tmp_path / "o.csv")]
+    )
+    assert result.exit_code == EXIT_INPUT_ERROR
+    assert "income_eur" in result.output
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_validate_lists_every_problem_and_fails(tmp_path):
+    frame = flat_frame(100).astype({"arrears_eur": object}).assign(at_risk="no")
+    frame.loc[2, "arrears_eur"] = "lots"
+    write_flat_dataset(tmp_path, frame)
+    result = runner.invoke(app, ["validate", "--config", str(tmp_path / "dataset.yaml")])
+    assert result.exit_code == EXIT_INPUT_ERROR
+    assert "arrears_eur" in result.output and "at_risk" in result.output
+
+
+def test_validate_accepts_good_data(tmp_path):
+    write_flat_dataset(tmp_path)
+    result = runner.invoke(app, ["validate", "--config", str(tmp_path / "dataset.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "OK: 2,000 rows" in result.output
+
+
+def test_train_refuses_a_sensitive_feature(tmp_path):
+    write_flat_dataset(tmp_path / "data")
+    config = tmp_path / "data" / "dataset.yaml"
+    config.write_text(config.read_text() + "features: [arrears_eur, gender]\n")
+    result = runner.invoke(app, ["train", "--config", str(config), "--out", str(tmp_path / "m"), "--no-track"])
+    assert result.exit_code == EXIT_INPUT_ERROR
+    assert "gender" in result.output and "never be a model feature" in result.output
+    assert not (tmp_path / "m").exists()
+
+
+def test_card_is_rendered_again_from_a_bundle(trained, tmp_path):
+    folder, _ = trained
+    result = runner.invoke(app, ["card", "--model", str(folder / "model"), "--out", str(tmp_path / "card")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "card" / "card.html").is_file() and (tmp_path / "card" / "card.en.html").is_file()
+
+
+def test_missing_config_file_is_a_clear_error(tmp_path):
+    result = runner.invoke(app, ["train", "--config", str(tmp_path / "none.yaml"), "--out", str(tmp_path / "m")])
+    assert result.exit_code == EXIT_INPUT_ERROR
+    assert "does not exist" in result.output
