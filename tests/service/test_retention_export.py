@@ -1,0 +1,72 @@
+"""Retention purges what is past its period and reports it; the audit log keeps six months and still verifies.
+Decisions export as labelled data, with the control-sample marker and without objected households."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from tests.service.conftest import TODAY, auth, batch, household, make_settings, row_counts, signal
+from vroegsignaal.errors import ConfigError
+from vroegsignaal.schemas.enums import Role
+from vroegsignaal.schemas.tables import HouseholdSchema, SignalSchema
+from vroegsignaal.service import commands
+
+CASEWORKER = auth(Role.CASEWORKER)
+DECISION = {"end_result": "financial_follow_up", "chosen_intensity": "letter",
+            "contact_attempts": [{"kind": "letter", "reached": True, "attempted_on": TODAY.isoformat(),
+                                  "part_of_day": "evening"}]}
+
+
+def _score_and_decide(client, pseudonym: str) -> None:  # noqa: ANN001
+    result = client.post("/v1/scores", json=batch(household(pseudonym, signal(f"s-{pseudonym}", amount=500.0))),
+                         headers=CASEWORKER).json()["results"][0]
+    assert client.post(f"/v1/review-items/{result['review_item_id']}/decisions", json=DECISION,
+                       headers=CASEWORKER).status_code == 201
+
+
+def test_purge_deletes_old_data_reports_it_and_keeps_the_chain_verifiable(client, database_url, clock):
+    _score_and_decide(client, "hh_old_case_00001")
+    settings = make_settings(database_url, retention_days=30, audit_retention_days=200)
+    nothing = commands.purge(settings, now=clock.now + dt.timedelta(days=10))
+    assert all(count == 0 for count in nothing.deleted.values())
+    report = commands.purge(settings, now=clock.now + dt.timedelta(days=31))
+    assert report.deleted["signals"] == 1 and report.deleted["scores"] == 1
+    assert report.deleted["decisions"] == 1 and report.deleted["households"] == 1
+    assert report.deleted["audit_log"] == 0  # younger than 200 days
+    later = commands.purge(settings, now=clock.now + dt.timedelta(days=201))
+    assert later.deleted["audit_log"] == 2  # the score and the decision; the purges' own records are younger
+    verification = commands.audit_verify(settings)
+    assert verification.ok and verification.first_seq == 3
+
+
+def test_audit_retention_below_six_months_is_refused(database_url):
+    with pytest.raises(ConfigError, match="audit_retention_days"):
+        make_settings(database_url, audit_retention_days=90)
+
+
+def test_export_writes_labelled_tables_without_objected_households(client, database_url, engine, tmp_path):
+    _score_and_decide(client, "hh_exported_00001")
+    _score_and_decide(client, "hh_objected_00001")
+    client.post("/v1/objections", json={"household_id": "hh_objected_00001", "received_on": TODAY.isoformat()},
+                headers=CASEWORKER)
+    report = commands.export_decisions(tmp_path, make_settings(database_url))
+    assert (report.decisions, report.skipped_objected) == (1, 1)
+    decisions = pd.read_parquet(tmp_path / "decisions.parquet")
+    assert decisions["household_id"].tolist() == ["hh_exported_00001"]
+    assert decisions[["help_accepted", "reached", "control_sample"]].iloc[0].tolist() == [True, True, False]
+    assert "departure_reason" not in decisions.columns
+    signals = pd.read_parquet(tmp_path / "signals.parquet")
+    households = pd.read_parquet(tmp_path / "households.parquet")
+    SignalSchema.validate(signals, lazy=True)
+    HouseholdSchema.validate(households, lazy=True)
+    assert row_counts(engine)["audit_log"] > 0
+
+
+def test_demo_tokens_only_in_demo_mode(database_url):
+    with pytest.raises(ConfigError, match="demo mode"):
+        commands.issue_demo_tokens(make_settings(database_url))
+    tokens = commands.issue_demo_tokens(make_settings(database_url, demo_mode=True))
+    assert set(tokens) == {role.value for role in Role}
