@@ -20,7 +20,7 @@ from vroegsignaal.service.db import create_db_engine, create_session_factory
 from vroegsignaal.service.http_errors import install_error_handlers
 from vroegsignaal.service.metrics import ServiceMetrics
 from vroegsignaal.service.middleware import RequestContextMiddleware
-from vroegsignaal.service.registry import mirror_status_as_alias
+from vroegsignaal.service.registry import alias_mirror
 from vroegsignaal.service.routes import admin, households, models, objections, outreach, oversight, review_items, scores
 from vroegsignaal.service.routes import system
 from vroegsignaal.service.runtime import FeatureBuilder, ModelHolder, ScorerProtocol, default_feature_builder
@@ -102,7 +102,7 @@ def create_app(
             build_features=feature_builder or default_feature_builder(),
             load_scorer=scorer_loader or default_scorer_loader(settings),
             injected=scorer,
-            mirror=registry_mirror or (mirror_status_as_alias if settings.model_uri else None),
+            mirror=registry_mirror or (alias_mirror(settings.mlflow_tracking_uri) if settings.model_uri else None),
             clock=clock,
         )
         app.state.services = services

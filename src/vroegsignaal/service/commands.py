@@ -22,7 +22,7 @@ from vroegsignaal.service.db import create_db_engine, create_session_factory
 from vroegsignaal.service.export import ExportReport
 from vroegsignaal.service.export import export_decisions as _export_decisions
 from vroegsignaal.service.migrate import upgrade_database
-from vroegsignaal.service.registry import mirror_status_as_alias
+from vroegsignaal.service.registry import alias_mirror
 from vroegsignaal.service.retention import PurgeReport, purge_expired
 from vroegsignaal.service.security import DEMO_MUNICIPALITY, DEMO_TEAM, Caller
 from vroegsignaal.service.security import issue_demo_tokens as _issue_demo_tokens
@@ -108,7 +108,7 @@ def promote(version: str, settings: Settings | None = None, *, comment: str | No
     on its next reload (``POST /v1/admin/reload``)."""
     settings = settings or get_settings()
     caller = Caller(subject=_operator(), role=Role.ADMIN)
-    mirror = mirror_status_as_alias if settings.model_uri else None
+    mirror = alias_mirror(settings.mlflow_tracking_uri) if settings.model_uri else None
     with _session(settings) as session, session.begin():
         row = change_status(
             session, version=version, target=ModelStatus.CHAMPION, caller=caller, comment=comment, now=_now(),

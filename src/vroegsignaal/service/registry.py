@@ -1,8 +1,8 @@
 """The MLflow registry as a model source, through ``vroegsignaal.tracking`` (the only module importing mlflow).
 
-A ``models:/NAME@alias`` URI is downloaded into the model cache and loaded like a bundle directory; the version is
-recorded as ``models:/NAME/VERSION`` so later status changes can be mirrored onto that registry version as aliases
-(``approved``, ``champion``, ...).
+A ``models:/NAME@alias`` URI is resolved to its registry version and downloaded into the model cache, then loaded
+like any bundle directory. The service records the version's source as ``models:/NAME/VERSION`` so later status
+changes can be mirrored onto that registry version as aliases (``approved``, ``champion``, ...).
 """
 
 from __future__ import annotations
@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from vroegsignaal.errors import ConfigError
+from vroegsignaal.errors import ConfigError, NotFoundError
 from vroegsignaal.schemas.enums import ModelStatus
+from vroegsignaal.service.versions import RegistryMirror
 
 MSG_BAD_URI = "model_uri must look like models:/NAME@alias or models:/NAME/VERSION, got {uri!r}"
+MSG_NO_ALIAS = "registered model {name!r} has no version with alias {alias!r}"
 _URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>[^/]+))$")
 
 
@@ -25,19 +27,34 @@ def parse_model_uri(uri: str) -> tuple[str, str | None, str | None]:
     return match["name"], match["alias"], match["version"]
 
 
-def download_registry_bundle(uri: str, *, cache_dir: Path) -> Path:
-    """Download the bundle behind ``uri`` into ``cache_dir`` and return its directory."""
+def resolve_registry_version(uri: str, *, tracking_uri: str | None) -> str:
+    """The registry version a URI points at now (an alias is looked up in the registry)."""
     from vroegsignaal import tracking  # noqa: PLC0415 - mlflow is heavy and only needed for registry sources
 
     name, alias, version = parse_model_uri(uri)
-    destination = cache_dir / name / (alias or version or "latest")
-    destination.mkdir(parents=True, exist_ok=True)
-    result = tracking.download_bundle(uri, destination)
-    return Path(result) if result is not None else destination
+    if version is not None:
+        return version
+    for registered in tracking.list_versions(name, tracking_uri=tracking_uri):
+        if alias in registered.aliases:
+            return registered.version
+    raise NotFoundError(MSG_NO_ALIAS.format(name=name, alias=alias))
 
 
-def mirror_status_as_alias(model_name: str, registry_version: str, status: ModelStatus) -> None:
-    """Point the alias named after ``status`` at the registry version (e.g. ``champion``)."""
+def download_registry_bundle(uri: str, *, cache_dir: Path, tracking_uri: str | None) -> Path:
+    """Download the verified bundle behind ``uri`` into ``cache_dir`` and return its directory."""
     from vroegsignaal import tracking  # noqa: PLC0415
 
-    tracking.set_alias(model_name, status.value, registry_version)
+    name, alias, version = parse_model_uri(uri)
+    destination = cache_dir / name / (version or alias or "latest")
+    return tracking.download_bundle(uri, destination, tracking_uri=tracking_uri)
+
+
+def alias_mirror(tracking_uri: str | None) -> RegistryMirror:
+    """A mirror that points the alias named after a status (e.g. ``champion``) at the registry version."""
+
+    def mirror(model_name: str, registry_version: str, status: ModelStatus) -> None:
+        from vroegsignaal import tracking  # noqa: PLC0415
+
+        tracking.set_alias(model_name, status.value, registry_version, tracking_uri=tracking_uri)
+
+    return mirror

@@ -23,7 +23,7 @@ from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
 from vroegsignaal.service.db import transaction
 from vroegsignaal.service.metrics import ServiceMetrics
 from vroegsignaal.service.models import ModelVersion, ReviewItem
-from vroegsignaal.service.registry import download_registry_bundle, parse_model_uri
+from vroegsignaal.service.registry import download_registry_bundle, parse_model_uri, resolve_registry_version
 from vroegsignaal.service.runtime import (
     FeatureBuilder,
     LoadedModel,
@@ -97,7 +97,9 @@ def default_scorer_loader(settings: Settings) -> ScorerLoader:
     def load(source_uri: str) -> ScorerProtocol:
         path = bundle_path(source_uri)
         if path is None and source_uri.startswith(REGISTRY_PREFIX):
-            path = download_registry_bundle(source_uri, cache_dir=settings.model_cache_dir)
+            path = download_registry_bundle(
+                source_uri, cache_dir=settings.model_cache_dir, tracking_uri=settings.mlflow_tracking_uri
+            )
         if path is None:
             raise ConflictError(MSG_CANNOT_LOAD.format(source=source_uri.split(":", 1)[0]))
         return load_scorer_from_bundle(path)
@@ -110,13 +112,17 @@ def _register_sources(session: Session, services: Services, *, now: dt.datetime)
     register_bundles(session, discover_bundles(settings.models_dir), now=now)
     if settings.model_uri:
         name, _alias, _version = parse_model_uri(settings.model_uri)
-        path = download_registry_bundle(settings.model_uri, cache_dir=settings.model_cache_dir)
+        registry_version = resolve_registry_version(settings.model_uri, tracking_uri=settings.mlflow_tracking_uri)
+        pinned = f"{REGISTRY_PREFIX}{name}/{registry_version}"
+        path = download_registry_bundle(
+            pinned, cache_dir=settings.model_cache_dir, tracking_uri=settings.mlflow_tracking_uri
+        )
         info = read_bundle_info(path)
         register_version(
             session,
             version=info.version,
             model_name=name,
-            source_uri=f"{REGISTRY_PREFIX}{name}/{_registry_version_of(info, settings.model_uri)}",
+            source_uri=pinned,
             card=info.card,
             actor="system",
             role="system",
@@ -133,12 +139,6 @@ def _register_sources(session: Session, services: Services, *, now: dt.datetime)
             role="system",
             now=now,
         )
-
-
-def _registry_version_of(info: object, uri: str) -> str:
-    # A URI that names a version is used as is; one with an alias is recorded by the bundle's own version id.
-    _name, alias, version = parse_model_uri(uri)
-    return version if version is not None else f"{getattr(info, 'version')}@{alias}"
 
 
 def _load(services: Services, row: ModelVersion) -> LoadedModel:
