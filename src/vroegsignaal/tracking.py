@@ -99,9 +99,9 @@ class RegisteredVersion:
 
 
 def default_tracking_uri(base: Path, *, environ: Mapping[str, str] | None = None) -> str:
-    """``MLFLOW_TRACKING_URI`` when set (in ``environ``, default the process environment), else ``sqlite:///<base>/mlflow.db``.
+    """``MLFLOW_TRACKING_URI`` when set, else a local SQLite store ``sqlite:///<base>/mlflow.db``.
 
-    The environment is read when called, never at import. The SQLite store keeps its artefacts in ``<base>/artifacts``
+    ``environ`` defaults to the process environment, read when called, never at import. The SQLite store keeps its artefacts in ``<base>/artifacts``
     (see :func:`artifact_location`).
     """
     environment = os.environ if environ is None else environ
@@ -211,7 +211,9 @@ def pyfunc_output(scored: pd.DataFrame) -> pd.DataFrame:
             "uncertain": scored["uncertain"].astype(bool),
             "out_of_distribution": [list(names) for names in scored["out_of_distribution"]],
             "flags": [list(names) for names in scored["flags"]],
-            "reasons": [None if reasons is None else json.dumps(reasons, default=_plain) for reasons in scored["reasons"]],
+            "reasons": [
+                None if reasons is None else json.dumps(reasons, default=_plain) for reasons in scored["reasons"]
+            ],
         },
         index=scored.index,
     )
@@ -404,7 +406,9 @@ def download_bundle(model_uri: str, dst: Path, *, tracking_uri: str | None = Non
             client = _client(tracking_uri)
             version = match["version"] or client.get_model_version_by_alias(match["name"], match["alias"]).version
             source = client.get_model_version_download_uri(match["name"], str(version))
-            local = mlflow.artifacts.download_artifacts(artifact_uri=source, dst_path=str(dst), tracking_uri=tracking_uri)
+            local = mlflow.artifacts.download_artifacts(
+                artifact_uri=source, dst_path=str(dst), tracking_uri=tracking_uri
+            )
         elif tracking_uri is not None:
             with _using_tracking_uri(tracking_uri):
                 local = mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=str(dst))

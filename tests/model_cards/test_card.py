@@ -9,7 +9,7 @@ import typing
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from tests.model_cards.factories import card_dict, make_card
+from tests.model_cards.factories import approvals, card_dict, make_card
 from vroegsignaal.errors import ValidationFailure
 from vroegsignaal.schemas.card import (
     CARD_SCHEMA_VERSION,
@@ -158,3 +158,10 @@ def test_published_validation_failure_drops_examples_and_rows():
     )
     published = DataValidationFailure.from_failure(failure)
     assert published.model_dump() == {"table": "households", "column": "household_id", "check": "str_matches", "count": 2}
+
+
+def test_approval_history_is_added_to_a_copy_of_the_card():
+    card = make_card(failing_gate=False, approval_history=[])
+    approved = card.with_approval_history(approvals())
+    assert [event.to_status for event in approved.approval_history] == ["candidate", "approved", "champion"]
+    assert card.approval_history == [] and approved.model_details == card.model_details

@@ -173,8 +173,8 @@ def _goal(card: ModelCard, signal_data: bool) -> str:
 def _proportionality(card: ModelCard, signal_data: bool) -> str:
     scorecard = card.performance.lift_over_scorecard
     compared = (
-        f" Ook is het vergeleken met een eenvoudige scorekaart; het model vond {texts.format_number(scorecard, 'nl', digits=1)} "
-        "keer zoveel huishoudens als die scorekaart."
+        " Ook is het vergeleken met een eenvoudige scorekaart; het model vond "
+        f"{texts.format_number(scorecard, 'nl', digits=1)} keer zoveel huishoudens als die scorekaart."
         if scorecard is not None
         else " Ook is het vergeleken met een eenvoudige scorekaart."
     )

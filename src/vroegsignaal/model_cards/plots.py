@@ -232,7 +232,8 @@ def plot_group_metrics(
                     continue
                 error = None
                 if estimate.ci_low is not None and estimate.ci_high is not None:
-                    error = [[max(estimate.value - estimate.ci_low, 0.0)], [max(estimate.ci_high - estimate.value, 0.0)]]
+                    below = max(estimate.value - estimate.ci_low, 0.0)
+                    error = [[below], [max(estimate.ci_high - estimate.value, 0.0)]]
                 axes.barh(position, estimate.value, xerr=error, color=_BAR_COLOUR if group.judgeable else "#9ecae1",
                           edgecolor="#08306b", hatch="" if group.judgeable else "//", capsize=3,
                           error_kw={"ecolor": "#000000", "linewidth": 1})
@@ -422,7 +423,9 @@ def _importance_plot(
     importance: Sequence[GlobalImportance], labels: Mapping[str, str], features: Sequence[FeatureEntry], lang: Lang
 ) -> CardPlot:
     ranked = sorted(importance, key=lambda item: item.mean_abs_contribution, reverse=True)
-    top = "; ".join(f"{labels.get(item.feature, item.feature)} {_n(item.mean_abs_contribution, lang)}" for item in ranked[:5])
+    top = "; ".join(
+        f"{labels.get(item.feature, item.feature)} {_n(item.mean_abs_contribution, lang)}" for item in ranked[:5]
+    )
     shown = min(len(ranked), IMPORTANCE_TOP_N)
     return CardPlot(
         "importance",

@@ -23,8 +23,8 @@ import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -283,7 +283,9 @@ def _swap_into_place(staging: Path, out_dir: Path) -> None:
 # --- HTML and Markdown ---------------------------------------------------------------------------------------------
 
 
+@cache
 def _environment() -> Environment:
+    # Built once: templates are compiled on first use and shared by every render.
     environment = Environment(
         loader=PackageLoader("vroegsignaal.model_cards", "templates"),
         autoescape=lambda name: bool(name and name.endswith(".html.j2")),
@@ -297,13 +299,13 @@ def _environment() -> Environment:
 def render_html(card: ModelCard, card_plots: Sequence[CardPlot], *, lang: Lang) -> str:
     """The self-contained HTML page of the card in ``lang`` (plots embedded as base64 PNG)."""
     context = _context(card, card_plots, lang, image_source=_data_uri)
-    return _environment_cached().get_template("card.html.j2").render(context)
+    return _environment().get_template("card.html.j2").render(context)
 
 
 def render_markdown(card: ModelCard, card_plots: Sequence[CardPlot], *, lang: Lang) -> str:
     """The Markdown card in ``lang``; plots are linked as ``plots/<file>.png``."""
     context = _context(card, card_plots, lang, image_source=lambda plot: f"{PLOTS_DIR}/{plot.filename}")
-    text = _environment_cached().get_template("card.md.j2").render(context)
+    text = _environment().get_template("card.md.j2").render(context)
     return _collapse_blank_lines(text)
 
 
@@ -461,8 +463,3 @@ _MARKDOWN_SPECIAL = str.maketrans({char: f"\\{char}" for char in "\\`*_[]<>|"})
 def _markdown_escape(value: Any) -> str:
     """Plain text for a Markdown table cell or list item: special characters escaped, no line breaks."""
     return " ".join(str(value).split()).translate(_MARKDOWN_SPECIAL)
-
-
-@cache
-def _environment_cached() -> Environment:
-    return _environment()

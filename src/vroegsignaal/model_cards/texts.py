@@ -674,7 +674,10 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "the_rule": ("de regel", "the rule"),
     "the_scorecard": ("de scorekaart", "the scorecard"),
-    "bayes_auc": ("Beste haalbare AUC (ware risico, alleen synthetisch)", "Best achievable AUC (true risk, synthetic only)"),
+    "bayes_auc": (
+        "Beste haalbare AUC (ware risico, alleen synthetisch)",
+        "Best achievable AUC (true risk, synthetic only)",
+    ),
     "share_of_bayes_auc": ("Deel van de beste haalbare AUC", "Share of the best achievable AUC"),
     "plots": ("Grafieken", "Plots"),
     "not_available_note": (

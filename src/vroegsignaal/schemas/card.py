@@ -512,6 +512,16 @@ class ModelCard(_CardPart):
     verdict: Verdict = Field(..., description="Whether the model may be proposed for approval.")
     approval_history: list[ApprovalEvent] = Field(..., description="Every status move, oldest first.")
 
+    def with_approval_history(self, events: list[ApprovalEvent]) -> ModelCard:
+        """A copy of the card with ``events`` as its approval history, validated like any card.
+
+        The card in a bundle is written at training time (no approvals yet); the service re-renders it with the
+        history when a version is approved or served.
+        """
+        data = self.model_dump()
+        data["approval_history"] = [event.model_dump() for event in events]
+        return ModelCard.model_validate(data)
+
     def feature(self, name: str) -> FeatureEntry | None:
         """The feature entry called ``name``, if any."""
         return next((entry for entry in self.features if entry.name == name), None)
