@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
 
 from vroegsignaal.schemas.api import DecisionCreate, DecisionPublic, ErrorResponse
 from vroegsignaal.service.decisions import record_decision
 from vroegsignaal.service.deps import CaseworkerCaller, ServicesDep, SessionDep
 
 router = APIRouter(prefix="/v1/review-items", tags=["review items"])
+
+#: Ids are 32-bit integers in every backend; larger ones cannot exist (and PostgreSQL would refuse to compare).
+MAX_ID = 2**31 - 1
 
 
 @router.post(
@@ -18,7 +23,7 @@ router = APIRouter(prefix="/v1/review-items", tags=["review items"])
     responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
 )
 def create_decision(
-    item_id: int, request: DecisionCreate, response: Response, caller: CaseworkerCaller, services: ServicesDep,
+    item_id: Annotated[int, Path(ge=1, le=MAX_ID, description="Review item id.")], request: DecisionCreate, response: Response, caller: CaseworkerCaller, services: ServicesDep,
     session: SessionDep,
 ) -> DecisionPublic:
     """Record contact attempts and the end result; closes the item. Role: caseworker (own municipality and team).
