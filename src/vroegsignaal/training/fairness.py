@@ -1,11 +1,12 @@
 """The fairness audit and mitigation — the only place Vroegsignaal uses fairlearn.
 
 ``audit_fairness`` measures, per audit attribute and per intersection of attributes, how the model treats each
-group at the team's capacity: recall (leading: a missed household is the worst harm), false-positive rate (needless
-contact), selection rate, precision, AUC and calibration, each with a bootstrap confidence interval and the group's
-size. It compares groups only when they are large enough to judge, applies the gates fixed in the config beforehand,
-and runs the proxy check. ``fit_exponentiated_gradient`` and ``compare_mitigation`` train under a fairness
-constraint and report the effect on every group. ``docs/fairness.md`` explains all of it for an ethics committee.
+group at the team's capacity: recall (leading: a missed household is the worst harm), false-positive rate
+(needless contact), selection rate, precision, AUC and calibration, each with a bootstrap confidence interval
+and the group's size. It compares groups only when they are large enough to judge, applies the gates fixed in
+the config beforehand, and runs the proxy check. ``fit_exponentiated_gradient`` and ``compare_mitigation``
+train under a fairness constraint and report the effect on every group. ``docs/fairness.md`` explains all of
+it for an ethics committee.
 
 The work is split over sibling modules (``fairness_metrics``, ``fairness_gates``, ``fairness_proxy``,
 ``fairness_mitigation``, ``fairness_report``, ``fairness_inputs``); import the public names from here.
@@ -125,7 +126,8 @@ __all__ = [
 ]
 
 MSG_CAPACITY_NEGATIVE = "must be a non-negative number of households"
-#: Metrics that are compared across groups (differences and ratios); mean score and observed rate only describe.
+#: Metrics that are compared across groups (differences and ratios); mean score and observed rate only
+#: describe.
 _COMPARED = ("recall", "false_positive_rate", "selection_rate", "precision", "auc", "calibration_error")
 
 
@@ -159,7 +161,8 @@ def audit_fairness(
         The model's feature matrix (categoricals as pandas ``category``), for the proxy check.
     config
         Metrics, gates, judging thresholds (``min_group_size``, ``min_group_positives``), bootstrap size and
-        confidence level — fixed before the audit runs. Intersections are gated only with ``gate_intersections``.
+        confidence level — fixed before the audit runs. Intersections are gated only with
+        ``gate_intersections``.
     intersections
         Combinations of audit columns to audit together (each of at least two attributes).
     capacity_k
@@ -172,16 +175,17 @@ def audit_fairness(
     Returns
     -------
     FairnessReport
-        Attributes first (single, then intersections), each with every group, differences and ratios; the gates
-        (per single attribute: group gates, then the proxy gate; then intersection gates if enabled); the proxy
-        results. ``report.passed`` is false as soon as one gate fails.
+        Attributes first (single, then intersections), each with every group, differences and ratios; the
+        gates (per single attribute: group gates, then the proxy gate; then intersection gates if enabled);
+        the proxy results. ``report.passed`` is false as soon as one gate fails.
 
     Raises
     ------
     ValueError
         On inputs of different lengths, differently indexed ``audit`` and ``features``, non-binary ``y_true``,
-        scores outside [0, 1], non-boolean ``selected``, no audit columns, an unknown or too short intersection or
-        a negative ``capacity_k``; the message names the argument, the rule and the offending values or rows.
+        scores outside [0, 1], non-boolean ``selected``, no audit columns, an unknown or too short
+        intersection or a negative ``capacity_k``; the message names the argument, the rule and the offending
+        values or rows.
     """
     check_same_length(y_true=y_true, scores=scores, selected=selected, audit=audit, features=features)
     check_same_index(audit=audit, features=features)
@@ -228,7 +232,9 @@ def audit_fairness(
         if len(columns) == 1 or config.gate_intersections:
             group_gates[attribute.name] = evaluate_gates(context, config.gates)
 
-    proxy = check_proxies(features=features, audit=audit, gates=config.gates, seed=seed, max_rows=proxy_max_rows)
+    proxy = check_proxies(
+        features=features, audit=audit, gates=config.gates, seed=seed, max_rows=proxy_max_rows
+    )
     proxy_gates = {result.attribute: proxy_gate(result) for result in proxy}
     gates = []
     for attribute in attributes:
@@ -247,7 +253,7 @@ def audit_fairness(
 
 
 def _metrics_to_compute(config: FairnessConfig) -> list[str]:
-    """The configured metrics, plus any metric a gate needs, plus the descriptive mean score and observed rate."""
+    """The configured metrics, any metric a gate needs, and the descriptive mean score and observed rate."""
     gated = [metric for field, (metric, _) in RATIO_GATES.items() if getattr(config.gates, field) is not None]
     if config.gates.calibration_error_max is not None:
         gated.append(CALIBRATION_GATE[0])
@@ -255,12 +261,14 @@ def _metrics_to_compute(config: FairnessConfig) -> list[str]:
     return [metric for metric in GROUP_METRICS if metric in wanted]
 
 
-def judgeable_for(metric: str, counts: Mapping[str, int], *, min_group_size: int, min_group_positives: int) -> bool:
+def judgeable_for(
+    metric: str, counts: Mapping[str, int], *, min_group_size: int, min_group_positives: int
+) -> bool:
     """Whether a group has enough data to be judged on ``metric``.
 
-    Every metric needs ``min_group_size`` rows; a metric estimated from a subset needs ``min_group_positives`` rows
-    in that subset too: recall the positives, the false-positive rate the negatives, precision the selected
-    households, AUC both positives and negatives.
+    Every metric needs ``min_group_size`` rows; a metric estimated from a subset needs ``min_group_positives``
+    rows in that subset too: recall the positives, the false-positive rate the negatives, precision the
+    selected households, AUC both positives and negatives.
     """
     return counts["size"] >= min_group_size and all(
         counts[count] >= min_group_positives for count in DENOMINATORS.get(metric, ())
@@ -350,7 +358,7 @@ def _compare(
     too_small = tuple(g for g in order if g not in judged)
     if not judged:
         return MetricComparison(metric, (), too_small, None, None, Estimate(None), Estimate(None))
-    ranked = sorted(judged, key=lambda g: groups[g].metrics[metric].value)  # type: ignore[arg-type, return-value]
+    ranked = sorted(judged, key=lambda g: float(groups[g].metrics[metric].value))  # type: ignore[arg-type]
     low, high = ranked[0], ranked[-1]
     if len(judged) < 2:
         return MetricComparison(metric, tuple(judged), too_small, low, high, Estimate(None), Estimate(None))

@@ -1,11 +1,11 @@
 """Fairness gates: verdicts and the plain-English sentence behind each one.
 
-A ratio gate compares the two judgeable groups with the lowest and the highest value of a metric (ratio = lowest /
-highest). For the false-positive rate a lower value is better, and the same ratio then reads "the group with the
-most needless contact gets at most 1/threshold times the needless contact of the group with the least". The
-calibration gate looks at the worst judgeable group. The verdict follows the point estimate; the reason always
-gives the interval and says so when the interval crosses the threshold. Groups too small to judge are named in
-every reason, so they never merely look fair.
+A ratio gate compares the two judgeable groups with the lowest and the highest value of a metric (ratio =
+lowest / highest). For the false-positive rate a lower value is better, and the same ratio then reads "the
+group with the most needless contact gets at most 1/threshold times the needless contact of the group with the
+least". The calibration gate looks at the worst judgeable group. The verdict follows the point estimate; the
+reason always gives the interval and says so when the interval crosses the threshold. Groups too small to
+judge are named in every reason, so they never merely look fair.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ _LABELS = {
     "auc": "AUC",
 }
 #: The count each metric is estimated from, in words (see ``fairness_metrics.DENOMINATORS``).
-_COUNT_WORDS = {"positives": "positive", "negatives": "negative", "selected": "selected"}
+_COUNT_WORDS = {"positives": "positives", "negatives": "negatives", "selected": "selected"}
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,8 @@ def proxy_gate(result: ProxyResult) -> GateResult | None:
         return None
     if result.auc is None:
         reason = (
-            f"The proxy check for {result.attribute} could not run: fewer than two groups have enough rows to "
-            f"cross-validate{_left_out_text(result)}."
+            f"The proxy check for {result.attribute} could not run: fewer than two groups have enough rows "
+            f"to cross-validate{_left_out_text(result)}."
         )
         verdict = "insufficient_data"
     else:
@@ -103,8 +103,8 @@ def proxy_gate(result: ProxyResult) -> GateResult | None:
         verdict = "fail" if result.auc > result.threshold else "pass"
         reason = (
             f"The model's features predict {result.attribute} with a cross-validated AUC of {result.auc:.2f}"
-            f"{strongest}; most telling features: {features}. The gate allows at most {result.threshold:.2f}, "
-            f"so it {_verb(verdict)}{_left_out_text(result)}."
+            f"{strongest}; most telling features: {features}. The gate allows at most "
+            f"{result.threshold:.2f}, so it {_verb(verdict)}{_left_out_text(result)}."
         )
     return GateResult(
         attribute=result.attribute,
@@ -123,7 +123,9 @@ def _ratio_gate(context: GateContext, *, metric: str, gate_name: str, threshold:
     comparison = context.comparisons[metric]
     ratio = comparison.ratio
     if len(comparison.judged) < 2 or comparison.low is None or comparison.high is None or ratio.value is None:
-        return _insufficient(context, metric=metric, gate_name=gate_name, threshold=threshold, comparison=">=")
+        return _insufficient(
+            context, metric=metric, gate_name=gate_name, threshold=threshold, comparison=">="
+        )
     verdict = "pass" if ratio.value >= threshold else "fail"
     low = _describe(context, comparison.low, metric)
     high = _describe(context, comparison.high, metric)
@@ -136,8 +138,8 @@ def _ratio_gate(context: GateContext, *, metric: str, gate_name: str, threshold:
             )
         else:
             finding = (
-                f"False-positive rate of {high} is above zero while that of {low} is zero: only households in "
-                f"{comparison.high} without the outcome get needless contact"
+                f"False-positive rate of {high} is above zero while that of {low} is zero: only households "
+                f"in {comparison.high} without the outcome get needless contact"
             )
     else:
         finding = f"{_LABELS[metric]} of {low} is {ratio.value:.2f} × that of {high}"
@@ -163,12 +165,14 @@ def _calibration_gate(context: GateContext, *, threshold: float) -> GateResult:
     metric, gate_name = CALIBRATION_GATE
     comparison = context.comparisons[metric]
     if comparison.high is None:
-        return _insufficient(context, metric=metric, gate_name=gate_name, threshold=threshold, comparison="<=")
+        return _insufficient(
+            context, metric=metric, gate_name=gate_name, threshold=threshold, comparison="<="
+        )
     worst = context.groups[comparison.high].metrics[metric]
     verdict = "pass" if worst.value is not None and worst.value <= threshold else "fail"
     reason = (
-        f"Calibration error is largest in {_describe(context, comparison.high, metric)}. The gate allows at most "
-        f"{threshold:.2f} in any judgeable group, so it {_verb(verdict)}."
+        f"Calibration error is largest in {_describe(context, comparison.high, metric)}. The gate allows at "
+        f"most {threshold:.2f} in any judgeable group, so it {_verb(verdict)}."
         f"{_uncertainty_text(worst, threshold)}{_too_small_text(context, metric)}"
     )
     return GateResult(
@@ -197,7 +201,8 @@ def _insufficient(
     reason = (
         f"{_LABELS[metric]} cannot be judged for {context.attribute}: the gate needs {needed} with "
         f"{_rule_text(context, metric)}.{judged}{_too_small_text(context, metric)} "
-        "The gate neither passes nor fails; collect more data or merge groups before relying on the model for them."
+        "The gate neither passes nor fails; collect more data or merge groups before relying on the model "
+        "for them."
     )
     return GateResult(
         attribute=context.attribute,
@@ -250,7 +255,8 @@ def _too_small_text(context: GateContext, metric: str) -> str:
 
 
 def _uncertainty_text(estimate: Estimate, threshold: float) -> str:
-    if estimate.ci_low is None or estimate.ci_high is None or not estimate.ci_low < threshold < estimate.ci_high:
+    low, high = estimate.ci_low, estimate.ci_high
+    if low is None or high is None or not low < threshold < high:
         return ""
     return " The interval crosses the threshold, so this verdict is uncertain on this data."
 

@@ -1,7 +1,7 @@
 """Input checks shared by the fairness audit, the proxy check and the mitigation.
 
-Every check raises ``ValueError`` whose message names the argument, the rule (a module constant that tests match)
-and the offending values or row positions. Row *positions* are shown, never household pseudonyms.
+Every check raises ``ValueError`` whose message names the argument, the rule (a module constant that tests
+match) and the offending values or row positions. Row *positions* are shown, never household pseudonyms.
 """
 
 from __future__ import annotations
@@ -51,9 +51,10 @@ def check_same_index(**frames: pd.DataFrame | pd.Series) -> None:
     for name in names[1:]:
         other = frames[name].index
         if not first.equals(other):
-            differing = np.flatnonzero(np.asarray(first != other)) if len(first) == len(other) else np.array([0])
+            same_length = len(first) == len(other)
+            position = int(np.flatnonzero(np.asarray(first != other))[0]) if same_length else 0
             raise ValueError(
-                f"{names[0]} and {name} {MSG_INDEX_MISMATCH}; first difference at row {int(differing[0])}"
+                f"{names[0]} and {name} {MSG_INDEX_MISMATCH}; first difference at row {position}"
             )
 
 
@@ -85,7 +86,9 @@ def probabilities(values: Any, *, name: str) -> np.ndarray:
         bad = np.flatnonzero(~((array >= 0.0) & (array <= 1.0)))
     if bad.size:
         examples = ", ".join(f"{v:g}" for v in array[bad][:_EXAMPLES])
-        raise ValueError(f"{name} {MSG_SCORES_OUT_OF_RANGE}; found {examples} in rows {format_rows(bad.tolist())}")
+        raise ValueError(
+            f"{name} {MSG_SCORES_OUT_OF_RANGE}; found {examples} in rows {format_rows(bad.tolist())}"
+        )
     return array
 
 
@@ -99,7 +102,8 @@ def selection_flags(values: Any, *, name: str) -> np.ndarray:
     except ValueError:
         bad = np.flatnonzero(~np.isin(array, (0, 1)))
         raise ValueError(
-            f"{name} {MSG_SELECTED_NOT_BOOLEAN}; found {_examples(array[bad])} in rows {format_rows(bad.tolist())}"
+            f"{name} {MSG_SELECTED_NOT_BOOLEAN}; found {_examples(array[bad])} "
+            f"in rows {format_rows(bad.tolist())}"
         ) from None
 
 
@@ -115,7 +119,9 @@ def check_audit_columns(audit: pd.DataFrame, *, name: str = "audit") -> None:
         raise ValueError(f"{name} {MSG_NO_AUDIT_COLUMNS}")
 
 
-def check_intersections(intersections: Sequence[Sequence[str]], audit_columns: Sequence[str]) -> list[tuple[str, ...]]:
+def check_intersections(
+    intersections: Sequence[Sequence[str]], audit_columns: Sequence[str]
+) -> list[tuple[str, ...]]:
     """The intersections as tuples; raises for an unknown attribute or a combination of fewer than two."""
     known = list(audit_columns)
     checked = []
@@ -151,20 +157,22 @@ def check_feature_dtypes(features: pd.DataFrame, *, name: str = "features") -> N
 def group_labels(audit: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
     """One string label per row: the audit value, or the values of an intersection joined by ``' × '``.
 
-    Missing values become the group ``'missing'`` so that households without a recorded attribute are audited too.
+    Missing values become the group ``'missing'`` so that households without a recorded attribute are audited
+    too.
     """
     parts = [audit[column].astype("string").fillna(MISSING_GROUP).astype(object) for column in columns]
     labels = parts[0]
     for part in parts[1:]:
         labels = labels + INTERSECTION_SEPARATOR + part
-    return pd.Series(labels.to_numpy(dtype=object), index=audit.index, name=INTERSECTION_SEPARATOR.join(columns))
+    name = INTERSECTION_SEPARATOR.join(columns)
+    return pd.Series(labels.to_numpy(dtype=object), index=audit.index, name=name)
 
 
 def group_order(audit: pd.DataFrame, columns: Sequence[str], labels: pd.Series) -> list[str]:
     """The groups present in ``labels``, in a stable, readable order.
 
-    Categorical audit columns keep their category order (age bands stay in age order); other values are sorted.
-    The ``'missing'`` group comes last.
+    Categorical audit columns keep their category order (age bands stay in age order); other values are
+    sorted. The ``'missing'`` group comes last.
     """
     orders = []
     for column in columns:

@@ -1,10 +1,11 @@
-"""Group metrics of the fairness audit: point estimates with fairlearn's ``MetricFrame`` and a vectorised bootstrap.
+"""Group metrics of the fairness audit: values by fairlearn's ``MetricFrame``, intervals by bootstrap.
 
-Why our own bootstrap: fairlearn 0.15's ``MetricFrame(n_boot=..., ci_quantiles=...)`` resamples a pandas frame and
-re-runs every metric function per group per draw; for the default audit (ten attribute sets, 200 draws) that takes
-minutes. Here every draw is a vector of row multiplicities, drawn once and reused for every attribute, group and
-metric, and each metric is a weighted sum over the rows of a group — so a group's 200 draws cost a few matrix
-products. With unit weights these formulas reproduce the ``MetricFrame`` values exactly (a test checks it).
+Why our own bootstrap: fairlearn 0.15's ``MetricFrame(n_boot=..., ci_quantiles=...)`` resamples a pandas frame
+and re-runs every metric function per group per draw; for the default audit (ten attribute sets, 200 draws)
+that takes minutes. Here every draw is a vector of row multiplicities, drawn once and reused for every
+attribute, group and metric, and each metric is a weighted sum over the rows of a group — so a group's 200
+draws cost a few matrix products. With unit weights these formulas reproduce the ``MetricFrame`` values
+exactly (a test checks it).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from sklearn.metrics import roc_auc_score
 CALIBRATION_BINS = 10
 #: Upper bound on the floats held by one chunk of bootstrap weights (draws × rows), to bound memory (~32 MB).
 _CHUNK_CELLS = 4_000_000
-#: Counts behind each metric: a group is judged on a metric only when each of these reaches ``min_group_positives``.
+#: Counts behind each metric: a group is judged on a metric only when each of these reaches
+#: ``min_group_positives``.
 DENOMINATORS: Mapping[str, tuple[str, ...]] = {
     "recall": ("positives",),
     "false_positive_rate": ("negatives",),
@@ -31,7 +33,11 @@ DENOMINATORS: Mapping[str, tuple[str, ...]] = {
 COUNTS: tuple[str, ...] = ("size", "positives", "negatives", "selected")
 
 
-# --- point estimates: plain metric functions run per group by MetricFrame -----------------------------------------
+# --- point estimates: plain metric functions run per group by MetricFrame -----------------------------------
+# Decision metrics judge the selection at capacity (``y_pred`` = selected, 0/1); ranking metrics judge the
+# score itself (``y_pred`` = calibrated probability). Each kind gets its own MetricFrame, so every function
+# needs only the arguments it uses: MetricFrame's cost grows with the number of arguments it hands out per
+# row.
 
 
 def _ratio(numerator: float, denominator: float) -> float:
@@ -58,47 +64,34 @@ def precision(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return _ratio(float(np.sum(y_true * y_pred)), float(np.sum(y_pred)))
 
 
-def auc(y_true: np.ndarray, y_pred: np.ndarray, *, scores: np.ndarray) -> float:
+def auc(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Area under the ROC curve of the scores within the group; NaN when the group has a single class."""
     if np.all(y_true == y_true[0]):
         return float("nan")
-    return float(roc_auc_score(y_true, scores))
+    return float(roc_auc_score(y_true, y_pred))
 
 
-def calibration_error(y_true: np.ndarray, y_pred: np.ndarray, *, scores: np.ndarray, bins: np.ndarray) -> float:
+def calibration_error(y_true: np.ndarray, y_pred: np.ndarray, *, bins: np.ndarray) -> float:
     """Expected calibration error: the row-weighted mean over score bins of |observed rate − mean score|."""
-    residual = np.bincount(bins, weights=y_true - scores)
+    residual = np.bincount(bins, weights=y_true - y_pred)
     return _ratio(float(np.abs(residual).sum()), float(len(y_true)))
 
 
-def mean_score(y_true: np.ndarray, y_pred: np.ndarray, *, scores: np.ndarray) -> float:
-    """Mean predicted probability in the group."""
-    return float(np.mean(scores))
-
-
-def observed_rate(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Share of positives in the group (the label's base rate)."""
-    return float(np.mean(y_true))
-
-
-_METRIC_FUNCTIONS = {
+DECISION_METRICS = {
     "recall": recall,
     "false_positive_rate": false_positive_rate,
     "selection_rate": selection_rate,
     "precision": precision,
-    "auc": auc,
-    "calibration_error": calibration_error,
-    "mean_score": mean_score,
-    "observed_rate": observed_rate,
 }
-_SCORE_METRICS = ("auc", "calibration_error", "mean_score")
+RANKING_METRICS = {"auc": auc, "calibration_error": calibration_error}
 
 
 def calibration_bins(scores: np.ndarray, *, n_bins: int = CALIBRATION_BINS) -> np.ndarray:
     """Bin index per row: equal-mass score bins over the whole test set, so every group is binned alike.
 
     Equal-mass bins matter when most scores are small (a base rate near 7%): equal-width bins would put nearly
-    every household in the first bin and hide miscalibration among the high scores that decide who is contacted.
+    every household in the first bin and hide miscalibration among the high scores that decide who is
+    contacted.
     """
     inner = np.unique(np.quantile(scores, np.linspace(0, 1, n_bins + 1)[1:-1]))
     return np.searchsorted(inner, scores, side="right").astype(np.intp)
@@ -115,38 +108,63 @@ def point_metrics(
 ) -> pd.DataFrame:
     """One row per group (index: group label): the counts of :data:`COUNTS` and the requested metrics.
 
-    The metrics come from fairlearn's ``MetricFrame``; the counts are plain integer tallies.
+    Decision and ranking metrics come from fairlearn's ``MetricFrame``; counts, mean score and observed rate
+    are plain tallies.
     """
-    sample_params: dict[str, dict[str, np.ndarray]] = {
-        name: {"scores": scores} for name in metrics if name in _SCORE_METRICS
-    }
-    if "calibration_error" in sample_params:
-        sample_params["calibration_error"]["bins"] = bins
+    parts = [_tallies(y_true=y_true, scores=scores, selected=selected, labels=labels)]
+    decision = {name: DECISION_METRICS[name] for name in metrics if name in DECISION_METRICS}
+    if decision:
+        parts.append(_by_group(decision, y_true=y_true, y_pred=selected.astype(np.float64), labels=labels))
+    ranking = {name: RANKING_METRICS[name] for name in metrics if name in RANKING_METRICS}
+    if ranking:
+        params = {"calibration_error": {"bins": bins}} if "calibration_error" in ranking else None
+        parts.append(_by_group(ranking, y_true=y_true, y_pred=scores, labels=labels, sample_params=params))
+    frame = pd.concat(parts, axis=1)
+    return frame[[*COUNTS, *(name for name in metrics if name in frame.columns)]]
+
+
+def _by_group(
+    functions: Mapping[str, object],
+    *,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    labels: pd.Series,
+    sample_params: dict[str, dict[str, np.ndarray]] | None = None,
+) -> pd.DataFrame:
     frame = MetricFrame(
-        metrics={name: _METRIC_FUNCTIONS[name] for name in metrics},
+        metrics=dict(functions),
         y_true=y_true,
-        y_pred=selected.astype(np.float64),
+        y_pred=y_pred,
         sensitive_features=labels,
         sample_params=sample_params,
     )
     by_group = frame.by_group
-    by_group = by_group.set_axis([str(label) for label in by_group.index], axis=0)
-    return pd.concat([_counts(y_true=y_true, selected=selected, labels=labels).reindex(by_group.index), by_group], axis=1)
+    return by_group.set_axis([str(label) for label in by_group.index], axis=0)
 
 
-def _counts(*, y_true: np.ndarray, selected: np.ndarray, labels: pd.Series) -> pd.DataFrame:
-    frame = pd.DataFrame(
-        {"size": 1, "positives": y_true, "negatives": 1 - y_true, "selected": selected.astype(np.float64)},
-        index=labels.astype(str).to_numpy(),
-    )
-    return frame.groupby(level=0, sort=False).sum().astype(np.int64)
+def _tallies(
+    *, y_true: np.ndarray, scores: np.ndarray, selected: np.ndarray, labels: pd.Series
+) -> pd.DataFrame:
+    columns = {
+        "size": 1.0,
+        "positives": y_true,
+        "negatives": 1 - y_true,
+        "selected": selected.astype(np.float64),
+        "score": scores,
+    }
+    frame = pd.DataFrame(columns, index=labels.astype(str).to_numpy())
+    sums = frame.groupby(level=0, sort=False).sum()
+    tallies = sums[list(COUNTS)].round().astype(np.int64)
+    tallies["mean_score"] = sums["score"] / sums["size"]
+    tallies["observed_rate"] = sums["positives"] / sums["size"]
+    return tallies
 
 
-# --- the vectorised bootstrap --------------------------------------------------------------------------------------
+# --- the vectorised bootstrap -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class _GroupRows:
+class GroupRows:
     """The rows of one group, sorted by score, with what the weighted formulas need precomputed."""
 
     rows: np.ndarray
@@ -159,15 +177,22 @@ class _GroupRows:
     tie_end: np.ndarray  # for each positive, the last position holding its score
 
 
-def _group_rows(
-    rows: np.ndarray, *, y_true: np.ndarray, scores: np.ndarray, selected: np.ndarray, bins: np.ndarray, n_bins: int
-) -> _GroupRows:
+def prepare_group(
+    rows: np.ndarray,
+    *,
+    y_true: np.ndarray,
+    scores: np.ndarray,
+    selected: np.ndarray,
+    bins: np.ndarray,
+    n_bins: int,
+) -> GroupRows:
+    """Sort one group's ``rows`` by score; precompute labels, selection, calibration residuals and ties."""
     order = rows[np.argsort(scores[rows], kind="stable")]
     y, s = y_true[order], scores[order]
     residual_by_bin = np.zeros((order.size, n_bins))
     residual_by_bin[np.arange(order.size), bins[order]] = y - s
     positives = np.flatnonzero(y == 1)
-    return _GroupRows(
+    return GroupRows(
         rows=order,
         y=y,
         scores=s,
@@ -183,8 +208,10 @@ def _safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return np.divide(numerator, denominator, out=np.full(numerator.shape, np.nan), where=denominator > 0)
 
 
-def weighted_group_metrics(weights: np.ndarray, group: _GroupRows, metrics: Sequence[str]) -> dict[str, np.ndarray]:
-    """Every metric (and count) of one group under each row of ``weights`` (draws × all rows of the test set)."""
+def weighted_group_metrics(
+    weights: np.ndarray, group: GroupRows, metrics: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """Every metric (and count) of one group under each row of ``weights`` (draws × rows of the test set)."""
     w = weights[:, group.rows]
     size = w.sum(axis=1)
     positives = w @ group.y
@@ -210,8 +237,10 @@ def weighted_group_metrics(weights: np.ndarray, group: _GroupRows, metrics: Sequ
     return {name: values[name] for name in (*COUNTS, *metrics)}
 
 
-def _weighted_auc(w: np.ndarray, group: _GroupRows, *, positives: np.ndarray, negatives: np.ndarray) -> np.ndarray:
-    """Mann–Whitney AUC with row weights: P(score of a positive > score of a negative), ties counting one half."""
+def _weighted_auc(
+    w: np.ndarray, group: GroupRows, *, positives: np.ndarray, negatives: np.ndarray
+) -> np.ndarray:
+    """Mann–Whitney AUC with row weights: P(positive's score > negative's score), ties counting one half."""
     negative_weight = w * (1 - group.y)
     below_inclusive = np.cumsum(negative_weight, axis=1)
     below_exclusive = below_inclusive - negative_weight
@@ -247,16 +276,19 @@ def bootstrap_metrics(
     n_draws: int,
     seed: int,
 ) -> list[dict[str, dict[str, np.ndarray]]]:
-    """Per label set, per group, per metric: the ``n_draws`` bootstrap values (NaN where a draw leaves it undefined).
+    """Per label set, group and metric: the ``n_draws`` bootstrap values (NaN where a draw has none).
 
-    All label sets are evaluated on the same draws, so an attribute and its intersections share their uncertainty.
+    All label sets are evaluated on the same draws, so an attribute and its intersections share their
+    uncertainty.
     """
     n_bins = int(bins.max()) + 1 if bins.size else 1
     sel = selected.astype(np.float64)
     groups = [
         {
-            str(label): _group_rows(rows, y_true=y_true, scores=scores, selected=sel, bins=bins, n_bins=n_bins)
-            for label, rows in _rows_by_label(labels).items()
+            str(label): prepare_group(
+                rows, y_true=y_true, scores=scores, selected=sel, bins=bins, n_bins=n_bins
+            )
+            for label, rows in rows_by_label(labels).items()
         }
         for labels in label_sets
     ]
@@ -269,12 +301,16 @@ def bootstrap_metrics(
                 for name, draws in weighted_group_metrics(weights, group, metrics).items():
                     sink[label].setdefault(name, []).append(draws)
     return [
-        {label: {name: np.concatenate(parts) for name, parts in by_metric.items()} for label, by_metric in sink.items()}
+        {
+            label: {name: np.concatenate(parts) for name, parts in by_metric.items()}
+            for label, by_metric in sink.items()
+        }
         for sink in collected
     ]
 
 
-def _rows_by_label(labels: pd.Series) -> dict[str, np.ndarray]:
+def rows_by_label(labels: pd.Series) -> dict[str, np.ndarray]:
+    """The row positions of each distinct label, in order of first appearance."""
     codes, uniques = pd.factorize(labels)
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
@@ -282,7 +318,7 @@ def _rows_by_label(labels: pd.Series) -> dict[str, np.ndarray]:
 
 
 def percentile_interval(draws: np.ndarray | None, *, confidence: float) -> tuple[float | None, float | None]:
-    """The percentile-bootstrap interval of ``draws`` at ``confidence``; ``(None, None)`` without finite draws."""
+    """The percentile interval of ``draws`` at ``confidence``; ``(None, None)`` when no draw is finite."""
     if draws is None:
         return None, None
     finite = draws[np.isfinite(draws)]

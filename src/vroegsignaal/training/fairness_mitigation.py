@@ -1,9 +1,10 @@
 """Mitigation with fairlearn reductions, and the report section that shows its effect on every group.
 
 ``ExponentiatedGradient`` trains a sequence of LightGBM models on reweighted and relabelled data so that their
-mixture meets a fairness constraint. The sensitive attribute is needed only while training; the mixture is returned
-as (weight, booster) pairs whose log-odds the pipeline averages, so scoring never sees an audit attribute.
-Post-processing with group thresholds is deliberately not offered: it would need the attribute at scoring time.
+mixture meets a fairness constraint. The sensitive attribute is needed only while training; the mixture is
+returned as (weight, booster) pairs whose log-odds the pipeline averages, so scoring never sees an audit
+attribute. Post-processing with group thresholds is deliberately not offered: it would need the attribute at
+scoring time.
 """
 
 from __future__ import annotations
@@ -16,7 +17,12 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from fairlearn.reductions import DemographicParity, EqualizedOdds, ExponentiatedGradient, TruePositiveRateParity
+from fairlearn.reductions import (
+    DemographicParity,
+    EqualizedOdds,
+    ExponentiatedGradient,
+    TruePositiveRateParity,
+)
 
 from vroegsignaal.training.fairness_inputs import (
     MISSING_GROUP,
@@ -31,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 MSG_UNKNOWN_CONSTRAINT = "is not a known fairness constraint"
 MSG_UNKNOWN_METHOD = "is not a mitigation method"
-MSG_CATEGORICAL_MISMATCH = "must include every column of X with pandas 'category' dtype and name only columns of X"
+MSG_CATEGORICAL_MISMATCH = "must name every 'category' column of X, and only columns of X"
 MSG_SINGLE_GROUP = "needs at least two groups to mitigate between"
 MSG_NO_EARLY_STOPPING = "cannot use early stopping inside exponentiated gradient; give a fixed n_estimators"
 MSG_ONLY_CONSTANT_PREDICTORS = "found only constant predictors; nothing to score with"
@@ -45,8 +51,8 @@ CONSTRAINTS = {
 }
 METHODS = ("exponentiated_gradient",)
 #: fairlearn 0.15's reductions grow pandas Series with ``.at[new_key] = ...``, which pandas 3 deprecates; the
-#: warnings come from fairlearn's own code, change nothing in the result, and would fail every caller that treats
-#: warnings as errors. They are silenced for fairlearn's modules only, and only around the fit.
+#: warnings come from fairlearn's own code, change nothing in the result, and would fail every caller that
+#: treats warnings as errors. They are silenced for fairlearn's modules only, and only around the fit.
 _FAIRLEARN_PANDAS_WARNING = getattr(pd.errors, "Pandas4Warning", FutureWarning)
 _EARLY_STOPPING_KEYS = ("early_stopping_rounds", "early_stopping_round", "early_stopping", "n_iter_no_change")
 
@@ -73,10 +79,11 @@ def fit_exponentiated_gradient(
     y
         Labels, 0/1.
     sensitive
-        The audit attribute to mitigate for, row-aligned with ``X`` (missing values form the group ``'missing'``).
+        The audit attribute to mitigate for, row-aligned with ``X`` (missing values form the group
+        ``'missing'``).
     estimator_params
-        ``lightgbm.LGBMClassifier`` parameters, including ``monotone_constraints`` and a fixed ``n_estimators``
-        (early stopping is impossible here: there is no validation set inside the reduction).
+        ``lightgbm.LGBMClassifier`` parameters, including ``monotone_constraints`` and a fixed
+        ``n_estimators`` (early stopping is impossible here: there is no validation set inside the reduction).
     categorical
         The categorical feature names; LightGBM splits on them as categories whatever their dtype.
     constraint
@@ -89,8 +96,9 @@ def fit_exponentiated_gradient(
     Returns
     -------
     list[tuple[float, lightgbm.Booster]]
-        The mixture's members with non-zero weight; weights sum to 1. Constant predictors that fairlearn adds when
-        a reweighted problem has a single class are dropped (and logged), and the remaining weights renormalised.
+        The mixture's members with non-zero weight; weights sum to 1. Constant predictors that fairlearn adds
+        when a reweighted problem has a single class are dropped (and logged), and the remaining weights
+        renormalised.
     """
     check_same_length(X=X, y=y, sensitive=sensitive)
     labels = binary_labels(y, name="y").astype(np.int64)
@@ -137,16 +145,18 @@ def _check_categorical(X: pd.DataFrame, categorical: Sequence[str]) -> None:
 class _CategoricalLGBMClassifier(lgb.LGBMClassifier):
     """``LGBMClassifier`` that always fits with a fixed list of categorical columns.
 
-    fairlearn's reduction calls ``fit(X, y, sample_weight=...)`` and nothing else, so the categorical columns travel
-    as a constructor parameter (copied by ``sklearn.clone``) instead of a fit argument. This works for pandas
-    ``category`` columns and for integer-coded categoricals in a float matrix alike.
+    fairlearn's reduction calls ``fit(X, y, sample_weight=...)`` and nothing else, so the categorical columns
+    travel as a constructor parameter (copied by ``sklearn.clone``) instead of a fit argument. This works for
+    pandas ``category`` columns and for integer-coded categoricals in a float matrix alike.
     """
 
     def __init__(self, *, categorical_columns: tuple[str, ...] = (), **params: Any) -> None:
         super().__init__(**params)
         self.categorical_columns = categorical_columns
 
-    def fit(self, X: pd.DataFrame, y: Any, sample_weight: Any = None, **kwargs: Any) -> _CategoricalLGBMClassifier:
+    def fit(
+        self, X: pd.DataFrame, y: Any, sample_weight: Any = None, **kwargs: Any
+    ) -> _CategoricalLGBMClassifier:
         categorical = list(self.categorical_columns) or "auto"
         return super().fit(X, y, sample_weight=sample_weight, categorical_feature=categorical, **kwargs)
 
@@ -159,7 +169,8 @@ def _mixture(weights: pd.Series, predictors: pd.Series) -> list[tuple[float, lgb
             continue
         booster = getattr(predictors[index], "booster_", None)
         if booster is None:
-            # fairlearn's stand-in for a single-class reweighted problem: a constant has no log-odds to average.
+            # fairlearn's stand-in for a single-class reweighted problem: a constant has no log-odds to
+            # average.
             dropped += float(weight)
             continue
         members.append((float(weight), booster))
@@ -181,9 +192,9 @@ def compare_mitigation(
 ) -> dict[str, Any]:
     """The report's ``mitigation`` section: every attribute and gate before and after mitigation.
 
-    Every attribute is shown, not only the one mitigated for: reweighting for one group can move the disparity onto
-    another (Amsterdam's "Slimme Check", stopped in 2023). Both reports must audit the same rows; attach the result
-    with ``dataclasses.replace(after, mitigation=...)``.
+    Every attribute is shown, not only the one mitigated for: reweighting for one group can move the disparity
+    onto another (Amsterdam's "Slimme Check", stopped in 2023). Both reports must audit the same rows; attach
+    the result with ``dataclasses.replace(after, mitigation=...)``.
     """
     if method not in METHODS:
         raise ValueError(f"method {method!r} {MSG_UNKNOWN_METHOD} (choose one of: {', '.join(METHODS)})")
@@ -193,7 +204,9 @@ def compare_mitigation(
         )
     singles = [a.name for a in before.attributes if a.kind == "single"]
     if attribute not in singles:
-        raise ValueError(f"attribute {attribute!r} {MSG_UNKNOWN_ATTRIBUTE} (audit attributes: {', '.join(singles)})")
+        raise ValueError(
+            f"attribute {attribute!r} {MSG_UNKNOWN_ATTRIBUTE} (audit attributes: {', '.join(singles)})"
+        )
     _check_same_audit(before, after)
     return {
         "method": method,
@@ -211,8 +224,7 @@ def _check_same_audit(before: FairnessReport, after: FairnessReport) -> None:
         return {a.name: {g.group: g.size for g in a.groups} for a in report.attributes}
 
     shape_before, shape_after = shape(before), shape(after)
-    differing = sorted(
-        name for name in shape_before.keys() | shape_after.keys() if shape_before.get(name) != shape_after.get(name)
-    )
+    names = shape_before.keys() | shape_after.keys()
+    differing = sorted(name for name in names if shape_before.get(name) != shape_after.get(name))
     if differing:
         raise ValueError(f"before and after {MSG_REPORTS_DIFFER}; they differ in: {', '.join(differing)}")

@@ -1,10 +1,10 @@
 """The proxy check: how well do the model's features predict each audit attribute?
 
-Leaving a sensitive attribute out of the features does not keep it out of the model when other features stand in
-for it (a neighbourhood for origin, household type for gender). For each audit attribute a small LightGBM is
-cross-validated on a capped sample to predict the attribute from the features; its out-of-fold AUC (macro
-one-vs-rest for more than two groups) says how much of the attribute the features carry. An AUC near 0.5 means the
-features know nothing about it; near 1 means they nearly reveal it.
+Leaving a sensitive attribute out of the features does not keep it out of the model when other features stand
+in for it (a neighbourhood for origin, household type for gender). For each audit attribute a small LightGBM
+is cross-validated on a capped sample to predict the attribute from the features; its out-of-fold AUC (macro
+one-vs-rest for more than two groups) says how much of the attribute the features carry. An AUC near 0.5 means
+the features know nothing about it; near 1 means they nearly reveal it.
 """
 
 from __future__ import annotations
@@ -25,12 +25,13 @@ from vroegsignaal.training.fairness_inputs import (
 )
 from vroegsignaal.training.fairness_report import FeatureImportance, ProxyResult
 
-#: Rows used per attribute at most; small groups keep all their rows (the sample is filled up from the smallest).
+#: Rows used per attribute at most; small groups keep all their rows (the sample is filled up from the
+#: smallest).
 PROXY_MAX_ROWS = 5_000
 PROXY_FOLDS = 3
 PROXY_TOP_FEATURES = 5
-#: Deliberately small and regularised: the question is what the features reveal, not the best possible classifier;
-#: the whole check must stay within a few seconds (see the performance note in docs/fairness.md).
+#: Deliberately small and regularised: the question is what the features reveal, not the best possible
+#: classifier; the whole check must stay within a few seconds (see the performance note in docs/fairness.md).
 _PROXY_PARAMS = {
     "n_estimators": 40,
     "learning_rate": 0.15,
@@ -74,8 +75,8 @@ def check_proxies(
     -------
     list[ProxyResult]
         One result per audit column, in column order. Groups with fewer than ``2 * folds`` rows cannot be
-        cross-validated; they are named in ``groups_left_out``. With fewer than two groups left the AUC is ``None``
-        and the verdict ``'not_gated'``; the audit's proxy gate then reports ``'insufficient_data'``.
+        cross-validated; they are named in ``groups_left_out``. With fewer than two groups left the AUC is
+        ``None`` and the verdict ``'not_gated'``; the audit's proxy gate then reports ``'insufficient_data'``.
     """
     check_same_length(features=features, audit=audit)
     check_same_index(audit=audit, features=features)
@@ -120,13 +121,16 @@ def _check_one(
             groups_left_out=left_out,
         )
     rng = np.random.default_rng(seed)
-    rows = _capped_sample(labels, keep=labels.isin(kept.index).to_numpy(), max_rows=max_rows, rng=rng)
+    rows = capped_sample(labels, keep=labels.isin(kept.index).to_numpy(), max_rows=max_rows, rng=rng)
     classes = sorted(str(group) for group in kept.index)
     target = pd.Categorical(labels.iloc[rows].astype(str), categories=classes).codes
-    probabilities, gains = _out_of_fold(features.iloc[rows], target, n_classes=len(classes), folds=folds, seed=seed)
-    per_group = np.array([roc_auc_score(target == code, probabilities[:, code]) for code in range(len(classes))])
-    # With two groups both one-vs-rest AUCs are the same number; name the smaller group as the one singled out.
-    strongest = max(range(len(classes)), key=lambda code: (round(per_group[code], 12), -int(kept[classes[code]])))
+    probabilities, gains = _out_of_fold(
+        features.iloc[rows], target, n_classes=len(classes), folds=folds, seed=seed
+    )
+    codes = range(len(classes))
+    per_group = np.array([roc_auc_score(target == code, probabilities[:, code]) for code in codes])
+    # With two groups both one-vs-rest AUCs are the same number; the smaller group is the one singled out.
+    strongest = max(codes, key=lambda code: (round(per_group[code], 12), -int(kept[classes[code]])))
     auc = float(per_group.mean())
     verdict = "not_gated" if threshold is None else ("fail" if auc > threshold else "pass")
     return ProxyResult(
@@ -141,10 +145,10 @@ def _check_one(
     )
 
 
-def _capped_sample(
+def capped_sample(
     labels: pd.Series, *, keep: np.ndarray, max_rows: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """Positions of at most ``max_rows`` kept rows, filled from the smallest group up so small groups keep all rows."""
+    """Positions of at most ``max_rows`` kept rows, filled from the smallest group up (small groups whole)."""
     kept_positions = np.flatnonzero(keep)
     positions = pd.Series(kept_positions, index=labels.to_numpy()[kept_positions])
     if len(positions) <= max_rows:

@@ -24,7 +24,8 @@ GROUP_METRICS: tuple[str, ...] = (
     "mean_score",
     "observed_rate",
 )
-#: Fairness leads with recall parity (equal opportunity): outreach is assistive, a missed household is the worst harm.
+#: Fairness leads with recall parity (equal opportunity): outreach is assistive, a missed household is the
+#: worst harm.
 PRIMARY_METRIC = "recall"
 
 GateVerdict = Literal["pass", "fail", "insufficient_data"]
@@ -182,11 +183,12 @@ class FeatureImportance:
 class ProxyResult:
     """How well the model's features predict one audit attribute (cross-validated AUC).
 
-    ``auc`` is the macro one-vs-rest AUC (the plain AUC for two groups); ``strongest_group`` is the group the features
-    single out best. Groups too rare to cross-validate are listed in ``groups_left_out`` instead of silently dropped.
-    ``verdict`` is ``'not_gated'`` when the gate is off or the AUC could not be computed (the proxy gate in the
-    report's gates then says ``'insufficient_data'``). ``to_dict()`` gives exactly the contract's keys; the
-    strongest group and the groups left out reach the report through the proxy gate's reason.
+    ``auc`` is the macro one-vs-rest AUC (the plain AUC for two groups); ``strongest_group`` is the group the
+    features single out best. Groups too rare to cross-validate are listed in ``groups_left_out`` instead of
+    silently dropped. ``verdict`` is ``'not_gated'`` when the gate is off or the AUC could not be computed
+    (the proxy gate in the report's gates then says ``'insufficient_data'``). ``to_dict()`` gives exactly the
+    contract's keys; the strongest group and the groups left out reach the report through the proxy gate's
+    reason.
     """
 
     attribute: str
@@ -218,9 +220,9 @@ class ProxyResult:
 class FairnessReport:
     """The whole fairness audit of one model on one test set.
 
-    ``passed`` is true only when no gate (including the proxy gates) fails; ``insufficient_data`` does not fail a
-    gate but its reason names the groups that could not be judged. ``mitigation`` is the section built by
-    :func:`~vroegsignaal.training.fairness.compare_mitigation`; attach it with ``dataclasses.replace``.
+    ``passed`` is true only when no gate (including the proxy gates) fails; ``insufficient_data`` does not
+    fail a gate but its reason names the groups that could not be judged. ``mitigation`` is the section built
+    by :func:`~vroegsignaal.training.fairness.compare_mitigation`; attach it with ``dataclasses.replace``.
     """
 
     capacity_k: int
@@ -248,7 +250,8 @@ class FairnessReport:
         for attribute in self.attributes:
             if attribute.name == name:
                 return attribute
-        raise KeyError(f"no audited attribute '{name}' (attributes: {', '.join(a.name for a in self.attributes)})")
+        known = ", ".join(a.name for a in self.attributes)
+        raise KeyError(f"no audited attribute '{name}' (attributes: {known})")
 
     def to_dict(self) -> dict[str, Any]:
         """The report as plain JSON-safe Python objects (the ``fairness.json`` of a model bundle)."""
