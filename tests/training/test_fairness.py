@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from vroegsignaal.schemas.card import FairnessSection
 from vroegsignaal.schemas.dataset_config import FairnessConfig, FairnessGates
 from vroegsignaal.training.fairness import (
     GROUP_METRICS,
@@ -25,6 +26,7 @@ from vroegsignaal.training.fairness import (
     MSG_UNKNOWN_ATTRIBUTE,
     FairnessReport,
     audit_fairness,
+    compare_mitigation,
 )
 
 CAPACITY_SHARE = 0.2
@@ -247,6 +249,19 @@ def test_report_to_dict_survives_strict_json_and_uses_null_for_undefined_values(
     assert set(as_dict["gates"][0]) == {
         "attribute", "metric", "threshold", "comparison", "value", "ci_low", "ci_high", "verdict", "reason",
     }
+
+
+def test_report_dict_is_accepted_by_the_model_cards_fairness_section(fair_report):
+    as_dict = fair_report.to_dict()
+    as_dict["mitigation"] = compare_mitigation(
+        fair_report,
+        fair_report,
+        method="exponentiated_gradient",
+        constraint="true_positive_rate_parity",
+        attribute="origin",
+    )
+    section = FairnessSection.model_validate(as_dict)
+    assert section.passed is fair_report.passed
 
 
 def test_missing_audit_values_form_their_own_group():
