@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from vroegsignaal.schemas.dataset_config import FairnessGates
 from vroegsignaal.training.fairness_gates import GateContext, MetricComparison, evaluate_gates
-from vroegsignaal.training.fairness_metrics import DENOMINATORS
 from vroegsignaal.training.fairness_report import Estimate, GroupAudit
 
 COUNTS = {
@@ -45,7 +44,6 @@ def make_context(
         min_group_size=100,
         min_group_positives=20,
         confidence=0.95,
-        denominators=DENOMINATORS,
     )
 
 

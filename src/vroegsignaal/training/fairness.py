@@ -340,7 +340,6 @@ def _audit_attribute(
         min_group_size=config.min_group_size,
         min_group_positives=config.min_group_positives,
         confidence=config.confidence,
-        denominators=DENOMINATORS,
     )
     return attribute, context
 
@@ -364,15 +363,12 @@ def _compare(
         return MetricComparison(metric, tuple(judged), too_small, low, high, Estimate(None), Estimate(None))
     value_low = np.array([groups[low].metrics[metric].value], dtype=np.float64)
     value_high = np.array([groups[high].metrics[metric].value], dtype=np.float64)
-    draws_low = draws.get(low, {}).get(metric)
-    draws_high = draws.get(high, {}).get(metric)
-    has_draws = draws_low is not None and draws_high is not None
-    difference = Estimate(
-        float((value_high - value_low)[0]),
-        *percentile_interval(draws_high - draws_low if has_draws else None, confidence=confidence),
-    )
-    ratio = Estimate(
-        float(pair_ratio(value_low, value_high)[0]),
-        *percentile_interval(pair_ratio(draws_low, draws_high) if has_draws else None, confidence=confidence),
-    )
+    draws_low, draws_high = draws.get(low, {}).get(metric), draws.get(high, {}).get(metric)
+    if draws_low is not None and draws_high is not None:
+        difference_ci = percentile_interval(draws_high - draws_low, confidence=confidence)
+        ratio_ci = percentile_interval(pair_ratio(draws_low, draws_high), confidence=confidence)
+    else:
+        difference_ci = ratio_ci = (None, None)
+    difference = Estimate(float((value_high - value_low)[0]), *difference_ci)
+    ratio = Estimate(float(pair_ratio(value_low, value_high)[0]), *ratio_ci)
     return MetricComparison(metric, tuple(judged), too_small, low, high, difference, ratio)

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from vroegsignaal.schemas.dataset_config import FairnessGates
+from vroegsignaal.training.fairness_metrics import DENOMINATORS
 from vroegsignaal.training.fairness_report import Estimate, GateResult, GroupAudit, ProxyResult
 
 #: Gate field of :class:`FairnessGates` → (metric it compares, name in the report).
@@ -34,8 +35,6 @@ _LABELS = {
     "calibration_error": "Calibration error",
     "auc": "AUC",
 }
-#: The count each metric is estimated from, in words (see ``fairness_metrics.DENOMINATORS``).
-_COUNT_WORDS = {"positives": "positives", "negatives": "negatives", "selected": "selected"}
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,6 @@ class GateContext:
     min_group_size: int
     min_group_positives: int
     confidence: float
-    denominators: Mapping[str, tuple[str, ...]]
 
 
 def evaluate_gates(context: GateContext, gates: FairnessGates) -> list[GateResult]:
@@ -123,9 +121,7 @@ def _ratio_gate(context: GateContext, *, metric: str, gate_name: str, threshold:
     comparison = context.comparisons[metric]
     ratio = comparison.ratio
     if len(comparison.judged) < 2 or comparison.low is None or comparison.high is None or ratio.value is None:
-        return _insufficient(
-            context, metric=metric, gate_name=gate_name, threshold=threshold, comparison=">="
-        )
+        return _insufficient(context, metric=metric, gate_name=gate_name, threshold=threshold)
     verdict = "pass" if ratio.value >= threshold else "fail"
     low = _describe(context, comparison.low, metric)
     high = _describe(context, comparison.high, metric)
@@ -165,9 +161,7 @@ def _calibration_gate(context: GateContext, *, threshold: float) -> GateResult:
     metric, gate_name = CALIBRATION_GATE
     comparison = context.comparisons[metric]
     if comparison.high is None:
-        return _insufficient(
-            context, metric=metric, gate_name=gate_name, threshold=threshold, comparison="<="
-        )
+        return _insufficient(context, metric=metric, gate_name=gate_name, threshold=threshold)
     worst = context.groups[comparison.high].metrics[metric]
     verdict = "pass" if worst.value is not None and worst.value <= threshold else "fail"
     reason = (
@@ -188,11 +182,11 @@ def _calibration_gate(context: GateContext, *, threshold: float) -> GateResult:
     )
 
 
-def _insufficient(
-    context: GateContext, *, metric: str, gate_name: str, threshold: float, comparison: str
-) -> GateResult:
+def _insufficient(context: GateContext, *, metric: str, gate_name: str, threshold: float) -> GateResult:
     comparison_result = context.comparisons[metric]
-    needed = "a group" if metric == CALIBRATION_GATE[0] else "two groups"
+    # The calibration gate judges each group on its own; the ratio gates compare two groups.
+    per_group = metric == CALIBRATION_GATE[0]
+    needed = "a group" if per_group else "two groups"
     judged = (
         f" Only {_describe(context, comparison_result.judged[0], metric)} can be judged."
         if comparison_result.judged
@@ -208,7 +202,7 @@ def _insufficient(
         attribute=context.attribute,
         metric=gate_name,
         threshold=threshold,
-        comparison=comparison,  # type: ignore[arg-type]
+        comparison="<=" if per_group else ">=",
         value=None,
         ci_low=None,
         ci_high=None,
@@ -218,40 +212,36 @@ def _insufficient(
 
 
 def _describe(context: GateContext, group: str, metric: str) -> str:
-    """``'outside_europe (n=812, 61 positive; recall 0.48, 95% CI 0.41–0.55)'``."""
-    counts = context.counts[group]
-    parts = [f"n={counts['size']:,}"]
-    parts += [f"{counts[c]:,} {_COUNT_WORDS[c]}" for c in context.denominators.get(metric, ())]
+    """``'outside_europe (n=812, 61 positives; recall 0.48, 95% CI 0.41–0.55)'``."""
     estimate = context.groups[group].metrics[metric]
     value = "undefined" if estimate.value is None else f"{estimate.value:.2f}"
     return (
-        f"{group} ({', '.join(parts)}; {_LABELS[metric].lower()} {value}, "
+        f"{group} ({_counts_text(context, group, metric)}; {_LABELS[metric].lower()} {value}, "
         f"{_level(context)} CI {estimate.interval_text()})"
     )
 
 
+def _counts_text(context: GateContext, group: str, metric: str) -> str:
+    """The group's size and the counts the metric is estimated from: ``'n=812, 61 positives'``."""
+    counts = context.counts[group]
+    counted = (f"{counts[c]:,} {c}" for c in DENOMINATORS.get(metric, ()))
+    return ", ".join([f"n={counts['size']:,}", *counted])
+
+
 def _rule_text(context: GateContext, metric: str) -> str:
-    needs = [f"at least {context.min_group_size:,} rows"]
-    needs += [
-        f"{context.min_group_positives:,} {_COUNT_WORDS[c]}" for c in context.denominators.get(metric, ())
-    ]
-    return " and ".join(needs)
+    counted = (f"{context.min_group_positives:,} {c}" for c in DENOMINATORS.get(metric, ()))
+    needs = [f"{context.min_group_size:,} rows", *counted]
+    listed = needs[0] if len(needs) == 1 else f"{', '.join(needs[:-1])} and {needs[-1]}"
+    return f"at least {listed}"
 
 
 def _too_small_text(context: GateContext, metric: str) -> str:
     too_small = context.comparisons[metric].too_small
     if not too_small:
         return ""
-    listed = []
-    for group in too_small:
-        counts = context.counts[group]
-        parts = [f"n={counts['size']:,}"]
-        parts += [f"{counts[c]:,} {_COUNT_WORDS[c]}" for c in context.denominators.get(metric, ())]
-        listed.append(f"{group} ({', '.join(parts)})")
-    return (
-        f" Too small to judge (each needs {_rule_text(context, metric)}), reported but not gated: "
-        f"{'; '.join(listed)}."
-    )
+    listed = "; ".join(f"{group} ({_counts_text(context, group, metric)})" for group in too_small)
+    rule = _rule_text(context, metric)
+    return f" Too small to judge (each needs {rule}), reported but not gated: {listed}."
 
 
 def _uncertainty_text(estimate: Estimate, threshold: float) -> str:

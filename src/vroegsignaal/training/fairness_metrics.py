@@ -251,8 +251,11 @@ def _weighted_auc(
 
 
 def bootstrap_weights(n_rows: int, *, n_draws: int, seed: int) -> Iterator[np.ndarray]:
-    """Chunks of bootstrap draws: each row of a chunk counts how often each test row was drawn (n rows with
-    replacement). Drawn once per audit and shared by every attribute, group and metric."""
+    """Bootstrap draws in chunks of rows: each row counts how often each test row was drawn.
+
+    A draw takes ``n_rows`` rows with replacement. The draws are made once per audit and shared by every
+    attribute, group and metric; chunking only bounds memory and does not change the draws.
+    """
     rng = np.random.default_rng(seed)
     per_chunk = max(1, min(n_draws, _CHUNK_CELLS // max(n_rows, 1)))
     done = 0
