@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,6 +61,8 @@ def serve(settings: Settings | None = None, *, host: str | None = None, port: in
     from vroegsignaal.service.app import create_app  # noqa: PLC0415 - keeps the other commands light
 
     settings = settings or get_settings()
+    # uvicorn configures only its own loggers; ours (access lines, warnings) go to stderr in the same shape.
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if upgrade:
         upgrade_database(settings.database_url)
     uvicorn.run(

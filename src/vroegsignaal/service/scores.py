@@ -340,8 +340,8 @@ def _score(
     signals, households, reference_frame = _frames(to_score, reference=reference)
     features = build_features(signals, households, reference_frame)
     scored = model.scorer.score_frame(features, explain=True)
-    for p, (_, row) in zip(to_score, scored.iterrows(), strict=True):
-        p.scored = row.to_dict()
+    for p, row in zip(to_score, scored.to_dict("records"), strict=True):
+        p.scored = row
 
 
 def _frames(to_score: Sequence[_Prepared], *, reference: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
