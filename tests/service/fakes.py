@@ -65,3 +65,18 @@ class FakeScorer:
                 }
             )
         return pd.DataFrame(rows, index=features.index)
+
+    def score_records(self, records, *, explain: bool = True) -> list[FakeScored]:
+        """The records path the service uses: one result per household with ``to_dict()``."""
+        frame = self.score_frame(pd.DataFrame(list(records), columns=list(self.feature_names)), explain=explain)
+        return [FakeScored({**row, "model_version": self.model_version}) for row in frame.to_dict("records")]
+
+
+@dataclass(frozen=True)
+class FakeScored:
+    """What ``Scorer.score_records`` returns, reduced to what the service reads."""
+
+    values: dict
+
+    def to_dict(self) -> dict:
+        return dict(self.values)

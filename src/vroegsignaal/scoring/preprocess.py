@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,14 @@ class NumericRange:
             "q99": self.q99,
             "missing_seen": self.missing_seen,
         }
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Features as the model reads them, plus where a categorical level was never seen in training."""
+
+    matrix: np.ndarray
+    unseen: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -84,35 +93,73 @@ class FeaturePreprocessor:
     def categorical_indices(self) -> list[int]:
         return [i for i, name in enumerate(self.feature_names) if name in self.categorical_levels]
 
-    def matrix(self, frame: pd.DataFrame) -> np.ndarray:
-        """The model's float matrix for ``frame`` (rows in order); unseen levels become missing."""
+    def encode(self, frame: pd.DataFrame) -> Encoded:
+        """The model's float matrix for ``frame`` (rows in order) and where a categorical level was never seen."""
         check_columns(frame, self.feature_names, table="input")
         out = np.empty((len(frame), len(self.feature_names)), dtype=np.float64)
+        unseen = np.zeros(out.shape, dtype=bool)
         for j, name in enumerate(self.feature_names):
             column = frame[name]
             if name in self.categorical_levels:
                 codes = pd.Index(self.categorical_levels[name]).get_indexer(column.astype("string"))
                 out[:, j] = np.where(codes < 0, np.nan, codes)
+                unseen[:, j] = (codes < 0) & column.notna().to_numpy()
             else:
                 out[:, j] = numeric_column(column, name=name, table="input")
-        return out
+        return Encoded(out, unseen)
 
-    def out_of_distribution(self, frame: pd.DataFrame, matrix: np.ndarray | None = None) -> np.ndarray:
-        """Boolean matrix (rows × features): value outside the training range, unseen level, or unseen missing."""
-        values = self.matrix(frame) if matrix is None else matrix
-        ood = np.zeros(values.shape, dtype=bool)
+    def encode_records(self, records: Sequence[Mapping[str, Any]]) -> Encoded:
+        """As :meth:`encode`, for a few households given as mappings (no pandas: the low-latency path)."""
+        missing = sorted({name for record in records for name in self.feature_names if name not in record})
+        if missing:
+            raise DataValidationError(
+                [ValidationFailure("input", name, "column present", len(records)) for name in missing],
+                summary=f"input: {MSG_MISSING_FEATURES}: {', '.join(missing)}",
+            )
+        out = np.empty((len(records), len(self.feature_names)), dtype=np.float64)
+        unseen = np.zeros(out.shape, dtype=bool)
+        codes = self._level_codes
+        for i, record in enumerate(records):
+            for j, name in enumerate(self.feature_names):
+                value = record[name]
+                if name in codes:
+                    absent = _is_missing(value)
+                    code = None if absent else codes[name].get(str(value))
+                    out[i, j] = np.nan if code is None else code
+                    unseen[i, j] = code is None and not absent
+                else:
+                    out[i, j] = _number(value, name=name, row=i)
+        return Encoded(out, unseen)
+
+    @cached_property
+    def _level_codes(self) -> dict[str, dict[str, int]]:
+        return {name: {level: i for i, level in enumerate(levels)} for name, levels in self.categorical_levels.items()}
+
+    @cached_property
+    def _bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per feature: minimum, maximum and whether missing was seen (categoricals: unbounded)."""
+        low = np.full(len(self.feature_names), -np.inf)
+        high = np.full(len(self.feature_names), np.inf)
+        missing_ok = np.ones(len(self.feature_names), dtype=bool)
         for j, name in enumerate(self.feature_names):
-            column = values[:, j]
-            missing = np.isnan(column)
-            if name in self.categorical_levels:
-                raw_missing = frame[name].isna().to_numpy()
-                ood[:, j] = missing & ~raw_missing  # a level never seen in training
-                continue
-            bounds = self.numeric_ranges[name]
-            with np.errstate(invalid="ignore"):
-                outside = (column < bounds.minimum) | (column > bounds.maximum)
-            ood[:, j] = outside | (missing & (not bounds.missing_seen))
-        return ood
+            bounds = self.numeric_ranges.get(name)
+            if bounds is not None:
+                low[j], high[j], missing_ok[j] = bounds.minimum, bounds.maximum, bounds.missing_seen
+        return low, high, missing_ok
+
+    def matrix(self, frame: pd.DataFrame) -> np.ndarray:
+        """The model's float matrix for ``frame`` (rows in order); unseen levels become missing."""
+        return self.encode(frame).matrix
+
+    def out_of_distribution(self, encoded: Encoded) -> np.ndarray:
+        """Boolean matrix (rows × features): value outside the training range, unseen level, or unseen missing."""
+        low, high, missing_ok = self._bounds
+        values = encoded.matrix
+        missing = np.isnan(values)
+        with np.errstate(invalid="ignore"):
+            outside = (values < low) | (values > high)
+        numeric = np.isfinite(low)
+        return encoded.unseen | outside | (missing & ~missing_ok & numeric)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -164,3 +211,19 @@ def numeric_column(column: pd.Series, *, name: str, table: str) -> np.ndarray:
             summary=f"{table}: column '{name}' must be numeric",
         )
     return converted.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def _number(value: Any, *, name: str, row: int) -> float:
+    if _is_missing(value):
+        return np.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise DataValidationError(
+            [ValidationFailure("input", name, MSG_NOT_NUMERIC, 1, examples=(str(value),), rows=(row,))],
+            summary=f"input: column '{name}' must be numeric",
+        ) from None

@@ -88,11 +88,13 @@ class ReasonWriter:
     def kinds(self) -> dict[str, str]:
         return {w.name: w.kind for w in self.wordings}
 
-    def top_reasons(self, contributions: np.ndarray, values: pd.DataFrame, *, top_n: int = 3) -> list[list[dict[str, Any]]]:
+    def top_reasons(
+        self, contributions: np.ndarray, values: pd.DataFrame | Sequence[Mapping[str, Any]], *, top_n: int = 3
+    ) -> list[list[dict[str, Any]]]:
         """The ``top_n`` reasons per row: allowed features with the largest positive contributions, largest first.
 
         ``contributions`` is rows × features (without the expected-value column); ``values`` holds the raw feature
-        values of the same rows (used in the sentences).
+        values of the same rows (a frame or one mapping per row), used in the sentences.
         """
         if len(values) != len(contributions):
             raise ValueError("contributions and values must have the same rows")
@@ -106,7 +108,7 @@ class ReasonWriter:
         top_values = np.take_along_axis(masked, top, axis=1)
         order = np.argsort(-top_values, axis=1)
         top = np.take_along_axis(top, order, axis=1)
-        records = values.to_dict("records")
+        records = values.to_dict("records") if isinstance(values, pd.DataFrame) else values
         result: list[list[dict[str, Any]]] = []
         for row, features in enumerate(top):
             reasons = []

@@ -7,7 +7,7 @@ default for every household that lands on a list (a recent signal, the high band
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -16,6 +16,7 @@ import pandas as pd
 
 from vroegsignaal.schemas.enums import INTENSITY_BY_BAND, ReviewFlag, RiskBand
 from vroegsignaal.scoring.bundle import ModelBundle
+from vroegsignaal.scoring.preprocess import Encoded
 from vroegsignaal.scoring.reasons import ReasonWriter
 
 #: Rows per chunk when computing contributions: bounds memory on very large batches.
@@ -82,78 +83,100 @@ class Scorer:
 
     def score_frame(self, features: pd.DataFrame, *, explain: Explain = "listed", top_n: int | None = None) -> pd.DataFrame:
         """Score every row of ``features``; see docs/contracts.md ("Scorer") for the columns."""
-        preprocessor = self.bundle.preprocessor
-        matrix = preprocessor.matrix(features)
-        scores = self.bundle.calibration.apply(self.bundle.ensemble.margin(matrix, num_threads=self.num_threads))
-        bands = self.bundle.bands.band(scores)
-        uncertain = self.bundle.bands.uncertain(scores)
-        ood_matrix = preprocessor.out_of_distribution(features, matrix)
-        ood = _names_per_row(ood_matrix, preprocessor.feature_names)
-        flag_matrix, flag_names = self._flag_matrix(features, bands, uncertain, ood_matrix)
-        flags = _names_per_row(flag_matrix, flag_names)
-        explain_mask = self._explain_mask(explain, features, bands, flag_matrix)
-        reasons: list[list[dict[str, Any]] | None] = [None] * len(features)
-        rows = np.flatnonzero(explain_mask)
-        for start in range(0, len(rows), EXPLAIN_CHUNK_ROWS):
-            chunk = rows[start : start + EXPLAIN_CHUNK_ROWS]
-            contributions = self.bundle.ensemble.contributions(matrix[chunk], num_threads=self.num_threads)[:, :-1]
-            values = features.iloc[chunk][list(preprocessor.feature_names)]
-            for row, row_reasons in zip(
-                chunk, self.reason_writer.top_reasons(contributions, values, top_n=top_n or self.top_n), strict=True
-            ):
-                reasons[row] = row_reasons
-        return pd.DataFrame(
-            {
-                "score": scores,
-                "band": bands,
-                "intensity": [self._intensity[b] for b in bands],
-                "uncertain": uncertain,
-                "out_of_distribution": ood,
-                "flags": flags,
-                "reasons": reasons,
-            },
-            index=features.index,
-        )
+        encoded = self.bundle.preprocessor.encode(features)
+        signals = {
+            name: pd.to_numeric(features[name], errors="coerce").fillna(0).to_numpy()
+            for name in (*FLAG_FEATURES, RECENT_SIGNAL_FEATURE)
+            if name in features.columns
+        }
+        columns = self._score(encoded, signals, explain, lambda rows: features.iloc[rows], top_n or self.top_n)
+        return pd.DataFrame(columns, index=features.index)
+
+    def score_records(
+        self, records: Sequence[Mapping[str, Any]], *, explain: bool = True, top_n: int | None = None
+    ) -> list[ScoredHousehold]:
+        """Score a few households given as mappings of feature values: the low-latency path (no pandas)."""
+        encoded = self.bundle.preprocessor.encode_records(records)
+        signals = {
+            name: np.array([float(record.get(name) or 0) for record in records])
+            for name in (*FLAG_FEATURES, RECENT_SIGNAL_FEATURE)
+            if records and name in records[0]
+        }
+        columns = self._score(encoded, signals, explain, lambda rows: [records[i] for i in rows], top_n or self.top_n)
+        return [
+            ScoredHousehold(
+                score=float(columns["score"][i]),
+                band=str(columns["band"][i]),
+                intensity=columns["intensity"][i],
+                uncertain=bool(columns["uncertain"][i]),
+                out_of_distribution=tuple(columns["out_of_distribution"][i]),
+                flags=tuple(columns["flags"][i]),
+                reasons=None if columns["reasons"][i] is None else tuple(columns["reasons"][i]),
+                model_version=self.model_version,
+            )
+            for i in range(len(records))
+        ]
 
     def score_one(self, features: Mapping[str, Any], *, explain: bool = True) -> ScoredHousehold:
-        """Low-latency path for one household."""
-        frame = pd.DataFrame([{name: features.get(name) for name in self.feature_names}])
-        row = self.score_frame(frame, explain=explain).iloc[0]
-        return ScoredHousehold(
-            score=float(row["score"]),
-            band=str(row["band"]),
-            intensity=str(row["intensity"]),
-            uncertain=bool(row["uncertain"]),
-            out_of_distribution=tuple(row["out_of_distribution"]),
-            flags=tuple(row["flags"]),
-            reasons=None if row["reasons"] is None else tuple(row["reasons"]),
-            model_version=self.model_version,
-        )
+        """One household (a mapping of feature values)."""
+        return self.score_records([features], explain=explain)[0]
 
-    def _flag_matrix(
-        self, features: pd.DataFrame, bands: np.ndarray, uncertain: np.ndarray, ood: np.ndarray
-    ) -> tuple[np.ndarray, list[str]]:
-        columns = [bands == RiskBand.HIGH.value, uncertain, ood.any(axis=1)]
-        names = [ReviewFlag.HIGH_RISK.value, ReviewFlag.UNCERTAIN.value, ReviewFlag.OUT_OF_DISTRIBUTION.value]
+    def _score(
+        self,
+        encoded: Encoded,
+        signals: Mapping[str, np.ndarray],
+        explain: Explain,
+        values_of: Callable[[np.ndarray], Any],
+        top_n: int,
+    ) -> dict[str, Any]:
+        """Scores, bands, flags and reasons for encoded rows; ``values_of(rows)`` gives raw values for sentences."""
+        bundle = self.bundle
+        rows = len(encoded.matrix)
+        scores = bundle.calibration.apply(bundle.ensemble.margin(encoded.matrix, num_threads=self.num_threads))
+        bands = bundle.bands.band(scores)
+        uncertain = bundle.bands.uncertain(scores)
+        ood_matrix = bundle.preprocessor.out_of_distribution(encoded)
+        flag_columns = [bands == RiskBand.HIGH.value, uncertain, ood_matrix.any(axis=1)]
+        flag_names = [ReviewFlag.HIGH_RISK.value, ReviewFlag.UNCERTAIN.value, ReviewFlag.OUT_OF_DISTRIBUTION.value]
         for feature, flag in FLAG_FEATURES.items():
-            if feature in features.columns and feature in self.feature_names:
-                columns.append(pd.to_numeric(features[feature], errors="coerce").fillna(0).to_numpy() > 0)
-                names.append(flag.value)
-        return np.column_stack(columns), names
+            if feature in signals and feature in self.feature_names:
+                flag_columns.append(signals[feature] > 0)
+                flag_names.append(flag.value)
+        flag_matrix = np.column_stack(flag_columns) if rows else np.zeros((0, len(flag_columns)), dtype=bool)
+        explain_mask = self._explain_mask(explain, rows, bands, flag_matrix, signals.get(RECENT_SIGNAL_FEATURE))
+        reasons: list[list[dict[str, Any]] | None] = [None] * rows
+        explained = np.flatnonzero(explain_mask)
+        for start in range(0, len(explained), EXPLAIN_CHUNK_ROWS):
+            chunk = explained[start : start + EXPLAIN_CHUNK_ROWS]
+            contributions = bundle.ensemble.contributions(encoded.matrix[chunk], num_threads=self.num_threads)[:, :-1]
+            for row, row_reasons in zip(
+                chunk, self.reason_writer.top_reasons(contributions, values_of(chunk), top_n=top_n), strict=True
+            ):
+                reasons[row] = row_reasons
+        return {
+            "score": scores,
+            "band": bands,
+            "intensity": [self._intensity[b] for b in bands],
+            "uncertain": uncertain,
+            "out_of_distribution": _names_per_row(ood_matrix, bundle.preprocessor.feature_names),
+            "flags": _names_per_row(flag_matrix, flag_names),
+            "reasons": reasons,
+        }
 
+    @staticmethod
     def _explain_mask(
-        self, explain: Explain, features: pd.DataFrame, bands: np.ndarray, flags: np.ndarray
+        explain: Explain, rows: int, bands: np.ndarray, flags: np.ndarray, recent_signals: np.ndarray | None
     ) -> np.ndarray:
         if isinstance(explain, np.ndarray):
-            if explain.shape != (len(features),):
-                raise ValueError(f"explain mask has shape {explain.shape}, expected ({len(features)},)")
+            if explain.shape != (rows,):
+                raise ValueError(f"explain mask has shape {explain.shape}, expected ({rows},)")
             return explain.astype(bool)
-        if explain == "listed":
+        if isinstance(explain, str) and explain == "listed":
             listed = (bands == RiskBand.HIGH.value) | flags.any(axis=1)
-            if RECENT_SIGNAL_FEATURE in features.columns:
-                listed |= pd.to_numeric(features[RECENT_SIGNAL_FEATURE], errors="coerce").fillna(0).to_numpy() > 0
+            if recent_signals is not None:
+                listed |= recent_signals > 0
             return listed
-        return np.full(len(features), bool(explain))
+        return np.full(rows, bool(explain))
 
 
 def _names_per_row(mask: np.ndarray, names: list[str] | tuple[str, ...]) -> list[list[str]]:

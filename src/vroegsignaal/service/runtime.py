@@ -7,15 +7,13 @@ end: a reload that swaps the holder meanwhile does not change the version an in-
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
-
-import numpy as np
-import pandas as pd
 
 from vroegsignaal.errors import ModelBundleError
 from vroegsignaal.schemas.enums import ModelStatus
@@ -36,15 +34,22 @@ class ScorerProtocol(Protocol):
     @property
     def feature_names(self) -> tuple[str, ...]: ...
 
-    def score_frame(self, features: pd.DataFrame, *, explain: bool | np.ndarray | str = ...) -> pd.DataFrame:
-        """One row per input row with score, band, intensity, uncertain, out_of_distribution, flags, reasons."""
+    def score_records(self, records: Sequence[Mapping[str, Any]], *, explain: bool = ...) -> Sequence[Any]:
+        """One result per household (``.to_dict()``: score, band, intensity, uncertain, out_of_distribution,
+        flags, reasons) — the scorer's pandas-free path for the few households of a request."""
         ...
 
 
 class FeatureBuilder(Protocol):
-    """``vroegsignaal.scoring.features.build_features``: signals and household facts to one feature row each."""
+    """``vroegsignaal.scoring.household.household_features``: one household's signals and facts to its features.
 
-    def __call__(self, signals: pd.DataFrame, households: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame: ...
+    It computes exactly what the table builder ``build_features`` computes for training (a property test holds
+    them together), without pandas, so one request costs microseconds instead of milliseconds.
+    """
+
+    def __call__(
+        self, signals: Sequence[Mapping[str, Any]], household: Mapping[str, Any], reference_date: dt.date
+    ) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -127,10 +132,10 @@ def load_scorer_from_bundle(path: Path) -> ScorerProtocol:
 
 
 def default_feature_builder() -> FeatureBuilder:
-    """The project's one feature builder (imported late: the scoring package loads LightGBM)."""
-    from vroegsignaal.scoring.features import build_features
+    """The project's household feature builder (imported late: the scoring package loads LightGBM)."""
+    from vroegsignaal.scoring.household import household_features
 
-    return build_features
+    return household_features
 
 
 ScorerLoader = Callable[[Path], ScorerProtocol]

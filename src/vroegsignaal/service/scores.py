@@ -9,13 +9,13 @@ nothing; without one, a repeated signal id with the same content is recorded onc
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -37,7 +37,7 @@ from vroegsignaal.schemas.api import (
     StandardReason,
 )
 from vroegsignaal.schemas.enums import ContactIntensity, ReviewFlag
-from vroegsignaal.schemas.tables import FeatureSchema, HouseholdSchema, SignalSchema
+from vroegsignaal.schemas.tables import HouseholdSchema, SignalSchema
 from vroegsignaal.service.audit import AuditAction, AuditEntry, append_audit_records, input_hash
 from vroegsignaal.service.control_sample import in_control_sample, sample_period
 from vroegsignaal.service.deadlines import first_contact_deadline
@@ -337,55 +337,14 @@ def _load_signal_facts(session: Session, prepared: Sequence[_Prepared]) -> None:
 def _score(
     to_score: Sequence[_Prepared], *, model: LoadedModel, build_features: FeatureBuilder, reference: dt.date
 ) -> None:
-    signals, households, reference_frame = _frames(to_score, reference=reference)
-    features = build_features(signals, households, reference_frame)
-    scored = model.scorer.score_frame(features, explain=True)
-    for p, row in zip(to_score, scored.to_dict("records"), strict=True):
-        p.scored = row
-
-
-def _frames(to_score: Sequence[_Prepared], *, reference: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The signal, household and reference tables of the households to score, in the pandera column names."""
-    signal_rows = [
-        {
-            SignalSchema.household_id: p.request.household_id,
-            SignalSchema.partner_type: s.partner_type,
-            SignalSchema.amount_eur: s.amount_eur,
-            SignalSchema.arrears_start_date: s.arrears_start_date,
-            SignalSchema.signal_date: s.signal_date,
-            SignalSchema.crisis: s.crisis,
-            SignalSchema.end_of_supply: s.end_of_supply,
-        }
+    records = [
+        build_features(
+            [dataclasses.asdict(signal) for signal in p.signals], p.request.facts.model_dump(), reference
+        )
         for p in to_score
-        for s in p.signals
     ]
-    signals = pd.DataFrame(signal_rows, columns=list(_FEATURE_SIGNAL_COLUMNS))
-    for column in (SignalSchema.signal_date, SignalSchema.arrears_start_date):
-        signals[column] = pd.to_datetime(signals[column])
-    households = pd.DataFrame(
-        [
-            {HouseholdSchema.household_id: p.request.household_id, **p.request.facts.model_dump(mode="json")}
-            for p in to_score
-        ]
-    )
-    reference_frame = pd.DataFrame(
-        {
-            FeatureSchema.household_id: [p.request.household_id for p in to_score],
-            FeatureSchema.reference_date: pd.to_datetime([reference] * len(to_score)),
-        }
-    )
-    return signals, households, reference_frame
-
-
-_FEATURE_SIGNAL_COLUMNS = (
-    SignalSchema.household_id,
-    SignalSchema.partner_type,
-    SignalSchema.amount_eur,
-    SignalSchema.arrears_start_date,
-    SignalSchema.signal_date,
-    SignalSchema.crisis,
-    SignalSchema.end_of_supply,
-)
+    for p, scored in zip(to_score, model.scorer.score_records(records, explain=True), strict=True):
+        p.scored = scored.to_dict()
 
 
 def _plain(value: Any) -> Any:
