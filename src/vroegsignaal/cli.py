@@ -6,7 +6,9 @@ Every command exits with a non-zero code and a readable message on bad input; no
 from __future__ import annotations
 
 import functools
+import logging
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +20,9 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from vroegsignaal.errors import DataValidationError, VroegsignaalError
+
+# MLflow logs its store migrations and serialisation notes at INFO; the CLI shows its own progress instead.
+logging.getLogger("mlflow").setLevel(logging.WARNING)
 
 app = typer.Typer(
     name="vroegsignaal",
@@ -76,7 +81,7 @@ def progress_steps(description: str) -> Iterator[Callable[[str], None]]:
 
         def update(step: str) -> None:
             progress.update(task, description=f"{description}: {step}")
-            console.log(f"{description}: {step}")
+            console.print(f"[dim]{time.strftime('%H:%M:%S')}[/] {description}: {step}", highlight=False)
 
         yield update
 
@@ -276,6 +281,250 @@ def card(
     target = out_dir or Path(f"{model.name}-card")
     files = render_card(card_data, target)
     out.print(f"Card written to {files.directory}: {', '.join(str(p) for p in files.html.values())}")
+
+
+# ---------------------------------------------------------------------------------------------------------- service
+
+db_# MLflow logs its store migrations and serialisation notes at INFO; the CLI shows its own progress instead.
+logging.getLogger("mlflow").setLevel(logging.WARNING)
+
+app = typer.Typer(help="The service database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@app.command()
+@friendly_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (default from settings: 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from settings: 8000).")] = None,
+    upgrade: Annotated[bool, typer.Option(help="Migrate the database before serving.")] = True,
+) -> None:
+    """Run the scoring service (settings from VROEGSIGNAAL_* environment variables; see docs/operations.md)."""
+    from vroegsignaal.service import commands
+
+    commands.serve(host=host, port=port, upgrade=upgrade)
+
+
+@db_app.command("upgrade")
+@friendly_errors
+def db_upgrade(revision: Annotated[str, typer.Option(help="Alembic revision.")] = "head") -> None:
+    """Create or migrate the service database."""
+    from vroegsignaal.service import commands
+
+    commands.db_upgrade(revision=revision)
+    out.print(f"Database migrated to {revision}.")
+
+
+@app.command("audit-verify")
+@friendly_errors
+def audit_verify() -> None:
+    """Check the audit log's hash chain; exit 1 when any record was edited, deleted or reordered."""
+    from vroegsignaal.service import commands
+
+    result = commands.audit_verify()
+    data = result.to_dict()
+    if result.ok:
+        out.print(f"[green]Audit log intact[/]: {data.get('records', '?')} records verified.")
+        return
+    console.print("[bold red]Audit log broken:[/]")
+    for problem in data.get("problems", []):
+        console.print(f"  - {problem}")
+    raise typer.Exit(EXIT_INPUT_ERROR)
+
+
+@app.command()
+@friendly_errors
+def purge() -> None:
+    """Delete signals and scores past the retention period (the audit log is kept at least 6 months)."""
+    from vroegsignaal.service import commands
+
+    report = commands.purge()
+    table = Table("table", "rows deleted", title="Retention purge")
+    for name, count in report.deleted.items():
+        table.add_row(name, f"{count:,}")
+    out.print(table)
+
+
+@app.command("export-decisions")
+@friendly_errors
+def export_decisions(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the labelled tables.")],
+    municipality: Annotated[str | None, typer.Option(help="Only this municipality (CBS code).")] = None,
+) -> None:
+    """Export caseworkers' decisions with signals and household facts as labelled data for retraining."""
+    from vroegsignaal.service import commands
+
+    report = commands.export_decisions(out_dir, municipality=municipality)
+    out.print(f"Exported to {out_dir}: {report}")
+
+
+@app.command()
+@friendly_errors
+def promote(
+    version: Annotated[str, typer.Option("--version", help="The approved model version to serve.")],
+    comment: Annotated[str | None, typer.Option(help="Why (recorded in the history).")] = None,
+) -> None:
+    """Make an approved model version the champion (an ethics reviewer must have approved it first)."""
+    from vroegsignaal.service import commands
+
+    status = commands.promote(version, comment=comment)
+    out.print(f"{version} is now {status.value}; reload the running service (POST /v1/admin/reload).")
+
+
+@app.command("demo-tokens")
+@friendly_errors
+def demo_tokens() -> None:
+    """Print a demo bearer token per role (demo mode only)."""
+    from vroegsignaal.service import commands
+
+    for role, token in commands.issue_demo_tokens().items():
+        out.print(f"{role}: {token}", soft_wrap=True)
+
+
+# ------------------------------------------------------------------------------------------------------------- demo
+
+
+@app.command()
+@friendly_errors
+def demo(
+    households: Annotated[int, typer.Option(min=2_000, help="Households in the synthetic municipality.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the service.")] = 8000,
+    var: Annotated[Path, typer.Option(help="Folder for data, models, MLflow and the database.")] = DEFAULT_VAR,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Keep serving after setting up.")] = True,
+) -> None:
+    """The main job end to end: synthetic municipality → trained, audited model with its card → the service."""
+    import datetime as dt
+
+    from vroegsignaal.demo import DemoPaths, prepare_model
+    from vroegsignaal.service import commands
+    from vroegsignaal.service.settings import build_settings
+
+    paths = DemoPaths(var)
+    with progress_steps("demo") as step:
+        bundle = prepare_model(paths, households=households, seed=seed, progress=step)
+        paths.database.parent.mkdir(parents=True, exist_ok=True)
+        paths.database.unlink(missing_ok=True)
+        settings = build_settings(
+            demo_mode=True,
+            database_url=f"sqlite:///{paths.database}",
+            models_dir=paths.models,
+            model_cache_dir=var / "model-cache",
+            host=host,
+            port=port,
+        )
+        step("creating the service database")
+        commands.db_upgrade(settings)
+        tokens = commands.issue_demo_tokens(settings)
+        base = f"http://{host}:{port}"
+        server = _start_server(settings)
+        step("sending the households with recent signals to the service")
+        scored = _seed(base, tokens["admin"], paths, today=dt.date.today())
+    print_demo_summary(bundle, paths, base, tokens, scored)
+    if serve_after:
+        out.print("[bold]The service is running.[/] Stop it with Ctrl-C.")
+        server.wait()
+    else:
+        server.stop()
+
+
+def print_demo_summary(bundle: Path, paths: Any, base: str, tokens: dict[str, str], scored: int) -> None:
+    from vroegsignaal import tracking
+
+    out.rule("Vroegsignaal demo")
+    out.print(f"Model bundle:  {bundle}")
+    out.print(f"Model card:    {bundle / 'card' / 'card.html'}  (English: card.en.html)")
+    out.print(
+        f"MLflow runs:   .venv/bin/mlflow ui --backend-store-uri {tracking.default_tracking_uri(paths.mlflow)}"
+    )
+    out.print(f"Households on the outreach lists: {scored:,} (municipality GM0344, teams team-noord and team-zuid)")
+    out.print("")
+    out.print(f"Pages:         {base}/  (sign in with a token below)")
+    out.print(f"API docs:      {base}/docs")
+    out.print(f"Health:        {base}/health   Metrics: {base}/metrics")
+    out.print("")
+    out.print("Demo tokens (valid 12 hours; never use demo secrets in production):")
+    for role, token in tokens.items():
+        out.print(f"  {role}: {token}", soft_wrap=True)
+
+
+class _Server:
+    """uvicorn in a background thread, so the demo can send its households through the real HTTP API."""
+
+    def __init__(self, settings: Any) -> None:
+        import threading
+
+        import uvicorn
+
+        from vroegsignaal.service.app import create_app
+
+        config = uvicorn.Config(
+            create_app(settings), host=settings.host, port=settings.port, log_level="warning", access_log=False
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="vroegsignaal-service", daemon=True)
+
+    def start(self, base: str) -> None:
+        import time
+        import urllib.error
+        import urllib.request
+
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if not self.thread.is_alive():
+                raise VroegsignaalError("the service stopped while starting (is the port already in use?)")
+            try:
+                with urllib.request.urlopen(f"{base}/ready", timeout=2) as response:  # noqa: S310 - our own localhost
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.2)
+        raise VroegsignaalError(f"the service at {base} did not become ready within 60 s")
+
+    def wait(self) -> None:
+        try:
+            self.thread.join()
+        except KeyboardInterrupt:
+            self.stop()
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def _start_server(settings: Any) -> _Server:
+    server = _Server(settings)
+    server.start(f"http://{settings.host}:{settings.port}")
+    return server
+
+
+def _seed(base: str, token: str, paths: Any, *, today: Any) -> int:
+    import json
+    import urllib.error
+    import urllib.request
+
+    from vroegsignaal.demo import seed_service
+
+    class _Response:
+        def __init__(self, status_code: int, text: str) -> None:
+            self.status_code, self.text = status_code, text
+
+    def post(body: dict[str, Any]) -> _Response:
+        request = urllib.request.Request(  # noqa: S310 - our own localhost
+            f"{base}/v1/scores",
+            data=json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310
+                return _Response(response.status, response.read().decode())
+        except urllib.error.HTTPError as error:
+            return _Response(error.code, error.read().decode())
+
+    return seed_service(post, paths.data, today=today)
 
 
 def main() -> None:  # pragma: no cover - console entry point
