@@ -285,10 +285,7 @@ def card(
 
 # ---------------------------------------------------------------------------------------------------------- service
 
-db_# MLflow logs its store migrations and serialisation notes at INFO; the CLI shows its own progress instead.
-logging.getLogger("mlflow").setLevel(logging.WARNING)
-
-app = typer.Typer(help="The service database.", no_args_is_help=True)
+db_app = typer.Typer(help="The service database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
