@@ -1,0 +1,311 @@
+"""Benchmark: the scoring service over HTTP, side by side with a bare FastAPI endpoint and `mlflow models serve`.
+
+All three run here, in one run, each as its own uvicorn/MLflow process with one worker, on the same machine:
+
+* **Vroegsignaal** ``POST /v1/scores``: one household's signals and facts in; features built, scored, explained
+  (exact TreeSHAP reasons), flagged, persisted (household, signals, score, review item, audit record) in one
+  transaction on SQLite, and answered.
+* **bare FastAPI**: a ``POST`` endpoint that parses the same JSON body and returns a constant — the ceiling of a
+  Python ASGI service on this machine.
+* **mlflow models serve** of the same model (the bundle logged as an MLflow pyfunc), given the household's
+  ready-made feature row; it scores and explains but builds no features and persists nothing.
+
+Requests are sent one at a time over a keep-alive connection (concurrency 1), after a warm-up; latencies are
+medians over all requests, throughput is requests per second of wall time. The machine is shared and noisy, so the
+script repeats each measurement and reports the median run.
+
+Usage::
+
+    .venv/bin/python bench/service.py --requests 2000 --results bench/RESULTS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+BARE_APP = '''
+from fastapi import FastAPI, Request
+app = FastAPI()
+@app.post("/score")
+async def score(request: Request):
+    await request.json()
+    return {"score": 0.5, "band": "low"}
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_ready(port: int, path: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            error = process.stderr.read().decode()[-2000:] if process.stderr else ""
+            raise SystemExit(f"server on port {port} exited with {process.returncode}:\n{error}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", path)
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"server on port {port} not ready after {timeout} s")
+
+
+def start(command: Sequence[str], *, env: dict[str, str], port: int, ready_path: str, cwd: Path) -> subprocess.Popen:
+    process = subprocess.Popen(
+        list(command), env={**os.environ, **env}, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    wait_until_ready(port, ready_path, process)
+    return process
+
+
+def stop(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def measure(port: int, path: str, bodies: Sequence[bytes], headers: dict[str, str], warmup: int) -> dict:
+    """Send every body once over one keep-alive connection; latency per request and overall throughput."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    all_headers = {"Content-Type": "application/json", **headers}
+    for body in bodies[:warmup]:
+        connection.request("POST", path, body=body, headers=all_headers)
+        response = connection.getresponse()
+        response.read()
+        if response.status != 200:
+            raise SystemExit(f"warm-up request to {port}{path} failed: {response.status}")
+    latencies = []
+    start_all = time.perf_counter()
+    for body in bodies[warmup:]:
+        start = time.perf_counter()
+        connection.request("POST", path, body=body, headers=all_headers)
+        response = connection.getresponse()
+        payload = response.read()
+        latencies.append(time.perf_counter() - start)
+        if response.status != 200:
+            raise SystemExit(f"request to {port}{path} failed: {response.status} {payload[:200]!r}")
+    total = time.perf_counter() - start_all
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))],
+        "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))],
+        "requests_per_s": len(latencies) / total,
+    }
+
+
+def median_run(runs: list[dict]) -> dict:
+    best = sorted(runs, key=lambda run: run["p50_ms"])[len(runs) // 2]
+    return {**best, "runs_p50_ms": [round(run["p50_ms"], 3) for run in runs]}
+
+
+# ------------------------------------------------------------------------------------------------------- workload
+
+
+def prepare_model(work: Path, households: int) -> tuple[Path, str, str]:
+    """A synthetic municipality, a trained bundle in ``work/models`` and its MLflow registration."""
+    from vroegsignaal import tracking
+    from vroegsignaal.schemas.dataset_config import load_dataset_config
+    from vroegsignaal.training.pipeline import run_pipeline
+    from vroegsignaal.training.synth import generate_municipality, write_municipality
+
+    data = work / "data"
+    write_municipality(generate_municipality(households=households, seed=7), data)
+    tracking_uri = tracking.default_tracking_uri(work / "mlflow")
+    result = run_pipeline(load_dataset_config(data / "dataset.yaml"), work / "models" / "bench", tracking_uri=tracking_uri)
+    return result.bundle_dir, tracking_uri, f"models:/{result.tracked.registered_name}/{result.tracked.registered_version}"
+
+
+def workload(data: Path, count: int, households_per_request: int, run: str) -> tuple[list[bytes], list[bytes]]:
+    """Service bodies (signals and facts of new households) and the same households' feature rows for MLflow."""
+    import pandas as pd
+
+    from vroegsignaal.scoring.household import household_features
+
+    signals = pd.read_parquet(data / "signals.parquet")
+    facts = pd.read_parquet(data / "households.parquet").set_index("household_id")
+    today = dt.date.today()
+    reference = signals["signal_date"].max()
+    shift = pd.Timestamp(today) - reference
+    recent = signals[signals["signal_date"] > reference - pd.Timedelta(days=365)]
+    groups = [rows for _, rows in recent.groupby("household_id") if rows["signal_date"].max() > reference - pd.Timedelta(days=90)]
+    service_bodies, mlflow_bodies = [], []
+    columns = None
+    for i in range(count):
+        households, rows_for_mlflow = [], []
+        for j in range(households_per_request):
+            rows = groups[(i * households_per_request + j) % len(groups)]
+            household_id = f"bench_{run}_{i:07d}_{j:03d}"
+            fact = facts.loc[rows["household_id"].iloc[0]]
+            fact_body = {
+                "household_type": fact["household_type"],
+                "benefit_type": fact["benefit_type"],
+                "municipal_tax_arrears_eur": float(fact["municipal_tax_arrears_eur"]),
+                "municipal_tax_remission": bool(fact["municipal_tax_remission"]),
+                "prior_debt_assistance": bool(fact["prior_debt_assistance"]),
+                "recent_move": bool(fact["recent_move"]),
+            }
+            signal_bodies = [
+                {
+                    "signal_id": f"{household_id}_{k}",
+                    "partner_type": row.partner_type,
+                    "amount_eur": float(row.amount_eur),
+                    "arrears_start_date": (row.arrears_start_date + shift).date().isoformat(),
+                    "signal_date": (row.signal_date + shift).date().isoformat(),
+                    "crisis": bool(row.crisis),
+                    "warm_handover": bool(row.warm_handover),
+                    "end_of_supply": bool(row.end_of_supply),
+                }
+                for k, row in enumerate(rows.itertuples(index=False))
+            ]
+            households.append({"household_id": household_id, "team": "team-noord", "facts": fact_body, "signals": signal_bodies})
+            features = household_features(signal_bodies, fact_body, today)
+            columns = columns or list(features)
+            rows_for_mlflow.append([features[c] for c in columns])
+        service_bodies.append(
+            json.dumps({"municipality_code": "GM0344", "reference_date": today.isoformat(), "households": households}).encode()
+        )
+        mlflow_bodies.append(json.dumps({"dataframe_split": {"columns": columns, "data": rows_for_mlflow}}).encode())
+    return service_bodies, mlflow_bodies
+
+
+# ------------------------------------------------------------------------------------------------------------- run
+
+
+def run(options: argparse.Namespace) -> dict:
+    from vroegsignaal.schemas.enums import Role
+    from vroegsignaal.service.security import issue_demo_tokens
+    from vroegsignaal.service.settings import build_settings
+
+    work = Path(tempfile.mkdtemp(prefix="vroegsignaal-bench-service-"))
+    processes: list[subprocess.Popen] = []
+    try:
+        print("training the model ...", flush=True)
+        bundle, tracking_uri, model_uri = prepare_model(work, options.households)
+        (work / "bare_app.py").write_text(BARE_APP)
+        settings = build_settings(demo_mode=True, database_url=f"sqlite:///{work / 'service.db'}", models_dir=bundle.parent)
+        admin = issue_demo_tokens(settings)[Role.ADMIN]
+        ports = {"service": free_port(), "bare": free_port(), "mlflow": free_port()}
+        service_env = {
+            "VROEGSIGNAAL_DEMO_MODE": "true",
+            "DATABASE_URL": settings.database_url,
+            "VROEGSIGNAAL_MODELS_DIR": str(bundle.parent),
+            "VROEGSIGNAAL_LOG_LEVEL": "WARNING",
+        }
+        print("starting the three servers ...", flush=True)
+        processes.append(start([str(BIN / "vroegsignaal"), "serve", "--port", str(ports["service"])],
+                               env=service_env, port=ports["service"], ready_path="/ready", cwd=work))
+        processes.append(start([str(BIN / "uvicorn"), "bare_app:app", "--port", str(ports["bare"]), "--log-level", "warning",
+                                "--no-access-log"], env={}, port=ports["bare"], ready_path="/docs", cwd=work))
+        processes.append(start([str(BIN / "mlflow"), "models", "serve", "-m", model_uri, "--env-manager", "local",
+                                "-p", str(ports["mlflow"]), "-h", "127.0.0.1"],
+                               env={"MLFLOW_TRACKING_URI": tracking_uri, "PATH": f"{BIN}:{os.environ.get('PATH', '')}"},
+                               port=ports["mlflow"], ready_path="/ping", cwd=work))
+        results: dict = {"households_per_request": {}, "date": dt.date.today().isoformat(), "requests": options.requests}
+        for size in (1, options.batch):
+            count = options.requests if size == 1 else max(options.requests // 10, 50)
+            runs: dict[str, list[dict]] = {"service": [], "bare": [], "mlflow": []}
+            for repeat in range(options.repeats):
+                service_bodies, mlflow_bodies = workload(work / "data", count + options.warmup, size, f"{size}r{repeat}")
+                headers = {"Authorization": f"Bearer {admin}"}
+                print(f"  {size} household(s) per request, run {repeat + 1}/{options.repeats} ...", flush=True)
+                runs["service"].append(measure(ports["service"], "/v1/scores", service_bodies, headers, options.warmup))
+                runs["bare"].append(measure(ports["bare"], "/score", service_bodies, {}, options.warmup))
+                runs["mlflow"].append(measure(ports["mlflow"], "/invocations", mlflow_bodies, {}, options.warmup))
+            results["households_per_request"][size] = {name: median_run(r) for name, r in runs.items()}
+        return results
+    finally:
+        for process in processes:
+            stop(process)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def write_results(results: dict, path: Path, command: str) -> None:
+    lines = [
+        "## Scoring service over HTTP",
+        "",
+        f"Measured {results['date']} on this machine ({os.cpu_count()} cores), concurrency 1, one worker per server, "
+        "SQLite; command:",
+        "",
+        f"    {command}",
+        "",
+    ]
+    labels: dict[str, Callable[[int], str]] = {
+        "service": lambda n: f"Vroegsignaal `POST /v1/scores` ({n} household(s): features, score, reasons, persisted)",
+        "bare": lambda n: "bare FastAPI endpoint returning a constant (ceiling)",
+        "mlflow": lambda n: f"`mlflow models serve`, same model ({n} ready-made feature row(s), nothing persisted)",
+    }
+    for size, entry in results["households_per_request"].items():
+        service = entry["service"]
+        lines += [
+            f"{size} household(s) per request ({entry['service']['requests']} requests per run, median run shown):",
+            "",
+            "| server | p50 | p95 | p99 | requests/s | service ÷ this (req/s) |",
+            "|---|---|---|---|---|---|",
+        ]
+        for name in ("service", "bare", "mlflow"):
+            row = entry[name]
+            ratio = service["requests_per_s"] / row["requests_per_s"]
+            lines.append(
+                f"| {labels[name](size)} | {row['p50_ms']:.2f} ms | {row['p95_ms']:.2f} ms | {row['p99_ms']:.2f} ms | "
+                f"{row['requests_per_s']:,.0f} | {ratio:.2f} |"
+            )
+        lines.append("")
+    lines += [
+        "Targets (issue #3): one household scored, explained and persisted at p50 ≤ 2 ms, ≥ 10× the requests/s of "
+        "`mlflow models serve`, and ≥ 40% of the bare FastAPI ceiling.",
+        "",
+    ]
+    section = "\n".join(lines)
+    marker = "## Scoring service over HTTP"
+    existing = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n\n"
+    if marker in existing:
+        before, _, after = existing.partition(marker)
+        rest = after.split("\n## ", 1)
+        existing = before + (("## " + rest[1]) if len(rest) > 1 else "")
+    path.write_text(existing.rstrip("\n") + "\n\n" + section, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=2000, help="Measured single-household requests per run.")
+    parser.add_argument("--batch", type=int, default=100, help="Households per request in the batch measurement.")
+    parser.add_argument("--warmup", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--households", type=int, default=20_000, help="Size of the synthetic municipality.")
+    parser.add_argument("--results", type=Path, default=None)
+    options = parser.parse_args()
+    results = run(options)
+    print(json.dumps(results, indent=2))
+    if options.results:
+        write_results(results, options.results, "python bench/service.py " + " ".join(sys.argv[1:]))
+        print(f"results written to {options.results}")
+
+
+if __name__ == "__main__":
+    main()
