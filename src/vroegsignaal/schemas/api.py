@@ -60,6 +60,17 @@ TeamName = Annotated[
     StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$"),
     Field(description="Caseworker team (team schuldhulpverlening) that works this household's review item."),
 ]
+#: Same rule as the audit table's neighbourhood column (``AuditSchema.neighbourhood``), e.g. a CBS wijkcode.
+NEIGHBOURHOOD_PATTERN = r"^[A-Za-z0-9 _-]{1,64}$"
+NeighbourhoodCode = Annotated[
+    str,
+    StringConstraints(pattern=NEIGHBOURHOOD_PATTERN),
+    Field(
+        description="Neighbourhood (wijk) the household lives in, e.g. the CBS wijkcode WK034402. Teams organise "
+        "their outreach by it; it is never a model feature and never an address.",
+        examples=["WK034402"],
+    ),
+]
 # Strict: a number must be a JSON number and a flag a JSON boolean (no "12" or "true"); dates and enumerations
 # are read from their JSON strings.
 AmountEur = Annotated[float, Strict(), Field(ge=0, le=MAX_AMOUNT_EUR)]
@@ -134,6 +145,9 @@ class HouseholdScoreCreate(_Request):
     household_id: Pseudonym
     team: TeamName | None = Field(
         default=None, description="Team that will work the review item; defaults to the caller's team."
+    )
+    neighbourhood: NeighbourhoodCode | None = Field(
+        default=None, description="Neighbourhood (wijk) for the team's planning; omitted keeps the stored one."
     )
     facts: HouseholdFactsCreate
     signals: list[SignalCreate] = Field(
@@ -241,6 +255,10 @@ class OutreachItemPublic(_Response):
     review_item_id: int
     household_id: Pseudonym
     team: str
+    neighbourhood: str | None = Field(description="Neighbourhood (wijk) of the household, when known.")
+    partners: list[PartnerType] = Field(
+        description="Partner types that sent the household a signal in the last 12 months."
+    )
     approach: Approach
     standard_reason: StandardReason | None
     score: float | None = Field(description="Hidden (null) for the control sample and the standard approach.")
@@ -269,6 +287,8 @@ class OutreachListResponse(_Response):
     )
     held_back_count: int = Field(description="Open items held back by the cooldown (contacted recently).")
     overdue_count: int
+    capacity_per_week: int = Field(description="Households the team can contact per week (setting).")
+    decided_this_week: int = Field(description="Decisions the team recorded since Monday.")
 
 
 # ------------------------------------------------------------------------------------------------------- decisions
@@ -377,6 +397,7 @@ class HouseholdHistoryResponse(_Response):
     household_id: Pseudonym
     municipality_code: MunicipalityCode
     team: str
+    neighbourhood: str | None
     facts: HouseholdFactsCreate
     objection_active: bool
     signals: list[SignalPublic]

@@ -61,12 +61,22 @@ def allow(*roles: Role) -> Callable[..., Coroutine[Any, Any, Caller]]:
     return check
 
 
-CaseworkerCaller = Annotated[Caller, Depends(allow(Role.CASEWORKER))]
-ScoringCaller = Annotated[Caller, Depends(allow(Role.CASEWORKER, Role.ADMIN))]
-QueueCaller = Annotated[Caller, Depends(allow(Role.CASEWORKER, Role.ADMIN))]
-AnyRoleCaller = Annotated[Caller, Depends(allow(*Role))]
-EthicsCaller = Annotated[Caller, Depends(allow(Role.ETHICS_REVIEWER))]
-AdminCaller = Annotated[Caller, Depends(allow(Role.ADMIN))]
-ModelManagerCaller = Annotated[Caller, Depends(allow(Role.DATA_SCIENTIST, Role.ADMIN))]
-OversightCaller = Annotated[Caller, Depends(allow(Role.ETHICS_REVIEWER, Role.ADMIN))]
-AuditorCaller = Annotated[Caller, Depends(allow(Role.ETHICS_REVIEWER, Role.ADMIN))]
+# Who may do what. The API's dependencies below and the HTML pages (``service/pages``) both read these sets, so
+# a page can never admit a role its endpoint refuses.
+CASEWORKER_ROLES = frozenset({Role.CASEWORKER})
+QUEUE_ROLES = frozenset({Role.CASEWORKER, Role.ADMIN})
+ALL_ROLES = frozenset(Role)
+ETHICS_ROLES = frozenset({Role.ETHICS_REVIEWER})
+ADMIN_ROLES = frozenset({Role.ADMIN})
+MODEL_MANAGER_ROLES = frozenset({Role.DATA_SCIENTIST, Role.ADMIN})
+OVERSIGHT_ROLES = frozenset({Role.ETHICS_REVIEWER, Role.ADMIN})
+
+CaseworkerCaller = Annotated[Caller, Depends(allow(*CASEWORKER_ROLES))]
+ScoringCaller = Annotated[Caller, Depends(allow(*QUEUE_ROLES))]
+QueueCaller = Annotated[Caller, Depends(allow(*QUEUE_ROLES))]
+AnyRoleCaller = Annotated[Caller, Depends(allow(*ALL_ROLES))]
+EthicsCaller = Annotated[Caller, Depends(allow(*ETHICS_ROLES))]
+AdminCaller = Annotated[Caller, Depends(allow(*ADMIN_ROLES))]
+ModelManagerCaller = Annotated[Caller, Depends(allow(*MODEL_MANAGER_ROLES))]
+OversightCaller = Annotated[Caller, Depends(allow(*OVERSIGHT_ROLES))]
+AuditorCaller = Annotated[Caller, Depends(allow(*OVERSIGHT_ROLES))]

@@ -87,6 +87,7 @@ def household_history(session: Session, *, pseudonym: str, caller: Caller, now: 
         household_id=pseudonym,
         municipality_code=municipality,
         team=household.team,
+        neighbourhood=household.neighbourhood,
         facts=HouseholdFactsCreate.model_validate(
             {column: getattr(household, column) for column in HOUSEHOLD_FACT_COLUMNS}, strict=False
         ),

@@ -69,6 +69,8 @@ class Household(Base):
     municipality_code: Mapped[str] = mapped_column(String(6))
     household_pseudonym: Mapped[str] = mapped_column(String(PSEUDONYM_LENGTH))
     team: Mapped[str] = mapped_column(String(64))
+    # The neighbourhood (wijk) organises a team's work; it is never a model feature (see schemas.api).
+    neighbourhood: Mapped[str | None] = mapped_column(String(64), nullable=True)
     household_type: Mapped[str] = mapped_column(String(SHORT))
     benefit_type: Mapped[str] = mapped_column(String(SHORT))
     municipal_tax_arrears_eur: Mapped[float] = mapped_column(Float)
@@ -250,6 +252,7 @@ class ModelVersion(Base):
     status: Mapped[str] = mapped_column(String(SHORT))
     card_json: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     card_html: Mapped[str | None] = mapped_column(Text, nullable=True)
+    card_html_en: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     status_changed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 

@@ -8,19 +8,20 @@ without its score, so caseworkers treat it the standard way. Reading the list is
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from vroegsignaal.schemas.api import OutreachItemPublic, OutreachListResponse, Reason
-from vroegsignaal.schemas.enums import ContactIntensity, ReviewFlag
+from vroegsignaal.schemas.enums import ContactIntensity, PartnerType, ReviewFlag
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
 from vroegsignaal.service.control_sample import position_draw
-from vroegsignaal.service.models import Household, ReviewItem, Score
-from vroegsignaal.service.queue import Ordering, QueueEntry, order_entries, review_flags
+from vroegsignaal.service.models import Decision, Household, ReviewItem, Score, Signal
+from vroegsignaal.service.queue import ARREARS_WINDOW_DAYS, Ordering, QueueEntry, order_entries, review_flags
 from vroegsignaal.service.scores import STATUS_OPEN, flag_public
 from vroegsignaal.service.security import Caller
 from vroegsignaal.service.settings import Settings
@@ -28,6 +29,15 @@ from vroegsignaal.service.switches import current_ordering
 
 #: Flags that would reveal the score of an item that must be treated the standard way.
 MODEL_FLAGS = frozenset({ReviewFlag.HIGH_RISK.value, ReviewFlag.UNCERTAIN.value, ReviewFlag.OUT_OF_DISTRIBUTION.value})
+
+
+class QueueRow(NamedTuple):
+    """What one queue entry carries besides its ordering keys (``QueueEntry.payload``)."""
+
+    item: ReviewItem
+    pseudonym: str
+    score: Score | None
+    neighbourhood: str | None
 
 
 @dataclass(frozen=True)
@@ -48,7 +58,7 @@ class QueueView:
 
 def _queue_rows(session: Session, *, municipality: str, team: str | None) -> Sequence[Row[Any]]:
     query = (
-        select(ReviewItem, Household.household_pseudonym, Score)
+        select(ReviewItem, Household.household_pseudonym, Score, Household.neighbourhood)
         .join(Household, Household.id == ReviewItem.household_id)
         .outerjoin(Score, Score.id == ReviewItem.score_id)
         .where(ReviewItem.municipality_code == municipality, ReviewItem.status == STATUS_OPEN)
@@ -64,7 +74,7 @@ def load_queue(
     """The open items of a team (or of every team when ``team`` is ``None``), ordered."""
     key = settings.control_sample_key.get_secret_value().encode()
     listed, standard, held = [], [], []
-    for item, pseudonym, score in _queue_rows(session, municipality=municipality, team=team):
+    for item, pseudonym, score, neighbourhood in _queue_rows(session, municipality=municipality, team=team):
         entry = QueueEntry(
             item_id=item.id,
             urgent=item.crisis or item.end_of_supply,
@@ -73,7 +83,7 @@ def load_queue(
             ranked_by_model=item.approach == "model" and score is not None,
             position_draw=position_draw(key=key, municipality=municipality, household=pseudonym),
             first_signal_date=item.first_signal_date,
-            payload=(item, pseudonym, score),
+            payload=QueueRow(item, pseudonym, score, neighbourhood),
         )
         if item.held_until is not None and item.held_until > today:
             held.append(entry)
@@ -88,9 +98,11 @@ def load_queue(
     )
 
 
-def item_public(entry: QueueEntry, *, rank: int, today: dt.date) -> OutreachItemPublic:
+def item_public(
+    entry: QueueEntry, *, rank: int, today: dt.date, partners: Collection[str] = ()
+) -> OutreachItemPublic:
     """One line of the list; model details are hidden for items handled the standard way."""
-    item, pseudonym, score = entry.payload
+    item, pseudonym, score, neighbourhood = entry.payload
     show_model = item.approach == "model" and score is not None
     scorer_flags = [f for f in (score.flags if score is not None else []) if show_model or f not in MODEL_FLAGS]
     flags = review_flags(
@@ -103,6 +115,8 @@ def item_public(entry: QueueEntry, *, rank: int, today: dt.date) -> OutreachItem
         review_item_id=item.id,
         household_id=pseudonym,
         team=item.team,
+        neighbourhood=neighbourhood,
+        partners=[partner for partner in PartnerType if partner.value in partners],
         approach=item.approach,
         standard_reason=item.standard_reason,
         score=score.score if show_model else None,
@@ -116,6 +130,36 @@ def item_public(entry: QueueEntry, *, rank: int, today: dt.date) -> OutreachItem
         deadline=item.deadline,
         overdue=entry.overdue(today),
     )
+
+
+def recent_partners(session: Session, household_ids: Sequence[int], *, today: dt.date) -> dict[int, set[str]]:
+    """Per household: the partner types that sent a signal in the last 12 months (one query)."""
+    start = today - dt.timedelta(days=ARREARS_WINDOW_DAYS - 1)
+    rows = session.execute(
+        select(Signal.household_id, Signal.partner_type)
+        .where(Signal.household_id.in_(household_ids), Signal.signal_date >= start, Signal.signal_date <= today)
+        .distinct()
+    )
+    partners: dict[int, set[str]] = defaultdict(set)
+    for household_id, partner in rows:
+        partners[household_id].add(partner)
+    return partners
+
+
+def start_of_week(now: dt.datetime) -> dt.datetime:
+    """Monday 00:00 (UTC) of the week of ``now``."""
+    monday = now.date() - dt.timedelta(days=now.weekday())
+    return dt.datetime.combine(monday, dt.time(), tzinfo=dt.UTC)
+
+
+def decisions_since(session: Session, *, municipality: str, team: str | None, since: dt.datetime) -> int:
+    """Decisions recorded in ``municipality`` (by ``team``, or every team when ``None``) since ``since``."""
+    query = select(func.count()).select_from(Decision).where(
+        Decision.municipality_code == municipality, Decision.decided_at >= since
+    )
+    if team is not None:
+        query = query.where(Decision.team == team)
+    return int(session.scalar(query) or 0)
 
 
 def list_outreach(
@@ -135,6 +179,9 @@ def list_outreach(
         ordering, _ = current_ordering(session)
         view = load_queue(session, municipality=municipality, team=team, today=today, ordering=ordering,
                           settings=settings)
+        shown = (*view.listed[:limit], *view.standard[:limit])
+        partners = recent_partners(session, [entry.payload.item.household_id for entry in shown], today=today)
+        decided = decisions_since(session, municipality=municipality, team=team, since=start_of_week(now))
         audit(
             session,
             AuditEntry(
@@ -147,8 +194,8 @@ def list_outreach(
             ),
             now=now,
         )
-    items = [item_public(e, rank=rank, today=today) for rank, e in enumerate(view.listed[:limit], start=1)]
-    standard = [item_public(e, rank=rank, today=today) for rank, e in enumerate(view.standard[:limit], start=1)]
+    items = _public_items(view.listed[:limit], today=today, partners=partners)
+    standard = _public_items(view.standard[:limit], today=today, partners=partners)
     return OutreachListResponse(
         municipality_code=municipality,
         team=team or "*",
@@ -158,4 +205,15 @@ def list_outreach(
         standard_approach=standard,
         held_back_count=len(view.held_back),
         overdue_count=sum(e.overdue(today) for e in (*view.listed, *view.standard)),
+        capacity_per_week=settings.weekly_capacity,
+        decided_this_week=decided,
     )
+
+
+def _public_items(
+    entries: Sequence[QueueEntry], *, today: dt.date, partners: Mapping[int, set[str]]
+) -> list[OutreachItemPublic]:
+    return [
+        item_public(entry, rank=rank, today=today, partners=partners.get(entry.payload.item.household_id, ()))
+        for rank, entry in enumerate(entries, start=1)
+    ]

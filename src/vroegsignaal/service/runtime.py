@@ -21,6 +21,7 @@ from vroegsignaal.schemas.enums import ModelStatus
 MANIFEST = "manifest.json"
 CARD_JSON = Path("card") / "card.json"
 CARD_HTML = Path("card") / "card.html"
+CARD_HTML_EN = Path("card") / "card.en.html"
 APPROVED_STATUSES = frozenset({ModelStatus.APPROVED, ModelStatus.CHAMPION})
 
 
@@ -54,10 +55,11 @@ class FeatureBuilder(Protocol):
 
 @dataclass(frozen=True)
 class ModelCard:
-    """A version's model card as the service stores it."""
+    """A version's model card as the service stores it: JSON, and the HTML page in Dutch and in English."""
 
     json: dict[str, Any] | None
     html: str | None
+    html_en: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,8 +113,13 @@ def read_bundle_info(path: Path) -> BundleInfo:
     except (OSError, ValueError, KeyError) as exc:
         raise ModelBundleError(f"{manifest_path}: not a readable bundle manifest ({type(exc).__name__})") from None
     card_json = json.loads((path / CARD_JSON).read_text(encoding="utf-8")) if (path / CARD_JSON).is_file() else None
-    card_html = (path / CARD_HTML).read_text(encoding="utf-8") if (path / CARD_HTML).is_file() else None
-    return BundleInfo(path, version, name, str(manifest.get("created_at", "")), ModelCard(card_json, card_html))
+    card_html, card_html_en = (_read_text_or_none(path / name) for name in (CARD_HTML, CARD_HTML_EN))
+    card = ModelCard(card_json, card_html, card_html_en)
+    return BundleInfo(path, version, name, str(manifest.get("created_at", "")), card)
+
+
+def _read_text_or_none(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
 def discover_bundles(models_dir: Path | None) -> list[BundleInfo]:

@@ -236,6 +236,7 @@ def _upsert_households(session: Session, municipality: str, prepared: Sequence[_
             "municipality_code": municipality,
             "household_pseudonym": p.request.household_id,
             "team": p.team,
+            "neighbourhood": p.request.neighbourhood,
             **p.request.facts.model_dump(mode="json"),
             "first_seen_at": now,
             "updated_at": now,
@@ -247,8 +248,9 @@ def _upsert_households(session: Session, municipality: str, prepared: Sequence[_
     statement = statement.on_conflict_do_update(
         index_elements=[Household.municipality_code, Household.household_pseudonym],
         set_={
-            column: statement.excluded[column]
-            for column in ("team", *HOUSEHOLD_FACT_COLUMNS, "updated_at")
+            **{column: statement.excluded[column] for column in ("team", *HOUSEHOLD_FACT_COLUMNS, "updated_at")},
+            # A batch that does not name the neighbourhood keeps the one stored.
+            "neighbourhood": func.coalesce(statement.excluded["neighbourhood"], Household.neighbourhood),
         },
     ).returning(Household.id, Household.household_pseudonym)
     ids = {row.household_pseudonym: row.id for row in session.execute(statement)}

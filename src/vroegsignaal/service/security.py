@@ -42,6 +42,10 @@ class InvalidTokenError(PermissionDeniedError):
     """The bearer token is missing, malformed, expired or not signed by a trusted key (HTTP 401)."""
 
 
+class ExpiredTokenError(InvalidTokenError):
+    """The bearer token was valid but has expired: the user must sign in again (HTTP 401)."""
+
+
 @dataclass(frozen=True)
 class Caller:
     """Who is calling: from a verified token."""
@@ -135,7 +139,7 @@ class TokenVerifier:
                 options={"require": ["exp", "sub", "role", "iss", "aud"]},
             )
         except jwt.ExpiredSignatureError:
-            raise InvalidTokenError(MSG_EXPIRED_TOKEN) from None
+            raise ExpiredTokenError(MSG_EXPIRED_TOKEN) from None
         except (jwt.InvalidTokenError, jwt.PyJWKClientError) as exc:
             # PyJWT's messages name the failing claim or check and never contain the token itself.
             raise InvalidTokenError(MSG_INVALID_TOKEN.format(problem=str(exc) or type(exc).__name__)) from None

@@ -22,7 +22,7 @@ from vroegsignaal.schemas.enums import ModelStatus
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
 from vroegsignaal.service.db import transaction
 from vroegsignaal.service.metrics import ServiceMetrics
-from vroegsignaal.service.models import ModelVersion, ReviewItem
+from vroegsignaal.service.models import ModelStatusEvent, ModelVersion, ReviewItem
 from vroegsignaal.service.registry import download_registry_bundle, parse_model_uri, resolve_registry_version
 from vroegsignaal.service.runtime import (
     FeatureBuilder,
@@ -42,6 +42,7 @@ from vroegsignaal.service.versions import (
     bundle_path,
     change_status,
     check_servable,
+    events_of,
     get_version_or_raise,
     loaded,
     register_bundles,
@@ -229,6 +230,25 @@ def promote_and_serve(services: Services, *, version: str, caller: Caller, comme
     return ReloadResponse(
         previous_version=previous.version if previous else None, serving_version=model.version, approved=True
     )
+
+
+def review_model_version(
+    services: Services, *, version: str, approve: bool, caller: Caller, comment: str
+) -> tuple[ModelVersion, list[ModelStatusEvent]]:
+    """An ethics reviewer's verdict: approve or reject ``version`` (the life cycle and the role are checked by
+    :func:`~vroegsignaal.service.versions.change_status`), and keep the served model's status current.
+
+    Returns the version and its status history, oldest first. The API and the pages both review through here.
+    """
+    target = ModelStatus.APPROVED if approve else ModelStatus.REJECTED
+    with transaction(services.sessions) as session:
+        row = change_status(
+            session, version=version, target=target, caller=caller, comment=comment, now=services.now(),
+            mirror=services.mirror,
+        )
+        events = events_of(session, [version])[version]
+    refresh_status(services, version=version, status=target)
+    return row, events
 
 
 def refresh_status(services: Services, *, version: str, status: ModelStatus) -> None:

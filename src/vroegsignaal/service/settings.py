@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     standard_intensity: ContactIntensity = Field(
         default=ContactIntensity.LETTER, description="First contact of the standard approach."
     )
+    weekly_capacity: int = Field(
+        default=25, ge=1, le=10_000, description="Households a team can contact per week (shown on the list)."
+    )
     order_tolerance: int = Field(
         default=5, ge=1, description="A decision on an item ranked below this position departs from the order."
     )

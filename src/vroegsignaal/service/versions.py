@@ -90,6 +90,7 @@ def register_version(
         status=ModelStatus.CANDIDATE.value,
         card_json=card.json,
         card_html=card.html,
+        card_html_en=card.html_en,
         created_at=now,
         status_changed_at=now,
     )

@@ -17,20 +17,13 @@ from vroegsignaal.schemas.api import (
     ReloadResponse,
     StatusEventPublic,
 )
-from vroegsignaal.schemas.enums import ModelStatus
 from vroegsignaal.service.db import transaction
 from vroegsignaal.service.deps import AdminCaller, AnyRoleCaller, EthicsCaller, ModelManagerCaller, ServicesDep
 from vroegsignaal.service.models import ModelVersion
 from vroegsignaal.service.runtime import discover_bundles
-from vroegsignaal.service.serving import promote_and_serve, refresh_status
+from vroegsignaal.service.serving import promote_and_serve, review_model_version
 from vroegsignaal.service.switches import current_ordering
-from vroegsignaal.service.versions import (
-    change_status,
-    events_of,
-    get_version_or_raise,
-    list_versions,
-    register_bundles,
-)
+from vroegsignaal.service.versions import events_of, get_version_or_raise, list_versions, register_bundles
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
@@ -118,15 +111,10 @@ def review_version(
     version: VersionPath, request: ApprovalCreate, caller: EthicsCaller, services: ServicesDep
 ) -> ModelVersionPublic:
     """Approve or reject a version, with a comment (who and when are recorded). Role: ethics reviewer."""
-    target = ModelStatus.APPROVED if request.decision == "approve" else ModelStatus.REJECTED
-    with transaction(services.sessions) as session:
-        row = change_status(
-            session, version=version, target=target, caller=caller, comment=request.comment, now=services.now(),
-            mirror=services.mirror,
-        )
-        public = _public(row, events_of(session, [version])[version])
-    refresh_status(services, version=version, status=target)
-    return public
+    row, events = review_model_version(
+        services, version=version, approve=request.decision == "approve", caller=caller, comment=request.comment
+    )
+    return _public(row, events)
 
 
 @router.post(

@@ -7,17 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from vroegsignaal.errors import DataValidationError, ValidationFailure
 from vroegsignaal.schemas.api import OversightResponse
 from vroegsignaal.schemas.tables import MUNICIPALITY_PATTERN
 from vroegsignaal.service.deps import OversightCaller, ServicesDep, SessionDep
-from vroegsignaal.service.oversight import oversight_report
+from vroegsignaal.service.oversight import oversight_municipality_or_raise, oversight_report
 
 router = APIRouter(prefix="/v1/oversight", tags=["oversight"])
 
 DEFAULT_DAYS = 90
-MSG_MUNICIPALITY_REQUIRED = "query parameter 'municipality' is required: your token is not scoped to one"
-MSG_OTHER_MUNICIPALITY = "query parameter 'municipality' must be your token's municipality"
 
 
 @router.get("", response_model=OversightResponse)
@@ -30,13 +27,7 @@ def get_oversight(
 ) -> OversightResponse:
     """Departure rates per team, backlog, overdue, and control sample vs scored outcomes. Roles: ethics reviewer,
     admin."""
-    if caller.municipality is not None and municipality not in (None, caller.municipality):
-        raise DataValidationError([ValidationFailure("query", "municipality", "own_municipality", 1)],
-                                  summary=MSG_OTHER_MUNICIPALITY)
-    chosen = caller.municipality or municipality
-    if chosen is None:
-        raise DataValidationError([ValidationFailure("query", "municipality", "required", 1)],
-                                  summary=MSG_MUNICIPALITY_REQUIRED)
+    chosen = oversight_municipality_or_raise(caller, municipality)
     now = services.now()
     return oversight_report(
         session, municipality=chosen, since=since or (now.date() - dt.timedelta(days=DEFAULT_DAYS)),
