@@ -64,7 +64,10 @@ def test_proxy_gate_reason_names_the_attribute_the_auc_and_the_feature(proxies):
 
 
 def test_proxy_result_dict_has_exactly_the_contract_keys(proxies):
-    assert set(proxies["origin"].to_dict()) == {"attribute", "auc", "threshold", "verdict", "top_features"}
+    assert set(proxies["origin"].to_dict()) == {
+        "attribute", "auc", "threshold", "verdict", "top_features", "strongest_group", "strongest_group_auc",
+        "groups_left_out",
+    }
 
 
 def test_same_seed_gives_the_same_proxy_result():
@@ -87,7 +90,7 @@ def test_attribute_with_a_single_group_cannot_be_checked_and_says_so():
     features, audit = make_households(300)
     audit["origin"] = "dutch"
     result = check_proxies(features=features, audit=audit[["origin"]], gates=FairnessGates(), seed=0)[0]
-    assert result.auc is None and result.verdict == "not_gated"
+    assert result.auc is None and result.verdict == "insufficient_data"
     assert proxy_gate(result).verdict == "insufficient_data"
 
 

@@ -301,7 +301,7 @@ class Estimate(_CardPart):
 class GroupResult(_CardPart):
     """Metrics of one group of an audit attribute (or of an intersection)."""
 
-    group: str = Field(..., description="Group value, e.g. 'dutch' or 'female|25-34' for an intersection.")
+    group: str = Field(..., description="Group value, e.g. 'dutch' or 'female × 25-34' for an intersection.")
     size: Count = Field(..., description="Rows of the group in the test set.")
     positives: Count = Field(..., description="Positive rows of the group in the test set.")
     judgeable: bool = Field(
@@ -317,7 +317,7 @@ class GroupResult(_CardPart):
 class AttributeResult(_CardPart):
     """Per-group metrics of one audit attribute or intersection, with differences and ratios."""
 
-    name: str = Field(..., description="Report name, e.g. 'origin' or 'gender×age_band'.")
+    name: str = Field(..., description="Report name, e.g. 'origin' or 'gender × age_band'.")
     columns: list[str] = Field(..., min_length=1, description="The audit columns this entry combines.")
     kind: Literal["single", "intersection"] = Field(..., description="One attribute or a combination.")
     groups: list[GroupResult] = Field(..., description="One entry per group.")
@@ -356,8 +356,17 @@ class ProxyCheck(_CardPart):
     attribute: str = Field(..., description="Audit attribute.")
     auc: UnitInterval | None = Field(..., description="AUC of predicting the attribute from the features.")
     threshold: float | None = Field(..., description="Highest allowed AUC; null when not gated.")
-    verdict: Literal["pass", "fail", "not_gated"] = Field(..., description="Verdict of the proxy gate.")
+    verdict: Literal["pass", "fail", "not_gated", "insufficient_data"] = Field(
+        ..., description="Verdict of the proxy gate; insufficient_data when the AUC could not be computed."
+    )
     top_features: list[ProxyFeature] = Field(..., description="Features that carry most of the attribute.")
+    strongest_group: str | None = Field(
+        None, description="The group the features single out best (a macro AUC can hide one strong proxy)."
+    )
+    strongest_group_auc: UnitInterval | None = Field(None, description="One-vs-rest AUC of that group.")
+    groups_left_out: list[str] = Field(
+        default_factory=list, description="Groups too rare to cross-validate, named rather than dropped."
+    )
 
 
 class Mitigation(_CardPart):

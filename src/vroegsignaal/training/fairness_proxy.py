@@ -76,7 +76,7 @@ def check_proxies(
     list[ProxyResult]
         One result per audit column, in column order. Groups with fewer than ``2 * folds`` rows cannot be
         cross-validated; they are named in ``groups_left_out``. With fewer than two groups left the AUC is
-        ``None`` and the verdict ``'not_gated'``; the audit's proxy gate then reports ``'insufficient_data'``.
+        ``None`` and the verdict ``'insufficient_data'`` (``'not_gated'`` when the gate is off).
     """
     check_same_length(features=features, audit=audit)
     check_same_index(audit=audit, features=features)
@@ -116,7 +116,7 @@ def _check_one(
             attribute=attribute,
             auc=None,
             threshold=threshold,
-            verdict="not_gated",
+            verdict="not_gated" if threshold is None else "insufficient_data",
             top_features=(),
             groups_left_out=left_out,
         )

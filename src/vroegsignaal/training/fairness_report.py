@@ -29,7 +29,7 @@ GROUP_METRICS: tuple[str, ...] = (
 PRIMARY_METRIC = "recall"
 
 GateVerdict = Literal["pass", "fail", "insufficient_data"]
-ProxyVerdict = Literal["pass", "fail", "not_gated"]
+ProxyVerdict = Literal["pass", "fail", "not_gated", "insufficient_data"]
 AttributeKind = Literal["single", "intersection"]
 
 
@@ -185,10 +185,8 @@ class ProxyResult:
 
     ``auc`` is the macro one-vs-rest AUC (the plain AUC for two groups); ``strongest_group`` is the group the
     features single out best. Groups too rare to cross-validate are listed in ``groups_left_out`` instead of
-    silently dropped. ``verdict`` is ``'not_gated'`` when the gate is off or the AUC could not be computed
-    (the proxy gate in the report's gates then says ``'insufficient_data'``). ``to_dict()`` gives exactly the
-    contract's keys; the strongest group and the groups left out reach the report through the proxy gate's
-    reason.
+    silently dropped. ``verdict`` is ``'not_gated'`` when the gate is off and ``'insufficient_data'`` when the AUC
+    could not be computed.
     """
 
     attribute: str
@@ -213,6 +211,9 @@ class ProxyResult:
             "threshold": plain_float(self.threshold),
             "verdict": self.verdict,
             "top_features": [feature.to_dict() for feature in self.top_features],
+            "strongest_group": self.strongest_group,
+            "strongest_group_auc": self.strongest_group_auc,
+            "groups_left_out": list(self.groups_left_out),
         }
 
 
