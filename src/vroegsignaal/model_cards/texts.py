@@ -725,6 +725,7 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "threshold": ("Drempel", "Threshold"),
     "top_features": ("Kenmerken die het meest bijdragen", "Features that contribute most"),
+    "strongest_group": ("Best herkenbare groep", "Most recognisable group"),
     "mitigation": ("Mitigatie: voor en na", "Mitigation: before and after"),
     "no_mitigation": ("Er is geen mitigatie gebruikt.", "No mitigation was used."),
     "mitigation_intro": (
