@@ -242,8 +242,29 @@ def _events(
     )
 
 
+def keyed_uniforms(key: int, *parts: np.ndarray) -> np.ndarray:
+    """Uniform numbers in [0, 1) that depend only on ``key`` and the integer ``parts`` (e.g. household, month and
+    partner), through the splitmix64 mixer.
+
+    Per-event randomness is drawn this way rather than from a stream so that a bias knob which adds or removes
+    events of one household never shifts the dates or flags of another's.
+    """
+    mixed = np.full(np.broadcast(*parts).shape, np.uint64(key), dtype=np.uint64)
+    with np.errstate(over="ignore"):  # wrap-around multiplication is the point of the mixer
+        for part in parts:
+            mixed = _splitmix64(mixed ^ np.asarray(part).astype(np.uint64))
+    return (mixed >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    x = x + np.uint64(0x9E3779B97F4A7C15)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
 def signal_calendar(
-    events: SignalEvents, book: PartnerBook, *, start: np.datetime64, rng: np.random.Generator
+    events: SignalEvents, book: PartnerBook, *, start: np.datetime64, key: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Signal date and arrears start date (ontstaansdatum) of every event, as ``datetime64[D]``.
 
@@ -258,7 +279,8 @@ def signal_calendar(
     episode_month = (first_month + (events.episode_start - 1).astype("timedelta64[M]")).astype("datetime64[D]")
     arrears_start = episode_month + (due_day - 1).astype("timedelta64[D]")
     late_bill = ~np.array([PARTNER_RULES[s].due_on_first for s in range(len(PARTNER_RULES))])[slot]
-    lag = np.where(late_bill, rng.integers(3, 13, len(slot)), rng.integers(2, 8, len(slot)))
+    u = keyed_uniforms(key, events.household, events.month, events.partner_code)
+    lag = np.where(late_bill, 3 + (u * 10).astype(np.int64), 2 + (u * 6).astype(np.int64))
     signal_date = month_start + (due_day - 1 + lag).astype("timedelta64[D]")
     return signal_date, arrears_start
 
@@ -274,7 +296,7 @@ def signal_amounts(events: SignalEvents, book: PartnerBook) -> np.ndarray:
     return np.clip(np.round(amount, 2), 0.0, MAX_AMOUNT_EUR)
 
 
-def warm_handover_flags(events: SignalEvents, rng: np.random.Generator) -> np.ndarray:
+def warm_handover_flags(events: SignalEvents, *, key: int) -> np.ndarray:
     """Warm handover (warmeOverdracht): the partner already spoke with the household and hands it over."""
     shares = np.array([rule.warm_handover for rule in PARTNER_RULES] + [0.0])
-    return rng.random(len(events.household)) < shares[events.partner_code]
+    return keyed_uniforms(key, events.household, events.month, events.partner_code) < shares[events.partner_code]
