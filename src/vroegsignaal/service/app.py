@@ -2,7 +2,7 @@
 
 The lifespan builds everything once — engine, token verifier, metrics, the served model — and keeps it on
 ``app.state.services``; routes reach it through dependencies. Tests pass their own settings and a fake scorer.
-The HTML pages (``service/pages``) plug in through ``extra_routers`` or ``app.include_router`` after creation.
+The HTML pages for people (``service/pages``) are part of the app unless ``pages=False``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from vroegsignaal.service.db import create_db_engine, create_session_factory
 from vroegsignaal.service.http_errors import install_error_handlers
 from vroegsignaal.service.metrics import ServiceMetrics
 from vroegsignaal.service.middleware import RequestContextMiddleware
+from vroegsignaal.service.pages import install_pages
 from vroegsignaal.service.registry import alias_mirror
 from vroegsignaal.service.routes import admin, households, models, objections, outreach, oversight, review_items, scores
 from vroegsignaal.service.routes import system
@@ -40,7 +41,6 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     oversight.router,
     system.router,
 )
-
 
 
 def _package_version() -> str:
@@ -66,6 +66,7 @@ def create_app(
     registry_mirror: RegistryMirror | None = None,
     clock: Callable[[], dt.datetime] = utc_now,
     extra_routers: Sequence[APIRouter] = (),
+    pages: bool = True,
 ) -> FastAPI:
     """Build the service.
 
@@ -80,7 +81,9 @@ def create_app(
         Replace the feature builder, how versions are loaded from their source URI, the MLflow alias mirror and the
         clock (tests).
     extra_routers
-        More routers to include, e.g. the HTML pages.
+        More routers to include.
+    pages
+        Include the HTML pages and their static files (``service/pages``); the API works the same without them.
     """
     settings = settings or get_settings()
     metrics = ServiceMetrics()
@@ -128,4 +131,6 @@ def create_app(
     install_error_handlers(app)
     for router in (*API_ROUTERS, *extra_routers):
         app.include_router(router)
+    if pages:
+        install_pages(app)
     return app

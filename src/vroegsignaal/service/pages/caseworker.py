@@ -1,0 +1,277 @@
+"""The caseworker's pages: the outreach list, a household, recording a decision, and the objections register.
+
+Each route calls the same domain function as its API endpoint (``list_outreach``, ``household_history``,
+``record_decision``, ``add_objection``, ``withdraw_objection``), with the same roles and the same municipality and
+team scope: those functions check the scope, so another municipality's household is "not found" here as well.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from vroegsignaal.errors import ConflictError, DataValidationError, NotFoundError
+from vroegsignaal.schemas.api import HouseholdHistoryResponse, ObjectionCreate
+from vroegsignaal.schemas.enums import ContactKind, EndResult, PartnerType, PartOfDay, RiskBand
+from vroegsignaal.schemas.tables import PSEUDONYM_PATTERN
+from vroegsignaal.service.decisions import MSG_UNKNOWN_ITEM, record_decision
+from vroegsignaal.service.deps import CASEWORKER_ROLES, ServicesDep, SessionDep
+from vroegsignaal.service.households import household_history
+from vroegsignaal.service.objections import add_objection, list_objections, withdraw_objection
+from vroegsignaal.service.outreach import list_outreach
+from vroegsignaal.service.pages.deps import CaseworkerPage, FormData, QueuePage
+from vroegsignaal.service.pages.forms import FieldError, FormState, errors_from_domain, errors_from_validation
+from vroegsignaal.service.pages.household_view import (
+    ATTEMPT_ROWS,
+    REACHED_NO,
+    REACHED_YES,
+    domain_message_key,
+    intensity_options,
+    options,
+    open_item,
+    parse_decision_form,
+    partner_groups_shown,
+    shows_model_advice,
+    signal_timeline,
+)
+from vroegsignaal.service.pages.i18n import Translator
+from vroegsignaal.service.pages.outreach_view import (
+    OVERDUE_ON,
+    OutreachFilters,
+    filter_items,
+    neighbourhoods_of,
+    parse_filters,
+    reason_chips,
+    sentences,
+    week_capacity,
+)
+from vroegsignaal.service.pages.rendering import lang_of, render
+from vroegsignaal.service.pages.routing import PageRoute
+from vroegsignaal.service.pages.session import CsrfChecked
+from vroegsignaal.service.routes.review_items import MAX_ID
+from vroegsignaal.service.security import Caller
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+HouseholdPath = Annotated[str, Path(pattern=PSEUDONYM_PATTERN)]
+FilterValue = Annotated[str | None, Query(max_length=64)]
+#: The longest list the page shows; the API's own limit.
+LIST_LIMIT = 1000
+#: ``?notice=`` after a redirect → message key of the confirmation shown at the top of the page.
+NOTICES: dict[str, str] = {
+    "decision_saved": "notice.decision_saved",
+    "objection_saved": "notice.objection_saved",
+    "objection_withdrawn": "notice.objection_withdrawn",
+}
+
+
+def notice_key(notice: str | None) -> str | None:
+    return NOTICES.get(notice or "")
+
+
+def redirect(path: str, *, notice: str) -> RedirectResponse:
+    return RedirectResponse(f"{path}?{urlencode({'notice': notice})}", status_code=303)
+
+
+# ---------------------------------------------------------------------------------------------------- outreach list
+
+
+@router.get("/")
+def outreach_page(
+    request: Request,
+    caller: QueuePage,
+    services: ServicesDep,
+    session: SessionDep,
+    band: FilterValue = None,
+    partner: FilterValue = None,
+    overdue: FilterValue = None,
+    neighbourhood: FilterValue = None,
+    team: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = None,
+    notice: FilterValue = None,
+) -> Response:
+    """The team's outreach list, in the service's order, with filters and this week's capacity."""
+    outreach = list_outreach(
+        session, caller=caller, team=team, settings=services.settings, now=services.now(), limit=LIST_LIMIT
+    )
+    filter_error: DataValidationError | None = None
+    try:
+        filters = parse_filters(band=band, partner=partner, overdue=overdue, neighbourhood=neighbourhood)
+    except DataValidationError as exc:
+        filters, filter_error = OutreachFilters(), exc
+    lang = lang_of(request)
+    return render(
+        request,
+        "outreach.html.j2",
+        caller=caller,
+        status=422 if filter_error else 200,
+        outreach=outreach,
+        items=filter_items(outreach.items, filters),
+        standard_items=filter_items(outreach.standard_approach, filters),
+        filters=filters,
+        filter_error=filter_error,
+        capacity=week_capacity(outreach),
+        neighbourhoods=neighbourhoods_of(outreach),
+        chips={item.review_item_id: reason_chips(item, lang=lang)
+               for item in (*outreach.items, *outreach.standard_approach)},
+        bands=list(RiskBand),
+        partners=list(PartnerType),
+        overdue_on=OVERDUE_ON,
+        open_households=caller.role in CASEWORKER_ROLES,
+        notice_key=notice_key(notice),
+    )
+
+
+# -------------------------------------------------------------------------------------------------------- household
+
+
+def _household_page(
+    request: Request, caller: Caller, history: HouseholdHistoryResponse, *, today: dt.date, form: FormState,
+    status: int = 200,
+) -> Response:
+    item = open_item(history)
+    latest = history.scores[-1] if history.scores else None
+    lang = lang_of(request)
+    t = Translator(lang)
+    timeline = signal_timeline(history.signals, today=today)
+    reasons = [reason.text_nl if lang == "nl" else reason.text_en for reason in latest.reasons] if latest else []
+    return render(
+        request,
+        "household.html.j2",
+        caller=caller,
+        status=status,
+        history=history,
+        item=item,
+        show_advice=shows_model_advice(item),
+        latest=latest,
+        reason_sentences=sentences(reasons),
+        timeline=timeline,
+        legend=partner_groups_shown(timeline),
+        decisions=list(reversed(history.decisions)),
+        form=form,
+        attempt_rows=range(ATTEMPT_ROWS),
+        reached_yes=REACHED_YES,
+        reached_no=REACHED_NO,
+        kind_options=options(ContactKind, t),
+        part_options=options(PartOfDay, t),
+        result_options=options(EndResult, t),
+        intensity_options=intensity_options(item.suggested_intensity if item else None, t),
+        today=today,
+    )
+
+
+def _default_form(history: HouseholdHistoryResponse, *, today: dt.date) -> FormState:
+    item = open_item(history)
+    values = {"contact_attempts.0.attempted_on": today.isoformat()}
+    if item is not None:
+        values["chosen_intensity"] = item.suggested_intensity.value
+    return FormState(values)
+
+
+@router.get("/huishoudens/{household_id}")
+def household_page(
+    request: Request, household_id: HouseholdPath, caller: CaseworkerPage, services: ServicesDep, session: SessionDep
+) -> Response:
+    """A household: its signals over time, scores with versions, reasons, earlier contacts, and the decision form."""
+    now = services.now()
+    history = household_history(session, pseudonym=household_id, caller=caller, now=now)
+    return _household_page(request, caller, history, today=now.date(), form=_default_form(history, today=now.date()))
+
+
+def _review_item_id(form: dict[str, str]) -> int:
+    raw = form.get("review_item_id", "")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+        # The form is ours; a missing or changed id is an item that is not there.
+        raise NotFoundError(MSG_UNKNOWN_ITEM.format(item_id="?"))
+    return int(raw)
+
+
+@router.post("/huishoudens/{household_id}/beslissing", dependencies=[CsrfChecked])
+def record_decision_page(
+    request: Request,
+    household_id: HouseholdPath,
+    caller: CaseworkerPage,
+    services: ServicesDep,
+    session: SessionDep,
+    form: FormData,
+) -> Response:
+    """Record the contact attempts and the end result; back to the list, which no longer shows the household."""
+    item_id = _review_item_id(form)
+    parsed = parse_decision_form(form)
+    errors: dict[str, FieldError] = parsed.errors
+    if parsed.request is not None:
+        try:
+            record_decision(
+                session, item_id=item_id, request=parsed.request, caller=caller, settings=services.settings,
+                now=services.now(),
+            )
+        except DataValidationError as exc:
+            errors = errors_from_domain(exc, key_for=domain_message_key, rename=parsed.form_field)
+        else:
+            return redirect("/", notice="decision_saved")
+    now = services.now()
+    history = household_history(session, pseudonym=household_id, caller=caller, now=now)
+    return _household_page(request, caller, history, today=now.date(), form=FormState(form, errors), status=422)
+
+
+# ------------------------------------------------------------------------------------------------------- objections
+
+
+def _objections_page(
+    request: Request, caller: Caller, session: Session, *, today: dt.date, form: FormState, status: int = 200,
+    notice: str | None = None,
+) -> Response:
+    objections = list_objections(session, caller=caller, include_withdrawn=True)
+    return render(
+        request,
+        "objections.html.j2",
+        caller=caller,
+        status=status,
+        objections=objections,
+        form=form,
+        today=today,
+        notice_key=notice_key(notice),
+    )
+
+
+@router.get("/bezwaren")
+def objections_page(
+    request: Request, caller: QueuePage, services: ServicesDep, session: SessionDep, notice: FilterValue = None
+) -> Response:
+    """The objections register of the caller's municipality, and a form to record a new objection."""
+    today = services.now().date()
+    form = FormState({"received_on": today.isoformat()})
+    return _objections_page(request, caller, session, today=today, form=form, notice=notice)
+
+
+@router.post("/bezwaren", dependencies=[CsrfChecked])
+def record_objection_page(
+    request: Request, caller: QueuePage, services: ServicesDep, session: SessionDep, form: FormData
+) -> Response:
+    """Record a resident's objection: the household is no longer scored and gets the standard approach."""
+    today = services.now().date()
+    values = {name: form.get(name, "").strip() for name in ("household_id", "received_on")}
+    try:
+        request_body = ObjectionCreate.model_validate(values)
+        add_objection(session, request=request_body, caller=caller, settings=services.settings, now=services.now())
+    except ValidationError as exc:
+        errors = errors_from_validation(exc)
+    except ConflictError:
+        errors = {"household_id": FieldError("form.error.already_objected")}
+    else:
+        return redirect("/bezwaren", notice="objection_saved")
+    return _objections_page(request, caller, session, today=today, form=FormState(values, errors), status=422)
+
+
+@router.post("/bezwaren/{household_id}/intrekken", dependencies=[CsrfChecked])
+def withdraw_objection_page(
+    household_id: HouseholdPath, caller: QueuePage, services: ServicesDep, session: SessionDep
+) -> Response:
+    """Withdraw a resident's objection (it stays in the register as withdrawn)."""
+    withdraw_objection(session, pseudonym=household_id, caller=caller, now=services.now())
+    return redirect("/bezwaren", notice="objection_withdrawn")

@@ -1,0 +1,102 @@
+"""Numbers, money, dates and times the way a Dutch (or English) reader expects them; pure functions.
+
+Times are stored in UTC and shown in Dutch time. The EU rule for summer time is fixed (from 01:00 UTC on the last
+Sunday of March to 01:00 UTC on the last Sunday of October), so it is computed here instead of depending on a
+time-zone database that a slim container may not ship.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from vroegsignaal.service.pages.i18n import Translator
+
+CET = dt.timezone(dt.timedelta(hours=1), "CET")
+CEST = dt.timezone(dt.timedelta(hours=2), "CEST")
+EMPTY = "–"
+
+
+def _last_sunday(year: int, month: int) -> dt.date:
+    first_of_next = dt.date(year + month // 12, month % 12 + 1, 1)
+    last = first_of_next - dt.timedelta(days=1)
+    return last - dt.timedelta(days=(last.weekday() + 1) % 7)
+
+
+def dutch_time(moment: dt.datetime) -> dt.datetime:
+    """``moment`` (timezone-aware) in Dutch time: CEST in summer time, CET otherwise.
+
+    >>> dutch_time(dt.datetime(2026, 3, 29, 0, 59, tzinfo=dt.UTC)).strftime("%H:%M %Z")
+    '01:59 CET'
+    >>> dutch_time(dt.datetime(2026, 3, 29, 1, 0, tzinfo=dt.UTC)).strftime("%H:%M %Z")
+    '03:00 CEST'
+    """
+    utc = moment.astimezone(dt.UTC)
+    start = dt.datetime.combine(_last_sunday(utc.year, 3), dt.time(1), tzinfo=dt.UTC)
+    end = dt.datetime.combine(_last_sunday(utc.year, 10), dt.time(1), tzinfo=dt.UTC)
+    return utc.astimezone(CEST if start <= utc < end else CET)
+
+
+def format_date(value: dt.date | None, t: Translator) -> str:
+    """``4 maart 2026`` / ``4 March 2026``."""
+    if value is None:
+        return EMPTY
+    return t("format.date", day=value.day, month=t(f"month.{value.month}"), year=value.year)
+
+
+def format_datetime(value: dt.datetime | None, t: Translator) -> str:
+    """``4 maart 2026, 13:00`` in Dutch time."""
+    if value is None:
+        return EMPTY
+    local = dutch_time(value)
+    return t("format.datetime", date=format_date(local.date(), t), time=local.strftime("%H:%M"))
+
+
+def _group(number: str, *, thousands: str) -> str:
+    head, _, tail = number.partition(".")
+    grouped = f"{int(head):,}".replace(",", thousands)
+    return grouped if not tail else f"{grouped}.{tail}"
+
+
+def format_number(value: float | None, t: Translator, *, decimals: int = 0) -> str:
+    """``1.450,5`` in Dutch, ``1,450.5`` in English."""
+    if value is None:
+        return EMPTY
+    text = f"{abs(value):.{decimals}f}"
+    sign = "-" if value < 0 and float(text) != 0 else ""
+    if t.lang == "nl":
+        return sign + _group(text, thousands="\u2009").replace(".", ",").replace("\u2009", ".")
+    return sign + _group(text, thousands=",")
+
+
+def format_money(value: float | None, t: Translator) -> str:
+    """``€ 1.450`` (whole euros) or ``€ 1.450,37`` in Dutch; ``€1,450`` / ``€1,450.37`` in English."""
+    if value is None:
+        return EMPTY
+    decimals = 0 if round(value, 2) == round(value) else 2
+    amount = format_number(value, t, decimals=decimals)
+    return f"€ {amount}" if t.lang == "nl" else f"€{amount}"
+
+
+def format_percent(value: float | None, t: Translator, *, decimals: int = 0) -> str:
+    """A share as a percentage: ``12,5%`` / ``12.5%``."""
+    if value is None:
+        return EMPTY
+    return f"{format_number(value * 100, t, decimals=decimals)}%"
+
+
+def format_estimate(value: float | None, low: float | None, high: float | None, t: Translator) -> str:
+    """A value with its interval: ``0,81 (0,72–0,88)``."""
+    if value is None:
+        return EMPTY
+    main = format_number(value, t, decimals=2)
+    if low is None or high is None:
+        return main
+    return f"{main} ({format_number(low, t, decimals=2)}–{format_number(high, t, decimals=2)})"
+
+
+def short_id(pseudonym: str, *, longest: int = 20, keep: int = 12) -> str:
+    """A pseudonym short enough for a table: whole up to ``longest`` characters, else its first ``keep`` and "…".
+
+    Pseudonyms are keyed hashes, so their first characters already tell households apart.
+    """
+    return pseudonym if len(pseudonym) <= longest else pseudonym[:keep] + "…"

@@ -1,0 +1,134 @@
+"""What the outreach-list page adds to the API's list: filters, this week's capacity, reason chips. Pure functions.
+
+Filters only hide lines; every line keeps its position in the full list (``rank``), so a filtered list never
+suggests another order than the real one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from vroegsignaal.errors import DataValidationError, ValidationFailure
+from vroegsignaal.schemas.api import NEIGHBOURHOOD_PATTERN, OutreachItemPublic, OutreachListResponse
+from vroegsignaal.schemas.enums import PartnerType, RiskBand
+
+FILTER_TABLE = "filters"
+MSG_BAD_FILTER = "the list's filters are not valid"
+CHECK_ONE_OF = "one of: {values}"
+CHECK_PATTERN = "matches {pattern}"
+OVERDUE_ON = "1"
+
+
+@dataclass(frozen=True)
+class OutreachFilters:
+    """The filters of the outreach list; ``None`` (or ``False``) means "all"."""
+
+    band: RiskBand | None = None
+    partner: PartnerType | None = None
+    overdue_only: bool = False
+    neighbourhood: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return any((self.band, self.partner, self.overdue_only, self.neighbourhood))
+
+    def matches(self, item: OutreachItemPublic) -> bool:
+        return (
+            (self.band is None or item.risk_band == self.band)
+            and (self.partner is None or self.partner in item.partners)
+            and (not self.overdue_only or item.overdue)
+            and (self.neighbourhood is None or item.neighbourhood == self.neighbourhood)
+        )
+
+
+def _enum_or_failure(
+    enum: type[RiskBand] | type[PartnerType], value: str, column: str, failures: list[ValidationFailure]
+) -> RiskBand | PartnerType | None:
+    if not value:
+        return None
+    try:
+        return enum(value)
+    except ValueError:
+        check = CHECK_ONE_OF.format(values=", ".join(enum.values()))
+        failures.append(ValidationFailure(FILTER_TABLE, column, check, 1, examples=(value,)))
+        return None
+
+
+def parse_filters(
+    *, band: str | None, partner: str | None, overdue: str | None, neighbourhood: str | None
+) -> OutreachFilters:
+    """The filters of the page's query string (empty values mean "all").
+
+    Raises
+    ------
+    DataValidationError
+        Naming every filter with a value it does not know, and the values it would accept.
+    """
+    failures: list[ValidationFailure] = []
+    chosen_band = _enum_or_failure(RiskBand, band or "", "band", failures)
+    chosen_partner = _enum_or_failure(PartnerType, partner or "", "partner", failures)
+    if overdue not in (None, "", OVERDUE_ON):
+        failures.append(ValidationFailure(FILTER_TABLE, "overdue", CHECK_ONE_OF.format(values=OVERDUE_ON), 1,
+                                          examples=(overdue,)))
+    if neighbourhood and not re.match(NEIGHBOURHOOD_PATTERN, neighbourhood):
+        failures.append(ValidationFailure(FILTER_TABLE, "neighbourhood",
+                                          CHECK_PATTERN.format(pattern=NEIGHBOURHOOD_PATTERN), 1,
+                                          examples=(neighbourhood,)))
+    if failures:
+        raise DataValidationError(failures, summary=MSG_BAD_FILTER)
+    return OutreachFilters(
+        band=chosen_band,  # type: ignore[arg-type]
+        partner=chosen_partner,  # type: ignore[arg-type]
+        overdue_only=overdue == OVERDUE_ON,
+        neighbourhood=neighbourhood or None,
+    )
+
+
+def filter_items(items: Iterable[OutreachItemPublic], filters: OutreachFilters) -> list[OutreachItemPublic]:
+    """The lines that pass every filter, in list order."""
+    return [item for item in items if filters.matches(item)]
+
+
+def neighbourhoods_of(outreach: OutreachListResponse) -> list[str]:
+    """The neighbourhoods on the list (for the filter's choices), sorted."""
+    items = (*outreach.items, *outreach.standard_approach)
+    return sorted({item.neighbourhood for item in items if item.neighbourhood})
+
+
+@dataclass(frozen=True)
+class WeekCapacity:
+    """This week's capacity of the team and what is left of it."""
+
+    per_week: int
+    decided: int
+
+    @property
+    def remaining(self) -> int:
+        return max(self.per_week - self.decided, 0)
+
+    def this_week(self, rank: int) -> bool:
+        """Whether the line at ``rank`` of the list fits in what is left of this week's capacity."""
+        return rank <= self.remaining
+
+
+def week_capacity(outreach: OutreachListResponse) -> WeekCapacity:
+    return WeekCapacity(per_week=outreach.capacity_per_week, decided=outreach.decided_this_week)
+
+
+def reason_chips(item: OutreachItemPublic, *, lang: str, limit: int = 3) -> list[str]:
+    """The top reasons of a line as short texts in ``lang`` (the scorer's own wording)."""
+    return [reason.text_nl if lang == "nl" else reason.text_en for reason in item.reasons[:limit]]
+
+
+def sentences(texts: Sequence[str]) -> list[str]:
+    """Reasons as full sentences: a capital first letter and a full stop."""
+    result = []
+    for text in texts:
+        text = text.strip()
+        if not text:
+            continue
+        text = text[0].upper() + text[1:]
+        result.append(text if text.endswith((".", "!", "?")) else f"{text}.")
+    return result

@@ -1,0 +1,100 @@
+"""Errors on the pages are pages: a route class that turns our exceptions into HTML answers.
+
+The API maps exceptions to JSON in ``service/http_errors.py``; the pages map the same exceptions to the same status
+codes, but as a page a person can read, with a link back. No session (or an expired one) sends the browser to the
+sign-in page instead. Another municipality's household is "not found", exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlencode
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
+from sqlalchemy.exc import DBAPIError
+
+from vroegsignaal.errors import VroegsignaalError
+from vroegsignaal.service.http_errors import request_id_of, status_for
+from vroegsignaal.service.pages.rendering import caller_or_none, home_path, render
+from vroegsignaal.service.pages.session import (
+    SESSION_COOKIE,
+    SIGN_IN_PATH,
+    CsrfError,
+    SignInRequired,
+    clear_cookie,
+    local_path_or_none,
+)
+from vroegsignaal.service.security import ExpiredTokenError, InvalidTokenError
+
+logger = logging.getLogger("vroegsignaal.service.pages")
+
+#: Status code → message key of the error page's explanation.
+ERROR_KEYS: dict[int, str] = {
+    403: "error.forbidden",
+    404: "error.not_found",
+    409: "error.conflict",
+    413: "error.too_large",
+    422: "error.invalid",
+    503: "error.unavailable",
+}
+CSRF_KEY = "error.csrf"
+
+
+def sign_in_redirect(request: Request, *, reason: str) -> RedirectResponse:
+    """To the sign-in page, coming back here afterwards (GET pages only: a form must be sent again anyway)."""
+    query = {"reason": reason}
+    back = local_path_or_none(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    if request.method == "GET" and back is not None:
+        query["next"] = back
+    response = RedirectResponse(f"{SIGN_IN_PATH}?{urlencode(query)}", status_code=303)
+    clear_cookie(response, request, SESSION_COOKIE)
+    return response
+
+
+def error_page(request: Request, status: int, *, key: str | None = None) -> Response:
+    """A page that explains the refusal in plain words, with a link back to where the reader can go on."""
+    caller = caller_or_none(request)
+    return render(
+        request,
+        "error.html.j2",
+        caller=caller,
+        status=status,
+        status_code=status,
+        message_key=key or ERROR_KEYS.get(status, "error.invalid"),
+        request_id=request_id_of(request),
+        back_href=home_path(caller.role) if caller else SIGN_IN_PATH,
+    )
+
+
+class PageRoute(APIRoute):
+    """An ``APIRoute`` whose errors answer with a page (see the module docstring)."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handle = super().get_route_handler()
+
+        async def handle_with_pages(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except SignInRequired as exc:
+                return sign_in_redirect(request, reason=exc.reason)
+            except ExpiredTokenError:
+                return sign_in_redirect(request, reason="expired")
+            except InvalidTokenError:
+                return sign_in_redirect(request, reason="invalid")
+            except CsrfError:
+                return error_page(request, 403, key=CSRF_KEY)
+            except VroegsignaalError as exc:
+                return error_page(request, status_for(exc))
+            except RequestValidationError as exc:
+                # A malformed household id in the path is a page that does not exist; a bad query value is invalid.
+                in_path = any(error.get("loc", ("",))[0] == "path" for error in exc.errors())
+                return error_page(request, 404 if in_path else 422)
+            except DBAPIError as exc:
+                logger.warning("page %s: database unavailable (%s)", request_id_of(request), type(exc.orig).__name__)
+                return error_page(request, 503)
+
+        return handle_with_pages

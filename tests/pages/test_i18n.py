@@ -1,0 +1,173 @@
+"""The message catalogues: Dutch and English complete and in step, every key the pages use exists, templates hold
+no literal text, and what a caseworker reads is written in short sentences."""
+
+from __future__ import annotations
+
+import re
+import string
+from html.parser import HTMLParser
+from importlib import resources
+from typing import get_args
+
+import pytest
+
+from vroegsignaal.schemas.api import GroupOutcome, StandardReason
+from vroegsignaal.schemas.card import MODEL_KINDS, GateResult, ProxyCheck
+from vroegsignaal.service.pages.auth import SIGN_IN_REASONS
+from vroegsignaal.service.pages.caseworker import NOTICES as CASEWORKER_NOTICES
+from vroegsignaal.service.pages.forms import DEFAULT_MESSAGE_KEY, PYDANTIC_MESSAGE_KEYS
+from vroegsignaal.service.pages.household_view import ATTEMPT_FIELDS, domain_message_key
+from vroegsignaal.service.pages.i18n import LANGS, MSG_MISSING_KEY, Translator, load_catalogue
+from vroegsignaal.service.pages.model_view import Direction, metric_lines
+from vroegsignaal.service.pages.models import NOTICES as MODEL_NOTICES
+from vroegsignaal.service.pages.outreach_view import OutreachFilters
+from vroegsignaal.service.pages.rendering import NAVIGATION
+from vroegsignaal.service.pages.routing import CSRF_KEY, ERROR_KEYS
+from vroegsignaal.schemas.tables import AuditSchema
+from vroegsignaal.service.decisions import CHECK_REASON_REQUIRED, MSG_ATTEMPT_IN_FUTURE
+from vroegsignaal.training.fairness_gates import CALIBRATION_GATE, PROXY_GATE, RATIO_GATES
+from vroegsignaal.training.fairness_metrics import DECISION_METRICS, RANKING_METRICS
+
+TEMPLATES = resources.files("vroegsignaal.service").joinpath("templates")
+_KEY_CALL = re.compile(r"""\bt\(\s*["']([A-Za-z0-9_.]+)["']""")
+_JINJA = re.compile(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", re.DOTALL)
+#: Attributes whose values a person reads (or hears).
+_READ_ATTRIBUTES = frozenset({"title", "alt", "aria-label", "placeholder", "aria-description"})
+#: Keys built in templates from a prefix and a value; each prefix with every value it can take.
+DYNAMIC_KEYS: dict[str, list[str]] = {
+    "error.title.": [*map(str, ERROR_KEYS), "other"],
+    "verdict.": sorted(set(get_args(GateResult.model_fields["verdict"].annotation))
+                       | set(get_args(ProxyCheck.model_fields["verdict"].annotation))),
+    "outreach.filter.": ["band", "partner", "overdue", "neighbourhood"],
+    "outreach.standard_reason.": list(get_args(StandardReason)),
+    "household.standard.": list(get_args(StandardReason)),
+    "month.": [str(month) for month in range(1, 13)],
+    "month.short.": [str(month) for month in range(1, 13)],
+    "decision.attempt.": list(ATTEMPT_FIELDS),
+    "card.model_kind.": list(MODEL_KINDS),
+    "compare.version_": ["1", "2"],
+    "compare.better.": list(get_args(Direction)),
+    "oversight.group.": list(get_args(GroupOutcome.model_fields["group"].annotation)),
+}
+#: Message keys that caseworkers read (the committee's pages may name a metric in brackets).
+CASEWORKER_PREFIXES = ("outreach.", "household.", "decision.", "objections.", "sign_in.", "banner.", "notice.",
+                       "error.", "form.", "layout.")
+MAX_WORDS_PER_SENTENCE = 20
+AUDIT_COLUMNS = [
+    name for name in AuditSchema.to_schema().columns if name not in ("household_id", "municipality_code")
+]
+
+
+def _templates() -> dict[str, str]:
+    return {path.name: path.read_text(encoding="utf-8") for path in TEMPLATES.iterdir() if path.name.endswith(".j2")}
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def _keys_used_by_code() -> set[str]:
+    keys = {item.key for item in NAVIGATION} | set(SIGN_IN_REASONS.values()) | set(ERROR_KEYS.values())
+    keys |= set(CASEWORKER_NOTICES.values()) | set(MODEL_NOTICES.values()) | set(PYDANTIC_MESSAGE_KEYS.values())
+    keys |= {CSRF_KEY, DEFAULT_MESSAGE_KEY, "form.error.already_objected", "decision.advised", "role.system"}
+    keys |= {domain_message_key(CHECK_REASON_REQUIRED), domain_message_key(MSG_ATTEMPT_IN_FUTURE.format(today="x"))}
+    keys |= {line.key for line in metric_lines([None])}
+    keys |= {f"banner.{name}" for name in ("rule_fallback", "no_model", "unapproved_model", "demo_mode",
+                                          "database_unavailable")}
+    keys |= {f"sign_in.error.{name}" for name in ("empty", "expired", "invalid")}
+    keys |= {"format.date", "format.datetime"} | {f"month.{month}" for month in range(1, 13)}
+    # Names from the model card that the pages put in words (others are shown as they are).
+    keys |= {f"attribute.{column}" for column in AUDIT_COLUMNS}
+    keys |= {f"metric.{name}" for name in (*DECISION_METRICS, *RANKING_METRICS)}
+    keys |= {f"metric.{name}" for _, name in RATIO_GATES.values()} | {f"metric.{CALIBRATION_GATE[1]}"}
+    keys |= {f"metric.{PROXY_GATE}"}
+    return keys
+
+
+def test_dutch_and_english_have_the_same_keys():
+    dutch, english = (set(load_catalogue(lang)) for lang in LANGS)
+    assert dutch - english == set(), "keys missing in English"
+    assert english - dutch == set(), "keys missing in Dutch"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_message_is_written(lang):
+    empty = [key for key, text in load_catalogue(lang).items() if not text.strip()]
+    assert empty == []
+
+
+def test_both_languages_take_the_same_parameters():
+    dutch, english = (load_catalogue(lang) for lang in LANGS)
+    different = {key: (_placeholders(dutch[key]), _placeholders(english[key]))
+                 for key in dutch if _placeholders(dutch[key]) != _placeholders(english[key])}
+    assert different == {}
+
+
+def test_every_key_the_templates_and_the_code_use_exists():
+    catalogue = set(load_catalogue("nl"))
+    used: set[str] = set()
+    for text in _templates().values():
+        for key in _KEY_CALL.findall(text):
+            used |= {key + value for value in DYNAMIC_KEYS[key]} if key in DYNAMIC_KEYS else {key}
+    used |= _keys_used_by_code()
+    assert sorted(used - catalogue) == []
+
+
+def test_every_key_in_the_catalogue_is_used():
+    used = set(_keys_used_by_code())
+    for text in _templates().values():
+        for key in _KEY_CALL.findall(text):
+            used |= {key + value for value in DYNAMIC_KEYS[key]} if key in DYNAMIC_KEYS else {key}
+    assert sorted(set(load_catalogue("nl")) - used) == []
+
+
+class _VisibleText(HTMLParser):
+    """Collects the text a reader sees: text nodes and readable attributes (Jinja already removed)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self._skip += 1
+        self.found.extend(value for name, value in attrs if name in _READ_ATTRIBUTES and value)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.found.append(data)
+
+
+@pytest.mark.parametrize("name", sorted(_templates()))
+def test_template_holds_no_literal_text(name):
+    parser = _VisibleText()
+    parser.feed(_JINJA.sub(" ", _templates()[name]))
+    literal = [text.strip() for text in parser.found if re.search(r"[^\W\d_]", text)]
+    assert literal == [], f"{name} shows text that is not in the catalogue"
+
+
+def test_missing_key_is_an_error_naming_the_key():
+    with pytest.raises(KeyError, match=re.escape(MSG_MISSING_KEY.format(key="no.such.key", lang="en"))):
+        Translator("en")("no.such.key")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_what_a_caseworker_reads_is_in_short_sentences(lang):
+    long_sentences = []
+    for key, text in load_catalogue(lang).items():
+        if not key.startswith(CASEWORKER_PREFIXES):
+            continue
+        for sentence in re.split(r"(?<=[.!?:])\s+", text):
+            if len(sentence.split()) > MAX_WORDS_PER_SENTENCE:
+                long_sentences.append((key, sentence))
+    assert long_sentences == []
+
+
+def test_filters_offered_on_the_page_are_the_filters_the_view_knows():
+    assert set(DYNAMIC_KEYS["outreach.filter."]) == {"band", "partner", "overdue", "neighbourhood"}
+    assert OutreachFilters().active is False

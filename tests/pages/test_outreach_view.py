@@ -1,0 +1,105 @@
+"""The outreach list's filters, this week's capacity and the reasons as chips and sentences."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from vroegsignaal.errors import DataValidationError
+from vroegsignaal.schemas.api import OutreachItemPublic, OutreachListResponse, Reason
+from vroegsignaal.schemas.enums import ContactIntensity, PartnerType, RiskBand
+from vroegsignaal.service.pages.outreach_view import (
+    MSG_BAD_FILTER,
+    OutreachFilters,
+    filter_items,
+    neighbourhoods_of,
+    parse_filters,
+    reason_chips,
+    sentences,
+    week_capacity,
+)
+
+DAY = dt.date(2026, 3, 4)
+
+
+def item(
+    rank: int, *, band: RiskBand | None = RiskBand.HIGH, partners: tuple[PartnerType, ...] = (PartnerType.RENT,),
+    overdue: bool = False, neighbourhood: str | None = "WK034401", reasons: int = 0,
+) -> OutreachItemPublic:
+    return OutreachItemPublic(
+        rank=rank, review_item_id=rank, household_id=f"hh_view_{rank:09d}", team="team-noord",
+        neighbourhood=neighbourhood, partners=list(partners), approach="model" if band else "standard",
+        standard_reason=None if band else "control_sample", score=0.5 if band else None, risk_band=band,
+        suggested_intensity=ContactIntensity.PHONE,
+        reasons=[Reason(feature="total_arrears_eur", value=1.0, contribution=0.1, text_nl=f"reden {i}",
+                        text_en=f"reason {i}") for i in range(reasons)],
+        review_flags=[], urgent=False, received_on=DAY, first_signal_date=DAY, deadline=DAY, overdue=overdue,
+    )
+
+
+def listing(*items: OutreachItemPublic, standard: tuple[OutreachItemPublic, ...] = (), decided: int = 0,
+            capacity: int = 5) -> OutreachListResponse:
+    return OutreachListResponse(
+        municipality_code="GM0344", team="team-noord", ordering="model", today=DAY, items=list(items),
+        standard_approach=list(standard), held_back_count=0, overdue_count=0, capacity_per_week=capacity,
+        decided_this_week=decided,
+    )
+
+
+def test_empty_query_means_no_filter():
+    filters = parse_filters(band="", partner=None, overdue=None, neighbourhood="")
+    assert filters == OutreachFilters() and not filters.active
+
+
+def test_filters_combine_and_keep_each_line_at_its_place_in_the_whole_list():
+    lines = [
+        item(1, band=RiskBand.HIGH, partners=(PartnerType.RENT, PartnerType.ENERGY), overdue=True),
+        item(2, band=RiskBand.MEDIUM, partners=(PartnerType.ENERGY,), overdue=True),
+        item(3, band=RiskBand.HIGH, partners=(PartnerType.ENERGY,), overdue=False),
+        item(4, band=RiskBand.HIGH, partners=(PartnerType.ENERGY,), overdue=True, neighbourhood="WK034409"),
+    ]
+    filters = parse_filters(band="high", partner="energy", overdue="1", neighbourhood="WK034401")
+    assert [line.rank for line in filter_items(lines, filters)] == [1]
+    assert [line.rank for line in filter_items(lines, parse_filters(band=None, partner="energy", overdue=None,
+                                                                       neighbourhood=None))] == [1, 2, 3, 4]
+
+
+def test_band_filter_leaves_out_lines_handled_the_standard_way():
+    lines = [item(1, band=None), item(2, band=RiskBand.LOW)]
+    assert [line.rank for line in filter_items(lines, OutreachFilters(band=RiskBand.LOW))] == [2]
+
+
+def test_unknown_filter_values_are_named_with_the_values_allowed():
+    with pytest.raises(DataValidationError, match=re.escape(MSG_BAD_FILTER)) as refused:
+        parse_filters(band="extreme", partner="bank", overdue="yes", neighbourhood="Kerkstraat 1, Utrecht")
+    failures = {failure.column: failure for failure in refused.value.failures}
+    assert set(failures) == {"band", "partner", "overdue", "neighbourhood"}
+    assert failures["band"].examples == ("extreme",) and "high, medium, low" in failures["band"].check
+    assert "rent" in failures["partner"].check
+
+
+def test_capacity_marks_what_still_fits_in_this_week():
+    capacity = week_capacity(listing(item(1), item(2), item(3), decided=3, capacity=5))
+    assert capacity.remaining == 2
+    assert [capacity.this_week(rank) for rank in (1, 2, 3)] == [True, True, False]
+    assert week_capacity(listing(decided=9, capacity=5)).remaining == 0
+
+
+def test_neighbourhoods_for_the_filter_come_from_both_lists_once_sorted():
+    outreach = listing(item(1, neighbourhood="WK034405"), item(2, neighbourhood=None),
+                       standard=(item(3, neighbourhood="WK034401"), item(4, neighbourhood="WK034405")))
+    assert neighbourhoods_of(outreach) == ["WK034401", "WK034405"]
+
+
+def test_chips_are_the_top_reasons_in_the_readers_language():
+    line = item(1, reasons=4)
+    assert reason_chips(line, lang="nl") == ["reden 0", "reden 1", "reden 2"]
+    assert reason_chips(line, lang="en", limit=1) == ["reason 0"]
+
+
+def test_reasons_become_full_sentences():
+    assert sentences(["huurachterstand sinds 3 maanden, € 1.450", "Al goed.", " "]) == [
+        "Huurachterstand sinds 3 maanden, € 1.450.", "Al goed."
+    ]

@@ -1,0 +1,332 @@
+"""What the pages show and do, without a browser: the list and its filters, the banners, a household and its
+decision form, objections, a model card with approval and promotion, the comparison and the oversight page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import update
+
+from tests.model_cards.factories import card_dict, make_card
+from tests.pages.conftest import csrf_of, sign_in
+from tests.service.conftest import TODAY, auth, batch, household, row_counts, seed_version, signal
+from vroegsignaal.schemas.enums import ModelStatus, Role
+from vroegsignaal.service.models import ModelVersion
+from vroegsignaal.service.pages.formatting import format_date, format_number
+from vroegsignaal.service.pages.i18n import Translator
+from vroegsignaal.service.pages.session import CSRF_FIELD
+
+NL, EN = Translator("nl"), Translator("en")
+HIGH, LOW, CRISIS = "hh_high_000000001", "hh_low_0000000001", "hh_crisis_0000001"
+
+
+def _score(client, *households):  # noqa: ANN001, ANN202
+    response = client.post("/v1/scores", json=batch(*households), headers=auth(Role.CASEWORKER))
+    assert response.status_code == 200, response.text
+    return {result["household_id"]: result for result in response.json()["results"]}
+
+
+def _three(client):  # noqa: ANN001, ANN202
+    return _score(
+        client,
+        {**household(HIGH, signal("s-1", amount=8000.0)), "neighbourhood": "WK034401"},
+        {**household(LOW, signal("s-2", amount=600.0, partner="energy")), "neighbourhood": "WK034402"},
+        household(CRISIS, signal("s-3", amount=300.0, crisis=True)),
+    )
+
+
+def _rows(html: str) -> list[str]:
+    """The households of the list's main table, in order."""
+    table = html.split('class="table outreach"', 1)[1].split("</table>", 1)[0]
+    return re.findall(r'href="/huishoudens/([^"]+)"', table)
+
+
+# ----------------------------------------------------------------------------------------------------------- list
+
+
+def test_list_shows_the_service_order_with_bands_reasons_deadlines_and_partners(client):
+    _three(client)
+    sign_in(client, Role.CASEWORKER)
+    page = client.get("/")
+    assert page.status_code == 200 and '<html lang="nl">' in page.text
+    assert _rows(page.text) == [CRISIS, HIGH, LOW]
+    assert NL("outreach.urgent") in page.text and 'class="chip chip--high">hoog<' in page.text
+    assert "Totale achterstand € 8000" in page.text  # the scorer's reason, as a chip
+    assert "energieleverancier" in page.text and NL("outreach.neighbourhood", code="WK034401") in page.text
+
+
+def test_list_marks_what_fits_in_this_weeks_capacity(make_client):
+    client = make_client(weekly_capacity=2)
+    _three(client)
+    sign_in(client, Role.CASEWORKER)
+    page = client.get("/").text
+    assert page.count(NL("outreach.this_week")) == 1 + 2  # the explanation and the first two lines
+    assert NL("outreach.stat_capacity", per_week=2, decided=0) in page
+
+
+def test_filters_narrow_the_list_but_keep_each_place(client):
+    _three(client)
+    sign_in(client, Role.CASEWORKER)
+    page = client.get("/", params={"partner": "energy"}).text
+    assert _rows(page) == [LOW]
+    assert '<td class="num">3<' in page  # still number 3 of the whole list
+    assert NL("outreach.filtered", shown=1, total=3) in page
+    assert _rows(client.get("/", params={"neighbourhood": "WK034401"}).text) == [HIGH]
+    assert _rows(client.get("/", params={"band": "low"}).text) == [CRISIS, LOW]  # the fake scores by arrears
+
+
+def test_a_bad_filter_is_named_and_the_whole_list_shown(client):
+    _three(client)
+    sign_in(client, Role.CASEWORKER)
+    response = client.get("/", params={"band": "extreme"})
+    assert response.status_code == 422
+    assert NL("outreach.filter_error") in response.text and "&#39;extreme&#39;" in response.text
+    assert len(_rows(response.text)) == 3
+
+
+def test_admin_sees_every_team_without_household_links(client):
+    _three(client)
+    sign_in(client, Role.ADMIN)
+    page = client.get("/").text
+    assert HIGH in page and 'href="/huishoudens/' not in page
+
+
+# -------------------------------------------------------------------------------------------------------- banners
+
+
+def test_rule_based_fallback_shows_a_banner_on_every_page(client):
+    response = client.put("/v1/admin/ordering", json={"mode": "rule", "reason": "model under review"},
+                          headers=auth(Role.ADMIN))
+    assert response.status_code == 200
+    sign_in(client, Role.CASEWORKER)
+    for path in ("/", "/bezwaren", "/modellen"):
+        assert NL("banner.rule_fallback") in client.get(path).text
+    assert NL("outreach.intro_rule") in client.get("/").text
+
+
+def test_demo_with_an_unapproved_model_says_so(make_client):
+    client = make_client(seed_status=ModelStatus.CANDIDATE, demo_mode=True)
+    sign_in(client, Role.DATA_SCIENTIST)
+    page = client.get("/modellen").text
+    assert NL("banner.unapproved_model") in page and NL("banner.demo_mode") not in page
+
+
+def test_demo_with_an_approved_model_still_says_it_is_a_demo(make_client):
+    client = make_client(demo_mode=True)
+    sign_in(client, Role.CASEWORKER)
+    assert NL("banner.demo_mode") in client.get("/").text
+
+
+def test_without_an_approved_model_the_pages_say_nothing_gets_a_score(make_client):
+    client = make_client(seed_status=None, scorer=None)
+    sign_in(client, Role.CASEWORKER)
+    assert NL("banner.no_model") in client.get("/").text
+
+
+# ------------------------------------------------------------------------------------------------------ household
+
+
+def test_household_shows_signals_scores_with_versions_and_reasons_in_sentences(client):
+    _three(client)
+    sign_in(client, Role.CASEWORKER)
+    page = client.get(f"/huishoudens/{HIGH}").text
+    assert "<svg" in page and 'role="img"' in page and NL("household.signals_caption") in page
+    assert "Totale achterstand € 8000." in page  # a full sentence
+    assert 'href="/modellen/fake-1"' in page
+    assert format_date(TODAY, NL) in page  # the date the score was made
+    assert "WK034401" in page
+
+
+def test_control_sample_household_shows_no_score_or_reasons(make_client):
+    client = make_client(control_sample_rate=1.0)
+    _score(client, household(HIGH, signal("s-1", amount=8000.0)))
+    sign_in(client, Role.CASEWORKER)
+    page = client.get(f"/huishoudens/{HIGH}").text
+    assert NL("household.advice_hidden") in page and NL("household.standard.control_sample") in page
+    assert "Totale achterstand" not in page and NL("household.scores_heading") not in page
+    assert "Totale achterstand" not in client.get("/").text
+
+
+def _decision_form(client, household_id: str) -> tuple[str, dict[str, str]]:  # noqa: ANN001
+    page = client.get(f"/huishoudens/{household_id}").text
+    item_id = re.search(r'name="review_item_id" value="(\d+)"', page).group(1)
+    return page, {
+        CSRF_FIELD: csrf_of(page),
+        "review_item_id": item_id,
+        "contact_attempts.0.kind": "phone",
+        "contact_attempts.0.attempted_on": TODAY.isoformat(),
+        "contact_attempts.0.part_of_day": "afternoon",
+        "contact_attempts.0.reached": "yes",
+        "end_result": "financial_follow_up",
+    }
+
+
+def test_departing_without_a_reason_shows_the_message_at_the_field_and_keeps_the_values(client, engine):
+    _three(client)
+    sign_in(client, Role.CASEWORKER)
+    page, form = _decision_form(client, HIGH)
+    assert 'value="home_visit" checked' in page  # the suggestion is chosen by default
+    before = row_counts(engine)
+    response = client.post(f"/huishoudens/{HIGH}/beslissing", data={**form, "chosen_intensity": "letter"})
+    assert response.status_code == 422
+    assert row_counts(engine)["decisions"] == before["decisions"]
+    html = response.text
+    assert NL("form.error.reason_required") in html and NL("form.error_summary") in html
+    assert 'id="f-departure_reason-error"' in html
+    assert re.search(r'<textarea id="f-departure_reason"[^>]*aria-describedby="f-departure_reason-hint '
+                     r'f-departure_reason-error"[^>]*aria-invalid="true"', html)
+    assert 'value="letter" checked' in html and '<option value="financial_follow_up" selected>' in html
+    assert 'href="#f-departure_reason"' in html  # the summary links to the field
+
+
+def test_a_recorded_decision_leaves_the_list_and_shows_on_the_household(client):
+    _three(client)
+    sign_in(client, Role.CASEWORKER)
+    _, form = _decision_form(client, HIGH)
+    response = client.post(f"/huishoudens/{HIGH}/beslissing", data={
+        **form, "chosen_intensity": "phone", "departure_reason": "resident asked to be called"})
+    assert response.status_code == 303 and response.headers["location"] == "/?notice=decision_saved"
+    listing = client.get(response.headers["location"]).text
+    assert NL("notice.decision_saved") in listing and HIGH not in _rows(listing)
+    page = client.get(f"/huishoudens/{HIGH}").text
+    assert "financiële vervolghulp" in page and "resident asked to be called" in page
+    assert NL("household.no_open_item") in page and 'name="review_item_id"' not in page
+
+
+def test_an_attempt_in_the_future_is_refused_at_its_date(client, clock):
+    _three(client)
+    sign_in(client, Role.CASEWORKER)
+    _, form = _decision_form(client, LOW)
+    response = client.post(f"/huishoudens/{LOW}/beslissing", data={
+        **form, "chosen_intensity": "letter", "contact_attempts.0.attempted_on": "2026-12-31"})
+    assert response.status_code == 422
+    assert 'id="f-contact_attempts-0-attempted_on-error"' in response.text
+    assert NL("form.error.future_date") in response.text
+
+
+# ----------------------------------------------------------------------------------------------------- objections
+
+
+def test_objection_is_recorded_refused_twice_and_withdrawn(client):
+    _three(client)
+    sign_in(client, Role.CASEWORKER)
+    form = {CSRF_FIELD: csrf_of(client.get("/bezwaren").text), "household_id": LOW,
+            "received_on": TODAY.isoformat()}
+    recorded = client.post("/bezwaren", data=form)
+    assert recorded.status_code == 303
+    assert NL("notice.objection_saved") in client.get(recorded.headers["location"]).text
+    listing = client.get("/").text
+    assert LOW not in _rows(listing) and LOW in listing.split('id="standard-heading"')[1]
+    twice = client.post("/bezwaren", data=form)
+    assert twice.status_code == 422 and NL("form.error.already_objected") in twice.text
+    withdrawn = client.post(f"/bezwaren/{LOW}/intrekken", data={CSRF_FIELD: form[CSRF_FIELD]})
+    assert withdrawn.status_code == 303
+    assert NL("objections.withdrawn_at", date="").split("{")[0].strip() in client.get("/bezwaren").text
+
+
+def test_objection_form_names_its_problems(client):
+    sign_in(client, Role.CASEWORKER)
+    form = {CSRF_FIELD: csrf_of(client.get("/bezwaren").text), "household_id": "123", "received_on": "yesterday"}
+    response = client.post("/bezwaren", data=form)
+    assert response.status_code == 422
+    assert NL("form.error.pattern") in response.text and NL("form.error.date") in response.text
+    assert 'value="yesterday"' in response.text
+
+
+# --------------------------------------------------------------------------------------------------------- models
+
+
+@pytest.fixture
+def candidate(client, engine):  # noqa: ANN001, ANN201
+    seed_version(engine, "card-2", ModelStatus.CANDIDATE, card=card_dict(), html="<html lang='nl'>kaart</html>")
+    return "card-2"
+
+
+def test_card_page_shows_verdict_lift_gates_groups_proxy_and_limits(client, candidate):
+    sign_in(client, Role.DATA_SCIENTIST)
+    page = client.get(f"/modellen/{candidate}").text
+    card = make_card()
+    for key in ("card.verdict_heading", "card.performance_heading", "card.gates_heading", "card.proxy_heading",
+                "card.limits_heading", "card.history_heading"):
+        assert NL(key) in page
+    assert NL("card.lift_over_rule", lift=format_number(card.performance.lift_over_rule, NL, decimals=2)) in page
+    assert "herkomst buiten Europa" in page and "1.295" in page  # a group with its size
+    assert card.caveats_and_recommendations[0].nl in page
+    assert f'src="/modellen/{candidate}/kaart"' in page and NL("card.review_heading") not in page
+
+
+def test_ethics_reviewer_approves_with_a_required_comment_and_the_history_shows_it(client, candidate):
+    sign_in(client, Role.ETHICS_REVIEWER, subject="reviewer-7")
+    page = client.get(f"/modellen/{candidate}").text
+    assert NL("card.review_heading") in page
+    csrf = csrf_of(page)
+    refused = client.post(f"/modellen/{candidate}/beoordeling", data={CSRF_FIELD: csrf, "decision": "approve",
+                                                                      "comment": "ok"})
+    assert refused.status_code == 422 and NL("form.error.too_short", min_length=10) in refused.text
+    approved = client.post(f"/modellen/{candidate}/beoordeling", data={
+        CSRF_FIELD: csrf, "decision": "approve", "comment": "Gates pass; small groups noted in the minutes."})
+    assert approved.status_code == 303
+    history = client.get(approved.headers["location"]).text
+    assert NL("notice.review_saved") in history and "reviewer-7" in history
+    assert "Gates pass; small groups noted in the minutes." in history
+    assert NL("card.move", from_status="kandidaat", to_status="goedgekeurd") in history
+
+
+def test_admin_promotes_an_approved_version_to_the_model_in_use(client, candidate):
+    client.post(f"/v1/models/{candidate}/approval", json={"decision": "approve", "comment": "approved in session"},
+                headers=auth(Role.ETHICS_REVIEWER))
+    sign_in(client, Role.ADMIN)
+    page = client.get(f"/modellen/{candidate}").text
+    assert NL("card.promote_heading") in page
+    response = client.post(f"/modellen/{candidate}/in-gebruik", data={CSRF_FIELD: csrf_of(page)})
+    assert response.status_code == 303
+    assert client.get("/v1/models/current", headers=auth(Role.ADMIN)).json()["serving_version"] == candidate
+
+
+def test_card_html_comes_in_the_readers_language(client, engine, candidate):
+    with engine.begin() as connection:
+        connection.execute(update(ModelVersion).where(ModelVersion.version == candidate)
+                           .values(card_html_en="<html lang='en'>card</html>"))
+    sign_in(client, Role.ETHICS_REVIEWER)
+    dutch = client.get(f"/modellen/{candidate}/kaart")
+    assert dutch.text == "<html lang='nl'>kaart</html>"
+    assert "frame-ancestors 'self'" in dutch.headers["Content-Security-Policy"]
+    client.get("/taal/en")
+    assert client.get(f"/modellen/{candidate}/kaart").text == "<html lang='en'>card</html>"
+
+
+def test_comparison_puts_two_versions_side_by_side(client, engine, candidate):
+    seed_version(engine, "card-3", ModelStatus.CANDIDATE, card=card_dict(failing_gate=False))
+    sign_in(client, Role.ETHICS_REVIEWER)
+    versions = client.get("/modellen").text
+    assert 'action="/modellen/vergelijk"' in versions
+    page = client.get("/modellen/vergelijk", params={"a": candidate, "b": "card-3"}).text
+    assert NL("compare.metrics_heading") in page and NL("metric.lift_over_rule") in page
+    assert page.count(NL("verdict.fail")) >= 1 and "herkomst buiten Europa" in page
+    assert client.get("/modellen/vergelijk", params={"a": candidate, "b": "nope"}).status_code == 404
+
+
+# ------------------------------------------------------------------------------------------------------ oversight
+
+
+def test_oversight_shows_departures_backlog_and_the_control_sample(client):
+    _three(client)
+    sign_in(client, Role.ADMIN)
+    page = client.get("/toezicht").text
+    assert NL("oversight.teams_caption") in page and "team-noord" in page
+    assert NL("oversight.group.control_sample") in page and NL("oversight.group.scored") in page
+
+
+# ------------------------------------------------------------------------------------------------------- English
+
+
+def test_english_pages_are_complete(client, candidate):
+    _three(client)
+    sign_in(client, Role.CASEWORKER)
+    client.get("/taal/en")
+    listing = client.get("/").text
+    assert '<html lang="en">' in listing and EN("outreach.title") in listing and "energy supplier" in listing
+    household_page = client.get(f"/huishoudens/{HIGH}").text
+    assert EN("decision.heading") in household_page and "Total arrears €8000." in household_page
+    assert NL("decision.heading") not in household_page
