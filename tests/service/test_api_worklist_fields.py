@@ -93,7 +93,8 @@ def test_list_names_the_partners_of_the_last_twelve_months(client):
 
 def test_list_reports_the_weekly_capacity_and_the_decisions_since_monday(make_client, clock):
     client = make_client(weekly_capacity=12)
-    results = _score(client, household("hh_week_000000001", signal("s-1")), household("hh_week_000000002", signal("s-2")))
+    results = _score(client, household("hh_week_000000001", signal("s-1")),
+                     household("hh_week_000000002", signal("s-2")))
     decision = {"end_result": "advice_quick_fix", "chosen_intensity": results[0]["suggested_intensity"],
                 "contact_attempts": [{"kind": "letter", "reached": True, "attempted_on": TODAY.isoformat(),
                                       "part_of_day": "morning"}]}
