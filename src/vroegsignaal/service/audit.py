@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from vroegsignaal.errors import ServiceUnavailableError
@@ -114,16 +114,25 @@ def _entry_fields(entry: AuditEntry | AuditRecord) -> dict[str, Any]:
     }
 
 
+_head = AuditChainHead.__table__
+# Built once: every scoring request appends, and building these costs more than running them (see score_store).
+_RESERVE_SEQS = (
+    update(_head)
+    .where(_head.c.id == CHAIN_HEAD_ID)
+    .values(last_seq=_head.c.last_seq + bindparam("count"))
+    .returning(_head.c.last_seq, _head.c.last_hash)
+)
+_INSERT_RECORDS = insert(AuditRecord.__table__)
+_SET_LAST_HASH = update(_head).where(_head.c.id == CHAIN_HEAD_ID).values(last_hash=bindparam("last_hash"))
+
+
 def append_audit_records(session: Session, entries: Sequence[AuditEntry], *, now: dt.datetime) -> list[int]:
     """Append ``entries`` to the chain inside the session's transaction; returns their sequence numbers."""
     if not entries:
         return []
-    head = session.execute(
-        update(AuditChainHead)
-        .where(AuditChainHead.id == CHAIN_HEAD_ID)
-        .values(last_seq=AuditChainHead.last_seq + len(entries))
-        .returning(AuditChainHead.last_seq, AuditChainHead.last_hash)
-    ).one_or_none()
+    connection = session.connection()
+    # The UPDATE takes the head's row lock (the write lock in SQLite) before the head is read: no forked chain.
+    head = connection.execute(_RESERVE_SEQS, {"count": len(entries)}).one_or_none()
     if head is None:
         raise ServiceUnavailableError(MSG_NO_CHAIN_HEAD)
     first_seq = head.last_seq - len(entries) + 1
@@ -135,10 +144,8 @@ def append_audit_records(session: Session, entries: Sequence[AuditEntry], *, now
         own_hash = record_hash(seq=seq, created_at=now, entry_fields=fields, prev_hash=prev_hash)
         rows.append({"seq": seq, "created_at": now, **fields, "prev_hash": prev_hash, "hash": own_hash})
         prev_hash = own_hash
-    session.execute(insert(AuditRecord), rows)
-    session.execute(
-        update(AuditChainHead).where(AuditChainHead.id == CHAIN_HEAD_ID).values(last_hash=prev_hash)
-    )
+    connection.execute(_INSERT_RECORDS, rows)
+    connection.execute(_SET_LAST_HASH, {"last_hash": prev_hash})
     return [row["seq"] for row in rows]
 
 

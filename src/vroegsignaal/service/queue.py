@@ -34,6 +34,18 @@ class SignalFacts:
     crisis: bool
     end_of_supply: bool
 
+    def to_dict(self) -> dict[str, Any]:
+        """The signal as a mapping with the signal table's column names (what the feature builder reads)."""
+        # Spelled out rather than dataclasses.asdict, which deep-copies every field: this runs on every request.
+        return {
+            "partner_type": self.partner_type,
+            "amount_eur": self.amount_eur,
+            "arrears_start_date": self.arrears_start_date,
+            "signal_date": self.signal_date,
+            "crisis": self.crisis,
+            "end_of_supply": self.end_of_supply,
+        }
+
 
 def recent_flags(signals: Iterable[SignalFacts], *, reference: dt.date) -> tuple[bool, bool]:
     """Whether a crisis and an end-of-supply signal arrived in the urgent window up to ``reference``."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
@@ -20,11 +21,23 @@ ORDERING_KEY = "ordering_mode"
 DEFAULT_ORDERING: Ordering = "model"
 
 
+# Read on every scoring request, from the database rather than a cache: every worker sees a switch at once.
+_SELECT_ORDERING = select(ServiceSwitch.__table__.c.value).where(ServiceSwitch.__table__.c.key == ORDERING_KEY)
+
+
+def _mode(value: str | None) -> Ordering:
+    return "rule" if value == "rule" else DEFAULT_ORDERING
+
+
 def current_ordering(session: Session) -> tuple[Ordering, ServiceSwitch | None]:
     """The ordering mode in force (``model`` until an admin switched it) and the switch row, if any."""
     row = session.get(ServiceSwitch, ORDERING_KEY)
-    mode: Ordering = "rule" if row is not None and row.value == "rule" else DEFAULT_ORDERING
-    return mode, row
+    return _mode(row.value if row is not None else None), row
+
+
+def ordering_mode(connection: Connection) -> Ordering:
+    """The ordering mode in force, read with one prebuilt statement (the scoring request's hot path)."""
+    return _mode(connection.execute(_SELECT_ORDERING).scalar())
 
 
 def switch_ordering(session: Session, *, mode: Ordering, reason: str, caller: Caller, now: dt.datetime) -> ServiceSwitch:
