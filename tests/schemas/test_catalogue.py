@@ -10,6 +10,7 @@ from vroegsignaal.schemas.catalogue import (
     FEATURE_NAMES,
     MONOTONE_INCREASING,
     format_value,
+    render_reason,
 )
 from vroegsignaal.schemas.tables import FeatureSchema
 
@@ -47,9 +48,25 @@ def test_every_arrears_feature_is_monotone_increasing():
 @pytest.mark.parametrize("name", [n for n in FEATURE_NAMES if FEATURE_CATALOGUE[n].reason_allowed])
 @pytest.mark.parametrize("lang", ["nl", "en"])
 def test_reason_templates_only_name_catalogue_features(name, lang):
-    values = {feature: format_value(1, FEATURE_CATALOGUE[feature].kind, lang) for feature in FEATURE_NAMES}
-    sentence = FEATURE_CATALOGUE[name].reason_template(lang).format_map(values)
+    values = dict.fromkeys(FEATURE_NAMES, 2)
+    kinds = {feature: FEATURE_CATALOGUE[feature].kind for feature in FEATURE_NAMES}
+    sentence = render_reason(FEATURE_CATALOGUE[name].reason_template(lang), values, kinds, lang)
     assert "{" not in sentence and sentence
+
+
+@pytest.mark.parametrize(
+    ("template", "value", "kind", "lang", "expected"),
+    [
+        ("{x:signaal|signalen}", 1, "count", "nl", "1 signaal"),
+        ("{x:signaal|signalen}", 3, "count", "nl", "3 signalen"),
+        ("{x:month|months} ago", 0.2, "months", "en", "less than a month ago"),
+        ("sinds {x:maand|maanden}", 0.2, "months", "nl", "sinds minder dan een maand"),
+        ("sinds {x:maand|maanden}", 2.6, "months", "nl", "sinds 3 maanden"),
+        ("{x}", 1450.0, "amount", "nl", "€ 1.450"),
+    ],
+)
+def test_reason_nouns_follow_the_number(template, value, kind, lang, expected):
+    assert render_reason(template, {"x": value}, {"x": kind}, lang) == expected
 
 
 def test_sensitive_attributes_are_not_in_the_catalogue():

@@ -3,7 +3,9 @@
 For each feature it records the unit, the allowed range, the monotone direction the model must respect, whether a
 caseworker may see it as a reason (only things a caseworker can talk about with the resident), and its text in Dutch
 and English. Reason templates use ``{name}`` placeholders for any feature of the same household; values are
-formatted by the unit of that feature (``€ 1.450`` in Dutch, ``€1,450`` in English).
+formatted by the unit of that feature (``€ 1.450`` in Dutch, ``€1,450`` in English). ``{name:one|many}`` adds
+the noun in the right number: ``{signals_3m:signaal|signalen}`` reads "1 signaal" or "3 signalen", and a duration
+under one month reads "minder dan een maand" / "less than a month".
 
 The catalogue feeds the pandera feature schema, the reason codes, the model card and the pages. Data sets trained
 through a dataset config with their own columns (e.g. the German credit data) are not in the catalogue; their reasons
@@ -12,6 +14,7 @@ fall back to the texts in the config or to a generic sentence.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -116,16 +119,16 @@ _FEATURES: list[FeatureSpec] = [
         "signals_3m",
         "signalen in de laatste 3 maanden",
         "signals in the last 3 months",
-        "{signals_3m} signalen in de laatste 3 maanden",
-        "{signals_3m} signals in the last 3 months",
+        "{signals_3m:signaal|signalen} in de laatste 3 maanden",
+        "{signals_3m:signal|signals} in the last 3 months",
         "Number of arrears signals with a signal date in the 91 days up to the reference date.",
     ),
     _count(
         "signals_12m",
         "signalen in de laatste 12 maanden",
         "signals in the last 12 months",
-        "{signals_12m} signalen in het afgelopen jaar",
-        "{signals_12m} signals in the past year",
+        "{signals_12m:signaal|signalen} in het afgelopen jaar",
+        "{signals_12m:signal|signals} in the past year",
         "Number of arrears signals with a signal date in the 365 days up to the reference date.",
     ),
     *[
@@ -133,8 +136,8 @@ _FEATURES: list[FeatureSpec] = [
             f"{group}_signals_12m",
             f"signalen {noun_nl} (12 maanden)",
             f"{noun_en} signals (12 months)",
-            f"{{{group}_signals_12m}} keer een signaal over {noun_nl} in het afgelopen jaar",
-            f"{{{group}_signals_12m}} signals about {noun_en} in the past year",
+            f"{{{group}_signals_12m:keer|keer}} een signaal over {noun_nl} in het afgelopen jaar",
+            f"{{{group}_signals_12m:signal|signals}} about {noun_en} in the past year",
             f"Signals from the '{group}' partner group in the 365 days up to the reference date.",
         )
         for group, (noun_nl, noun_en) in _PARTNER_TEXT.items()
@@ -149,8 +152,8 @@ _FEATURES: list[FeatureSpec] = [
         True,
         "verschillende signaalpartners (12 maanden)",
         "distinct signal partners (12 months)",
-        "Achterstanden bij {distinct_partners_12m} verschillende partijen",
-        "Arrears with {distinct_partners_12m} different creditors",
+        "Achterstanden bij {distinct_partners_12m:partij|verschillende partijen}",
+        "Arrears with {distinct_partners_12m:creditor|different creditors}",
         description="Number of distinct partner types that sent a signal in the 365 days up to the reference date.",
     ),
     *[
@@ -159,12 +162,12 @@ _FEATURES: list[FeatureSpec] = [
             f"bedrag {noun_nl}",
             f"{noun_en} amount",
             (
-                f"{noun_nl.capitalize()} sinds {{{group}_arrears_months}} maanden, {{{group}_arrears_eur}}"
+                f"{noun_nl.capitalize()} sinds {{{group}_arrears_months:maand|maanden}}, {{{group}_arrears_eur}}"
                 if group != "other"
                 else f"{noun_nl.capitalize()}: {{{group}_arrears_eur}}"
             ),
             (
-                f"{noun_en.capitalize()} for {{{group}_arrears_months}} months, {{{group}_arrears_eur}}"
+                f"{noun_en.capitalize()} for {{{group}_arrears_months:month|months}}, {{{group}_arrears_eur}}"
                 if group != "other"
                 else f"{noun_en.capitalize()}: {{{group}_arrears_eur}}"
             ),
@@ -177,8 +180,8 @@ _FEATURES: list[FeatureSpec] = [
             f"{group}_arrears_months",
             f"duur {noun_nl} in maanden",
             f"{noun_en} duration in months",
-            f"{noun_nl.capitalize()} loopt al {{{group}_arrears_months}} maanden",
-            f"{noun_en.capitalize()} for {{{group}_arrears_months}} months",
+            f"{noun_nl.capitalize()} loopt al {{{group}_arrears_months:maand|maanden}}",
+            f"{noun_en.capitalize()} for {{{group}_arrears_months:month|months}}",
             f"Months from the arrears start date (ontstaansdatum) of the latest '{group}' signal to the reference date.",
         )
         for group, (noun_nl, noun_en) in _PARTNER_TEXT.items()
@@ -204,8 +207,8 @@ _FEATURES: list[FeatureSpec] = [
         "max_arrears_months",
         "langste achterstand in maanden",
         "longest arrears in months",
-        "Oudste achterstand loopt al {max_arrears_months} maanden",
-        "Oldest arrears running for {max_arrears_months} months",
+        "Oudste achterstand loopt al {max_arrears_months:maand|maanden}",
+        "Oldest arrears running for {max_arrears_months:month|months}",
         "Months from the earliest arrears start date among signals of the last 365 days to the reference date.",
     ),
     FeatureSpec(
@@ -218,16 +221,16 @@ _FEATURES: list[FeatureSpec] = [
         True,
         "maanden sinds het eerste signaal",
         "months since the first signal",
-        "Eerste signaal {months_since_first_signal} maanden geleden",
-        "First signal {months_since_first_signal} months ago",
+        "Eerste signaal {months_since_first_signal:maand|maanden} geleden",
+        "First signal {months_since_first_signal:month|months} ago",
         description="Months from the household's first known signal to the reference date (0 without signals).",
     ),
     _count(
         "repeat_signals_6m",
         "herhaalsignalen (6 maanden)",
         "repeat signals (6 months)",
-        "{repeat_signals_6m} herhaalsignalen in het afgelopen halfjaar",
-        "{repeat_signals_6m} repeat signals in the past six months",
+        "{repeat_signals_6m:herhaalsignaal|herhaalsignalen} in het afgelopen halfjaar",
+        "{repeat_signals_6m:repeat signal|repeat signals} in the past six months",
         "Signals in the last 182 days from a partner type that had already signalled in the 182 days before them.",
     ),
     _flag(
@@ -368,6 +371,42 @@ def format_value(value: Any, kind: Kind | str, lang: Lang = "nl") -> str:
     if isinstance(value, float):
         return f"{value:.2f}".rstrip("0").rstrip(".")
     return str(value)
+
+
+class ReasonFormatter(string.Formatter):
+    """Formats reason templates: values by their feature's kind, ``{name:one|many}`` with a noun in the right number."""
+
+    def __init__(self, kinds: Mapping[str, str], lang: Lang) -> None:
+        super().__init__()
+        self.kinds = kinds
+        self.lang = lang
+
+    def get_value(self, key: int | str, args: Any, kwargs: Mapping[str, Any]) -> Any:
+        if key not in kwargs:
+            raise KeyError(f"reason template names '{key}', which is not a feature of this household")
+        return (key, kwargs[key])
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        name, raw = value
+        kind = self.kinds.get(name, "number")
+        if "|" not in format_spec:
+            return format_value(raw, kind, self.lang)  # type: ignore[arg-type]
+        one, many = format_spec.split("|", 1)
+        if raw is None or (isinstance(raw, float) and raw != raw):
+            return f"{format_value(raw, kind, self.lang)} {many}"  # type: ignore[arg-type]
+        rounded = int(round(float(raw)))
+        if rounded == 0 and kind == "months":
+            return f"minder dan een {one}" if self.lang == "nl" else f"less than a {one}"
+        return f"{rounded} {one if rounded == 1 else many}"
+
+
+def render_reason(template: str, values: Mapping[str, Any], kinds: Mapping[str, str], lang: Lang) -> str:
+    """A reason sentence from its template and the household's raw feature values.
+
+    >>> render_reason("{n:signaal|signalen} in 3 maanden", {"n": 1}, {"n": "count"}, "nl")
+    '1 signaal in 3 maanden'
+    """
+    return ReasonFormatter(kinds, lang).vformat(template, (), values)
 
 
 def catalogue_to_dict() -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vroegsignaal.schemas.catalogue import FEATURE_CATALOGUE, format_value
+from vroegsignaal.schemas.catalogue import FEATURE_CATALOGUE, render_reason
 from vroegsignaal.schemas.dataset_config import FeatureText
 
 LANGS = ("nl", "en")
@@ -133,24 +133,9 @@ class ReasonWriter:
 
     def sentence(self, wording: FeatureWording, record: Mapping[str, Any], lang: str) -> str:
         template = wording.reason_nl if lang == "nl" else wording.reason_en
-        formatted = _FormattedValues(record, self.kinds, lang)
-        formatted["value"] = format_value(record.get(wording.name), wording.kind, lang)  # type: ignore[index]
-        return (template or "").format_map(formatted)
-
-
-class _FormattedValues(dict):
-    """Formats a feature value on first use in a template."""
-
-    def __init__(self, record: Mapping[str, Any], kinds: Mapping[str, str], lang: str) -> None:
-        super().__init__()
-        self._record = record
-        self._kinds = kinds
-        self._lang = lang
-
-    def __missing__(self, key: str) -> str:
-        if key not in self._record:
-            raise KeyError(f"reason template names '{key}', which is not a feature of this household")
-        return format_value(self._record[key], self._kinds.get(key, "number"), self._lang)  # type: ignore[arg-type]
+        values = {**record, "value": record.get(wording.name)}
+        kinds = {**self.kinds, "value": wording.kind}
+        return render_reason(template or "", values, kinds, lang)  # type: ignore[arg-type]
 
 
 def _plain(value: Any) -> Any:
