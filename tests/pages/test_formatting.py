@@ -10,6 +10,7 @@ from vroegsignaal.service.pages.formatting import (
     EMPTY,
     dutch_time,
     format_date,
+    format_chance,
     format_datetime,
     format_estimate,
     format_money,
@@ -72,6 +73,11 @@ def test_numbers_and_shares():
     assert format_estimate(0.81, 0.72, 0.88, NL) == "0,81 (0,72–0,88)"
     assert format_estimate(0.81, None, None, EN) == "0.81"
     assert format_estimate(None, 0.1, 0.2, EN) == EMPTY
+
+
+@pytest.mark.parametrize(("value", "text"), [(0.001, "<1%"), (0.344, "34%"), (0.996, ">99%"), (None, EMPTY)])
+def test_a_chance_never_reads_as_certain(value, text):
+    assert format_chance(value, EN) == text
 
 
 def test_short_ids_keep_short_pseudonyms_whole_and_cut_long_ones():

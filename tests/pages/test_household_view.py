@@ -47,7 +47,8 @@ def test_timeline_places_the_newest_signal_right_and_the_largest_amount_at_the_t
     assert older.signal.amount_eur == 1000.0 and older.x < newer.x
     assert older.y == timeline.top and newer.y == pytest.approx((timeline.top + timeline.bottom) / 2, abs=0.1)
     assert timeline.start == TODAY - dt.timedelta(days=365) and timeline.end == TODAY
-    assert all(timeline.left <= tick.x <= timeline.width for tick in timeline.ticks)
+    assert newer.x <= timeline.right < timeline.width
+    assert all(timeline.left <= tick.x <= timeline.right for tick in timeline.ticks)
     assert [tick.day.day for tick in timeline.ticks] == [1] * len(timeline.ticks)
 
 

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from tests.model_cards.factories import card_dict, make_card
 from tests.pages.conftest import csrf_of, sign_in
@@ -330,3 +331,35 @@ def test_english_pages_are_complete(client, candidate):
     household_page = client.get(f"/huishoudens/{HIGH}").text
     assert EN("decision.heading") in household_page and "Total arrears €8000." in household_page
     assert NL("decision.heading") not in household_page
+
+
+# ------------------------------------------------------------------------------------------------ errors as pages
+
+
+def test_deciding_again_differently_is_a_conflict_page(client):
+    _three(client)
+    sign_in(client, Role.CASEWORKER)
+    _, form = _decision_form(client, LOW)
+    first = client.post(f"/huishoudens/{LOW}/beslissing", data={**form, "chosen_intensity": "letter"})
+    assert first.status_code == 303
+    again = client.post(f"/huishoudens/{LOW}/beslissing", data={**form, "chosen_intensity": "letter",
+                                                                 "end_result": "declines_help"})
+    assert again.status_code == 409 and NL("error.conflict") in again.text
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "key"),
+    [
+        (OperationalError("SELECT 1", {}, ConnectionError("gone")), 503, "error.unavailable"),
+        (IntegrityError("INSERT", {}, ValueError("duplicate")), 409, "error.conflict"),
+    ],
+    ids=["database-down", "concurrent-change"],
+)
+def test_database_trouble_is_a_page_that_says_nothing_was_saved(client, monkeypatch, error, status, key):
+    def fail(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr("vroegsignaal.service.pages.caseworker.list_objections", fail)
+    sign_in(client, Role.CASEWORKER)
+    response = client.get("/bezwaren")
+    assert response.status_code == status and NL(key) in response.text

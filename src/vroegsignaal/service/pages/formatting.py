@@ -84,6 +84,17 @@ def format_percent(value: float | None, t: Translator, *, decimals: int = 0) -> 
     return f"{format_number(value * 100, t, decimals=decimals)}%"
 
 
+def format_chance(value: float | None, t: Translator) -> str:
+    """A calibrated probability as a whole percentage that never reads as certain: ``<1%``, ``34%``, ``>99%``."""
+    if value is None:
+        return EMPTY
+    if value < 0.005:
+        return f"<{format_percent(0.01, t)}"
+    if value >= 0.995:
+        return f">{format_percent(0.99, t)}"
+    return format_percent(value, t)
+
+
 def format_estimate(value: float | None, low: float | None, high: float | None, t: Translator) -> str:
     """A value with its interval: ``0,81 (0,72–0,88)``."""
     if value is None:

@@ -50,6 +50,7 @@ class Timeline:
     width: int
     height: int
     left: int
+    right: int  # x of the plot's right edge
     bottom: float
     top: float
     points: tuple[TimelinePoint, ...]
@@ -80,7 +81,8 @@ def signal_timeline(
     max_ticks: int = 7,
 ) -> Timeline:
     """The timeline of ``signals`` over the last ``window_days`` up to ``today`` (further back for older signals)."""
-    left, right, top, bottom = 56, 16, 12.0, float(height - 28)
+    # Room on the left for the amount labels (up to "€ 100.000"), below for the month labels.
+    left, right, top, bottom = 76, 16, 12.0, float(height - 28)
     start = min([today - dt.timedelta(days=window_days), *(s.signal_date for s in signals)])
     span = max((today - start).days, 1)
     max_amount = max((s.amount_eur for s in signals), default=0.0) or 1.0
@@ -98,7 +100,7 @@ def signal_timeline(
     months = _month_starts(start, today)
     step = max(1, -(-len(months) // max_ticks))
     ticks = tuple(TimelineTick(x_of(day), day) for day in months[::step])
-    return Timeline(width, height, left, bottom, top, points, ticks, max_amount, start, today)
+    return Timeline(width, height, left, width - right, bottom, top, points, ticks, max_amount, start, today)
 
 
 def partner_groups_shown(timeline: Timeline) -> list[PartnerType]:

@@ -8,6 +8,7 @@ strict Content-Security-Policy: only our own stylesheet, script and forms.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -96,10 +97,10 @@ class Formatter:
     def __init__(self, t: Translator) -> None:
         self._t = t
 
-    def date(self, value: Any) -> str:
+    def date(self, value: dt.date | None) -> str:
         return formatting.format_date(value, self._t)
 
-    def datetime(self, value: Any) -> str:
+    def datetime(self, value: dt.datetime | None) -> str:
         return formatting.format_datetime(value, self._t)
 
     def money(self, value: float | None) -> str:
@@ -110,6 +111,9 @@ class Formatter:
 
     def percent(self, value: float | None, decimals: int = 0) -> str:
         return formatting.format_percent(value, self._t, decimals=decimals)
+
+    def chance(self, value: float | None) -> str:
+        return formatting.format_chance(value, self._t)
 
     def estimate(self, value: float | None, low: float | None = None, high: float | None = None) -> str:
         return formatting.format_estimate(value, low, high, self._t)

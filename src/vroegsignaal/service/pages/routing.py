@@ -15,7 +15,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from vroegsignaal.errors import VroegsignaalError
 from vroegsignaal.service.http_errors import request_id_of, status_for
@@ -93,6 +93,10 @@ class PageRoute(APIRoute):
                 # A malformed household id in the path is a page that does not exist; a bad query value is invalid.
                 in_path = any(error.get("loc", ("",))[0] == "path" for error in exc.errors())
                 return error_page(request, 404 if in_path else 422)
+            except IntegrityError as exc:
+                # Two people saved the same thing at once; the API answers 409 as well.
+                logger.warning("page %s: integrity conflict (%s)", request_id_of(request), type(exc.orig).__name__)
+                return error_page(request, 409)
             except DBAPIError as exc:
                 logger.warning("page %s: database unavailable (%s)", request_id_of(request), type(exc.orig).__name__)
                 return error_page(request, 503)
