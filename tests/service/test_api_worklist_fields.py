@@ -11,7 +11,17 @@ from typing import Any
 
 import pytest
 
-from tests.service.conftest import TODAY, TestClient, auth, batch, household, make_settings, seed_version, signal
+from tests.service.conftest import (
+    OTHER_TEAM,
+    TODAY,
+    TestClient,
+    auth,
+    batch,
+    household,
+    make_settings,
+    seed_version,
+    signal,
+)
 from tests.service.fakes import FakeScorer
 from vroegsignaal.schemas.api import NEIGHBOURHOOD_PATTERN
 from vroegsignaal.schemas.enums import ModelStatus, Role
@@ -117,3 +127,12 @@ def test_bundle_info_reads_the_english_card_when_the_bundle_has_one(tmp_path: Pa
     card = read_bundle_info(tmp_path).card
     assert card.html == "<html lang='nl'></html>"
     assert card.html_en == ("<html lang='en'></html>" if with_english else None)
+
+
+def test_an_admins_list_of_every_team_adds_up_their_capacity(make_client):
+    client = make_client(weekly_capacity=10)
+    _score(client, household("hh_teams_00000001", signal("s-1")),
+           household("hh_teams_00000002", signal("s-2"), team=OTHER_TEAM))
+    listing = client.get("/v1/outreach", headers=auth(Role.ADMIN)).json()
+    assert (listing["team"], listing["capacity_per_week"]) == ("*", 20)
+    assert client.get("/v1/outreach", headers=CASEWORKER).json()["capacity_per_week"] == 10

@@ -287,8 +287,11 @@ class OutreachListResponse(_Response):
     )
     held_back_count: int = Field(description="Open items held back by the cooldown (contacted recently).")
     overdue_count: int
-    capacity_per_week: int = Field(description="Households the team can contact per week (setting).")
-    decided_this_week: int = Field(description="Decisions the team recorded since Monday.")
+    capacity_per_week: int = Field(
+        description="Households the team can contact per week (setting); for a list of every team, the setting times "
+        "the teams on it."
+    )
+    decided_this_week: int = Field(description="Decisions the list's team(s) recorded since Monday.")
 
 
 # ------------------------------------------------------------------------------------------------------- decisions

@@ -152,14 +152,28 @@ def start_of_week(now: dt.datetime) -> dt.datetime:
     return dt.datetime.combine(monday, dt.time(), tzinfo=dt.UTC)
 
 
-def decisions_since(session: Session, *, municipality: str, team: str | None, since: dt.datetime) -> int:
-    """Decisions recorded in ``municipality`` (by ``team``, or every team when ``None``) since ``since``."""
-    query = select(func.count()).select_from(Decision).where(
-        Decision.municipality_code == municipality, Decision.decided_at >= since
+def decisions_since(
+    session: Session, *, municipality: str, team: str | None, since: dt.datetime
+) -> dict[str, int]:
+    """Per team: the decisions recorded in ``municipality`` since ``since`` (only ``team``'s, unless ``None``)."""
+    query = (
+        select(Decision.team, func.count())
+        .where(Decision.municipality_code == municipality, Decision.decided_at >= since)
+        .group_by(Decision.team)
     )
     if team is not None:
         query = query.where(Decision.team == team)
-    return int(session.scalar(query) or 0)
+    return {name: int(count) for name, count in session.execute(query)}
+
+
+def weekly_capacity(settings: Settings, *, team: str | None, view: QueueView, decided: Mapping[str, int]) -> int:
+    """What the list's teams can contact in a week: the setting per team, times the teams on an all-teams list
+    (those with open items or with decisions this week)."""
+    if team is not None:
+        return settings.weekly_capacity
+    entries = (*view.listed, *view.standard, *view.held_back)
+    teams = {entry.payload.item.team for entry in entries} | set(decided)
+    return settings.weekly_capacity * max(len(teams), 1)
 
 
 def list_outreach(
@@ -205,8 +219,8 @@ def list_outreach(
         standard_approach=standard,
         held_back_count=len(view.held_back),
         overdue_count=sum(e.overdue(today) for e in (*view.listed, *view.standard)),
-        capacity_per_week=settings.weekly_capacity,
-        decided_this_week=decided,
+        capacity_per_week=weekly_capacity(settings, team=team, view=view, decided=decided),
+        decided_this_week=sum(decided.values()),
     )
 
 
