@@ -88,6 +88,10 @@ def score_requests(data: Path, *, today: dt.date) -> Iterator[dict[str, Any]]:
     """``POST /v1/scores`` bodies for the households with a recent signal, dates moved so the latest is ``today``."""
     signals = pd.read_parquet(data / "signals.parquet")
     households = pd.read_parquet(data / "households.parquet").set_index("household_id")
+    # The neighbourhood routes work to a wijkteam and feeds the list's filter; it never reaches the model.
+    neighbourhoods = pd.read_parquet(data / "audit.parquet", columns=["household_id", "neighbourhood"]).set_index(
+        "household_id"
+    )["neighbourhood"]
     outcomes = pd.read_parquet(data / "outcomes.parquet", columns=["reference_date"])
     reference = pd.Timestamp(outcomes["reference_date"].max())
     shift = pd.Timestamp(today) - reference
@@ -103,6 +107,7 @@ def score_requests(data: Path, *, today: dt.date) -> Iterator[dict[str, Any]]:
             {
                 "household_id": household_id,
                 "team": team_of(household_id),
+                "neighbourhood": str(neighbourhoods.get(household_id, "")) or None,
                 "facts": {
                     "household_type": facts["household_type"],
                     "benefit_type": facts["benefit_type"],

@@ -7,7 +7,8 @@ server's clock is moved) so the list has overdue work. Debian's Chromium (``apt-
 pages; without it these tests skip, except under ``CI=true`` where they fail. axe-core is vendored in
 ``tests/pages/vendor`` (see its README) and injected into each page: no page may have a serious or critical
 violation.
-The screenshots go to ``docs/screenshots/`` (1280×800), where the README and ``docs/pages.md`` show them.
+The screenshots (1280×800) go to ``var/screenshots/`` (not tracked, so a test run leaves the checkout clean); set
+``VROEGSIGNAAL_SCREENSHOTS=docs/screenshots`` to refresh the copies the README and ``docs/pages.md`` show.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("br
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 AXE_SOURCE = Path(__file__).parent / "vendor" / "axe.min.js"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+REPOSITORY = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPOSITORY / os.environ.get("VROEGSIGNAAL_SCREENSHOTS", "var/screenshots")
 VIEWPORT = {"width": 1280, "height": 800}
 ACTION_TIMEOUT_MS = 15_000
 #: axe rules of WCAG 2.0/2.1 levels A and AA, the level Dutch public bodies must meet.
