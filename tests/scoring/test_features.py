@@ -93,11 +93,13 @@ def reference_frame(*pairs: tuple[str, pd.Timestamp]) -> pd.DataFrame:
 
 def features_of(*rows: dict, household: str = ANNA, reference: pd.Timestamp = REFERENCE) -> pd.Series:
     """The feature row of one household on one reference date."""
-    frame = build_features(signals_frame(*rows), households_frame(household), reference_frame((household, reference)))
+    reference_rows = reference_frame((household, reference))
+    frame = build_features(signals_frame(*rows), households_frame(household), reference_rows)
     return frame.iloc[0]
 
 
-# ------------------------------------------------------------------------------------------------ shape and dtypes
+# ------------------------------------------------------------------------------------------------ shape and
+# dtypes
 
 
 def test_output_has_exactly_the_feature_schema_columns_and_already_its_dtypes():
@@ -143,7 +145,8 @@ def test_empty_reference_gives_an_empty_frame_of_the_schema():
     FeatureSchema.validate(frame)
 
 
-# -------------------------------------------------------------------------------------------------- time windows
+# -------------------------------------------------------------------------------------------------- time
+# windows
 
 
 def test_signal_on_the_reference_date_counts_and_a_later_one_is_ignored():
@@ -180,7 +183,8 @@ def test_the_same_household_on_two_reference_dates_sees_only_its_past():
     assert list(frame["rent_arrears_eur"]) == [100.0, 400.0]
 
 
-# ------------------------------------------------------------------------------------------ partners and amounts
+# ------------------------------------------------------------------------------------------ partners and
+# amounts
 
 
 def test_counts_per_partner_group_put_optional_partners_in_other():
@@ -218,12 +222,16 @@ def test_latest_signal_per_group_gives_amount_and_months_since_its_arrears_start
 
 
 def test_on_the_same_signal_date_the_larger_amount_is_the_latest():
-    row = features_of(signal(partner="energy", sent=3, amount=80.0), signal(partner="energy", sent=3, amount=250.0))
+    row = features_of(
+        signal(partner="energy", sent=3, amount=80.0), signal(partner="energy", sent=3, amount=250.0)
+    )
     assert row["energy_arrears_eur"] == 250.0
 
 
 def test_other_group_amount_is_the_latest_of_any_optional_partner():
-    row = features_of(signal(partner="tax_office", sent=50, amount=2000.0), signal(partner="cak", sent=5, amount=900.0))
+    row = features_of(
+        signal(partner="tax_office", sent=50, amount=2000.0), signal(partner="cak", sent=5, amount=900.0)
+    )
     assert row["other_arrears_eur"] == 900.0
     assert row["max_arrears_eur"] == 2000.0
     assert row["total_arrears_eur"] == 900.0
@@ -244,7 +252,8 @@ def test_months_since_first_signal_looks_back_beyond_the_year():
     assert row["signals_12m"] == 1
 
 
-# ------------------------------------------------------------------------------------- repeats, flags and trend
+# ------------------------------------------------------------------------------------- repeats, flags and
+# trend
 
 
 def test_repeat_signals_are_same_partner_signals_after_an_earlier_one_within_the_look_back():
@@ -252,7 +261,7 @@ def test_repeat_signals_are_same_partner_signals_after_an_earlier_one_within_the
         signal(partner="rent", sent=200),  # outside the six months itself, but it makes the next one a repeat
         signal(partner="rent", sent=30),  # 170 days later: a repeat
         signal(partner="energy", sent=25),  # another partner: not a repeat
-        signal(partner="energy", sent=25, amount=50.0),  # the same day as the other energy signal: not a repeat
+        signal(partner="energy", sent=25, amount=50.0),  # the same day as that energy signal: not a repeat
     )
     assert row["repeat_signals_6m"] == 1
 
@@ -261,7 +270,9 @@ def test_an_earlier_signal_just_outside_the_look_back_does_not_make_a_repeat():
     gap = REPEAT_LOOKBACK_DAYS + 1
     row = features_of(signal(partner="water", sent=10 + gap), signal(partner="water", sent=10))
     assert row["repeat_signals_6m"] == 0
-    row = features_of(signal(partner="water", sent=10 + REPEAT_LOOKBACK_DAYS), signal(partner="water", sent=10))
+    row = features_of(
+        signal(partner="water", sent=10 + REPEAT_LOOKBACK_DAYS), signal(partner="water", sent=10)
+    )
     assert row["repeat_signals_6m"] == 1
 
 
@@ -271,14 +282,18 @@ def test_repeat_signals_count_only_inside_the_six_month_window():
 
 
 def test_crisis_and_end_of_supply_flags_cover_the_last_three_months():
-    row = features_of(signal(partner="energy", sent=20, end_of_supply=True), signal(partner="rent", sent=95, crisis=True))
+    row = features_of(
+        signal(partner="energy", sent=20, end_of_supply=True), signal(partner="rent", sent=95, crisis=True)
+    )
     assert (row["end_of_supply_3m"], row["crisis_signal_3m"]) == (1, 0)
 
 
 def test_trend_is_the_least_squares_slope_of_amounts_per_month():
     row = features_of(signal(sent=61, amount=100.0), signal(partner="energy", sent=0, amount=300.0))
     assert row["arrears_trend_eur_per_month"] == pytest.approx(200.0 / 61 * DAYS_PER_MONTH)
-    falling = features_of(signal(sent=100, amount=900.0), signal(sent=50, amount=600.0), signal(sent=0, amount=300.0))
+    falling = features_of(
+        signal(sent=100, amount=900.0), signal(sent=50, amount=600.0), signal(sent=0, amount=300.0)
+    )
     assert falling["arrears_trend_eur_per_month"] == pytest.approx(-300.0 / 50 * DAYS_PER_MONTH)
 
 
@@ -295,12 +310,14 @@ def test_trend_is_zero_without_two_signal_days_in_six_months(rows):
     assert features_of(*rows)["arrears_trend_eur_per_month"] == 0.0
 
 
-# -------------------------------------------------------------------------------------------------------- errors
+# --------------------------------------------------------------------------------------------------------
+# errors
 
 
 def test_reference_household_missing_from_households_is_refused_naming_it():
+    reference = reference_frame((ANNA, REFERENCE), (BERT, REFERENCE))
     with pytest.raises(DataValidationError, match=re.escape(MSG_UNKNOWN_HOUSEHOLD)) as raised:
-        build_features(signals_frame(signal()), households_frame(ANNA), reference_frame((ANNA, REFERENCE), (BERT, REFERENCE)))
+        build_features(signals_frame(signal()), households_frame(ANNA), reference)
     message = str(raised.value)
     assert BERT in message and ANNA not in message
     assert raised.value.failures[0].column == "household_id"
@@ -308,7 +325,9 @@ def test_reference_household_missing_from_households_is_refused_naming_it():
 
 def test_a_repeated_household_and_reference_date_is_refused():
     with pytest.raises(DataValidationError, match=re.escape(MSG_DUPLICATE_REFERENCE)) as raised:
-        build_features(signals_frame(), households_frame(ANNA), reference_frame((ANNA, REFERENCE), (ANNA, REFERENCE)))
+        build_features(
+            signals_frame(), households_frame(ANNA), reference_frame((ANNA, REFERENCE), (ANNA, REFERENCE))
+        )
     assert raised.value.failures[0].rows == (1,)
 
 
@@ -339,7 +358,8 @@ def test_dates_given_as_text_are_read():
     assert frame.loc[0, "signals_3m"] == 1 and frame.loc[0, "reference_date"] == REFERENCE
 
 
-# ---------------------------------------------------------------------------------------------------- properties
+# ----------------------------------------------------------------------------------------------------
+# properties
 
 HOUSEHOLDS = (ANNA, BERT, CHRIS)
 COUNTS = [name for name in FEATURE_NAMES if name.startswith("signals_") or name.endswith("_signals_12m")]
@@ -348,7 +368,8 @@ NEVER_DECREASING = [*COUNTS, "distinct_partners_12m", "repeat_signals_6m", "max_
 
 signal_rows = st.builds(
     lambda household, partner, amount, sent, extra, crisis, eos: signal(
-        household, partner, amount=amount, sent=sent, arrears_since=sent + extra, crisis=crisis, end_of_supply=eos
+        household, partner, amount=amount, sent=sent, arrears_since=sent + extra, crisis=crisis,
+        end_of_supply=eos,
     ),
     household=st.sampled_from(HOUSEHOLDS),
     partner=st.sampled_from(PartnerType.values()),

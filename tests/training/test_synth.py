@@ -1,5 +1,5 @@
-"""The synthetic municipality: valid tables, Dutch rates, an exact true risk, labels by the rule, and bias knobs that
-plant exactly the bias they promise."""
+"""The synthetic municipality: valid tables, Dutch rates, an exact true risk, labels by the rule, and bias
+knobs that plant exactly the bias they promise."""
 
 from __future__ import annotations
 
@@ -71,7 +71,8 @@ def with_audit(result: SyntheticMunicipality) -> pd.DataFrame:
     return rows.merge(result.audit, on="household_id", how="left", validate="many_to_one")
 
 
-# ---------------------------------------------------------------------------------------------------------- tables
+# ----------------------------------------------------------------------------------------------------------
+# tables
 
 
 @pytest.mark.parametrize("name", list(TABLE_FILES))
@@ -112,7 +113,8 @@ def test_households_are_spread_over_every_municipality_with_their_own_neighbourh
     assert set(result.signals["municipality_code"]) <= {"GM0344", "GM0363"}
 
 
-# --------------------------------------------------------------------------------------------- rates (DESIGN.md)
+# --------------------------------------------------------------------------------------------- rates
+# (DESIGN.md)
 
 
 @pytest.mark.parametrize(
@@ -131,14 +133,15 @@ def test_households_are_spread_over_every_municipality_with_their_own_neighbourh
 )
 def test_realised_rates_are_near_the_dutch_figures(town, rate, slack):
     low, high = TARGETS[rate]
-    assert low - slack <= town.summary[rate] <= high + slack, f"{rate}={town.summary[rate]} outside [{low}, {high}]"
+    value = town.summary[rate]
+    assert low - slack <= value <= high + slack, f"{rate}={value} outside [{low}, {high}] ± {slack}"
 
 
 def test_optional_partners_are_a_small_extra(town):
     assert 0.01 <= town.summary["optional_partner_share"] <= 0.10
 
 
-def test_problematic_debt_is_more_common_for_single_parents_and_social_assistance_and_rare_for_pensioners(town):
+def test_problematic_debt_is_common_for_single_parents_and_social_assistance_and_rare_for_pensioners(town):
     overall = town.summary["problematic_debt_share"]
     assert town.summary["problematic_debt_share_single_parent"] > 1.4 * overall
     assert town.summary["problematic_debt_share_social_assistance"] > 1.8 * overall
@@ -146,7 +149,8 @@ def test_problematic_debt_is_more_common_for_single_parents_and_social_assistanc
 
 
 def test_problematic_debt_is_more_common_at_working_ages(town):
-    working = [town.summary[f"problematic_debt_share_age_{band}"] for band in ("25-34", "35-44", "45-54", "55-64")]
+    bands = ("25-34", "35-44", "45-54", "55-64")
+    working = [town.summary[f"problematic_debt_share_age_{band}"] for band in bands]
     assert min(working) > 3 * town.summary["problematic_debt_share_age_65+"]
     assert np.mean(working) > town.summary["problematic_debt_share_age_18-24"]
 
@@ -155,7 +159,8 @@ def test_summary_is_plain_json(town):
     assert json.loads(json.dumps(town.summary)) == dict(town.summary)
 
 
-# ---------------------------------------------------------------------------------------------------------- labels
+# ----------------------------------------------------------------------------------------------------------
+# labels
 
 
 def test_reference_dates_are_month_ends_after_a_year_of_history_with_a_year_left(town):
@@ -181,11 +186,13 @@ def test_label_rows_keep_signalled_households_outside_debt_and_look_twelve_month
     entered[3, 12 + 13] = True  # household 3 enters in the 13th month after reference month 12: too late
     rows = label_rows(
         signal_household=np.array([0, 1, 2, 3, 0]),
-        signal_month=np.array([11, 11, 11, 12, 3]),  # household 0 also had an old signal, outside any reference month
+        # household 0 also had an old signal, outside any reference month
+        signal_month=np.array([11, 11, 11, 12, 3]),
         in_debt=in_debt,
         entered=entered,
     )
-    assert list(zip(rows.household, rows.month, rows.label, strict=True)) == [(0, 11, False), (2, 11, True), (3, 12, False)]
+    found = list(zip(rows.household, rows.month, rows.label, strict=True))
+    assert found == [(0, 11, False), (2, 11, True), (3, 12, False)]
 
 
 def test_true_risk_is_a_probability_that_ranks_the_labels_well(town):
@@ -218,15 +225,15 @@ def test_transition_matrices_are_stochastic():
     assert (T >= 0).all() and ((hazard >= 0) & (hazard <= 1)).all()
 
 
-# --------------------------------------------------------------------------------------------------------- knobs
+# ---------------------------------------------------------------------------------------------------------
+# knobs
 
 
 def test_under_recording_lowers_the_recorded_labels_of_outside_europe_only(town, under_recorded):
     base, knob = with_audit(town), with_audit(under_recorded)
-    others = base["origin"] != UNDER_RECORDING_ORIGIN
-    pd.testing.assert_frame_equal(
-        base[others].reset_index(drop=True), knob[knob["origin"] != UNDER_RECORDING_ORIGIN].reset_index(drop=True)
-    )
+    unaffected_before = base[base["origin"] != UNDER_RECORDING_ORIGIN].reset_index(drop=True)
+    unaffected_after = knob[knob["origin"] != UNDER_RECORDING_ORIGIN].reset_index(drop=True)
+    pd.testing.assert_frame_equal(unaffected_before, unaffected_after)
     affected = knob[knob["origin"] == UNDER_RECORDING_ORIGIN]
     recorded, truth = affected["problematic_debt_12m"].mean(), affected["true_risk"].mean()
     assert recorded < (1 - UNDER_RECORDING_PROBABILITY / 2) * truth
@@ -255,10 +262,12 @@ def test_proxy_knob_makes_household_facts_a_strong_proxy_for_origin(town, proxie
 
 def test_the_written_config_names_the_knob_in_the_label_description(under_recorded, tmp_path):
     config = load_dataset_config(write_municipality(under_recorded, tmp_path / "biased") / CONFIG_FILE)
-    assert "under_recording" in config.label_description and UNDER_RECORDING_ORIGIN in config.label_description
+    assert "under_recording" in config.label_description
+    assert UNDER_RECORDING_ORIGIN in config.label_description
 
 
-# ------------------------------------------------------------------------------------------ determinism and files
+# ------------------------------------------------------------------------------------------ determinism and
+# files
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -277,7 +286,8 @@ def test_the_same_seed_writes_identical_files_and_another_seed_does_not(tmp_path
 def test_written_folder_holds_tables_summary_and_a_config_that_loads(town, tmp_path):
     folder = write_municipality(town, tmp_path / "town")
     assert {path.name for path in folder.iterdir()} == {*TABLE_FILES.values(), SUMMARY_FILE, CONFIG_FILE}
-    assert not [path for path in tmp_path.iterdir() if path.name.startswith(".")]  # no staging folder left behind
+    staging_left_behind = [path for path in tmp_path.iterdir() if path.name.startswith(".")]
+    assert not staging_left_behind
     config = load_dataset_config(folder / CONFIG_FILE)
     assert config.data.signals == (folder / "signals.parquet").resolve()
     assert (config.id, config.time, config.label, config.true_risk) == (
@@ -286,11 +296,13 @@ def test_written_folder_holds_tables_summary_and_a_config_that_loads(town, tmp_p
     assert [key.column for key in config.baseline_rule] == ["crisis_signal_3m", "distinct_partners_12m",
                                                             "total_arrears_eur"]
     assert config.capacity.fraction == 0.1 and "selection" in config.label_description
-    pd.testing.assert_frame_equal(pd.read_parquet(folder / "outcomes.parquet"), town.outcomes, check_dtype=False)
+    written = pd.read_parquet(folder / "outcomes.parquet")
+    pd.testing.assert_frame_equal(written, town.outcomes, check_dtype=False)
     assert json.loads((folder / SUMMARY_FILE).read_text()) == dict(town.summary)
 
 
-# ---------------------------------------------------------------------------------------------------------- errors
+# ----------------------------------------------------------------------------------------------------------
+# errors
 
 
 @pytest.mark.parametrize(

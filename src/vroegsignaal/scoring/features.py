@@ -1,22 +1,22 @@
 """The one feature builder: arrears signals and household facts become one feature row per household and date.
 
-Training and the service both call :func:`build_features`, so the features a model learns from and the features it
-is scored on cannot drift apart. Each feature follows its ``description`` in the feature catalogue
+Training and the service both call :func:`build_features`, so the features a model learns from and the
+features it is scored on cannot drift apart. Each feature follows its ``description`` in the feature catalogue
 (:mod:`vroegsignaal.schemas.catalogue`); the windows and the month length it uses are the constants below.
 
 Rules that hold for every feature:
 
 - Dates are compared by calendar day; a time of day is ignored.
 - Only signals with ``signal_date <= reference_date`` count, so nothing leaks from the future.
-- A window of *W* days holds the signals whose signal date lies 0 to *W* - 1 days before the reference date: the
-  reference date itself and the *W* - 1 days before it.
+- A window of *W* days holds the signals whose signal date lies 0 to *W* - 1 days before the reference date:
+  the reference date itself and the *W* - 1 days before it.
 - Months are days divided by :data:`DAYS_PER_MONTH`.
-- "Latest signal of a group" is the one with the latest signal date; on the same date the larger amount wins (then
-  the later arrears start date), so the order of the input rows never matters.
+- "Latest signal of a group" is the one with the latest signal date; on the same date the larger amount wins
+  (then the later arrears start date), so the order of the input rows never matters.
 - A household without signals gets zeros for every signal feature; its household facts are still filled in.
 
-The builder is vectorised over households (no Python loop per household) and works through the reference rows in
-chunks, so a million reference rows take seconds and bounded memory.
+The builder is vectorised over households (no Python loop per household) and works through the reference rows
+in chunks, so a million reference rows take seconds and bounded memory.
 """
 
 from __future__ import annotations
@@ -137,7 +137,8 @@ def build_features(signals: pd.DataFrame, households: pd.DataFrame, reference: p
         _signal_features(prepared, keys.reference[rows], reference_days[rows])
         for rows in _chunks(signal_counts[keys.reference])
     ]
-    columns = {name: np.concatenate([chunk[name] for chunk in chunks]) for name in chunks[0]} if chunks else {}
+    names = chunks[0].keys() if chunks else ()
+    columns = {name: np.concatenate([chunk[name] for chunk in chunks]) for name in names}
     return _assemble(reference, keys, reference_dates, columns, facts)
 
 
@@ -174,9 +175,9 @@ class _HouseholdKeys:
 class _PreparedSignals:
     """Signals of the reference households as arrays, sorted by household, signal day, amount and start day.
 
-    ``starts[h]:ends[h]`` is the slice of household code ``h``; ``is_repeat`` is a property of the signal alone
-    (an earlier signal of the same partner type 1 to :data:`REPEAT_LOOKBACK_DAYS` days before it), so it holds
-    for every reference date on or after the signal.
+    ``starts[h]:ends[h]`` is the slice of household code ``h``; ``is_repeat`` is a property of the signal
+    alone (an earlier signal of the same partner type 1 to :data:`REPEAT_LOOKBACK_DAYS` days before it), so it
+    holds for every reference date on or after the signal.
     """
 
     day: np.ndarray
@@ -202,8 +203,9 @@ def _prepare_signals(signals: pd.DataFrame, keys: _HouseholdKeys) -> _PreparedSi
     partner_codes, partner_values = pd.factorize(signals[SignalSchema.partner_type].astype("str"))
     # An unknown partner type is refused by the signal schema upstream; here it simply counts as "other".
     other = _PARTNER_CODES[PartnerType.OTHER]
-    partner = np.array([_PARTNER_CODES.get(v, other) for v in partner_values], dtype=np.int64)[partner_codes[keep]]
-    group = np.array([_GROUP_CODES[partner_group(v)] for v in partner_values], dtype=np.int64)[partner_codes[keep]]
+    kept_codes = partner_codes[keep]
+    partner = np.array([_PARTNER_CODES.get(v, other) for v in partner_values], dtype=np.int64)[kept_codes]
+    group = np.array([_GROUP_CODES[partner_group(v)] for v in partner_values], dtype=np.int64)[kept_codes]
     first_day = int(day.min()) if len(day) else 0
     day_span = int(day.max()) - first_day + 1 if len(day) else 1
     household_day = codes * day_span + (day - first_day)
@@ -239,7 +241,7 @@ def _repeat_flags(codes: np.ndarray, partner: np.ndarray, day: np.ndarray, day_s
     new_day[1:] |= d[1:] != d[:-1]
     # The nearest earlier day of the same series sits just before the first signal of this day: the closest
     # earlier signal decides whether any earlier signal lies within the look-back.
-    first_of_day = np.maximum.accumulate(np.where(new_day, np.arange(n), 0)) if n else np.zeros(0, dtype=np.int64)
+    first_of_day = np.maximum.accumulate(np.where(new_day, np.arange(n), 0)) if n else np.zeros(0, np.int64)
     previous = first_of_day - 1
     has_previous = (previous >= 0) & same_series[first_of_day]
     gap = d - d[np.maximum(previous, 0)]
@@ -261,7 +263,9 @@ def _chunks(pairs_per_row: np.ndarray) -> Iterator[slice]:
         start = stop
 
 
-def _signal_features(prepared: _PreparedSignals, codes: np.ndarray, reference_days: np.ndarray) -> dict[str, np.ndarray]:
+def _signal_features(
+    prepared: _PreparedSignals, codes: np.ndarray, reference_days: np.ndarray
+) -> dict[str, np.ndarray]:
     """Every signal feature for one chunk of reference rows (pairs every row with its household's signals)."""
     m = len(codes)
     counts = prepared.ends[codes] - prepared.starts[codes]
@@ -280,7 +284,8 @@ def _signal_features(prepared: _PreparedSignals, codes: np.ndarray, reference_da
         "signals_12m": _count(row[in_12m], m),
     }
     row12, sig12 = row[in_12m], sig[in_12m]
-    per_group = np.bincount(row12 * _N_GROUPS + prepared.group[sig12], minlength=m * _N_GROUPS).reshape(m, _N_GROUPS)
+    group_keys = row12 * _N_GROUPS + prepared.group[sig12]
+    per_group = np.bincount(group_keys, minlength=m * _N_GROUPS).reshape(m, _N_GROUPS)
     for code, group in enumerate(PARTNER_GROUPS):
         features[f"{group}_signals_12m"] = np.minimum(per_group[:, code], MAX_COUNT)
     partner_bits = np.zeros(m, dtype=np.int64)
@@ -296,8 +301,10 @@ def _signal_features(prepared: _PreparedSignals, codes: np.ndarray, reference_da
     largest = np.zeros(m)
     np.maximum.at(largest, row12, prepared.amount[sig12])
     features["max_arrears_eur"] = np.minimum(largest, MAX_AMOUNT_EUR)
-    features["max_arrears_months"] = _months_since(_earliest(row12, prepared.start_day[sig12], m), reference_days)
-    features["months_since_first_signal"] = _months_since(_earliest(row, prepared.day[sig], m), reference_days)
+    earliest_start = _earliest(row12, prepared.start_day[sig12], m)
+    features["max_arrears_months"] = _months_since(earliest_start, reference_days)
+    first_signal = _earliest(row, prepared.day[sig], m)
+    features["months_since_first_signal"] = _months_since(first_signal, reference_days)
     features["repeat_signals_6m"] = _count(row[in_6m & prepared.is_repeat[sig]], m)
     features["crisis_signal_3m"] = _any(row[in_3m & prepared.crisis[sig]], m)
     features["end_of_supply_3m"] = _any(row[in_3m & prepared.end_of_supply[sig]], m)
@@ -352,7 +359,8 @@ def _latest_per_group(
 
 
 def _trend(rows: np.ndarray, age_days: np.ndarray, amounts: np.ndarray, m: int) -> np.ndarray:
-    """Least-squares slope of amount over signal date per row, in euro per month (0 without two distinct days)."""
+    """Least-squares slope of amount over signal date per row, in euro per month (0 without two distinct
+    days)."""
     x = -age_days.astype(np.float64)  # days relative to the reference date, increasing with time
     n = np.bincount(rows, minlength=m).astype(np.float64)
     sum_x = np.bincount(rows, weights=x, minlength=m)
@@ -396,12 +404,13 @@ def _empty_dtype(name: str) -> str:
 
 
 def _household_facts_or_raise(households: pd.DataFrame, keys: _HouseholdKeys) -> pd.DataFrame:
-    """Household facts aligned with the reference rows (flags as 0/1), refusing unknown and repeated households."""
+    """Household facts aligned with the reference rows (flags as 0/1), refusing unknown and repeated
+    households."""
     rows_per_household = np.bincount(keys.households, minlength=keys.size)
     repeated = np.flatnonzero(rows_per_household > 1)
     if len(repeated):
         raise DataValidationError(
-            [_failure("households", HouseholdSchema.household_id, CHECK_UNIQUE_HOUSEHOLD, len(repeated), keys, repeated)],
+            [_failure("households", CHECK_UNIQUE_HOUSEHOLD, keys, repeated)],
             summary=MSG_DUPLICATE_HOUSEHOLD,
         )
     row_of_household = np.full(keys.size, -1, dtype=np.int64)
@@ -410,17 +419,17 @@ def _household_facts_or_raise(households: pd.DataFrame, keys: _HouseholdKeys) ->
     unknown = pd.unique(keys.reference[positions < 0])
     if len(unknown):
         raise DataValidationError(
-            [_failure("reference", FeatureSchema.household_id, CHECK_KNOWN_HOUSEHOLD, len(unknown), keys, unknown)],
+            [_failure("reference", CHECK_KNOWN_HOUSEHOLD, keys, unknown)],
             summary=MSG_UNKNOWN_HOUSEHOLD,
         )
+    tax_arrears = households[HouseholdSchema.municipal_tax_arrears_eur].to_numpy(dtype=np.float64)
     facts = pd.DataFrame(
         {
-            HouseholdSchema.household_type: households[HouseholdSchema.household_type].astype(str).to_numpy()[positions],
-            HouseholdSchema.benefit_type: households[HouseholdSchema.benefit_type].astype(str).to_numpy()[positions],
-            HouseholdSchema.municipal_tax_arrears_eur: households[HouseholdSchema.municipal_tax_arrears_eur]
-            .to_numpy(dtype=np.float64)[positions],
+            name: households[name].astype(str).to_numpy()[positions]
+            for name in (HouseholdSchema.household_type, HouseholdSchema.benefit_type)
         }
     )
+    facts[HouseholdSchema.municipal_tax_arrears_eur] = tax_arrears[positions]
     for name in _FLAG_FACTS:
         facts[name] = households[name].to_numpy(dtype=bool)[positions].astype(np.int64)
     return facts
@@ -439,7 +448,7 @@ def _check_unique_reference(keys: _HouseholdKeys, dates: pd.Series) -> None:
                     CHECK_UNIQUE_REFERENCE,
                     len(rows),
                     examples=_pseudonyms(keys, pd.unique(keys.reference[rows])),
-                    rows=tuple(int(r) for r in rows[:MAX_EXAMPLES]),
+                    rows=_positions(rows),
                 )
             ],
             summary=MSG_DUPLICATE_REFERENCE,
@@ -469,7 +478,7 @@ def _dates_or_raise(values: pd.Series, *, table: str) -> pd.Series:
         raise DataValidationError(
             [
                 ValidationFailure(
-                    table, str(values.name), CHECK_VALID_DATE, len(rows), rows=tuple(int(r) for r in rows[:MAX_EXAMPLES])
+                    table, str(values.name), CHECK_VALID_DATE, len(rows), rows=_positions(rows)
                 )
             ],
             summary=MSG_BAD_DATES,
@@ -487,7 +496,12 @@ def _pseudonyms(keys: _HouseholdKeys, codes: np.ndarray) -> tuple[str, ...]:
     return tuple(str(keys.pseudonyms[code]) for code in codes[:MAX_EXAMPLES])
 
 
-def _failure(
-    table: str, column: str, check: str, count: int, keys: _HouseholdKeys, codes: np.ndarray
-) -> ValidationFailure:
-    return ValidationFailure(table, column, check, count, examples=_pseudonyms(keys, codes))
+def _failure(table: str, check: str, keys: _HouseholdKeys, codes: np.ndarray) -> ValidationFailure:
+    """A failure of the household_id column naming a few of the offending pseudonyms."""
+    examples = _pseudonyms(keys, codes)
+    return ValidationFailure(table, FeatureSchema.household_id, check, len(codes), examples=examples)
+
+
+def _positions(rows: np.ndarray) -> tuple[int, ...]:
+    """A few row positions for a message."""
+    return tuple(int(row) for row in rows[:MAX_EXAMPLES])

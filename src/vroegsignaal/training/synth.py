@@ -1,44 +1,50 @@
-"""The synthetic municipality: realistic signal data with a known truth, because real signal data never leaves a
-municipality.
+"""The synthetic municipality: realistic signal data with a known truth, because real signal data never leaves
+a municipality.
 
 :func:`generate_municipality` simulates households month by month and returns every table of the data contract
 (signals, household facts, audit attributes, outcomes) plus the *true* risk behind each label;
-:func:`write_municipality` writes them with a ready dataset config. ``docs/synthetic-municipality.md`` explains the
-model of the world, its parameters, the sources of its target rates and its limits. In short:
+:func:`write_municipality` writes them with a ready dataset config. ``docs/synthetic-municipality.md``
+explains the model of the world, its parameters, the sources of its target rates and its limits. In short:
 
-- **Households** (:mod:`~vroegsignaal.training.synth_world`) get static traits: household type, benefit, municipal-tax facts, prior debt assistance and a recent
-  move (the facts a municipality holds and the model may use), and age band, gender, origin and neighbourhood (audit
-  attributes only). Audit attributes shape the facts only where that is natural (65+ → state pension).
-- **Stress.** Each month a household without arrears may be hit by a shock (job loss, separation, illness) at a rate
-  set by its facts. A shock starts a *setback* (bills slip in the household's order of priority and the arrears are
-  usually resolved) or, less often, a *spiral* (every bill goes unpaid and arrears deepen month after month).
-- **Signals** follow the Wgs rules (:mod:`~vroegsignaal.training.synth_partners`). Households in problematic debt
-  keep receiving signals.
-- **Problematic debt** is entered with a monthly hazard that rises steeply with the depth of the arrears, and left
-  after about four years.
-- **Labels**: for each month-end reference date after 12 months of history and with 12 months of future left, every
-  household that received a signal in that month and is not already in problematic debt gets a row; the label says
-  whether it entered problematic debt in the 12 months after the reference date.
+- **Households** (:mod:`~vroegsignaal.training.synth_world`) get static traits: household type, benefit,
+  municipal-tax facts, prior debt assistance and a recent move (the facts a municipality holds and the model
+  may use), and age band, gender, origin and neighbourhood (audit attributes only). Audit attributes shape the
+  facts only where that is natural (65+ → state pension).
+- **Stress.** Each month a household without arrears may be hit by a shock (job loss, separation, illness) at
+  a rate set by its facts. A shock starts a *setback* (bills slip in the household's order of priority and the
+  arrears are usually cleared) or, less often, a *spiral* (every bill goes unpaid and arrears deepen month
+  after month).
+- **Signals** follow the Wgs rules (:mod:`~vroegsignaal.training.synth_partners`). Households in problematic
+  debt keep receiving signals.
+- **Problematic debt** is entered with a monthly hazard that rises steeply with the depth of the arrears (and,
+  for households without arrears, with their susceptibility: most debts start with creditors outside the
+  signal partners), and left after about five years.
+- **Labels** (:func:`label_rows`): for each month-end reference date after 12 months of history and with 12
+  months of future left, every household that received a signal in that month and is not already in
+  problematic debt gets a row; the label says whether it entered problematic debt in the 12 months after the
+  reference date.
 - **True risk** is the exact probability of that label given the household's state on the reference date (the
-  stress chain is small, so it is computed by matrix powers, not sampled): the AUC of ``true_risk`` on the labels is
-  the Bayes limit no model can beat.
+  stress chain is small, so it is computed by matrix powers, not sampled): the AUC of ``true_risk`` on the
+  labels is the Bayes limit no model can beat.
 
-Bias knobs (``bias=``), off by default, plant a known unfairness so tests can prove the fairness audit finds it:
+Bias knobs (``bias=``), off by default, plant a known unfairness so tests can prove the fairness audit finds
+it:
 
 ``"under_recording"``
     A positive label of a household with origin ``outside_europe`` is recorded as negative with probability
-    :data:`UNDER_RECORDING_PROBABILITY` (0.6): registration depends on who was reached. ``true_risk`` stays the
-    truth. So that a model *can* learn the bias, this knob also makes recent moves common among these households
-    (:data:`~vroegsignaal.training.synth_world.UNDER_RECORDING_RECENT_MOVE`): a proxy the model picks up, so its
-    recall for them falls (to about 0.6 of the other groups' at a 10% capacity on a million households).
+    :data:`UNDER_RECORDING_PROBABILITY` (0.6): registration depends on who was reached. ``true_risk`` stays
+    the truth. So that a model *can* learn the bias, this knob also makes recent moves common among these
+    households (:data:`~vroegsignaal.training.synth_world.UNDER_RECORDING_RECENT_MOVE`): a proxy the model
+    picks up, so its recall for them falls (to about 0.6 of the other groups' at a 10% capacity on a million
+    households).
 ``"proxy"``
-    Remission of municipal taxes, social assistance and recent moves (all model features) depend strongly on origin,
-    so the features become a proxy for origin ``outside_europe``. These facts also raise the households' rates of
-    shocks, so their true risk follows.
+    Remission of municipal taxes, social assistance and recent moves (all model features) depend strongly on
+    origin, so the features become a proxy for origin ``outside_europe``. These facts also raise the
+    households' rates of shocks, so their true risk follows.
 
-Household pseudonyms are HMAC-SHA256 (hex) of a synthetic 9-digit number under a synthetic key derived from the
-seed. The numbers are drawn so that they *fail* the BSN eleven-test (they can never be anyone's BSN) and are never
-stored. The same seed and arguments always give the same tables and the same files.
+Household pseudonyms are HMAC-SHA256 (hex) of a synthetic 9-digit number under a synthetic key derived from
+the seed. The numbers are drawn so that they *fail* the BSN eleven-test (they can never be anyone's BSN) and
+are never stored. The same seed and arguments always give the same tables and the same files.
 """
 
 from __future__ import annotations
@@ -73,7 +79,13 @@ from vroegsignaal.training.synth_partners import (
     step_partners,
 )
 from vroegsignaal.training.synth_summary import summarize
-from vroegsignaal.training.synth_tables import audit_table, household_table, outcome_tables, pseudonyms, signal_table
+from vroegsignaal.training.synth_tables import (
+    audit_table,
+    household_table,
+    outcome_tables,
+    pseudonyms,
+    signal_table,
+)
 from vroegsignaal.training.synth_world import (
     LABEL_HORIZON_MONTHS,
     N_STATES,
@@ -108,7 +120,7 @@ DATASET_NAME = "synthetic-municipality"
 PROXY_AUC_GATE = 0.78
 
 MSG_TOO_FEW_HOUSEHOLDS = "households must be at least 1"
-MSG_TOO_FEW_MONTHS = f"months must be at least {MIN_MONTHS} (12 of history up to a reference date, 12 of future)"
+MSG_TOO_FEW_MONTHS = f"months must be at least {MIN_MONTHS} (12 of history up to a reference date, 12 ahead)"
 MSG_UNKNOWN_BIAS = f"unknown bias knob; choose from {', '.join(BIAS_KNOBS)}"
 MSG_BAD_MUNICIPALITY = "municipality codes must look like GM0344 (CBS gemeentecode)"
 MSG_NO_MUNICIPALITY = "at least one municipality code is needed"
@@ -122,8 +134,8 @@ _RNG_STREAMS = (
 
 @dataclass(frozen=True)
 class SyntheticMunicipality:
-    """The generated tables (each valid against its schema in :mod:`vroegsignaal.schemas.tables`) and a summary
-    of the realised rates next to the Dutch figures they aim for."""
+    """The generated tables (each valid against its schema in :mod:`vroegsignaal.schemas.tables`) and a
+    summary of the realised rates next to the Dutch figures they aim for."""
 
     signals: pd.DataFrame
     households: pd.DataFrame
@@ -171,20 +183,23 @@ def generate_municipality(
     start
         First day of the first simulated month.
     parameters
-        The world's rates; the defaults are tuned to the Dutch figures (see ``docs/synthetic-municipality.md``).
+        The world's rates; the defaults are tuned to the Dutch figures (see
+        ``docs/synthetic-municipality.md``).
 
     Raises
     ------
     ConfigError
-        For a non-positive number of households, too few months, an unknown bias knob, a malformed municipality
-        code or a start date that is not the first of a month.
+        For a non-positive number of households, too few months, an unknown bias knob, a malformed
+        municipality code or a start date that is not the first of a month.
     """
-    _check_arguments(households=households, months=months, municipalities=municipalities, bias=bias, start=start)
+    _check_arguments(
+        households=households, months=months, municipalities=municipalities, bias=bias, start=start
+    )
     parameters = parameters or WorldParameters()
     streams = np.random.SeedSequence(seed).spawn(len(_RNG_STREAMS))
-    rng = {name: np.random.default_rng(stream) for name, stream in zip(_RNG_STREAMS, streams, strict=True)}
-    keys = {name: int(stream.generate_state(1, dtype=np.uint64)[0]) for name, stream in zip(_RNG_STREAMS, streams,
-                                                                                              strict=True)}
+    named = dict(zip(_RNG_STREAMS, streams, strict=True))
+    rng = {name: np.random.default_rng(stream) for name, stream in named.items()}
+    keys = {name: int(stream.generate_state(1, dtype=np.uint64)[0]) for name, stream in named.items()}
     world = draw_households(
         households,
         rng["households"],
@@ -193,14 +208,19 @@ def generate_municipality(
         move_proxy="under_recording" in bias,
     )
     book = draw_partner_book(world, rng["partners"])
-    simulation = _simulate(world, book, parameters, months=months, rng_initial=rng["initial"], rng_months=rng["months"])
+    simulation = _simulate(
+        world, book, parameters, months=months, rng_initial=rng["initial"], rng_months=rng["months"]
+    )
 
     first_day = np.datetime64(start, "D")
-    signal_date, arrears_start = signal_calendar(simulation.events, book, start=first_day, key=keys["calendar"])
+    signal_date, arrears_start = signal_calendar(
+        simulation.events, book, start=first_day, key=keys["calendar"]
+    )
     signal_month = _month_index(signal_date, first_day)
     inside = signal_month < months  # a signal for the last month can fall after the simulated period
     events = _select(simulation.events, inside)
-    signal_date, arrears_start, signal_month = signal_date[inside], arrears_start[inside], signal_month[inside]
+    signal_date, arrears_start = signal_date[inside], arrears_start[inside]
+    signal_month = signal_month[inside]
 
     rows = label_rows(
         signal_household=events.household,
@@ -208,12 +228,14 @@ def generate_municipality(
         in_debt=simulation.in_debt,
         entered=simulation.entered,
     )
-    true_risk = simulation.risk[simulation.vulnerability_class[rows.household], simulation.states[rows.household, rows.month]]
+    row_class = simulation.vulnerability_class[rows.household]
+    true_risk = simulation.risk[row_class, simulation.states[rows.household, rows.month]]
     recorded = _record_labels(rows, world, bias, key=keys["labels"])
 
     ids = pseudonyms(households, seed=seed, rng=rng["pseudonyms"])
     codes = np.asarray(municipalities)[world.municipality]
-    outcomes, risk = outcome_tables(ids[rows.household], _month_ends(first_day, rows.month), recorded, true_risk)
+    reference_dates = _month_ends(first_day, rows.month)
+    outcomes, risk = outcome_tables(ids[rows.household], reference_dates, recorded, true_risk)
     run = {
         "households": households,
         "months": months,
@@ -271,27 +293,30 @@ def write_municipality(result: SyntheticMunicipality, out_dir: str | Path) -> Pa
 
 
 def dataset_config(*, bias: Sequence[str] = ()) -> dict[str, Any]:
-    """The dataset config of a written synthetic municipality (data paths relative to its folder), validated."""
+    """The dataset config of a written synthetic municipality (data paths relative to its folder),
+    validated."""
     label_description = (
-        "Entry into problematic debt (problematische schulden) within 12 months after the reference date, for every "
-        "household that received an arrears signal in the month up to the reference date and was not already in "
-        "problematic debt. Synthetic: the generator knows who entered, so this label has no selection bias unless the "
-        "'under_recording' knob is on."
+        "Entry into problematic debt (problematische schulden) within 12 months after the reference date, "
+        "for every household that received an arrears signal in the month up to the reference date and was "
+        "not already in problematic debt. Synthetic: the generator knows who entered, so this label has no "
+        "selection bias unless the 'under_recording' knob is on."
     )
     if "under_recording" in bias:
         label_description += (
-            f" The 'under_recording' knob is ON: positives of households with origin '{UNDER_RECORDING_ORIGIN}' were "
-            f"recorded as negative with probability {UNDER_RECORDING_PROBABILITY}, as when registration depends on "
-            "who was reached; true_risk is the unbiased truth."
+            " The 'under_recording' knob is ON: positives of households with origin "
+            f"'{UNDER_RECORDING_ORIGIN}' were recorded as negative with probability "
+            f"{UNDER_RECORDING_PROBABILITY}, as when registration depends on who was reached; true_risk is "
+            "the unbiased truth."
         )
     else:
         label_description += (
-            " In real data this label is selection-biased: who is registered as entering debt assistance depends on "
-            "who was reached."
+            " In real data this label is selection-biased: who is registered as entering debt assistance "
+            "depends on who was reached."
         )
+    knobs = ", ".join(bias) or "none"
     raw = {
         "name": DATASET_NAME,
-        "description": f"Synthetic municipality from vroegsignaal.training.synth (bias knobs: {', '.join(bias) or 'none'}).",
+        "description": f"Synthetic municipality (vroegsignaal.training.synth), bias knobs: {knobs}.",
         "data": dict(TABLE_FILES),
         "id": OutcomeSchema.household_id,
         "time": OutcomeSchema.reference_date,
@@ -309,9 +334,9 @@ def dataset_config(*, bias: Sequence[str] = ()) -> dict[str, Any]:
         ],
         "true_risk": TrueRiskSchema.true_risk,
         "capacity": {"fraction": 0.1},
-        # The state pension reveals the 65+ band and household types follow age, so the features predict the age
-        # band with a macro AUC of about 0.73-0.75 in this world; the gate flags every proxy stronger than that
-        # natural one (the 'proxy' knob takes origin to about 0.85).
+        # The state pension reveals the 65+ band and household types follow age, so the features predict the
+        # age band with a macro AUC of about 0.73-0.75 in this world; the gate flags every proxy stronger than
+        # that natural one (the 'proxy' knob takes origin to about 0.85).
         "fairness": {"gates": {"proxy_auc_max": PROXY_AUC_GATE}},
         "baseline_rule": [
             {"column": "crisis_signal_3m", "descending": True},
@@ -331,7 +356,8 @@ def reference_months(months: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class LabelRows:
-    """The label rows: household (index), reference month, and whether it entered problematic debt after it."""
+    """The label rows: household (index), reference month, and whether it entered problematic debt after
+    it."""
 
     household: np.ndarray
     month: np.ndarray
@@ -341,11 +367,11 @@ class LabelRows:
 def label_rows(
     *, signal_household: np.ndarray, signal_month: np.ndarray, in_debt: np.ndarray, entered: np.ndarray
 ) -> LabelRows:
-    """One row per reference month and household that received a signal in that month and is not in problematic
-    debt at its end; the label is entry into problematic debt in the 12 months after it.
+    """One row per reference month and household that received a signal in that month and is not in
+    problematic debt at its end; the label is entry into problematic debt in the 12 months after it.
 
-    ``in_debt[h, m]`` is the debt status at the end of month ``m``; ``entered[h, m]`` whether the household entered
-    problematic debt in month ``m``. Rows are ordered by month, then household.
+    ``in_debt[h, m]`` is the debt status at the end of month ``m``; ``entered[h, m]`` whether the household
+    entered problematic debt in month ``m``. Rows are ordered by month, then household.
     """
     n, months = in_debt.shape
     reference = reference_months(months)
@@ -360,13 +386,14 @@ def label_rows(
     return LabelRows(household=household, month=month, label=label)
 
 
-# ------------------------------------------------------------------------------------------------------ simulation
+# ------------------------------------------------------------------------------------------------------
+# simulation
 
 
 @dataclass(frozen=True)
 class _Simulation:
-    """What the monthly loop produced: chain states and debt status at every month end, entries, signal events, and
-    the exact 12-month risk per class and state."""
+    """What the monthly loop produced: chain states and debt status at every month end, entries, signal
+    events, and the exact 12-month risk per class and state."""
 
     vulnerability_class: np.ndarray
     states: np.ndarray
@@ -426,7 +453,8 @@ def _record_labels(rows: LabelRows, world: Households, bias: Sequence[str], *, k
     return rows.label & ~(affected & (draw < UNDER_RECORDING_PROBABILITY))
 
 
-# ---------------------------------------------------------------------------------------------------------- helpers
+# ----------------------------------------------------------------------------------------------------------
+# helpers
 
 
 def _check_arguments(
@@ -460,5 +488,6 @@ def _month_index(dates: np.ndarray, first_day: np.datetime64) -> np.ndarray:
 
 
 def _month_ends(first_day: np.datetime64, month: np.ndarray) -> np.ndarray:
-    next_month = (first_day.astype("datetime64[M]") + (month + 1).astype("timedelta64[M]")).astype("datetime64[D]")
+    first_month = first_day.astype("datetime64[M]")
+    next_month = (first_month + (month + 1).astype("timedelta64[M]")).astype("datetime64[D]")
     return (next_month - np.timedelta64(1, "D")).astype("datetime64[ns]")

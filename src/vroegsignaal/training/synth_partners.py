@@ -1,13 +1,15 @@
-"""Signal partners of the synthetic municipality: who a household owes, when a bill slips, and when a partner signals.
+"""Signal partners of the synthetic municipality: who a household owes, when a bill slips, and when a partner
+signals.
 
-Part of :mod:`vroegsignaal.training.synth`. Each household has a book of partners (landlord or mortgage lender, energy
-supplier, water company, health insurer, and sometimes an optional partner). In a *setback* a household lets bills
-slip in its own order of priority: the health-insurance premium first, then energy, then water and rent (each
-partner's *threshold* is the stress level at which it falls behind). In a *spiral* every bill goes unpaid at once.
-A partner signals under the Wgs rules when its months in arrears reach one of its signal levels for the first time in
-an arrears episode: rent, energy and water from one month (30 days), the health-insurance premium at two months
-(30–100 days), the CAK when the premium is six months unpaid; rent arrears of three months come with a crisis flag
-(threatened eviction) and energy or water arrears of three months with an end-of-supply signal.
+Part of :mod:`vroegsignaal.training.synth`. Each household has a book of partners (landlord or mortgage
+lender, energy supplier, water company, health insurer, and sometimes an optional partner). In a *setback* a
+household lets bills slip in its own order of priority: the health-insurance premium first, then energy, then
+water and rent (each partner's *threshold* is the stress level at which it falls behind). In a *spiral* every
+bill goes unpaid at once. A partner signals under the Wgs rules when its months in arrears reach one of its
+signal levels for the first time in an arrears episode: rent, energy and water from one month (30 days), the
+health-insurance premium at two months (30–100 days), the CAK when the premium is six months unpaid; rent
+arrears of three months come with a crisis flag (threatened eviction) and energy or water arrears of three
+months with an end-of-supply signal.
 """
 
 from __future__ import annotations
@@ -25,8 +27,6 @@ from vroegsignaal.training.synth_world import Households
 CAK_MONTHS = 6
 #: Collection costs added per extra month in arrears, as a share of the bill.
 COLLECTION_COST_PER_MONTH = 0.05
-#: Days after the due date of the first unpaid bill at which a month counts as "in arrears" (Wgs: 30 days).
-DAYS_IN_ARREARS_PER_MONTH = 30
 
 
 @dataclass(frozen=True)
@@ -51,31 +51,60 @@ class PartnerRule:
     warm_handover: float = 0.05
 
 
-#: The partner book, in the order of the arrays below. The CAK is not in it: it signals for the health insurer's
-#: premium once that is CAK_MONTHS behind.
+#: The partner book, in the order of the arrays below. The CAK is not in it: it signals for the health
+#: insurer's premium once that is CAK_MONTHS behind.
 PARTNER_RULES: tuple[PartnerRule, ...] = (
-    PartnerRule(PartnerType.RENT, (0.0, 0.45, 0.45, 0.1), (1, 2, 3), 0.9, (700, 150, 350, 1400),
-                crisis_level=3, warm_handover=0.15),
-    PartnerRule(PartnerType.MORTGAGE, (0.0, 0.0, 0.5, 0.5), (2, 3), 0.9, (1000, 300, 400, 2500), crisis_level=3),
-    PartnerRule(PartnerType.ENERGY, (0.0, 0.2, 0.5, 0.3), (1, 2), 0.9, (150, 40, 50, 400),
-                due_on_first=False, end_of_supply_level=3),
-    PartnerRule(PartnerType.WATER, (0.0, 0.2, 0.4, 0.4), (1,), 0.9, (30, 8, 10, 70),
-                due_on_first=False, end_of_supply_level=3),
-    PartnerRule(PartnerType.HEALTH_INSURANCE, (1.0, 0.0, 0.0, 0.0), (2, 4), 0.98, (150, 10, 120, 190)),
-    PartnerRule(PartnerType.TOESLAGEN, (0.0, 0.0, 0.5, 0.5), (2,), 0.9, (1100, 500, 300, 2000), lump_sum=True),
-    PartnerRule(PartnerType.TAX_OFFICE, (0.0, 0.0, 0.5, 0.5), (2,), 0.9, (1700, 700, 500, 3000), lump_sum=True),
-    PartnerRule(PartnerType.DUO, (0.0, 0.0, 0.5, 0.5), (2,), 0.9, (150, 50, 30, 400)),
-    PartnerRule(PartnerType.CAK_CONTRIBUTION, (0.0, 0.0, 0.5, 0.5), (2,), 0.9, (100, 40, 20, 300)),
+    PartnerRule(
+        PartnerType.RENT, threshold_shares=(0.0, 0.45, 0.45, 0.1), signal_levels=(1, 2, 3), emission=0.9,
+        bill_eur=(700, 150, 350, 1400), crisis_level=3, warm_handover=0.15,
+    ),
+    PartnerRule(
+        PartnerType.MORTGAGE, threshold_shares=(0.0, 0.0, 0.5, 0.5), signal_levels=(2, 3), emission=0.9,
+        bill_eur=(1000, 300, 400, 2500), crisis_level=3,
+    ),
+    PartnerRule(
+        PartnerType.ENERGY, threshold_shares=(0.0, 0.2, 0.5, 0.3), signal_levels=(1, 2), emission=0.9,
+        bill_eur=(150, 40, 50, 400), due_on_first=False, end_of_supply_level=3,
+    ),
+    PartnerRule(
+        PartnerType.WATER, threshold_shares=(0.0, 0.2, 0.4, 0.4), signal_levels=(1,), emission=0.9,
+        bill_eur=(30, 8, 10, 70), due_on_first=False, end_of_supply_level=3,
+    ),
+    # An insurer signals per policyholder: the amount is one person's premium, whatever the household's size.
+    PartnerRule(
+        PartnerType.HEALTH_INSURANCE, threshold_shares=(1.0, 0.0, 0.0, 0.0), signal_levels=(2, 4),
+        emission=0.98, bill_eur=(150, 10, 120, 190),
+    ),
+    PartnerRule(
+        PartnerType.TOESLAGEN, threshold_shares=(0.0, 0.0, 0.5, 0.5), signal_levels=(2,), emission=0.9,
+        bill_eur=(1100, 500, 300, 2000), lump_sum=True,
+    ),
+    PartnerRule(
+        PartnerType.TAX_OFFICE, threshold_shares=(0.0, 0.0, 0.5, 0.5), signal_levels=(2,), emission=0.9,
+        bill_eur=(1700, 700, 500, 3000), lump_sum=True,
+    ),
+    PartnerRule(
+        PartnerType.DUO, threshold_shares=(0.0, 0.0, 0.5, 0.5), signal_levels=(2,), emission=0.9,
+        bill_eur=(150, 50, 30, 400),
+    ),
+    PartnerRule(
+        PartnerType.CAK_CONTRIBUTION, threshold_shares=(0.0, 0.0, 0.5, 0.5), signal_levels=(2,), emission=0.9,
+        bill_eur=(100, 40, 20, 300),
+    ),
 )
-HEALTH_INSURANCE_SLOT = next(i for i, r in enumerate(PARTNER_RULES) if r.partner == PartnerType.HEALTH_INSURANCE)
+HEALTH_INSURANCE_SLOT = [rule.partner for rule in PARTNER_RULES].index(PartnerType.HEALTH_INSURANCE)
 #: Partner codes in signal events: index into PARTNER_RULES, and this code for the CAK.
 CAK_CODE = len(PARTNER_RULES)
-PARTNER_TYPES_BY_CODE: tuple[str, ...] = (*(rule.partner.value for rule in PARTNER_RULES), PartnerType.CAK.value)
+PARTNER_TYPES_BY_CODE: tuple[str, ...] = (
+    *(rule.partner.value for rule in PARTNER_RULES),
+    PartnerType.CAK.value,
+)
 
 
 @dataclass(frozen=True)
 class PartnerBook:
-    """Per household and partner slot: whether the household has that partner, its threshold, bill and due day."""
+    """Per household and partner slot: whether the household has that partner, its threshold, bill and due
+    day."""
 
     active: np.ndarray
     threshold: np.ndarray
@@ -87,24 +116,24 @@ def draw_partner_book(households: Households, rng: np.random.Generator) -> Partn
     """Which partners each household has, in which order its bills slip, and its bills."""
     n = households.size
     slots = len(PARTNER_RULES)
-    u = rng.random((n, 4 * slots + 2))
+    # Columns: a threshold, a bill and a due day per slot, then one draw per optional partner.
+    u = rng.random((n, 3 * slots + 4))
     active = np.ones((n, slots), dtype=bool)
-    owner = ~households.renter
-    # Student debt is repaid over 15 to 35 years after study: DUO is a partner of households up to their forties.
+    # Student debt is repaid over 15 to 35 years after study: DUO is a partner of households up to their
+    # forties.
     repaying_student_debt = households.age_band <= 2
     pensioner = households.age_band == 5
     optional = {
         PartnerType.RENT: households.renter,
-        PartnerType.MORTGAGE: owner,
-        PartnerType.TOESLAGEN: households.low_income & (u[:, -1] < 0.5),
-        PartnerType.TAX_OFFICE: u[:, -2] < 0.10,
-        PartnerType.DUO: repaying_student_debt & (u[:, -1] < 0.3),
-        PartnerType.CAK_CONTRIBUTION: pensioner & (u[:, -2] < 0.15),
+        PartnerType.MORTGAGE: ~households.renter,
+        PartnerType.TOESLAGEN: households.low_income & (u[:, -4] < 0.5),
+        PartnerType.TAX_OFFICE: u[:, -3] < 0.10,
+        PartnerType.DUO: repaying_student_debt & (u[:, -2] < 0.3),
+        PartnerType.CAK_CONTRIBUTION: pensioner & (u[:, -1] < 0.15),
     }
     threshold = np.empty((n, slots), dtype=np.int64)
     bill = np.empty((n, slots))
     due = np.ones((n, slots), dtype=np.int64)
-    adults = np.where(np.isin(households.household_type, [0, 3]), 1, 2)
     for slot, rule in enumerate(PARTNER_RULES):
         if rule.partner in optional:
             active[:, slot] = optional[rule.partner]
@@ -118,13 +147,13 @@ def draw_partner_book(households: Households, rng: np.random.Generator) -> Partn
             bill[:, slot] = np.clip(mean + spread, low, high)
         if not rule.due_on_first:
             due[:, slot] = 1 + (u[:, 2 * slots + slot] * 28).astype(np.int64)
-    bill[:, HEALTH_INSURANCE_SLOT] *= adults  # one premium per adult
-    return PartnerBook(active=active, threshold=np.minimum(threshold, 4), bill_eur=np.round(bill, 2), due_day=due)
+    return PartnerBook(active=active, threshold=threshold, bill_eur=np.round(bill, 2), due_day=due)
 
 
 @dataclass
 class PartnerState:
-    """Mutable per-month state of every household's arrears with every partner (only the simulation loop uses it)."""
+    """Mutable per-month state of every household's arrears with every partner (only the simulation loop uses
+    it)."""
 
     months_behind: np.ndarray
     highest_signalled: np.ndarray
@@ -132,14 +161,15 @@ class PartnerState:
 
     @classmethod
     def start(cls, book: PartnerBook, levels: np.ndarray, spiral: np.ndarray) -> PartnerState:
-        """The arrears implied by the initial chain state, as if signalled already (signals before the start are
-        not in the data)."""
+        """The arrears implied by the initial chain state, as if signalled already (signals before the start
+        are not in the data)."""
         behind = months_behind(book, levels, spiral)
         return cls(months_behind=behind, highest_signalled=behind.copy(), episode_start=1 - behind)
 
 
 def months_behind(book: PartnerBook, levels: np.ndarray, spiral: np.ndarray) -> np.ndarray:
-    """Months in arrears per household and partner for the given stress levels (a spiral leaves every bill unpaid)."""
+    """Months in arrears per household and partner for the given stress levels (a spiral leaves every bill
+    unpaid)."""
     threshold = np.where(spiral[:, None], 1, book.threshold)
     return np.where(book.active, np.maximum(0, levels[:, None] - threshold + 1), 0)
 
@@ -173,7 +203,8 @@ def step_partners(
     """Advance every household's arrears by one month and return the signals the partners send for it."""
     behind = months_behind(book, levels, spiral)
     # An episode that starts more than one month behind (found late, or a spiral) began that many months ago.
-    state.episode_start = np.where((state.months_behind == 0) & (behind > 0), month + 1 - behind, state.episode_start)
+    starting = (state.months_behind == 0) & (behind > 0)
+    state.episode_start = np.where(starting, month + 1 - behind, state.episode_start)
     state.highest_signalled = np.where(behind == 0, 0, state.highest_signalled)
     previous = state.highest_signalled
     emitted = rng.random((len(levels), len(PARTNER_RULES) + 1))
@@ -243,8 +274,8 @@ def _events(
 
 
 def keyed_uniforms(key: int, *parts: np.ndarray) -> np.ndarray:
-    """Uniform numbers in [0, 1) that depend only on ``key`` and the integer ``parts`` (e.g. household, month and
-    partner), through the splitmix64 mixer.
+    """Uniform numbers in [0, 1) that depend only on ``key`` and the integer ``parts`` (e.g. household, month
+    and partner), through the splitmix64 mixer.
 
     Per-event randomness is drawn this way rather than from a stream so that a bias knob which adds or removes
     events of one household never shifts the dates or flags of another's.
@@ -268,15 +299,16 @@ def signal_calendar(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Signal date and arrears start date (ontstaansdatum) of every event, as ``datetime64[D]``.
 
-    The arrears start on the due date of the first unpaid bill, in the month before the episode's first month in
-    arrears; a signal goes out a few days after that bill is a whole number of months (30 days each) overdue, which
-    for bills due late in the month falls in the next month.
+    The arrears start on the due date of the first unpaid bill, in the month before the episode's first month
+    in arrears; a signal goes out a few days after that bill is a whole number of months (30 days each)
+    overdue, which for bills due late in the month falls in the next month.
     """
     slot = np.where(events.partner_code == CAK_CODE, HEALTH_INSURANCE_SLOT, events.partner_code)
     due_day = book.due_day[events.household, slot]
     first_month = np.datetime64(start, "M")
     month_start = (first_month + events.month.astype("timedelta64[M]")).astype("datetime64[D]")
-    episode_month = (first_month + (events.episode_start - 1).astype("timedelta64[M]")).astype("datetime64[D]")
+    before_episode = (events.episode_start - 1).astype("timedelta64[M]")
+    episode_month = (first_month + before_episode).astype("datetime64[D]")
     arrears_start = episode_month + (due_day - 1).astype("timedelta64[D]")
     late_bill = ~np.array([PARTNER_RULES[s].due_on_first for s in range(len(PARTNER_RULES))])[slot]
     u = keyed_uniforms(key, events.household, events.month, events.partner_code)
@@ -299,4 +331,5 @@ def signal_amounts(events: SignalEvents, book: PartnerBook) -> np.ndarray:
 def warm_handover_flags(events: SignalEvents, *, key: int) -> np.ndarray:
     """Warm handover (warmeOverdracht): the partner already spoke with the household and hands it over."""
     shares = np.array([rule.warm_handover for rule in PARTNER_RULES] + [0.0])
-    return keyed_uniforms(key, events.household, events.month, events.partner_code) < shares[events.partner_code]
+    draw = keyed_uniforms(key, events.household, events.month, events.partner_code)
+    return draw < shares[events.partner_code]

@@ -1,7 +1,7 @@
 """The summary of a synthetic municipality: its realised rates next to the Dutch figures they aim for.
 
-Part of :mod:`vroegsignaal.training.synth`. The summary is flat (one value per key) so a CLI can print it as a table
-and ``summary.json`` stays easy to read; the targets are those of DESIGN.md "Domain facts".
+Part of :mod:`vroegsignaal.training.synth`. The summary is flat (one value per key) so a CLI can print it as a
+table and ``summary.json`` stays easy to read; the targets are those of DESIGN.md "Domain facts".
 """
 
 from __future__ import annotations
@@ -12,7 +12,13 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from vroegsignaal.schemas.enums import PartnerType
-from vroegsignaal.training.synth_world import AGE_BANDS, BENEFIT_TYPES, HOUSEHOLD_TYPES, Households, state_level
+from vroegsignaal.training.synth_world import (
+    AGE_BANDS,
+    BENEFIT_TYPES,
+    HOUSEHOLD_TYPES,
+    Households,
+    state_level,
+)
 
 #: Inhabitants per household (CBS: about 2.1), to express signal volumes per 1,000 inhabitants.
 INHABITANTS_PER_HOUSEHOLD = 2.1
@@ -85,9 +91,11 @@ def summarize(
     return {key: round(value, 6) if isinstance(value, float) else value for key, value in summary.items()}
 
 
-def case_rates(household: np.ndarray, month: np.ndarray, *, households: int, months: int) -> dict[str, float | None]:
-    """A case is a household's signals in one month: how many consist of one signal, and how many follow an earlier
-    signal of the same household within :data:`REPEAT_CASE_MONTHS` months."""
+def case_rates(
+    household: np.ndarray, month: np.ndarray, *, households: int, months: int
+) -> dict[str, float | None]:
+    """A case is a household's signals in one month: how many consist of one signal, and how many follow an
+    earlier signal of the same household within :data:`REPEAT_CASE_MONTHS` months."""
     case_key, per_case = np.unique(household.astype(np.int64) * months + month, return_counts=True)
     case_household, case_month = case_key // months, case_key % months
     signalled = np.zeros((households, months + 1), dtype=np.int32)

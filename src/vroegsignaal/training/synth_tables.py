@@ -1,4 +1,5 @@
-"""The tables of the synthetic municipality, in the shapes of :mod:`vroegsignaal.schemas.tables`, and its pseudonyms.
+"""The tables of the synthetic municipality, in the shapes of :mod:`vroegsignaal.schemas.tables`, and its
+pseudonyms.
 
 Part of :mod:`vroegsignaal.training.synth`. Column names are read from the schema classes.
 """
@@ -11,7 +12,13 @@ import hmac
 import numpy as np
 import pandas as pd
 
-from vroegsignaal.schemas.tables import AuditSchema, HouseholdSchema, OutcomeSchema, SignalSchema, TrueRiskSchema
+from vroegsignaal.schemas.tables import (
+    AuditSchema,
+    HouseholdSchema,
+    OutcomeSchema,
+    SignalSchema,
+    TrueRiskSchema,
+)
 from vroegsignaal.training.synth_partners import (
     PARTNER_TYPES_BY_CODE,
     PartnerBook,
@@ -19,14 +26,22 @@ from vroegsignaal.training.synth_partners import (
     signal_amounts,
     warm_handover_flags,
 )
-from vroegsignaal.training.synth_world import AGE_BANDS, BENEFIT_TYPES, GENDERS, HOUSEHOLD_TYPES, ORIGINS, Households
+from vroegsignaal.training.synth_world import (
+    AGE_BANDS,
+    BENEFIT_TYPES,
+    GENDERS,
+    HOUSEHOLD_TYPES,
+    ORIGINS,
+    Households,
+)
 
 #: Prefix of signal identifiers (a Vroegsignaal number); never digits only, so it cannot look like a BSN.
 SIGNAL_ID_PREFIX = "VS"
 
 
 def pseudonyms(n: int, *, seed: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` distinct household pseudonyms: HMAC-SHA256 (hex) of synthetic 9-digit numbers under a synthetic key.
+    """``n`` distinct household pseudonyms: HMAC-SHA256 (hex) of synthetic 9-digit numbers under a synthetic
+    key.
 
     The numbers are drawn to *fail* the BSN eleven-test, so none of them can be anyone's BSN; only their keyed
     hashes leave this function.
@@ -102,7 +117,8 @@ def household_table(world: Households, ids: np.ndarray, codes: np.ndarray) -> pd
 def audit_table(world: Households, ids: np.ndarray, codes: np.ndarray) -> pd.DataFrame:
     """The audit attributes; neighbourhoods get CBS wijk codes (WK + municipality digits + number)."""
     municipality_digits = np.char.lstrip(codes.astype(str), "GM")
-    neighbourhood = np.char.add(np.char.add("WK", municipality_digits), np.char.zfill((world.neighbourhood + 1).astype(str), 2))
+    number = np.char.zfill((world.neighbourhood + 1).astype(str), 2)
+    neighbourhood = np.char.add(np.char.add("WK", municipality_digits), number)
     return pd.DataFrame(
         {
             AuditSchema.household_id: _text(ids),
