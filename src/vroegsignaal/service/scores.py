@@ -150,7 +150,8 @@ def score_batch(
             zip(request.households, payload["households"], strict=True)
         )
     ]
-    request_hash = input_hash(payload)
+    # The request's hash identifies a retry; without an Idempotency-Key there is nothing to compare it with.
+    request_hash = input_hash(payload) if idempotency_key is not None else ""
     with session.begin():
         connection = session.connection()
         if idempotency_key is not None:
