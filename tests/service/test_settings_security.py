@@ -13,9 +13,13 @@ from vroegsignaal.errors import ConfigError
 from vroegsignaal.schemas.enums import Role
 from vroegsignaal.service.security import (
     MSG_CLAIM_REQUIRED,
+    MSG_EXPIRED_TOKEN,
+    VERIFIED_TOKENS_KEPT,
+    ExpiredTokenError,
     InvalidTokenError,
     TokenVerifier,
     issue_demo_tokens,
+    issue_token,
 )
 from vroegsignaal.service.settings import MSG_DEMO_CONTROL_KEY, MSG_DEMO_SECRET, build_settings
 
@@ -88,3 +92,59 @@ def test_token_for_another_audience_is_refused():
     token = jwt.encode(_claims(aud="someone-else"), SECRET, algorithm="HS256")
     with pytest.raises(InvalidTokenError, match="Audience"):
         TokenVerifier(settings).verify(token)
+
+
+class _CountingVerifier(TokenVerifier):
+    """Counts the full verifications (decode and signature check)."""
+
+    decoded = 0
+
+    def _decode(self, token):  # noqa: ANN001, ANN202
+        self.decoded += 1
+        return super()._decode(token)
+
+
+def _demo_token(settings, subject: str = "user-1", hours: float = 1.0) -> str:  # noqa: ANN001
+    return issue_token(settings, subject=subject, role=Role.ETHICS_REVIEWER, expires_in=dt.timedelta(hours=hours))
+
+
+def test_a_verified_token_is_remembered_and_answers_the_same_caller():
+    settings = build_settings(demo_mode=True)
+    verifier = _CountingVerifier(settings)
+    token = _demo_token(settings)
+    first, second = verifier.verify(token), verifier.verify(token)
+    assert first == second and first.subject == "user-1" and verifier.decoded == 1
+
+
+def test_a_remembered_token_is_refused_once_it_expires():
+    settings = build_settings(demo_mode=True)
+    now = [dt.datetime.now(dt.UTC).timestamp()]
+    verifier = TokenVerifier(settings, clock=lambda: now[0])
+    token = _demo_token(settings, hours=1)
+    verifier.verify(token)
+    now[0] += 3600 + settings.jwt_leeway_seconds - 5  # inside the leeway: still valid
+    assert verifier.verify(token).subject == "user-1"
+    now[0] += 10
+    with pytest.raises(ExpiredTokenError, match=MSG_EXPIRED_TOKEN):
+        verifier.verify(token)
+
+
+def test_a_bad_token_is_never_remembered():
+    settings = build_settings(demo_mode=True)
+    verifier = _CountingVerifier(settings)
+    token = jwt.encode(_claims(aud="someone-else"), settings.jwt_secret.get_secret_value(), algorithm="HS256")
+    for _ in range(2):
+        with pytest.raises(InvalidTokenError, match="Audience"):
+            verifier.verify(token)
+    assert verifier.decoded == 2
+
+
+def test_only_the_latest_verified_tokens_are_remembered():
+    settings = build_settings(demo_mode=True)
+    verifier = _CountingVerifier(settings)
+    tokens = [_demo_token(settings, subject=f"user-{i}") for i in range(VERIFIED_TOKENS_KEPT + 1)]
+    for token in tokens:
+        verifier.verify(token)
+    verifier.verify(tokens[-1])  # still remembered
+    verifier.verify(tokens[0])  # the oldest was let go: verified again
+    assert verifier.decoded == VERIFIED_TOKENS_KEPT + 2
