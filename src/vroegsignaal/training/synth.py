@@ -213,15 +213,10 @@ def generate_municipality(
     )
 
     first_day = np.datetime64(start, "D")
-    signal_date, arrears_start = signal_calendar(
-        simulation.events, book, start=first_day, key=keys["calendar"]
+    events, signal_date, arrears_start = _dated_events(
+        simulation.events, book, first_day=first_day, months=months, key=keys["calendar"]
     )
     signal_month = _month_index(signal_date, first_day)
-    inside = signal_month < months  # a signal for the last month can fall after the simulated period
-    events = _select(simulation.events, inside)
-    signal_date, arrears_start = signal_date[inside], arrears_start[inside]
-    signal_month = signal_month[inside]
-
     rows = label_rows(
         signal_household=events.household,
         signal_month=signal_month,
@@ -479,8 +474,15 @@ def _check_arguments(
         raise ConfigError("synthetic municipality: " + "; ".join(problems))
 
 
-def _select(events: SignalEvents, keep: np.ndarray) -> SignalEvents:
-    return SignalEvents(*(getattr(events, name)[keep] for name in SignalEvents.__dataclass_fields__))
+def _dated_events(
+    events: SignalEvents, book: PartnerBook, *, first_day: np.datetime64, months: int, key: int
+) -> tuple[SignalEvents, np.ndarray, np.ndarray]:
+    """The events with their signal and arrears start dates, without those dated after the simulated period (a
+    signal for the last month can go out in the next)."""
+    signal_date, arrears_start = signal_calendar(events, book, start=first_day, key=key)
+    inside = _month_index(signal_date, first_day) < months
+    kept = SignalEvents(*(getattr(events, name)[inside] for name in SignalEvents.__dataclass_fields__))
+    return kept, signal_date[inside], arrears_start[inside]
 
 
 def _month_index(dates: np.ndarray, first_day: np.datetime64) -> np.ndarray:
