@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from vroegsignaal.errors import ServiceUnavailableError
@@ -126,11 +126,14 @@ _INSERT_RECORDS = insert(AuditRecord.__table__)
 _SET_LAST_HASH = update(_head).where(_head.c.id == CHAIN_HEAD_ID).values(last_hash=bindparam("last_hash"))
 
 
-def append_audit_records(session: Session, entries: Sequence[AuditEntry], *, now: dt.datetime) -> list[int]:
-    """Append ``entries`` to the chain inside the session's transaction; returns their sequence numbers."""
+def append_audit_records(
+    bind: Session | Connection, entries: Sequence[AuditEntry], *, now: dt.datetime
+) -> list[int]:
+    """Append ``entries`` to the chain inside the transaction of ``bind`` (a session or a connection); returns
+    their sequence numbers."""
     if not entries:
         return []
-    connection = session.connection()
+    connection = bind.connection() if isinstance(bind, Session) else bind
     # The UPDATE takes the head's row lock (the write lock in SQLite) before the head is read: no forked chain.
     head = connection.execute(_RESERVE_SEQS, {"count": len(entries)}).one_or_none()
     if head is None:

@@ -5,8 +5,8 @@ the ORM's bulk paths costs several times more than executing the statement (abou
 select), and a scoring request runs about ten of them. Each statement here is a Core construct with bound parameters,
 built at import; SQLAlchemy compiles it once per dialect and keeps it in its compiled cache. Rows go in with
 ``executemany`` (one statement per table, whatever the batch size), and reads that answer one question are combined:
-the stored signals a request needs for its conflict check and for the features come back in one query, and the open
-review item and the latest contact of each household in another.
+the stored signals a request needs for its conflict check and for the features come back in one query, and whether
+each household objected, its open review item and its latest contact in another.
 
 The statements are the same on SQLite and PostgreSQL except the upsert, whose ``ON CONFLICT`` construct is
 dialect-specific (built once per dialect). Nothing here commits: the caller owns the transaction.
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Row, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Insert, Row, and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from vroegsignaal.schemas.tables import HouseholdSchema, SignalSchema
@@ -56,12 +56,6 @@ _decisions = Decision.__table__
 _scores = Score.__table__
 _submissions = ScoreSubmission.__table__
 
-_SELECT_OBJECTED = select(_objections.c.household_pseudonym).where(
-    _objections.c.municipality_code == bindparam("municipality"),
-    _objections.c.household_pseudonym.in_(bindparam("pseudonyms", expanding=True)),
-    _objections.c.withdrawn_at.is_(None),
-)
-
 # Signals the request refers to by id (anywhere in the municipality: an id reused for another household is a
 # conflict) together with every stored signal of the request's households (the features count earlier signals).
 # Each side of the OR can use its own index.
@@ -79,6 +73,17 @@ _SELECT_SIGNALS = select(
 
 _INSERT_SIGNALS = insert(_signals)
 
+# Whether the household has an active objection (GDPR art. 21). Objections are kept by pseudonym: one may arrive
+# before the household's first signal.
+_objected = (
+    exists()
+    .where(
+        _objections.c.municipality_code == _households.c.municipality_code,
+        _objections.c.household_pseudonym == _households.c.household_pseudonym,
+        _objections.c.withdrawn_at.is_(None),
+    )
+    .correlate(_households)
+)
 # The latest contact of a household within the cooldown window, and the arrears recorded at that contact (the
 # largest, should two decisions share the date).
 _latest_contact_on = (
@@ -97,6 +102,7 @@ _arrears_at_contact = (
 _SELECT_STATES = (
     select(
         _households.c.id.label("household_id"),
+        _objected.label("objected"),
         _items.c.id.label("item_id"),
         _items.c.control_sample,
         _items.c.crisis,
@@ -142,8 +148,9 @@ def _household_upsert(dialect: str) -> Insert:
 
 @dataclass(frozen=True)
 class HouseholdState:
-    """What the queue rules need to know about a household already on file."""
+    """What scoring and the queue rules need to know about a household on file."""
 
+    objected: bool
     item_id: int | None
     control_sample: bool
     crisis: bool
@@ -151,12 +158,6 @@ class HouseholdState:
     deadline: dt.date | None
     last_contact_on: dt.date | None
     arrears_at_contact: float | None
-
-
-def objected_pseudonyms(connection: Connection, *, municipality: str, pseudonyms: Sequence[str]) -> set[str]:
-    """Which of ``pseudonyms`` have an active objection (GDPR art. 21)."""
-    rows = connection.execute(_SELECT_OBJECTED, {"municipality": municipality, "pseudonyms": list(pseudonyms)})
-    return set(rows.scalars())
 
 
 def upsert_households(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
@@ -182,10 +183,12 @@ def insert_signals(connection: Connection, rows: Sequence[Mapping[str, Any]]) ->
 def household_states(
     connection: Connection, *, household_ids: Sequence[int], since: dt.date
 ) -> dict[int, HouseholdState]:
-    """Per household: its open review item (if any) and its latest contact on or after ``since`` (if any)."""
+    """Per household: whether it objected, its open review item (if any) and its latest contact on or after
+    ``since`` (if any). Read after :func:`upsert_households`, which locks the households in PostgreSQL."""
     rows = connection.execute(_SELECT_STATES, {"household_ids": list(household_ids), "since": since})
     return {
         row.household_id: HouseholdState(
+            objected=bool(row.objected),
             item_id=row.item_id,
             control_sample=bool(row.control_sample),
             crisis=bool(row.crisis),

@@ -14,8 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine
 
 from vroegsignaal.errors import (
     ConflictError,
@@ -56,7 +55,6 @@ from vroegsignaal.service.score_store import (
     insert_scores,
     insert_signals,
     insert_submission,
-    objected_pseudonyms,
     stored_signals,
     stored_submission,
     update_review_items,
@@ -91,12 +89,12 @@ MSG_FUTURE_DATE = "must not be after {limit} (today or the reference date)"
 CHECK_NOT_IN_FUTURE = "not_after_reference_date"
 TABLE_REQUEST = "request"
 #: A household on file without an open review item or a recent contact.
-_NOTHING_ON_FILE = HouseholdState(None, False, False, False, None, None, None)
+_NOTHING_ON_FILE = HouseholdState(False, None, False, False, False, None, None, None)
 
 
 @dataclass(frozen=True)
 class ScoringContext:
-    """Everything a scoring request needs besides its body and its database session."""
+    """Everything a scoring request needs besides its body and the database."""
 
     settings: Settings
     model: LoadedModel | None
@@ -122,14 +120,14 @@ class _Prepared:
     team: str
     payload: Mapping[str, Any]
     household_pk: int = 0
-    objected: bool = False
+    state: HouseholdState = _NOTHING_ON_FILE
     signals: tuple[SignalFacts, ...] = ()
     scored: Mapping[str, Any] | None = None
     score_id: int | None = None
 
 
 def score_batch(
-    session: Session,
+    engine: Engine,
     *,
     request: ScoreBatchRequest,
     caller: Caller,
@@ -140,7 +138,8 @@ def score_batch(
     municipality = caller.municipality_or_raise()
     if request.municipality_code != municipality:
         raise PermissionDeniedError(MSG_OTHER_MUNICIPALITY.format(value=request.municipality_code))
-    today = context.now.date()
+    now = context.now
+    today = now.date()
     reference = request.reference_date or today
     _check_dates(request, reference=reference, today=today)
     payload = request.model_dump(mode="json")
@@ -152,8 +151,8 @@ def score_batch(
     ]
     # The request's hash identifies a retry; without an Idempotency-Key there is nothing to compare it with.
     request_hash = input_hash(payload) if idempotency_key is not None else ""
-    with session.begin():
-        connection = session.connection()
+    # A Core transaction rather than an ORM session: nothing here needs the unit of work, and it costs ~40 µs.
+    with engine.begin() as connection:
         if idempotency_key is not None:
             stored = _stored_response(connection, municipality, idempotency_key, request_hash)
             if stored is not None:
@@ -162,17 +161,19 @@ def score_batch(
         use_model = ordering == "model"
         if use_model and context.model is None:
             raise ServiceUnavailableError(MSG_NO_MODEL)
-        now = context.now
-        objected = objected_pseudonyms(
-            connection, municipality=municipality, pseudonyms=[p.request.household_id for p in prepared]
-        )
         ids = upsert_households(connection, [_household_row(p, municipality, now=now) for p in prepared])
         for p in prepared:
-            p.objected = p.request.household_id in objected
             p.household_pk = ids[p.request.household_id]
+        states = household_states(
+            connection,
+            household_ids=[p.household_pk for p in prepared],
+            since=today - dt.timedelta(days=context.settings.cooldown_days),
+        )
+        for p in prepared:
+            p.state = states.get(p.household_pk, _NOTHING_ON_FILE)
         _record_signals(connection, municipality, prepared, now=now)
         model = context.model if use_model else None
-        to_score = [p for p in prepared if model is not None and not p.objected]
+        to_score = [p for p in prepared if model is not None and not p.state.objected]
         if model is not None and to_score:
             _score(to_score, model=model, build_features=context.build_features, reference=reference)
             score_rows = [
@@ -187,7 +188,7 @@ def score_batch(
         response = ScoreBatchResponse(
             model_version=model.version if model is not None else None, ordering=ordering, results=results
         )
-        append_audit_records(session, _audit_entries(prepared, caller, municipality, model=model), now=now)
+        append_audit_records(connection, _audit_entries(prepared, caller, municipality, model=model), now=now)
         if idempotency_key is not None:
             insert_submission(
                 connection,
@@ -360,7 +361,6 @@ def _score_row(
 
 def _plan(
     p: _Prepared,
-    state: HouseholdState,
     *,
     municipality: str,
     settings: Settings,
@@ -369,6 +369,7 @@ def _plan(
     today: dt.date,
 ) -> dict[str, Any]:
     """The review item's columns for one household: approach, control sample, urgency, deadline, cooldown."""
+    state = p.state
     crisis, end_of_supply = recent_flags(p.signals, reference=reference)
     arrears = total_arrears(p.signals, reference=reference)
     existing = state.item_id is not None
@@ -384,7 +385,9 @@ def _plan(
         )
     )
     standard_reason: StandardReason | None = (
-        "objection" if p.objected else "rule_order" if p.scored is None else "control_sample" if control else None
+        "objection"
+        if state.objected
+        else "rule_order" if p.scored is None else "control_sample" if control else None
     )
     intensity = settings.standard_intensity.value if standard_reason is not None else str(p.scored["intensity"])
     held_until = cooldown_hold(
@@ -431,22 +434,14 @@ def _queue(
     """Open a review item for every household, or update its open one; the public result per household."""
     settings, now = context.settings, context.now
     today = now.date()
-    states = household_states(
-        connection,
-        household_ids=[p.household_pk for p in prepared],
-        since=today - dt.timedelta(days=settings.cooldown_days),
-    )
     key = settings.control_sample_key.get_secret_value().encode()
     plans = []
     new_rows: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for p in prepared:
-        state = states.get(p.household_pk, _NOTHING_ON_FILE)
-        values = _plan(
-            p, state, municipality=municipality, settings=settings, key=key, reference=reference, today=today
-        )
-        if state.item_id is not None:
-            updates.append({"item_id": state.item_id, **values, "updated_at": now})
+        values = _plan(p, municipality=municipality, settings=settings, key=key, reference=reference, today=today)
+        if p.state.item_id is not None:
+            updates.append({"item_id": p.state.item_id, **values, "updated_at": now})
         else:
             new_rows.append(
                 {
@@ -460,12 +455,12 @@ def _queue(
                     **values,
                 }
             )
-        plans.append((p, state.item_id, values))
+        plans.append((p, values))
     update_review_items(connection, updates)
     new_ids = insert_review_items(connection, new_rows)
     return [
-        _result(p, item_id if item_id is not None else new_ids[p.household_pk], values, model=model)
-        for p, item_id, values in plans
+        _result(p, p.state.item_id if p.state.item_id is not None else new_ids[p.household_pk], values, model=model)
+        for p, values in plans
     ]
 
 
@@ -516,7 +511,7 @@ def _audit_entries(
             object_id=p.request.household_id,
             model_version=model.version if p.scored is not None and model is not None else None,
             input_hash=input_hash(p.payload),
-            detail={"signals": len(p.request.signals), "objected": p.objected},
+            detail={"signals": len(p.request.signals), "objected": p.state.objected},
         )
         for p in prepared
     ]
