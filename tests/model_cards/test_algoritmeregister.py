@@ -80,7 +80,8 @@ def test_signal_entry_states_purpose_human_oversight_and_legal_basis():
         {"title": "Wet gemeentelijke schuldhulpverlening, artikel 3", "link": "https://wetten.example/wgs"}
     ]
     assert "1,6 keer zoveel" in entry["goal"]  # the lift over the rule, from the card
-    assert "5 drempels getoetst: 4 gehaald, 0 niet gehaald en 1 niet te beoordelen" in entry["risks"]
+    assert "5 drempels getoetst: 4 gehaald, 0 niet gehaald, 0 onbeslist" in entry["risks"]
+    assert "en 1 niet te beoordelen" in entry["risks"]
 
 
 def test_card_link_is_published_where_the_standard_has_room_for_it():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from vroegsignaal.schemas.dataset_config import FairnessGates
 from vroegsignaal.training.fairness_gates import GateContext, MetricComparison, evaluate_gates
 from vroegsignaal.training.fairness_report import Estimate, GroupAudit
@@ -62,8 +64,9 @@ def test_ratio_exactly_at_the_threshold_passes_and_a_wide_interval_is_called_unc
         "Recall of europe (n=500, 80 positives; recall 0.40, 95% CI 0.30–0.50) is 0.80 × that of dutch "
         "(n=2,000, 300 positives; recall 0.50, 95% CI 0.45–0.55). The gate requires a ratio (lowest / "
         "highest) of at least 0.80, so it passes. 95% CI of the ratio: 0.60–1.05. The interval crosses the "
-        "threshold, so this verdict is uncertain on this data. Too small to judge (each needs at least 100 "
-        "rows and 20 positives), reported but not gated: other (n=30, 4 positives)."
+        "threshold: on this data the breach is neither shown nor ruled out, so the verdict is uncertain; weigh "
+        "it, or collect more data. Too small to judge (each needs at least 100 rows and 20 positives), reported "
+        "but not gated: other (n=30, 4 positives)."
     )
 
 
@@ -94,8 +97,31 @@ def test_no_judgeable_group_leaves_calibration_and_ratio_gates_without_a_verdict
 
 
 def test_worst_calibrated_group_decides_the_calibration_gate():
-    values = {"dutch": Estimate(0.03, 0.02, 0.04), "europe": Estimate(0.12, 0.09, 0.15)}
+    values = {"dutch": Estimate(0.03, 0.02, 0.04), "europe": Estimate(0.14, 0.11, 0.17)}
     gates = FairnessGates(recall_ratio_min=None, calibration_error_max=0.1, proxy_auc_max=None)
     (gate,) = evaluate_gates(make_context("calibration_error", values, Estimate(0.25)), gates)
-    assert gate.verdict == "fail" and gate.value == 0.12 and gate.comparison == "<="
-    assert gate.reason.startswith("Calibration error is largest in europe (n=500; calibration error 0.12")
+    assert gate.verdict == "fail" and gate.value == 0.14 and gate.comparison == "<="
+    assert gate.reason.startswith("Calibration error is largest in europe (n=500; calibration error 0.14")
+
+
+@pytest.mark.parametrize(
+    ("metric", "estimate", "threshold", "verdict"),
+    [
+        ("recall", Estimate(0.7, 0.6, 0.78), 0.8, "fail"),  # the whole interval below: the breach is shown
+        ("recall", Estimate(0.7, 0.55, 0.95), 0.8, "inconclusive"),  # below, but the interval reaches back
+        ("recall", Estimate(0.85, 0.6, 1.1), 0.8, "pass"),
+        ("calibration_error", Estimate(0.12, 0.09, 0.15), 0.1, "inconclusive"),
+        ("calibration_error", Estimate(0.12, 0.11, 0.15), 0.1, "fail"),
+    ],
+)
+def test_a_gate_fails_only_when_the_interval_shows_the_breach(metric, estimate, threshold, verdict):
+    if metric == "recall":
+        values = {"dutch": Estimate(0.5, 0.45, 0.55), "europe": Estimate(0.4, 0.3, 0.5)}
+        gates = FairnessGates(recall_ratio_min=threshold, calibration_error_max=None, proxy_auc_max=None)
+        context = make_context("recall", values, estimate)
+    else:
+        values = {"dutch": Estimate(0.03, 0.02, 0.04), "europe": estimate}
+        gates = FairnessGates(recall_ratio_min=None, calibration_error_max=threshold, proxy_auc_max=None)
+        context = make_context("calibration_error", values, Estimate(0.25))
+    (gate,) = evaluate_gates(context, gates)
+    assert gate.verdict == verdict

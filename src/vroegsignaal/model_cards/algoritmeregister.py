@@ -219,9 +219,11 @@ def _risks(card: ModelCard, signal_data: bool) -> str:
     gates = len(fairness.gates)
     failed = sum(gate.verdict == "fail" for gate in fairness.gates)
     unknown = sum(gate.verdict == "insufficient_data" for gate in fairness.gates)
+    undecided = sum(gate.verdict == "inconclusive" for gate in fairness.gates)
     verdict = (
-        f"Voor deze versie zijn {gates} drempels getoetst: {gates - failed - unknown} gehaald, {failed} niet gehaald "
-        f"en {unknown} niet te beoordelen door te weinig gegevens."
+        f"Voor deze versie zijn {gates} drempels getoetst: {gates - failed - unknown - undecided} gehaald, {failed} "
+        f"niet gehaald, {undecided} onbeslist (de marge loopt over de drempel) en {unknown} niet te beoordelen "
+        "door te weinig gegevens."
     )
     shared = (
         " Risico op ongelijke behandeling: voor elke versie meten we per groep (leeftijd, geslacht, herkomst, wijk) "

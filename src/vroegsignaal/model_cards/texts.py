@@ -433,6 +433,13 @@ def describe_gate(gate: GateResult) -> LocalizedText:
             "beoordelen.",
             f"'{gate.attribute}': {metric_en} must be {rule_en}, but there are too few data to judge it.",
         )
+    if gate.verdict == "inconclusive":
+        return _t(
+            f"'{gate.attribute}': {metric_nl} moet {rule_nl} zijn en is {value_nl}. De marge loopt over de drempel: "
+            "niet aangetoond dat het model hier oneerlijk is, maar ook niet dat het eerlijk is. Weeg dit mee.",
+            f"'{gate.attribute}': {metric_en} must be {rule_en} and is {value_en}. The interval crosses the "
+            "threshold: unfairness is neither shown nor ruled out here. Weigh it.",
+        )
     verdict_nl = "gehaald" if gate.verdict == "pass" else "niet gehaald"
     verdict_en = "passed" if gate.verdict == "pass" else "failed"
     return _t(
@@ -529,6 +536,7 @@ VERDICT_LABELS: dict[str, tuple[str, str]] = {
     "pass": ("✔ gehaald", "✔ passed"),
     "fail": ("✘ niet gehaald", "✘ failed"),
     "insufficient_data": ("? te weinig gegevens", "? insufficient data"),
+    "inconclusive": ("~ onbeslist", "~ inconclusive"),
     "not_gated": ("– geen drempel", "– not gated"),
 }
 

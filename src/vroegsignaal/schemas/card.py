@@ -337,8 +337,11 @@ class GateResult(_CardPart):
     value: float | None = Field(..., description="Measured value; null when it cannot be computed.")
     ci_low: float | None = Field(..., description="Lower bound of the value's confidence interval.")
     ci_high: float | None = Field(..., description="Upper bound of the value's confidence interval.")
-    verdict: Literal["pass", "fail", "insufficient_data"] = Field(
-        ..., description="'insufficient_data' when too few judgeable groups or positives."
+    verdict: Literal["pass", "fail", "inconclusive", "insufficient_data"] = Field(
+        ...,
+        description="'fail' when the whole confidence interval breaches the threshold; 'inconclusive' when the "
+        "point estimate breaches it but the interval reaches back over it; 'insufficient_data' when too few "
+        "judgeable groups or positives.",
     )
     reason: str = Field(..., description="The audit's plain sentence explaining the verdict.")
 

@@ -3,9 +3,15 @@
 A ratio gate compares the two judgeable groups with the lowest and the highest value of a metric (ratio =
 lowest / highest). For the false-positive rate a lower value is better, and the same ratio then reads "the
 group with the most needless contact gets at most 1/threshold times the needless contact of the group with the
-least". The calibration gate looks at the worst judgeable group. The verdict follows the point estimate; the
-reason always gives the interval and says so when the interval crosses the threshold. Groups too small to
-judge are named in every reason, so they never merely look fair.
+least". The calibration gate looks at the worst judgeable group.
+
+A gate **fails** only when the data show the breach with the configured confidence: the whole bootstrap interval
+lies on the wrong side of the threshold. When the point estimate is on the wrong side but the interval reaches back
+over the threshold, the verdict is **inconclusive**: not a pass — the committee weighs it, and the card lists it —
+but no proof of unfairness either. The minimum over many small groups is pulled down by chance alone, so a verdict on
+the point estimate would fail honest models on small data. A point estimate on the right side passes; its reason says
+so when the interval crosses the threshold. Groups too small to judge are named in every reason, so they never
+merely look fair.
 """
 
 from __future__ import annotations
@@ -122,7 +128,7 @@ def _ratio_gate(context: GateContext, *, metric: str, gate_name: str, threshold:
     ratio = comparison.ratio
     if len(comparison.judged) < 2 or comparison.low is None or comparison.high is None or ratio.value is None:
         return _insufficient(context, metric=metric, gate_name=gate_name, threshold=threshold)
-    verdict = "pass" if ratio.value >= threshold else "fail"
+    verdict = _verdict(ratio, threshold, higher_is_better=True)
     low = _describe(context, comparison.low, metric)
     high = _describe(context, comparison.high, metric)
     if metric == "false_positive_rate":
@@ -163,7 +169,7 @@ def _calibration_gate(context: GateContext, *, threshold: float) -> GateResult:
     if comparison.high is None:
         return _insufficient(context, metric=metric, gate_name=gate_name, threshold=threshold)
     worst = context.groups[comparison.high].metrics[metric]
-    verdict = "pass" if worst.value is not None and worst.value <= threshold else "fail"
+    verdict = _verdict(worst, threshold, higher_is_better=False)
     reason = (
         f"Calibration error is largest in {_describe(context, comparison.high, metric)}. The gate allows at "
         f"most {threshold:.2f} in any judgeable group, so it {_verb(verdict)}."
@@ -244,11 +250,29 @@ def _too_small_text(context: GateContext, metric: str) -> str:
     return f" Too small to judge (each needs {rule}), reported but not gated: {listed}."
 
 
+def _verdict(estimate: Estimate, threshold: float, *, higher_is_better: bool) -> str:
+    """``pass`` on the right side; ``fail`` when the whole interval is on the wrong side; else ``inconclusive``."""
+    value = estimate.value
+    if value is None:
+        return "fail"
+    if (value >= threshold) if higher_is_better else (value <= threshold):
+        return "pass"
+    # The interval's far end (towards passing) decides whether the breach is shown with confidence.
+    far_end = estimate.ci_high if higher_is_better else estimate.ci_low
+    if far_end is None:
+        return "fail"
+    reaches_back = far_end >= threshold if higher_is_better else far_end <= threshold
+    return "inconclusive" if reaches_back else "fail"
+
+
 def _uncertainty_text(estimate: Estimate, threshold: float) -> str:
     low, high = estimate.ci_low, estimate.ci_high
     if low is None or high is None or not low < threshold < high:
         return ""
-    return " The interval crosses the threshold, so this verdict is uncertain on this data."
+    return (
+        " The interval crosses the threshold: on this data the breach is neither shown nor ruled out, so the "
+        "verdict is uncertain; weigh it, or collect more data."
+    )
 
 
 def _left_out_text(result: ProxyResult) -> str:
@@ -262,4 +286,4 @@ def _level(context: GateContext) -> str:
 
 
 def _verb(verdict: str) -> str:
-    return "passes" if verdict == "pass" else "fails"
+    return {"pass": "passes", "inconclusive": "is inconclusive"}.get(verdict, "fails")

@@ -28,7 +28,7 @@ GROUP_METRICS: tuple[str, ...] = (
 #: worst harm.
 PRIMARY_METRIC = "recall"
 
-GateVerdict = Literal["pass", "fail", "insufficient_data"]
+GateVerdict = Literal["pass", "fail", "inconclusive", "insufficient_data"]
 ProxyVerdict = Literal["pass", "fail", "not_gated", "insufficient_data"]
 AttributeKind = Literal["single", "intersection"]
 
