@@ -20,7 +20,20 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Row, and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Insert,
+    Row,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from vroegsignaal.schemas.tables import HouseholdSchema, SignalSchema
@@ -113,7 +126,10 @@ _SELECT_STATES = (
     )
     .select_from(
         _households.outerjoin(
-            _items, and_(_items.c.household_id == _households.c.id, _items.c.status == STATUS_OPEN)
+            # A literal, not a bound parameter: SQLite re-prepares a statement on every execution when a bound
+            # value decides whether a partial index (here the one on open items) applies (~15 µs each time).
+            _items,
+            and_(_items.c.household_id == _households.c.id, _items.c.status == literal_column(f"'{STATUS_OPEN}'")),
         )
     )
     .where(_households.c.id.in_(bindparam("household_ids", expanding=True)))
