@@ -103,6 +103,9 @@ def synth(
     municipality: Annotated[
         list[str] | None, typer.Option(help="CBS municipality code(s), e.g. GM0344; repeat for several.")
     ] = None,
+    under_recording_probability: Annotated[
+        float, typer.Option(help="Strength of the under_recording knob (share of affected positives lost).")
+    ] = 0.6,
 ) -> None:
     """Generate a synthetic municipality: signals, household facts, audit attributes, outcomes and true risk."""
     from vroegsignaal.training.synth import generate_municipality, write_municipality
@@ -115,6 +118,7 @@ def synth(
             months=months,
             municipalities=tuple(municipality or ("GM0344",)),
             bias=tuple(bias or ()),
+            under_recording_probability=under_recording_probability,
         )
         step("writing tables")
         path = write_municipality(result, out_dir)

@@ -122,6 +122,7 @@ PROXY_AUC_GATE = 0.78
 MSG_TOO_FEW_HOUSEHOLDS = "households must be at least 1"
 MSG_TOO_FEW_MONTHS = f"months must be at least {MIN_MONTHS} (12 of history up to a reference date, 12 ahead)"
 MSG_UNKNOWN_BIAS = f"unknown bias knob; choose from {', '.join(BIAS_KNOBS)}"
+MSG_BAD_PROBABILITY = "must be above 0 and at most 1"
 MSG_BAD_MUNICIPALITY = "municipality codes must look like GM0344 (CBS gemeentecode)"
 MSG_NO_MUNICIPALITY = "at least one municipality code is needed"
 MSG_START_NOT_FIRST = "start must be the first day of a month"
@@ -164,6 +165,7 @@ def generate_municipality(
     bias: Sequence[str] = (),
     start: date = date(2024, 1, 1),
     parameters: WorldParameters | None = None,
+    under_recording_probability: float = UNDER_RECORDING_PROBABILITY,
 ) -> SyntheticMunicipality:
     """Simulate a municipality of ``households`` households over ``months`` months from ``start``.
 
@@ -185,6 +187,9 @@ def generate_municipality(
     parameters
         The world's rates; the defaults are tuned to the Dutch figures (see
         ``docs/synthetic-municipality.md``).
+    under_recording_probability
+        Strength of the ``under_recording`` knob: the chance that a positive of the affected group is recorded
+        as negative. Tests raise it to prove the audit catches a planted bias on a moderate sample.
 
     Raises
     ------
@@ -195,6 +200,11 @@ def generate_municipality(
     _check_arguments(
         households=households, months=months, municipalities=municipalities, bias=bias, start=start
     )
+    if not 0 < under_recording_probability <= 1:
+        raise ConfigError(
+            f"synthetic municipality: under_recording_probability={under_recording_probability}: "
+            f"{MSG_BAD_PROBABILITY}"
+        )
     parameters = parameters or WorldParameters()
     streams = np.random.SeedSequence(seed).spawn(len(_RNG_STREAMS))
     named = dict(zip(_RNG_STREAMS, streams, strict=True))
@@ -225,7 +235,7 @@ def generate_municipality(
     )
     row_class = simulation.vulnerability_class[rows.household]
     true_risk = simulation.risk[row_class, simulation.states[rows.household, rows.month]]
-    recorded = _record_labels(rows, world, bias, key=keys["labels"])
+    recorded = _record_labels(rows, world, bias, key=keys["labels"], probability=under_recording_probability)
 
     ids = pseudonyms(households, seed=seed, rng=rng["pseudonyms"])
     codes = np.asarray(municipalities)[world.municipality]
@@ -239,6 +249,8 @@ def generate_municipality(
         "municipalities": ",".join(municipalities),
         "bias": ",".join(bias) if bias else "none",
     }
+    if "under_recording" in bias:
+        run["under_recording_probability"] = under_recording_probability
     summary = summarize(
         world,
         partner_code=events.partner_code,
@@ -277,7 +289,12 @@ def write_municipality(result: SyntheticMunicipality, out_dir: str | Path) -> Pa
             table.to_parquet(staging / TABLE_FILES[name], index=False)
         summary = json.dumps(dict(result.summary), indent=2, sort_keys=True)
         (staging / SUMMARY_FILE).write_text(summary + "\n", encoding="utf-8")
-        config = yaml.safe_dump(dataset_config(bias=result.bias), sort_keys=False, allow_unicode=True)
+        probability = float(result.summary.get("under_recording_probability", UNDER_RECORDING_PROBABILITY))
+        config = yaml.safe_dump(
+            dataset_config(bias=result.bias, under_recording_probability=probability),
+            sort_keys=False,
+            allow_unicode=True,
+        )
         (staging / CONFIG_FILE).write_text(config, encoding="utf-8")
         out.mkdir(parents=True, exist_ok=True)
         for path in sorted(staging.iterdir()):
@@ -287,7 +304,9 @@ def write_municipality(result: SyntheticMunicipality, out_dir: str | Path) -> Pa
     return out
 
 
-def dataset_config(*, bias: Sequence[str] = ()) -> dict[str, Any]:
+def dataset_config(
+    *, bias: Sequence[str] = (), under_recording_probability: float = UNDER_RECORDING_PROBABILITY
+) -> dict[str, Any]:
     """The dataset config of a written synthetic municipality (data paths relative to its folder),
     validated."""
     label_description = (
@@ -300,7 +319,7 @@ def dataset_config(*, bias: Sequence[str] = ()) -> dict[str, Any]:
         label_description += (
             " The 'under_recording' knob is ON: positives of households with origin "
             f"'{UNDER_RECORDING_ORIGIN}' were recorded as negative with probability "
-            f"{UNDER_RECORDING_PROBABILITY}, as when registration depends on who was reached; true_risk is "
+            f"{under_recording_probability}, as when registration depends on who was reached; true_risk is "
             "the unbiased truth."
         )
     else:
@@ -439,13 +458,15 @@ def _draw(cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.minimum(drawn, cumulative.shape[1] - 1)
 
 
-def _record_labels(rows: LabelRows, world: Households, bias: Sequence[str], *, key: int) -> np.ndarray:
+def _record_labels(
+    rows: LabelRows, world: Households, bias: Sequence[str], *, key: int, probability: float
+) -> np.ndarray:
     """The labels as the municipality records them: with ``under_recording``, some positives go missing."""
     draw = keyed_uniforms(key, rows.household, rows.month)
     if "under_recording" not in bias:
         return rows.label.copy()
     affected = world.origin[rows.household] == ORIGINS.index(UNDER_RECORDING_ORIGIN)
-    return rows.label & ~(affected & (draw < UNDER_RECORDING_PROBABILITY))
+    return rows.label & ~(affected & (draw < probability))
 
 
 # ----------------------------------------------------------------------------------------------------------
