@@ -95,3 +95,33 @@ def test_missing_config_file_is_a_clear_error(tmp_path):
     result = runner.invoke(app, ["train", "--config", str(tmp_path / "none.yaml"), "--out", str(tmp_path / "m")])
     assert result.exit_code == EXIT_INPUT_ERROR
     assert "does not exist" in result.output
+
+
+# Third-party warnings raised inside MLflow (see tests/test_tracking.py), not by our code.
+IGNORE_MLFLOW_WARNINGS = pytest.mark.filterwarnings(
+    "ignore:.*Any type hint is inferred as AnyType:UserWarning",
+    "ignore:The ``noload`` loader strategy is deprecated",
+    "ignore:Operation with range is deprecated:pandas.errors.Pandas4Warning",
+    "ignore:Hint. Inferred schema contains integer column:UserWarning",
+)
+
+
+@pytest.mark.slow
+@IGNORE_MLFLOW_WARNINGS
+def test_train_registers_a_candidate_that_score_can_use_by_alias(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    write_flat_dataset(tmp_path / "data", flat_frame(800))
+    trained = runner.invoke(
+        app, ["train", "--config", str(tmp_path / "data" / "dataset.yaml"), "--out", str(tmp_path / "m")]
+    )
+    assert trained.exit_code == 0, trained.output
+    assert "models:/vroegsignaal-flat-test/1 (alias candidate)" in trained.output
+    rows = flat_frame(20, seed=2).drop(columns=["at_risk", "gender", "age"])
+    rows.to_csv(tmp_path / "input.csv", index=False)
+    scored = runner.invoke(
+        app,
+        ["score", "--model", "models:/vroegsignaal-flat-test@candidate", "--input", str(tmp_path / "input.csv"),
+         "--out", str(tmp_path / "scored.csv")],
+    )
+    assert scored.exit_code == 0, scored.output
+    assert len(pd.read_csv(tmp_path / "scored.csv")) == 20

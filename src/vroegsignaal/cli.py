@@ -217,15 +217,19 @@ def _fmt(value: float | None) -> str:
 # ------------------------------------------------------------------------------------------------------------ score
 
 
-def resolve_bundle(model: str) -> Path:
-    """A bundle directory from a path or an MLflow ``models:/`` URI."""
-    if model.startswith("models:/") or model.startswith("runs:/"):
-        import tempfile
+@contextmanager
+def resolved_bundle(model: str) -> Iterator[Path]:
+    """A bundle directory from a path, or from an MLflow ``models:/`` URI (downloaded from the store ``train`` logs
+    to, and removed again afterwards)."""
+    if not (model.startswith("models:/") or model.startswith("runs:/")):
+        yield Path(model)
+        return
+    import tempfile
 
-        from vroegsignaal import tracking
+    from vroegsignaal import tracking
 
-        return tracking.download_bundle(model, Path(tempfile.mkdtemp(prefix="vroegsignaal-bundle-")))
-    return Path(model)
+    with tempfile.TemporaryDirectory(prefix="vroegsignaal-bundle-") as folder:
+        yield tracking.download_bundle(model, Path(folder), tracking_uri=default_tracking_uri())
 
 
 @app.command()
@@ -245,9 +249,7 @@ def score(
 
     if explain not in ("listed", "all", "none") or lang not in ("nl", "en"):
         raise typer.BadParameter("--explain must be listed, all or none; --lang nl or en")
-    with progress_steps("score") as step:
-        step("loading the model")
-        bundle_dir = resolve_bundle(model)
+    with progress_steps("score") as step, resolved_bundle(model) as bundle_dir:
         step("scoring")
         summary = score_file(
             bundle_dir,
