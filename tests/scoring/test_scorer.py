@@ -126,3 +126,34 @@ def test_boolean_flags_count_as_numbers(scorer):
         {"arrears_eur": [100.0], "months_in_arrears": [True], "region": ["north"], "income_eur": [2000]}
     )
     assert len(scorer.score_frame(frame)) == 1
+
+
+@pytest.fixture(scope="module")
+def signal_model(tmp_path_factory):
+    """A catalogue model trained on a small synthetic municipality, and that municipality's tables."""
+    from vroegsignaal.schemas.dataset_config import load_dataset_config
+    from vroegsignaal.training.synth import generate_municipality, write_municipality
+
+    folder = tmp_path_factory.mktemp("signal-model")
+    municipality = generate_municipality(households=20_000, seed=3)
+    write_municipality(municipality, folder / "data")
+    config = load_dataset_config(folder / "data" / "dataset.yaml")
+    return Scorer(load_bundle(train_bare_bundle(config, folder / "model"))), municipality
+
+
+def test_listed_reasons_skip_households_without_any_signal(signal_model):
+    from vroegsignaal.scoring.features import build_features
+
+    scorer, municipality = signal_model
+    reference_date = municipality.outcomes["reference_date"].max()
+    households = municipality.households["household_id"].head(3_000)
+    reference = pd.DataFrame({"household_id": households, "reference_date": reference_date})
+    features = build_features(municipality.signals, municipality.households, reference)
+    result = scorer.score_frame(features, explain="listed")
+    no_signal = features["signals_12m"].to_numpy() == 0
+    recent = features["signals_3m"].to_numpy() > 0
+    assert no_signal.any() and recent.any()
+    # households without signals lie outside the training population: flagged, but on no list, so not explained
+    assert result.loc[no_signal, "flags"].map(lambda f: "out_of_distribution" in f).all()
+    assert result.loc[no_signal, "reasons"].isna().all()
+    assert result.loc[recent, "reasons"].notna().all()

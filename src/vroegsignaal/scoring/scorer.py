@@ -23,7 +23,12 @@ from vroegsignaal.scoring.reasons import ReasonWriter
 EXPLAIN_CHUNK_ROWS = 50_000
 #: Feature whose value > 0 means the household has a recent signal (catalogue data): it lands on the outreach list.
 RECENT_SIGNAL_FEATURE = "signals_3m"
+#: Feature whose value 0 means no signal at all in a year (catalogue data): the household is on no list, so a flag
+#: (typically "outside the training range": the model was trained on signalled households) is information, not work.
+ANY_SIGNAL_FEATURE = "signals_12m"
 FLAG_FEATURES = {"crisis_signal_3m": ReviewFlag.CRISIS, "end_of_supply_3m": ReviewFlag.END_OF_SUPPLY}
+#: Input columns the flags and the explain policy read (when the model has them).
+SIGNAL_COLUMNS = (*FLAG_FEATURES, RECENT_SIGNAL_FEATURE, ANY_SIGNAL_FEATURE)
 
 Explain = bool | np.ndarray | Literal["listed"]
 
@@ -86,7 +91,7 @@ class Scorer:
         encoded = self.bundle.preprocessor.encode(features)
         signals = {
             name: pd.to_numeric(features[name], errors="coerce").fillna(0).to_numpy()
-            for name in (*FLAG_FEATURES, RECENT_SIGNAL_FEATURE)
+            for name in SIGNAL_COLUMNS
             if name in features.columns
         }
         columns = self._score(encoded, signals, explain, lambda rows: features.iloc[rows], top_n or self.top_n)
@@ -99,7 +104,7 @@ class Scorer:
         encoded = self.bundle.preprocessor.encode_records(records)
         signals = {
             name: np.array([float(record.get(name) or 0) for record in records])
-            for name in (*FLAG_FEATURES, RECENT_SIGNAL_FEATURE)
+            for name in SIGNAL_COLUMNS
             if records and name in records[0]
         }
         columns = self._score(encoded, signals, explain, lambda rows: [records[i] for i in rows], top_n or self.top_n)
@@ -143,7 +148,9 @@ class Scorer:
                 flag_columns.append(signals[feature] > 0)
                 flag_names.append(flag.value)
         flag_matrix = np.column_stack(flag_columns) if rows else np.zeros((0, len(flag_columns)), dtype=bool)
-        explain_mask = self._explain_mask(explain, rows, bands, flag_matrix, signals.get(RECENT_SIGNAL_FEATURE))
+        explain_mask = self._explain_mask(
+            explain, rows, bands, flag_matrix, signals.get(RECENT_SIGNAL_FEATURE), signals.get(ANY_SIGNAL_FEATURE)
+        )
         reasons: list[list[dict[str, Any]] | None] = [None] * rows
         explained = np.flatnonzero(explain_mask)
         for start in range(0, len(explained), EXPLAIN_CHUNK_ROWS):
@@ -165,14 +172,24 @@ class Scorer:
 
     @staticmethod
     def _explain_mask(
-        explain: Explain, rows: int, bands: np.ndarray, flags: np.ndarray, recent_signals: np.ndarray | None
+        explain: Explain,
+        rows: int,
+        bands: np.ndarray,
+        flags: np.ndarray,
+        recent_signals: np.ndarray | None,
+        any_signals: np.ndarray | None,
     ) -> np.ndarray:
+        """Which rows get reasons: all, none, a given mask, or ``"listed"`` — every household that lands on a list
+        (a recent signal; the high band) or carries a review flag, except, for signal data, households without any
+        signal in a year: they are on no list and nobody reads their reasons."""
         if isinstance(explain, np.ndarray):
             if explain.shape != (rows,):
                 raise ValueError(f"explain mask has shape {explain.shape}, expected ({rows},)")
             return explain.astype(bool)
         if isinstance(explain, str) and explain == "listed":
             listed = (bands == RiskBand.HIGH.value) | flags.any(axis=1)
+            if any_signals is not None:
+                listed &= any_signals > 0
             if recent_signals is not None:
                 listed |= recent_signals > 0
             return listed
