@@ -76,8 +76,9 @@ __all__ = [
 
 MSG_OTHER_MUNICIPALITY = "field 'municipality_code': {value!r} is not the municipality of your token"
 MSG_IDEMPOTENCY_REUSED = "Idempotency-Key was already used for a different request body; use a new key"
+# Names the signal by its position in the request: identifiers are never echoed (docs/service.md, "Errors").
 MSG_SIGNAL_CONFLICT = (
-    "field 'households.{position}.signals.{index}.signal_id': signal {signal_id!r} was already received with other "
+    "field 'households.{position}.signals.{index}.signal_id': this signal id was already received with other "
     "content (or for another household); send a new signal_id for a corrected signal"
 )
 MSG_NO_MODEL = (
@@ -300,7 +301,7 @@ def _record_signals(
             row._mapping[column] == content[column] for column in SIGNAL_CONTENT_COLUMNS
         )
         if not same:
-            raise ConflictError(MSG_SIGNAL_CONFLICT.format(position=p.position, index=index, signal_id=row.signal_ref))
+            raise ConflictError(MSG_SIGNAL_CONFLICT.format(position=p.position, index=index))
         already.add(row.signal_ref)
     rows = []
     for signal_id, (p, _index, content) in incoming.items():
