@@ -88,6 +88,12 @@ def stage_train(config: Path, out: Path) -> dict:
         "share_of_bayes_auc": performance.share_of_bayes_auc,
         "lift_over_rule": performance.lift_over_rule,
         "rows": result.card.training_data.rows + result.card.evaluation_data.rows,
+        "quality": {
+            name: {key: getattr(metrics, key) for key in ("auc", "pr_auc", "precision_at_k", "recall_at_k")}
+            for name, metrics in performance.models.items()
+        },
+        "capacity_k": result.card.capacity.k,
+        "fairness_passed": bool(result.fairness.get("passed")),
         "max_rss_mib": _max_rss_mib(),
     }
 
@@ -199,6 +205,7 @@ def write_results(results: dict, path: Path, command: str) -> None:
         f"| features for scoring (`build_features`) | {features['seconds']:.1f} s | {features['max_rss_mib']:,.0f} MiB | "
         f"{features['rows']:,} households, one reference date |",
         "",
+        *_quality_lines(train),
         "Where the training time goes (seconds per pipeline step):",
         "",
         "| step | seconds |",
@@ -247,6 +254,34 @@ def write_results(results: dict, path: Path, command: str) -> None:
         rest = after.split("\n## ", 1)
         existing = before + (("## " + rest[1]) if len(rest) > 1 else "")
     path.write_text(existing.rstrip("\n") + "\n\n" + section, encoding="utf-8")
+
+
+def _quality_lines(train: dict) -> list[str]:
+    """Model quality on the temporal test set, beside the rule-based status quo and a logistic scorecard."""
+    quality = train.get("quality")
+    if not quality:
+        return []
+    lines = [
+        f"Model quality on the test months (capacity k = {train['capacity_k']} households per month), same rows for "
+        "all three:",
+        "",
+        "| ranking | AUC | PR-AUC | precision@k | recall@k |",
+        "|---|---|---|---|---|",
+    ]
+    labels = {
+        "model": "Vroegsignaal model",
+        "rule": "rule (crisis, then partners, then arrears)",
+        "scorecard": "logistic scorecard",
+    }
+    for name, metrics in quality.items():
+        cells = [
+            "—" if metrics[key] is None else f"{metrics[key]:.3f}"
+            for key in ("auc", "pr_auc", "precision_at_k", "recall_at_k")
+        ]
+        lines.append(f"| {labels.get(name, name)} | {' | '.join(cells)} |")
+    lines += [f"Bayes-limit AUC (the generator's true risk): {train['bayes_auc']:.3f}. Fairness gates passed: "
+              f"{'yes' if train['fairness_passed'] else 'no'}.", ""]
+    return lines
 
 
 def main() -> None:
