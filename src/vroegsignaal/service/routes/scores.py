@@ -1,4 +1,12 @@
-"""Scoring: POST a batch of households, get scores, reasons, flags and review items back."""
+"""Scoring: POST a batch of households, get scores, reasons, flags and review items back.
+
+The endpoint is a plain ``def``, so FastAPI runs it on its thread pool and the event loop stays free while a batch
+is scored. Running it inline in an ``async def`` was measured on the benchmark machine: on SQLite it saves the thread
+hop (~0.3 ms at concurrency 1) and GIL switching (432 against 269 requests/s at concurrency 8), but on PostgreSQL,
+a municipality's production database, it serialises every network wait (117 against 167 requests/s at concurrency
+8); it would block the loop for the whole of a large batch; and on SQLite a request waiting on the loop for the
+write lock would deadlock with a transaction that a session dependency closes on that same loop.
+"""
 
 from __future__ import annotations
 
