@@ -1,5 +1,5 @@
-"""SQLite transactions of one process queue on a lock of their own: it is released on every way a transaction ends,
-so the next one never waits for a transaction that is over."""
+"""SQLite transactions of one process queue on a lock of their own: it is released on every way a transaction
+ends, so the next one never waits for a transaction that is over."""
 
 from __future__ import annotations
 
@@ -64,17 +64,18 @@ def _two_transactions_in_one_session(engine: Engine) -> None:
             session.execute(text("INSERT INTO t VALUES (1)"))
 
 
-def _connection_dropped_without_closing(engine: Engine) -> None:
+def _connection_dropped(engine: Engine) -> None:
+    """Never closed: the pool takes the connection back when it is garbage-collected."""
     connection = engine.connect()
     connection.execute(text("INSERT INTO t VALUES (1)"))
     del connection
     gc.collect()
 
 
-@pytest.mark.parametrize(
-    "end_transaction",
-    [_commit, _fail_inside, _explicit_rollback, _two_transactions_in_one_session, _connection_dropped_without_closing],
-)
+ENDINGS = [_commit, _fail_inside, _explicit_rollback, _two_transactions_in_one_session, _connection_dropped]
+
+
+@pytest.mark.parametrize("end_transaction", ENDINGS)
 def test_sqlite_writer_lock_is_released_however_the_transaction_ends(
     sqlite_engine: Engine, end_transaction: Callable[[Engine], None]
 ):

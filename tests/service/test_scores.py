@@ -1,5 +1,5 @@
-"""Scoring's reads and writes (``service/scores.py``, ``service/score_store.py``): what the combined reads must still
-find, and concurrent batches for one household."""
+"""Scoring's reads and writes (``service/scores.py``, ``service/score_store.py``): what the combined reads
+must still find, and concurrent batches for one household."""
 
 from __future__ import annotations
 
@@ -36,9 +36,8 @@ def test_objection_that_came_before_the_first_signal_keeps_the_household_unscore
 def test_signal_id_of_another_household_is_refused_without_echoing_it(client, engine):
     _score(client, household("hh_first_owner_01", signal("woco-0001", amount=500.0)))
     before = row_counts(engine)
-    response = client.post(
-        "/v1/scores", json=batch(household("hh_other_owner_01", signal("woco-0001", amount=500.0))), headers=CASEWORKER
-    )
+    body = batch(household("hh_other_owner_01", signal("woco-0001", amount=500.0)))
+    response = client.post("/v1/scores", json=body, headers=CASEWORKER)
     assert response.status_code == 409
     detail = response.json()["detail"]
     assert detail.startswith(CONFLICT_FIELD) and "households.0.signals.0.signal_id" in detail
@@ -48,17 +47,17 @@ def test_signal_id_of_another_household_is_refused_without_echoing_it(client, en
 
 def test_earlier_signals_of_a_household_count_and_a_resent_one_is_stored_once(client, engine):
     _score(client, household("hh_history_00001", signal("s-1", amount=2000.0)))
-    [again] = _score(
-        client, household("hh_history_00001", signal("s-1", amount=2000.0), signal("s-2", partner="water", amount=500.0))
-    )
+    resent_and_new = (signal("s-1", amount=2000.0), signal("s-2", partner="water", amount=500.0))
+    [again] = _score(client, household("hh_history_00001", *resent_and_new))
     assert again["score"] == 0.25  # the fake scores total arrears: rent 2000 + water 500
     assert row_counts(engine)["signals"] == 2
 
 
 def test_a_decided_item_is_not_reopened_and_the_next_signal_opens_a_new_one(client, engine):
     [first] = _score(client, household("hh_reopen_000001", signal("s-1", amount=100.0)))
-    decision = {"end_result": "advice_quick_fix", "chosen_intensity": first["suggested_intensity"], "contact_attempts": []}
-    decided = client.post(f"/v1/review-items/{first['review_item_id']}/decisions", json=decision, headers=CASEWORKER)
+    decision = {"end_result": "advice_quick_fix", "chosen_intensity": first["suggested_intensity"]}
+    item_url = f"/v1/review-items/{first['review_item_id']}/decisions"
+    decided = client.post(item_url, json=decision, headers=CASEWORKER)
     assert decided.status_code == 201
     [second] = _score(client, household("hh_reopen_000001", signal("s-2", amount=100.0)))
     assert second["review_item_id"] != first["review_item_id"]
@@ -67,8 +66,8 @@ def test_a_decided_item_is_not_reopened_and_the_next_signal_opens_a_new_one(clie
     assert statuses == ["closed", "open"]
 
 
-def test_concurrent_batches_for_one_household_keep_one_open_item_and_one_audit_chain(client, engine):
-    bodies = [batch(household("hh_busy_00000001", signal(f"s-{i}", amount=100.0 * (i + 1)))) for i in range(6)]
+def test_concurrent_batches_for_one_household_keep_one_open_item_and_an_unbroken_chain(client, engine):
+    bodies = [batch(household("hh_busy_00000001", signal(f"s-{i}", amount=100.0 + i))) for i in range(6)]
     statuses: list[int] = []
 
     def send(body: dict) -> None:

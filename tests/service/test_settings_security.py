@@ -105,7 +105,8 @@ class _CountingVerifier(TokenVerifier):
 
 
 def _demo_token(settings, subject: str = "user-1", hours: float = 1.0) -> str:  # noqa: ANN001
-    return issue_token(settings, subject=subject, role=Role.ETHICS_REVIEWER, expires_in=dt.timedelta(hours=hours))
+    expires_in = dt.timedelta(hours=hours)
+    return issue_token(settings, subject=subject, role=Role.ETHICS_REVIEWER, expires_in=expires_in)
 
 
 def test_a_verified_token_is_remembered_and_answers_the_same_caller():

@@ -115,7 +115,8 @@ def _entry_fields(entry: AuditEntry | AuditRecord) -> dict[str, Any]:
 
 
 _head = AuditChainHead.__table__
-# Built once: every scoring request appends, and building these costs more than running them (see score_store).
+# Built once: every scoring request appends, and building these costs more than running them
+# (see service/score_store.py).
 _RESERVE_SEQS = (
     update(_head)
     .where(_head.c.id == CHAIN_HEAD_ID)
@@ -134,7 +135,8 @@ def append_audit_records(
     if not entries:
         return []
     connection = bind.connection() if isinstance(bind, Session) else bind
-    # The UPDATE takes the head's row lock (the write lock in SQLite) before the head is read: no forked chain.
+    # The UPDATE takes the head's row lock (the write lock in SQLite) before the head is read: no forked
+    # chain.
     head = connection.execute(_RESERVE_SEQS, {"count": len(entries)}).one_or_none()
     if head is None:
         raise ServiceUnavailableError(MSG_NO_CHAIN_HEAD)

@@ -1,9 +1,9 @@
 """Database engines and sessions: SQLite by default, PostgreSQL through the same code.
 
-SQLite runs in WAL mode with ``BEGIN IMMEDIATE`` transactions, so concurrent writers queue for the one write lock
-instead of failing halfway (and the audit chain can never fork); within a process they queue on a lock of our own,
-which wakes the next one at once instead of SQLite's polling. PostgreSQL connections are checked before use
-(``pool_pre_ping``), so after an outage the pool replaces dead connections by itself.
+SQLite runs in WAL mode with ``BEGIN IMMEDIATE`` transactions, so concurrent writers queue for the one write
+lock instead of failing halfway (and the audit chain can never fork); within a process they queue on a lock of
+our own, which wakes the next one at once instead of SQLite's polling. PostgreSQL connections are checked
+before use (``pool_pre_ping``), so after an outage the pool replaces dead connections by itself.
 """
 
 from __future__ import annotations
@@ -56,11 +56,12 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    # One transaction at a time per process, queued on a lock. SQLite admits one writer (and every transaction here
-    # begins IMMEDIATE); a thread it turns away waits in SQLite's busy handler, which polls with sleeps growing to
-    # 100 ms, so at 8 concurrent scoring requests the slowest 1% waited ~450 ms. A thread waiting on this lock is
-    # woken as soon as the transaction before it has returned its connection. Another process on the same file
-    # still queues in the busy handler, and a wait longer than the busy timeout falls back to it.
+    # One transaction at a time per process, queued on a lock. SQLite admits one writer (and every transaction
+    # here begins IMMEDIATE); a thread it turns away waits in SQLite's busy handler, which polls with sleeps
+    # growing to 100 ms, so at 8 concurrent scoring requests the slowest 1% waited ~450 ms. A thread waiting
+    # on this lock is woken as soon as the transaction before it has returned its connection. Another process
+    # on the same file still queues in the busy handler, and a wait longer than the busy timeout falls back to
+    # it.
     writer = threading.Lock()
 
     @event.listens_for(engine, "begin")

@@ -36,7 +36,8 @@ class SignalFacts:
 
     def to_dict(self) -> dict[str, Any]:
         """The signal as a mapping with the signal table's column names (what the feature builder reads)."""
-        # Spelled out rather than dataclasses.asdict, which deep-copies every field: this runs on every request.
+        # Spelled out rather than dataclasses.asdict, which deep-copies every field: this runs on every
+        # request.
         return {
             "partner_type": self.partner_type,
             "amount_eur": self.amount_eur,

@@ -1,12 +1,13 @@
 """The SQL of a scoring request: every statement built once, executed on the request's connection.
 
-Why not build statements per request, or go through the ORM: on SQLite, building a SQLAlchemy statement and walking
-the ORM's bulk paths costs several times more than executing the statement (about 120 µs against 20 µs for a simple
-select), and a scoring request runs about ten of them. Each statement here is a Core construct with bound parameters,
-built at import; SQLAlchemy compiles it once per dialect and keeps it in its compiled cache. Rows go in with
-``executemany`` (one statement per table, whatever the batch size), and reads that answer one question are combined:
-the stored signals a request needs for its conflict check and for the features come back in one query, and whether
-each household objected, its open review item and its latest contact in another.
+Why not build statements per request, or go through the ORM: on SQLite, building a SQLAlchemy statement and
+walking the ORM's bulk paths costs several times more than executing the statement (about 120 µs against 20 µs
+for a simple select), and a scoring request runs about ten of them. Each statement here is a Core construct
+with bound parameters, built at import; SQLAlchemy compiles it once per dialect and keeps it in its compiled
+cache. Rows go in with ``executemany`` (one statement per table, whatever the batch size), and reads that
+answer one question are combined: the stored signals a request needs for its conflict check and for the
+features come back in one query, and whether each household objected, its open review item and its latest
+contact in another.
 
 The statements are the same on SQLite and PostgreSQL except the upsert, whose ``ON CONFLICT`` construct is
 dialect-specific (built once per dialect). Nothing here commits: the caller owns the transaction.
@@ -37,7 +38,15 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from vroegsignaal.schemas.tables import HouseholdSchema, SignalSchema
-from vroegsignaal.service.models import Decision, Household, Objection, ReviewItem, Score, ScoreSubmission, Signal
+from vroegsignaal.service.models import (
+    Decision,
+    Household,
+    Objection,
+    ReviewItem,
+    Score,
+    ScoreSubmission,
+    Signal,
+)
 
 STATUS_OPEN = "open"
 
@@ -70,8 +79,8 @@ _scores = Score.__table__
 _submissions = ScoreSubmission.__table__
 
 # Signals the request refers to by id (anywhere in the municipality: an id reused for another household is a
-# conflict) together with every stored signal of the request's households (the features count earlier signals).
-# Each side of the OR can use its own index.
+# conflict) together with every stored signal of the request's households (the features count earlier
+# signals). Each side of the OR can use its own index.
 _SELECT_SIGNALS = select(
     _signals.c.household_id, _signals.c.signal_ref, *(_signals.c[column] for column in SIGNAL_CONTENT_COLUMNS)
 ).where(
@@ -86,8 +95,8 @@ _SELECT_SIGNALS = select(
 
 _INSERT_SIGNALS = insert(_signals)
 
-# Whether the household has an active objection (GDPR art. 21). Objections are kept by pseudonym: one may arrive
-# before the household's first signal.
+# Whether the household has an active objection (GDPR art. 21). Objections are kept by pseudonym: one may
+# arrive before the household's first signal.
 _objected = (
     exists()
     .where(
@@ -129,7 +138,10 @@ _SELECT_STATES = (
             # A literal, not a bound parameter: SQLite re-prepares a statement on every execution when a bound
             # value decides whether a partial index (here the one on open items) applies (~15 µs each time).
             _items,
-            and_(_items.c.household_id == _households.c.id, _items.c.status == literal_column(f"'{STATUS_OPEN}'")),
+            and_(
+                _items.c.household_id == _households.c.id,
+                _items.c.status == literal_column(f"'{STATUS_OPEN}'"),
+            ),
         )
     )
     .where(_households.c.id.in_(bindparam("household_ids", expanding=True)))
@@ -150,12 +162,15 @@ _INSERT_SUBMISSION = insert(_submissions)
 def _household_upsert(dialect: str) -> Insert:
     dialect_insert: Callable[..., Any] = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = dialect_insert(_households)
-    # In PostgreSQL the upsert locks each household row until commit, so two requests for one household queue up
-    # here, and everything read about the household afterwards is what the earlier request committed.
+    # In PostgreSQL the upsert locks each household row until commit, so two requests for one household queue
+    # up here, and everything read about the household afterwards is what the earlier request committed.
     return statement.on_conflict_do_update(
         index_elements=[_households.c.municipality_code, _households.c.household_pseudonym],
         set_={
-            **{column: statement.excluded[column] for column in ("team", *HOUSEHOLD_FACT_COLUMNS, "updated_at")},
+            **{
+                column: statement.excluded[column]
+                for column in ("team", *HOUSEHOLD_FACT_COLUMNS, "updated_at")
+            },
             # A batch that does not name the neighbourhood keeps the one stored.
             "neighbourhood": func.coalesce(statement.excluded["neighbourhood"], _households.c.neighbourhood),
         },
@@ -185,8 +200,8 @@ def upsert_households(connection: Connection, rows: Sequence[Mapping[str, Any]])
 def stored_signals(
     connection: Connection, *, municipality: str, refs: Sequence[str], household_ids: Sequence[int]
 ) -> list[Row[Any]]:
-    """Stored signals with one of ``refs`` or of one of ``household_ids`` (columns: household_id, signal_ref and
-    :data:`SIGNAL_CONTENT_COLUMNS`)."""
+    """Stored signals with one of ``refs`` or of one of ``household_ids`` (columns: household_id, signal_ref
+    and :data:`SIGNAL_CONTENT_COLUMNS`)."""
     parameters = {"municipality": municipality, "refs": list(refs), "household_ids": list(household_ids)}
     return list(connection.execute(_SELECT_SIGNALS, parameters))
 

@@ -185,7 +185,9 @@ def score_batch(
             score_ids = insert_scores(connection, score_rows)
             for p in to_score:
                 p.score_id = score_ids[p.household_pk]
-        results = _queue(connection, municipality, prepared, context=context, reference=reference, model=model)
+        results = _queue(
+            connection, municipality, prepared, context=context, reference=reference, model=model
+        )
         response = ScoreBatchResponse(
             model_version=model.version if model is not None else None, ordering=ordering, results=results
         )
@@ -286,7 +288,10 @@ def _record_signals(
         for index, signal in enumerate(p.request.signals):
             incoming[signal.signal_id] = (p, index, _signal_content(signal))
     stored = stored_signals(
-        connection, municipality=municipality, refs=list(incoming), household_ids=[p.household_pk for p in prepared]
+        connection,
+        municipality=municipality,
+        refs=list(incoming),
+        household_ids=[p.household_pk for p in prepared],
     )
     facts: dict[int, list[SignalFacts]] = {p.household_pk: [] for p in prepared}
     already = set()
@@ -326,7 +331,8 @@ def _score(
     to_score: Sequence[_Prepared], *, model: LoadedModel, build_features: FeatureBuilder, reference: dt.date
 ) -> None:
     records = [
-        build_features([signal.to_dict() for signal in p.signals], p.payload["facts"], reference) for p in to_score
+        build_features([signal.to_dict() for signal in p.signals], p.payload["facts"], reference)
+        for p in to_score
     ]
     for p, scored in zip(to_score, model.scorer.score_records(records, explain=True), strict=True):
         p.scored = scored.to_dict()
@@ -390,7 +396,9 @@ def _plan(
         if state.objected
         else "rule_order" if p.scored is None else "control_sample" if control else None
     )
-    intensity = settings.standard_intensity.value if standard_reason is not None else str(p.scored["intensity"])
+    intensity = (
+        settings.standard_intensity.value if standard_reason is not None else str(p.scored["intensity"])
+    )
     held_until = cooldown_hold(
         last_contact_on=state.last_contact_on,
         arrears_at_contact=state.arrears_at_contact,
@@ -440,7 +448,9 @@ def _queue(
     new_rows: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for p in prepared:
-        values = _plan(p, municipality=municipality, settings=settings, key=key, reference=reference, today=today)
+        values = _plan(
+            p, municipality=municipality, settings=settings, key=key, reference=reference, today=today
+        )
         if p.state.item_id is not None:
             updates.append({"item_id": p.state.item_id, **values, "updated_at": now})
         else:
@@ -459,10 +469,11 @@ def _queue(
         plans.append((p, values))
     update_review_items(connection, updates)
     new_ids = insert_review_items(connection, new_rows)
-    return [
-        _result(p, p.state.item_id if p.state.item_id is not None else new_ids[p.household_pk], values, model=model)
-        for p, values in plans
-    ]
+    results = []
+    for p, values in plans:
+        item_id = new_ids[p.household_pk] if p.state.item_id is None else p.state.item_id
+        results.append(_result(p, item_id, values, model=model))
+    return results
 
 
 def _result(

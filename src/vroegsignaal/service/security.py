@@ -136,9 +136,10 @@ class TokenVerifier:
         """The caller of a token; :class:`InvalidTokenError` for a missing, expired or untrusted token.
 
         A token that verified once is remembered (the latest :data:`VERIFIED_TOKENS_KEPT`), so a client's next
-        requests with it skip decoding and the signature check (about 40 µs a request on the benchmark machine).
-        Nothing can go stale: a token's signature and claims never change, and the one thing that does — whether it
-        has expired by now — is checked again on every use, the way PyJWT checks it (``exp`` with the leeway).
+        requests with it skip decoding and the signature check (about 40 µs a request on the benchmark
+        machine). Nothing can go stale: a token's signature and claims never change, and the one thing that
+        does — whether it has expired by now — is checked again on every use, the way PyJWT checks it (``exp``
+        with the leeway).
         """
         if not token:
             raise InvalidTokenError(MSG_MISSING_TOKEN)

@@ -22,7 +22,8 @@ DEFAULT_ORDERING: Ordering = "model"
 
 
 # Read on every scoring request, from the database rather than a cache: every worker sees a switch at once.
-_SELECT_ORDERING = select(ServiceSwitch.__table__.c.value).where(ServiceSwitch.__table__.c.key == ORDERING_KEY)
+_switches = ServiceSwitch.__table__
+_SELECT_ORDERING = select(_switches.c.value).where(_switches.c.key == ORDERING_KEY)
 
 
 def _mode(value: str | None) -> Ordering:

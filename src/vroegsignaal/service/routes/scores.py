@@ -1,11 +1,12 @@
 """Scoring: POST a batch of households, get scores, reasons, flags and review items back.
 
-The endpoint is a plain ``def``, so FastAPI runs it on its thread pool and the event loop stays free while a batch
-is scored. Running it inline in an ``async def`` was measured on the benchmark machine: on SQLite it saves the thread
-hop (~0.3 ms at concurrency 1) and GIL switching (432 against 269 requests/s at concurrency 8), but on PostgreSQL,
-a municipality's production database, it serialises every network wait (117 against 167 requests/s at concurrency
-8); it would block the loop for the whole of a large batch; and on SQLite a request waiting on the loop for the
-write lock would deadlock with a transaction that a session dependency closes on that same loop.
+The endpoint is a plain ``def``, so FastAPI runs it on its thread pool and the event loop stays free while a
+batch is scored. Running it inline in an ``async def`` was measured on the benchmark machine: on SQLite it
+saves the thread hop (~0.3 ms at concurrency 1) and GIL switching (432 against 269 requests/s at concurrency
+8), but on PostgreSQL, a municipality's production database, it serialises every network wait (117 against 167
+requests/s at concurrency 8); it would block the loop for the whole of a large batch; and on SQLite a request
+waiting on the loop for the write lock would deadlock with a transaction that a session dependency closes on
+that same loop.
 """
 
 from __future__ import annotations
@@ -54,16 +55,16 @@ def create_scores(
         build_features=services.build_features,
         now=services.now(),
     )
-    # score_batch runs its own Core transaction on the engine (no SessionDep: a generator dependency and an ORM
-    # session would cost ~90 µs a request for nothing it uses).
+    # score_batch runs its own Core transaction on the engine (no SessionDep: a generator dependency and an
+    # ORM session would cost ~90 µs a request for nothing it uses).
     scored = score_batch(
         services.engine, request=request, caller=caller, context=context, idempotency_key=idempotency_key
     )
     if not scored.replayed:
         services.metrics.count_scores(scored.bands)
-    # score_batch built the response model from validated parts, so it is serialised as it is: letting FastAPI
-    # validate it again against ``response_model`` (which still documents it) would cost a second pass and, for a
-    # plain ``def`` endpoint, a second thread-pool hop.
+    # score_batch built the response model from validated parts, so it is serialised as it is: letting
+    # FastAPI validate it again against ``response_model`` (which still documents it) would cost a second pass
+    # and, for a plain ``def`` endpoint, a second thread-pool hop.
     return Response(
         scored.response.model_dump_json(),
         media_type="application/json",
