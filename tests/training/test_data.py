@@ -134,3 +134,40 @@ def test_german_credit_loads_through_its_config_alone():
     assert set(dataset.audit.columns) == {"gender", "age_band", "foreign_worker"}
     assert "personal_status_sex" not in dataset.frame.columns and "age_years" not in dataset.frame.columns
     assert set(dataset.audit["gender"]) == {"female", "male"}
+
+
+@pytest.fixture(scope="module")
+def small_municipality(tmp_path_factory):
+    from vroegsignaal.training.synth import generate_municipality, write_municipality
+
+    folder = tmp_path_factory.mktemp("municipality")
+    write_municipality(generate_municipality(households=3_000, seed=2), folder)
+    return folder
+
+
+def test_signal_tables_become_features_with_audit_apart(small_municipality):
+    from vroegsignaal.schemas.catalogue import FEATURE_NAMES
+    from vroegsignaal.schemas.dataset_config import load_dataset_config
+
+    dataset = load_dataset(load_dataset_config(small_municipality / "dataset.yaml"))
+    assert dataset.feature_names == FEATURE_NAMES
+    assert list(dataset.audit.columns) == ["age_band", "gender", "origin", "neighbourhood"]
+    assert dataset.true_risk is not None and len(dataset.true_risk) == dataset.rows
+
+
+def test_signal_of_an_unknown_household_is_refused_without_naming_it(small_municipality, tmp_path):
+    import shutil
+
+    from vroegsignaal.schemas.dataset_config import load_dataset_config
+    from vroegsignaal.training.data import MSG_UNKNOWN_HOUSEHOLD
+
+    folder = tmp_path / "data"
+    shutil.copytree(small_municipality, folder)
+    signals = pd.read_parquet(folder / "signals.parquet")
+    stray = signals.head(1).assign(household_id="hh_not_in_households_0001", signal_id="stray-1")
+    pd.concat([signals, stray], ignore_index=True).to_parquet(folder / "signals.parquet", index=False)
+    with pytest.raises(DataValidationError) as raised:
+        load_dataset(load_dataset_config(folder / "dataset.yaml"))
+    failure = next(f for f in raised.value.failures if f.check == MSG_UNKNOWN_HOUSEHOLD)
+    assert (failure.table, failure.column, failure.count, failure.rows) == ("signals", "household_id", 1, (len(signals),))
+    assert "hh_not_in_households_0001" not in str(raised.value)

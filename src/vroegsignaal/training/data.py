@@ -69,10 +69,13 @@ class RawData:
 
 @dataclass(frozen=True)
 class ValidationReport:
-    """What validation saw: table sizes and warnings (failures raise instead)."""
+    """What validation saw: table sizes and warnings (failures raise instead); for a flat table also the features
+    and categorical columns it resolved, so assembling does not check the table again."""
 
     tables: Mapping[str, Mapping[str, int]]
     warnings: tuple[str, ...] = ()
+    feature_names: tuple[str, ...] = ()
+    categorical: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"tables": {k: dict(v) for k, v in self.tables.items()}, "failures": [], "warnings": list(self.warnings)}
@@ -290,13 +293,14 @@ def _check_references(tables: Mapping[str, pd.DataFrame]) -> list[ValidationFail
     households = tables.get("households")
     if households is None or "household_id" not in households.columns:
         return []
-    known = set(households["household_id"].astype(str))
+    # A hash index: Series.isin on Arrow-backed strings walks a Python list and takes seconds per million rows.
+    known = pd.Index(households["household_id"].astype(str).unique())
     failures = []
     for name in ("signals", "outcomes", "audit", "true_risk"):
         frame = tables.get(name)
         if frame is None or "household_id" not in frame.columns:
             continue
-        unknown = ~frame["household_id"].astype(str).isin(known)
+        unknown = pd.Series(known.get_indexer(frame["household_id"].astype(str)) < 0, index=frame.index)
         if unknown.any():
             failures.append(_failure(name, "household_id", MSG_UNKNOWN_HOUSEHOLD, np.flatnonzero(unknown)))
     return failures
@@ -317,9 +321,11 @@ def validate_data(raw: RawData, config: DatasetConfig) -> tuple[RawData, Validat
     failures: list[ValidationFailure] = []
     warnings: list[str] = []
     tables: dict[str, pd.DataFrame] = {}
+    features: list[str] = []
+    categorical: list[str] = []
     if raw.layout == "flat":
         frame = raw.tables["data"]
-        flat_failures, warnings, _, _ = _check_flat(frame, config)
+        flat_failures, warnings, features, categorical = _check_flat(frame, config)
         failures += flat_failures
         tables["data"] = frame
     else:
@@ -341,7 +347,8 @@ def validate_data(raw: RawData, config: DatasetConfig) -> tuple[RawData, Validat
     if failures:
         raise DataValidationError(failures, summary="the data does not meet the data contract")
     sizes = {name: {"rows": len(frame), "columns": frame.shape[1]} for name, frame in tables.items()}
-    return RawData(raw.layout, tables), ValidationReport(sizes, tuple(warnings))
+    report = ValidationReport(sizes, tuple(warnings), tuple(features), tuple(categorical))
+    return RawData(raw.layout, tables), report
 
 
 # -------------------------------------------------------------------------------------------------------- assemble
@@ -376,7 +383,7 @@ def assemble_dataset(raw: RawData, config: DatasetConfig, report: ValidationRepo
     """Build the training rows: features (for signal data via the shared feature builder), label, audit, true risk."""
     if raw.layout == "flat":
         frame = raw.tables["data"].reset_index(drop=True)
-        _, _, features, categorical = _check_flat(frame, config)
+        features, categorical = list(report.feature_names), list(report.categorical)
         ids = frame[config.id].astype(str).to_numpy() if config.id else np.arange(len(frame)).astype(str)
         times = pd.to_datetime(frame[config.time]).to_numpy() if config.time else None
         true_risk = frame[config.true_risk].to_numpy(dtype=float) if config.true_risk else None
