@@ -90,7 +90,16 @@ MSG_FUTURE_DATE = "must not be after {limit} (today or the reference date)"
 CHECK_NOT_IN_FUTURE = "not_after_reference_date"
 TABLE_REQUEST = "request"
 #: A household on file without an open review item or a recent contact.
-_NOTHING_ON_FILE = HouseholdState(False, None, False, False, False, None, None, None)
+_NOTHING_ON_FILE = HouseholdState(
+    objected=False,
+    item_id=None,
+    control_sample=False,
+    crisis=False,
+    end_of_supply=False,
+    deadline=None,
+    last_contact_on=None,
+    arrears_at_contact=None,
+)
 
 
 @dataclass(frozen=True)
