@@ -12,7 +12,6 @@ out. Messages of the validators are module constants so tests can match them.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
@@ -34,7 +33,7 @@ from vroegsignaal.schemas.tables import MUNICIPALITY_PATTERN, PSEUDONYM_PATTERN
 
 MSG_SIGNAL_BEFORE_START = "signal_date must not be before arrears_start_date (signaaldatum >= ontstaansdatum)"
 MSG_END_OF_SUPPLY_PARTNER = "end_of_supply may only be set on a signal from an energy or water partner"
-MSG_DUPLICATE_SIGNAL_ID = "signal_id must be unique within a request; repeated: {ids}"
+MSG_DUPLICATE_SIGNAL_ID = "signal_id must be unique within a request; repeated at {positions}"
 MSG_DUPLICATE_HOUSEHOLD = "household_id must be unique within a batch; repeated at positions {positions}"
 MAX_SIGNALS_PER_HOUSEHOLD = 200
 MAX_CONTACT_ATTEMPTS = 20
@@ -179,10 +178,17 @@ class ScoreBatchRequest(_Request):
         if repeated:
             # Positions, not pseudonyms: error messages never repeat an identifier.
             raise ValueError(MSG_DUPLICATE_HOUSEHOLD.format(positions=", ".join(repeated)))
-        signal_ids = Counter(signal.signal_id for household in self.households for signal in household.signals)
-        duplicates = sorted(sid for sid, count in signal_ids.items() if count > 1)
-        if duplicates:
-            raise ValueError(MSG_DUPLICATE_SIGNAL_ID.format(ids=", ".join(duplicates[:5])))
+        first_at: dict[str, str] = {}
+        repeated_signals: list[str] = []
+        for h, household in enumerate(self.households):
+            for i, signal in enumerate(household.signals):
+                where = f"households.{h}.signals.{i}"
+                if signal.signal_id in first_at:
+                    repeated_signals.append(f"{first_at[signal.signal_id]} and {where}")
+                first_at.setdefault(signal.signal_id, where)
+        if repeated_signals:
+            # Positions, not signal ids: error messages never repeat an identifier.
+            raise ValueError(MSG_DUPLICATE_SIGNAL_ID.format(positions="; ".join(repeated_signals[:5])))
         return self
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from vroegsignaal.schemas.enums import BenefitType, HouseholdType, LabelledEnum
@@ -373,40 +374,43 @@ def format_value(value: Any, kind: Kind | str, lang: Lang = "nl") -> str:
     return str(value)
 
 
-class ReasonFormatter(string.Formatter):
-    """Formats reason templates: values by their feature's kind, ``{name:one|many}`` with a noun in the right number."""
+def _format_field(raw: Any, kind: str, spec: str, lang: Lang) -> str:
+    """One placeholder: the value by its kind, or with ``one|many`` the number with its noun."""
+    if "|" not in spec:
+        return format_value(raw, kind, lang)
+    one, many = spec.split("|", 1)
+    if raw is None or (isinstance(raw, float) and raw != raw):
+        return f"{format_value(raw, kind, lang)} {many}"
+    rounded = int(round(float(raw)))
+    if rounded == 0 and kind == "months":
+        return f"minder dan een {one}" if lang == "nl" else f"less than a {one}"
+    return f"{rounded} {one if rounded == 1 else many}"
 
-    def __init__(self, kinds: Mapping[str, str], lang: Lang) -> None:
-        super().__init__()
-        self.kinds = kinds
-        self.lang = lang
 
-    def get_value(self, key: int | str, args: Any, kwargs: Mapping[str, Any]) -> Any:
-        if key not in kwargs:
-            raise KeyError(f"reason template names '{key}', which is not a feature of this household")
-        return (key, kwargs[key])
-
-    def format_field(self, value: Any, format_spec: str) -> str:
-        name, raw = value
-        kind = self.kinds.get(name, "number")
-        if "|" not in format_spec:
-            return format_value(raw, kind, self.lang)  # type: ignore[arg-type]
-        one, many = format_spec.split("|", 1)
-        if raw is None or (isinstance(raw, float) and raw != raw):
-            return f"{format_value(raw, kind, self.lang)} {many}"  # type: ignore[arg-type]
-        rounded = int(round(float(raw)))
-        if rounded == 0 and kind == "months":
-            return f"minder dan een {one}" if self.lang == "nl" else f"less than a {one}"
-        return f"{rounded} {one if rounded == 1 else many}"
+@lru_cache(maxsize=1024)
+def _parsed(template: str) -> tuple[tuple[str, str | None, str], ...]:
+    """A template split once into (literal text, placeholder name, format spec) parts."""
+    return tuple((text, name, spec or "") for text, name, spec, _ in string.Formatter().parse(template))
 
 
 def render_reason(template: str, values: Mapping[str, Any], kinds: Mapping[str, str], lang: Lang) -> str:
     """A reason sentence from its template and the household's raw feature values.
 
+    Placeholders are ``{name}`` (the value formatted by its kind) or ``{name:one|many}`` (the number with a noun in
+    the right number). Templates are parsed once and cached.
+
     >>> render_reason("{n:signaal|signalen} in 3 maanden", {"n": 1}, {"n": "count"}, "nl")
     '1 signaal in 3 maanden'
     """
-    return ReasonFormatter(kinds, lang).vformat(template, (), values)
+    parts = []
+    for text, name, spec in _parsed(template):
+        parts.append(text)
+        if name is None:
+            continue
+        if name not in values:
+            raise KeyError(f"reason template names '{name}', which is not a feature of this household")
+        parts.append(_format_field(values[name], kinds.get(name, "number"), spec, lang))
+    return "".join(parts)
 
 
 def catalogue_to_dict() -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 import lightgbm as lgb
@@ -142,8 +143,14 @@ class RiskBands:
         )
 
     def uncertain(self, scores: np.ndarray) -> np.ndarray:
-        distance = np.minimum(np.abs(logit(scores) - logit(self.high)), np.abs(logit(scores) - logit(self.medium)))
+        log_odds = logit(scores)
+        high, medium = self._threshold_log_odds
+        distance = np.minimum(np.abs(log_odds - high), np.abs(log_odds - medium))
         return distance < self.uncertainty_margin
+
+    @cached_property
+    def _threshold_log_odds(self) -> tuple[float, float]:
+        return float(logit(self.high)), float(logit(self.medium))
 
     def to_dict(self) -> dict[str, Any]:
         return {
