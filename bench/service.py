@@ -40,6 +40,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from results_file import replace_section  # bench/results_file.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 BARE_APP = '''
@@ -172,6 +174,7 @@ def workload(data: Path, count: int, households_per_request: int, run: str) -> t
     """Service bodies (signals and facts of new households) and the same households' feature rows for MLflow."""
     import pandas as pd
 
+    from vroegsignaal.demo import facts_body, signal_bodies
     from vroegsignaal.scoring.household import household_features
 
     signals = pd.read_parquet(data / "signals.parquet")
@@ -188,30 +191,12 @@ def workload(data: Path, count: int, households_per_request: int, run: str) -> t
         for j in range(households_per_request):
             rows = groups[(i * households_per_request + j) % len(groups)]
             household_id = f"bench_{run}_{i:07d}_{j:03d}"
-            fact = facts.loc[rows["household_id"].iloc[0]]
-            fact_body = {
-                "household_type": fact["household_type"],
-                "benefit_type": fact["benefit_type"],
-                "municipal_tax_arrears_eur": float(fact["municipal_tax_arrears_eur"]),
-                "municipal_tax_remission": bool(fact["municipal_tax_remission"]),
-                "prior_debt_assistance": bool(fact["prior_debt_assistance"]),
-                "recent_move": bool(fact["recent_move"]),
-            }
-            signal_bodies = [
-                {
-                    "signal_id": f"{household_id}_{k}",
-                    "partner_type": row.partner_type,
-                    "amount_eur": float(row.amount_eur),
-                    "arrears_start_date": (row.arrears_start_date + shift).date().isoformat(),
-                    "signal_date": (row.signal_date + shift).date().isoformat(),
-                    "crisis": bool(row.crisis),
-                    "warm_handover": bool(row.warm_handover),
-                    "end_of_supply": bool(row.end_of_supply),
-                }
-                for k, row in enumerate(rows.itertuples(index=False))
-            ]
-            households.append({"household_id": household_id, "team": "team-noord", "facts": fact_body, "signals": signal_bodies})
-            features = household_features(signal_bodies, fact_body, today)
+            fact_body = facts_body(facts.loc[rows["household_id"].iloc[0]])
+            signals_body = signal_bodies(rows, shift=shift, id_prefix=household_id)
+            households.append(
+                {"household_id": household_id, "team": "team-noord", "facts": fact_body, "signals": signals_body}
+            )
+            features = household_features(signals_body, fact_body, today)
             columns = columns or list(features)
             rows_for_mlflow.append([features[c] for c in columns])
         service_bodies.append(
@@ -345,13 +330,7 @@ def write_results(results: dict, path: Path, command: str) -> None:
         "",
     ]
     section = "\n".join(lines)
-    marker = "## Scoring service over HTTP"
-    existing = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n\n"
-    if marker in existing:
-        before, _, after = existing.partition(marker)
-        rest = after.split("\n## ", 1)
-        existing = before + (("## " + rest[1]) if len(rest) > 1 else "")
-    path.write_text(existing.rstrip("\n") + "\n\n" + section, encoding="utf-8")
+    replace_section(path, section)
 
 
 def main() -> None:

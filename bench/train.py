@@ -26,6 +26,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from results_file import replace_section  # bench/results_file.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
@@ -247,13 +249,7 @@ def write_results(results: dict, path: Path, command: str) -> None:
         "",
     ]
     section = "\n".join(lines)
-    marker = "## Training pipeline and batch scoring"
-    existing = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n\n"
-    if marker in existing:
-        before, _, after = existing.partition(marker)
-        rest = after.split("\n## ", 1)
-        existing = before + (("## " + rest[1]) if len(rest) > 1 else "")
-    path.write_text(existing.rstrip("\n") + "\n\n" + section, encoding="utf-8")
+    replace_section(path, section)
 
 
 def _quality_lines(train: dict) -> list[str]:

@@ -102,33 +102,13 @@ def score_requests(data: Path, *, today: dt.date) -> Iterator[dict[str, Any]]:
     ].sort_values(["household_id", "signal_date"])
     batch: list[dict[str, Any]] = []
     for household_id, rows in history.groupby("household_id", sort=True):
-        facts = households.loc[household_id]
         batch.append(
             {
                 "household_id": household_id,
                 "team": team_of(household_id),
                 "neighbourhood": str(neighbourhoods.get(household_id, "")) or None,
-                "facts": {
-                    "household_type": facts["household_type"],
-                    "benefit_type": facts["benefit_type"],
-                    "municipal_tax_arrears_eur": float(facts["municipal_tax_arrears_eur"]),
-                    "municipal_tax_remission": bool(facts["municipal_tax_remission"]),
-                    "prior_debt_assistance": bool(facts["prior_debt_assistance"]),
-                    "recent_move": bool(facts["recent_move"]),
-                },
-                "signals": [
-                    {
-                        "signal_id": str(row.signal_id),
-                        "partner_type": row.partner_type,
-                        "amount_eur": float(row.amount_eur),
-                        "arrears_start_date": (row.arrears_start_date + shift).date().isoformat(),
-                        "signal_date": (row.signal_date + shift).date().isoformat(),
-                        "crisis": bool(row.crisis),
-                        "warm_handover": bool(row.warm_handover),
-                        "end_of_supply": bool(row.end_of_supply),
-                    }
-                    for row in rows.itertuples(index=False)
-                ],
+                "facts": facts_body(households.loc[household_id]),
+                "signals": signal_bodies(rows, shift=shift),
             }
         )
         if len(batch) == BATCH_SIZE:
@@ -136,6 +116,36 @@ def score_requests(data: Path, *, today: dt.date) -> Iterator[dict[str, Any]]:
             batch = []
     if batch:
         yield _request(batch, today)
+
+
+def facts_body(row: pd.Series) -> dict[str, Any]:
+    """A household-facts row of the synthetic tables as the API's ``facts`` object."""
+    return {
+        "household_type": row["household_type"],
+        "benefit_type": row["benefit_type"],
+        "municipal_tax_arrears_eur": float(row["municipal_tax_arrears_eur"]),
+        "municipal_tax_remission": bool(row["municipal_tax_remission"]),
+        "prior_debt_assistance": bool(row["prior_debt_assistance"]),
+        "recent_move": bool(row["recent_move"]),
+    }
+
+
+def signal_bodies(rows: pd.DataFrame, *, shift: pd.Timedelta, id_prefix: str | None = None) -> list[dict[str, Any]]:
+    """Signal rows of the synthetic tables as the API's ``signals``, dates moved by ``shift``; with ``id_prefix`` the
+    signal ids are made new (``<prefix>_<n>``) so the same history can be sent again as another household."""
+    return [
+        {
+            "signal_id": f"{id_prefix}_{k}" if id_prefix else str(row.signal_id),
+            "partner_type": row.partner_type,
+            "amount_eur": float(row.amount_eur),
+            "arrears_start_date": (row.arrears_start_date + shift).date().isoformat(),
+            "signal_date": (row.signal_date + shift).date().isoformat(),
+            "crisis": bool(row.crisis),
+            "warm_handover": bool(row.warm_handover),
+            "end_of_supply": bool(row.end_of_supply),
+        }
+        for k, row in enumerate(rows.itertuples(index=False))
+    ]
 
 
 def _request(households: list[dict[str, Any]], today: dt.date) -> dict[str, Any]:
