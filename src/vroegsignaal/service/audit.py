@@ -17,13 +17,16 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from vroegsignaal.errors import ServiceUnavailableError
 from vroegsignaal.service.models import AuditChainHead, AuditRecord
+
+if TYPE_CHECKING:
+    from vroegsignaal.service.security import Caller
 
 GENESIS_HASH = "0" * 64
 CHAIN_HEAD_ID = 1
@@ -34,7 +37,6 @@ PROBLEM_GAP = "missing_records"
 PROBLEM_PREV_HASH = "broken_link"
 PROBLEM_HASH = "edited_record"
 PROBLEM_HEAD = "head_mismatch"
-
 
 class AuditAction:
     """Names of audited actions (stored in the ``action`` column)."""
@@ -66,6 +68,11 @@ class AuditEntry:
     model_version: str | None = None
     input_hash: str | None = None
     detail: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def by(cls, caller: Caller, **fields: Any) -> AuditEntry:
+        """An entry for something ``caller`` did: actor and role come from the token (never a resident's data)."""
+        return cls(actor=caller.subject, role=caller.role.value, **fields)
 
 
 def canonical_json(value: Any) -> bytes:

@@ -155,9 +155,8 @@ def record_decision(
         item.status, item.closed_at, item.updated_at = STATUS_CLOSED, now, now
         audit(
             session,
-            AuditEntry(
-                actor=caller.subject,
-                role=caller.role.value,
+            AuditEntry.by(
+                caller,
                 municipality_code=item.municipality_code,
                 action=AuditAction.DECISION,
                 object_id=pseudonym,

@@ -73,9 +73,8 @@ def household_history(session: Session, *, pseudonym: str, caller: Caller, now: 
         objected = objection_active(session, municipality=municipality, pseudonym=pseudonym)
         audit(
             session,
-            AuditEntry(
-                actor=caller.subject,
-                role=caller.role.value,
+            AuditEntry.by(
+                caller,
                 municipality_code=municipality,
                 action=AuditAction.READ_HOUSEHOLD,
                 object_id=pseudonym,

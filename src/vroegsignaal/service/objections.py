@@ -89,9 +89,8 @@ def add_objection(
         session.flush()
         audit(
             session,
-            AuditEntry(
-                actor=caller.subject,
-                role=caller.role.value,
+            AuditEntry.by(
+                caller,
                 municipality_code=municipality,
                 action=AuditAction.OBJECTION_ADDED,
                 object_id=pseudonym,
@@ -112,9 +111,8 @@ def withdraw_objection(session: Session, *, pseudonym: str, caller: Caller, now:
         row.withdrawn_at, row.withdrawn_by = now, caller.subject
         audit(
             session,
-            AuditEntry(
-                actor=caller.subject,
-                role=caller.role.value,
+            AuditEntry.by(
+                caller,
                 municipality_code=municipality,
                 action=AuditAction.OBJECTION_WITHDRAWN,
                 object_id=pseudonym,

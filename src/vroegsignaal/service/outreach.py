@@ -198,9 +198,8 @@ def list_outreach(
         decided = decisions_since(session, municipality=municipality, team=team, since=start_of_week(now))
         audit(
             session,
-            AuditEntry(
-                actor=caller.subject,
-                role=caller.role.value,
+            AuditEntry.by(
+                caller,
                 municipality_code=municipality,
                 action=AuditAction.READ_OUTREACH_LIST,
                 object_id=team,

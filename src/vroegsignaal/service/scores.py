@@ -524,9 +524,8 @@ def _audit_entries(
     prepared: Sequence[_Prepared], caller: Caller, municipality: str, *, model: LoadedModel | None
 ) -> list[AuditEntry]:
     return [
-        AuditEntry(
-            actor=caller.subject,
-            role=caller.role.value,
+        AuditEntry.by(
+            caller,
             municipality_code=municipality,
             action=AuditAction.SCORE if p.scored is not None else AuditAction.SIGNALS_RECEIVED_STANDARD,
             object_id=p.request.household_id,

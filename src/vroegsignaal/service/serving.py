@@ -175,21 +175,32 @@ def reload_model(services: Services, *, caller: Caller) -> ReloadResponse:
         if row is None:
             raise ConflictError(MSG_NOTHING_TO_SERVE)
         model = _load(services, row)
-        previous = services.holder.current
-        audit(
-            session,
-            AuditEntry(
-                actor=caller.subject,
-                role=caller.role.value,
-                municipality_code=caller.municipality,
-                action=AuditAction.MODEL_RELOAD,
-                object_id=model.version,
-                model_version=model.version,
-                detail={"previous": previous.version if previous else None},
-            ),
-            now=now,
-        )
+        previous = _record_reload(session, services, model, caller=caller, now=now)
     # Swap only after the audit record is committed: a reload that is not recorded does not happen.
+    return _swap(services, model, previous)
+
+
+def _record_reload(
+    session: Session, services: Services, model: LoadedModel, *, caller: Caller, now: dt.datetime
+) -> LoadedModel | None:
+    """Audit that ``model`` is about to be served (in the caller's transaction); returns the one served now."""
+    previous = services.holder.current
+    audit(
+        session,
+        AuditEntry.by(
+            caller,
+            municipality_code=caller.municipality,
+            action=AuditAction.MODEL_RELOAD,
+            object_id=model.version,
+            model_version=model.version,
+            detail={"previous": previous.version if previous else None},
+        ),
+        now=now,
+    )
+    return previous
+
+
+def _swap(services: Services, model: LoadedModel, previous: LoadedModel | None) -> ReloadResponse:
     services.holder.swap(model)
     services.metrics.set_model(model.version, model.status.value)
     return ReloadResponse(
@@ -211,25 +222,8 @@ def promote_and_serve(services: Services, *, version: str, caller: Caller, comme
             mirror=services.mirror,
         )
         model = loaded(row, scorer)
-        previous = services.holder.current
-        audit(
-            session,
-            AuditEntry(
-                actor=caller.subject,
-                role=caller.role.value,
-                municipality_code=caller.municipality,
-                action=AuditAction.MODEL_RELOAD,
-                object_id=model.version,
-                model_version=model.version,
-                detail={"previous": previous.version if previous else None},
-            ),
-            now=now,
-        )
-    services.holder.swap(model)
-    services.metrics.set_model(model.version, model.status.value)
-    return ReloadResponse(
-        previous_version=previous.version if previous else None, serving_version=model.version, approved=True
-    )
+        previous = _record_reload(session, services, model, caller=caller, now=now)
+    return _swap(services, model, previous)
 
 
 def review_model_version(

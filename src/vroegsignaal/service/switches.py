@@ -52,9 +52,8 @@ def switch_ordering(session: Session, *, mode: Ordering, reason: str, caller: Ca
     session.flush()
     audit(
         session,
-        AuditEntry(
-            actor=caller.subject,
-            role=caller.role.value,
+        AuditEntry.by(
+            caller,
             municipality_code=caller.municipality,
             action=AuditAction.ORDERING_SWITCH,
             detail={"from": previous, "to": mode},

@@ -185,9 +185,8 @@ def _set_status(
     session.flush()
     audit(
         session,
-        AuditEntry(
-            actor=caller.subject,
-            role=caller.role.value,
+        AuditEntry.by(
+            caller,
             municipality_code=caller.municipality,
             action=AuditAction.MODEL_STATUS,
             object_id=row.version,
