@@ -12,16 +12,22 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import Engine
 
-from tests.service.conftest import Clock, TestClient, load_fake, make_settings, seed_version, token
+from tests.service.conftest import (
+    Clock,
+    TestClient,
+    empty_database,
+    load_fake,
+    make_settings,
+    seed_version,
+    token,
+)
 from tests.service.fakes import FakeScorer
 from vroegsignaal.schemas.enums import ModelStatus, Role
 from vroegsignaal.service.app import create_app
-from vroegsignaal.service.audit import CHAIN_HEAD_ID, GENESIS_HASH
 from vroegsignaal.service.db import create_db_engine
 from vroegsignaal.service.migrate import upgrade_database
-from vroegsignaal.service.models import AuditChainHead, Base
 from vroegsignaal.service.pages.session import CSRF_FIELD, SESSION_COOKIE
 
 _CSRF_INPUT = re.compile(rf'name="{CSRF_FIELD}" value="([^"]*)"')
@@ -44,16 +50,7 @@ def session_engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def engine(session_engine: Engine) -> Engine:
     """The database, emptied (the audit chain back at genesis)."""
-    with session_engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            if table.name != AuditChainHead.__tablename__:
-                connection.execute(delete(table))
-        connection.execute(
-            update(AuditChainHead)
-            .where(AuditChainHead.id == CHAIN_HEAD_ID)
-            .values(last_seq=0, last_hash=GENESIS_HASH, anchor_seq=0, anchor_hash=GENESIS_HASH)
-        )
-    return session_engine
+    return empty_database(session_engine)
 
 
 @pytest.fixture

@@ -93,10 +93,9 @@ def session_engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture
-def engine(session_engine: Engine) -> Engine:
-    """The session's engine over an emptied database (every table cleared, audit chain back at genesis)."""
-    with session_engine.begin() as connection:
+def empty_database(engine: Engine) -> Engine:
+    """Clear every table and put the audit chain back at genesis; returns ``engine``."""
+    with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             if table.name != AuditChainHead.__tablename__:
                 connection.execute(delete(table))
@@ -105,7 +104,13 @@ def engine(session_engine: Engine) -> Engine:
             .where(AuditChainHead.id == CHAIN_HEAD_ID)
             .values(last_seq=0, last_hash=GENESIS_HASH, anchor_seq=0, anchor_hash=GENESIS_HASH)
         )
-    return session_engine
+    return engine
+
+
+@pytest.fixture
+def engine(session_engine: Engine) -> Engine:
+    """The session's engine over an emptied database (every table cleared, audit chain back at genesis)."""
+    return empty_database(session_engine)
 
 
 @dataclass
