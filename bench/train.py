@@ -275,7 +275,7 @@ def _quality_lines(train: dict) -> list[str]:
             for key in ("auc", "pr_auc", "precision_at_k", "recall_at_k")
         ]
         lines.append(f"| {labels.get(name, name)} | {' | '.join(cells)} |")
-    lines += [f"Bayes-limit AUC (the generator's true risk): {train['bayes_auc']:.3f}. Fairness gates passed: "
+    lines += ["", f"Bayes-limit AUC (the generator's true risk): {train['bayes_auc']:.3f}. Fairness gates passed: "
               f"{'yes' if train['fairness_passed'] else 'no'}.", ""]
     return lines
 
