@@ -208,6 +208,21 @@ class FeatureSchema(_HouseholdKeyed):
         unique = ["household_id", "reference_date"]
 
 
+#: The household facts the municipality holds (model features), in schema order; and those that are yes/no flags.
+HOUSEHOLD_FACT_COLUMNS: tuple[str, ...] = (
+    HouseholdSchema.household_type,
+    HouseholdSchema.benefit_type,
+    HouseholdSchema.municipal_tax_arrears_eur,
+    HouseholdSchema.municipal_tax_remission,
+    HouseholdSchema.prior_debt_assistance,
+    HouseholdSchema.recent_move,
+)
+HOUSEHOLD_FLAG_COLUMNS: tuple[str, ...] = (
+    HouseholdSchema.municipal_tax_remission,
+    HouseholdSchema.prior_debt_assistance,
+    HouseholdSchema.recent_move,
+)
+
 #: The schema per table name used in dataset configs and validation reports.
 TABLE_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "signals": SignalSchema,

@@ -30,7 +30,13 @@ import pandas as pd
 from vroegsignaal.errors import DataValidationError, ValidationFailure
 from vroegsignaal.schemas.catalogue import MAX_AMOUNT_EUR, MAX_COUNT, MAX_MONTHS, MAX_TREND_EUR_PER_MONTH
 from vroegsignaal.schemas.enums import FEATURE_PARTNER_GROUPS, PartnerType, partner_group
-from vroegsignaal.schemas.tables import FeatureSchema, HouseholdSchema, SignalSchema
+from vroegsignaal.schemas.tables import (
+    HOUSEHOLD_FACT_COLUMNS,
+    HOUSEHOLD_FLAG_COLUMNS,
+    FeatureSchema,
+    HouseholdSchema,
+    SignalSchema,
+)
 
 #: Length of a month in days (the mean Gregorian month), used for every "months" feature and the trend.
 DAYS_PER_MONTH = 30.4375
@@ -75,21 +81,8 @@ _SIGNAL_COLUMNS = (
     SignalSchema.crisis,
     SignalSchema.end_of_supply,
 )
-_HOUSEHOLD_COLUMNS = (
-    HouseholdSchema.household_id,
-    HouseholdSchema.household_type,
-    HouseholdSchema.benefit_type,
-    HouseholdSchema.municipal_tax_arrears_eur,
-    HouseholdSchema.municipal_tax_remission,
-    HouseholdSchema.prior_debt_assistance,
-    HouseholdSchema.recent_move,
-)
+_HOUSEHOLD_COLUMNS = (HouseholdSchema.household_id, *HOUSEHOLD_FACT_COLUMNS)
 _REFERENCE_COLUMNS = (FeatureSchema.household_id, FeatureSchema.reference_date)
-_FLAG_FACTS = (
-    HouseholdSchema.municipal_tax_remission,
-    HouseholdSchema.prior_debt_assistance,
-    HouseholdSchema.recent_move,
-)
 _PARTNER_CODES = {partner: code for code, partner in enumerate(PartnerType.values())}
 _GROUP_CODES = {group: code for code, group in enumerate(PARTNER_GROUPS)}
 _N_GROUPS = len(PARTNER_GROUPS)
@@ -430,7 +423,7 @@ def _household_facts_or_raise(households: pd.DataFrame, keys: _HouseholdKeys) ->
         }
     )
     facts[HouseholdSchema.municipal_tax_arrears_eur] = tax_arrears[positions]
-    for name in _FLAG_FACTS:
+    for name in HOUSEHOLD_FLAG_COLUMNS:
         facts[name] = households[name].to_numpy(dtype=bool)[positions].astype(np.int64)
     return facts
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from vroegsignaal.schemas.catalogue import MAX_AMOUNT_EUR, MAX_COUNT, MAX_MONTHS, MAX_TREND_EUR_PER_MONTH
 from vroegsignaal.schemas.enums import partner_group
+from vroegsignaal.schemas.tables import HOUSEHOLD_FLAG_COLUMNS
 from vroegsignaal.scoring.features import (
     DAYS_PER_MONTH,
     PARTNER_GROUPS,
@@ -23,7 +24,6 @@ from vroegsignaal.scoring.features import (
     WINDOW_12M_DAYS,
 )
 
-_FLAG_FACTS = ("municipal_tax_remission", "prior_debt_assistance", "recent_move")
 
 
 def _day(value: Any) -> int:
@@ -92,7 +92,7 @@ def household_features(
     features["household_type"] = str(household["household_type"])
     features["benefit_type"] = str(household["benefit_type"])
     features["municipal_tax_arrears_eur"] = float(household["municipal_tax_arrears_eur"])
-    for name in _FLAG_FACTS:
+    for name in HOUSEHOLD_FLAG_COLUMNS:
         features[name] = int(bool(household[name]))
     return features
 

@@ -23,7 +23,7 @@ from vroegsignaal.schemas.enums import HELP_ACCEPTED_RESULTS
 from vroegsignaal.schemas.tables import HouseholdSchema, SignalSchema
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
 from vroegsignaal.service.models import ContactAttempt, Decision, Household, Objection, Signal
-from vroegsignaal.service.scores import HOUSEHOLD_FACT_COLUMNS
+from vroegsignaal.schemas.tables import HOUSEHOLD_FACT_COLUMNS
 
 DECISIONS_FILE = "decisions.parquet"
 SIGNALS_FILE = "signals.parquet"

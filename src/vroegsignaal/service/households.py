@@ -23,7 +23,7 @@ from vroegsignaal.schemas.api import (
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
 from vroegsignaal.service.decisions import decisions_public
 from vroegsignaal.service.models import Decision, Household, Objection, ReviewItem, Score, Signal
-from vroegsignaal.service.scores import HOUSEHOLD_FACT_COLUMNS
+from vroegsignaal.schemas.tables import HOUSEHOLD_FACT_COLUMNS
 from vroegsignaal.service.security import Caller
 
 MSG_UNKNOWN_HOUSEHOLD = "household not found in your municipality (pseudonyms are checked, never echoed)"

@@ -37,7 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from vroegsignaal.schemas.tables import HouseholdSchema, SignalSchema
+from vroegsignaal.schemas.tables import HOUSEHOLD_FACT_COLUMNS, SignalSchema
 from vroegsignaal.service.models import (
     Decision,
     Household,
@@ -50,15 +50,6 @@ from vroegsignaal.service.models import (
 
 STATUS_OPEN = "open"
 
-#: The household facts stored with a household (and updated by every request that sends them).
-HOUSEHOLD_FACT_COLUMNS: tuple[str, ...] = (
-    HouseholdSchema.household_type,
-    HouseholdSchema.benefit_type,
-    HouseholdSchema.municipal_tax_arrears_eur,
-    HouseholdSchema.municipal_tax_remission,
-    HouseholdSchema.prior_debt_assistance,
-    HouseholdSchema.recent_move,
-)
 #: What makes two signals with one id the same signal (a resend) rather than a conflicting correction.
 SIGNAL_CONTENT_COLUMNS: tuple[str, ...] = (
     SignalSchema.partner_type,

@@ -46,7 +46,6 @@ from vroegsignaal.service.queue import (
 )
 from vroegsignaal.service.runtime import FeatureBuilder, LoadedModel
 from vroegsignaal.service.score_store import (
-    HOUSEHOLD_FACT_COLUMNS,
     SIGNAL_CONTENT_COLUMNS,
     STATUS_OPEN,
     HouseholdState,
@@ -65,7 +64,6 @@ from vroegsignaal.service.settings import Settings
 from vroegsignaal.service.switches import ordering_mode
 
 __all__ = [
-    "HOUSEHOLD_FACT_COLUMNS",
     "STATUS_OPEN",
     "ScoredBatch",
     "ScoringContext",
