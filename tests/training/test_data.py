@@ -171,3 +171,24 @@ def test_signal_of_an_unknown_household_is_refused_without_naming_it(small_munic
     failure = next(f for f in raised.value.failures if f.check == MSG_UNKNOWN_HOUSEHOLD)
     assert (failure.table, failure.column, failure.count, failure.rows) == ("signals", "household_id", 1, (len(signals),))
     assert "hh_not_in_households_0001" not in str(raised.value)
+
+
+def test_out_of_range_and_wrongly_typed_signal_values_are_reported_by_column_and_rule(small_municipality, tmp_path):
+    import shutil
+
+    from vroegsignaal.schemas.dataset_config import load_dataset_config
+
+    folder = tmp_path / "data"
+    shutil.copytree(small_municipality, folder)
+    signals = pd.read_parquet(folder / "signals.parquet")
+    signals["amount_eur"] = signals["amount_eur"].astype(object)
+    signals.loc[3, "amount_eur"] = -50.0
+    signals.loc[5, "partner_type"] = "bakery"
+    signals.loc[8, "amount_eur"] = "a lot"
+    signals.astype({"amount_eur": str}).to_parquet(folder / "signals.parquet", index=False)
+    with pytest.raises(DataValidationError) as raised:
+        load_dataset(load_dataset_config(folder / "dataset.yaml"))
+    found = {(f.table, f.column, f.check.split("(")[0]): f for f in raised.value.failures}
+    assert found[("signals", "amount_eur", "greater_than_or_equal_to")].rows == (3,)
+    assert found[("signals", "partner_type", "isin")].examples == ("bakery",)
+    assert found[("signals", "amount_eur", "coerce_dtype")].examples == ("a lot",)

@@ -161,8 +161,13 @@ def _failure(
 def failures_from_schema_errors(table: str, error: pa.errors.SchemaErrors) -> list[ValidationFailure]:
     """One failure per (column, check) from pandera's failure cases, with counts and a few rows and values."""
     cases = error.failure_cases.copy()
-    coerce_failed = set(cases.loc[cases["check"].astype(str).str.startswith("coerce_dtype"), "column"])
-    noise = cases["column"].isin(coerce_failed) & cases["failure_case"].astype(str).str.startswith("TypeError(")
+    coerce_failed = uncoercible_columns(error)
+    # Once a column cannot be coerced, pandera's other checks on it fail with a TypeError and its dtype check
+    # repeats the coercion failure: both are noise beside the coercion failure itself.
+    checks = cases["check"].astype(str)
+    noise = cases["column"].isin(coerce_failed) & (
+        cases["failure_case"].astype(str).str.startswith("TypeError(") | checks.str.startswith("dtype(")
+    )
     cases = cases[~noise]
     failures = []
     frame_checks = cases["schema_context"] == "DataFrameSchema"
@@ -180,13 +185,47 @@ def failures_from_schema_errors(table: str, error: pa.errors.SchemaErrors) -> li
     return failures
 
 
-def _validate_with_schema(table: str, frame: pd.DataFrame, schema: type[pa.DataFrameModel]) -> tuple[pd.DataFrame, list[ValidationFailure]]:
+def uncoercible_columns(error: pa.errors.SchemaErrors) -> set[str]:
+    """Columns with values pandera could not coerce to the schema's type."""
+    cases = error.failure_cases
+    return set(cases.loc[cases["check"].astype(str).str.startswith("coerce_dtype"), "column"].dropna().astype(str))
+
+
+def _validate_with_schema(
+    table: str, frame: pd.DataFrame, schema: type[pa.DataFrameModel]
+) -> tuple[pd.DataFrame, list[ValidationFailure]]:
+    """Validate lazily. When some values cannot be coerced, pandera skips the other checks of that column, so the
+    column is checked once more with those values blanked: a negative amount is reported even when another row of
+    the same column holds text."""
     if frame.empty:
         return frame, [_failure(table, None, MSG_EMPTY_TABLE, [])]
     try:
         return schema.validate(frame, lazy=True), []
     except pa.errors.SchemaErrors as error:
-        return frame, failures_from_schema_errors(table, error)
+        failures = failures_from_schema_errors(table, error)
+        columns = uncoercible_columns(error) & set(frame.columns)
+        if not columns:
+            return frame, failures
+    blanked = frame.copy()
+    dtypes = schema.to_schema().dtypes
+    for column in columns:
+        kind = str(dtypes.get(column, ""))
+        blanked[column] = (
+            pd.to_datetime(blanked[column], errors="coerce")
+            if "datetime" in kind
+            else pd.to_numeric(blanked[column], errors="coerce")
+        )
+    try:
+        schema.validate(blanked, lazy=True)
+    except pa.errors.SchemaErrors as second:
+        seen = {(f.column, f.check) for f in failures}
+        for failure in failures_from_schema_errors(table, second):
+            # the blanked values themselves show up as missing: already reported as uncoercible
+            if failure.column in columns and "null" in failure.check:
+                continue
+            if (failure.column, failure.check) not in seen:
+                failures.append(failure)
+    return frame, failures
 
 
 def _check_sensitive(
