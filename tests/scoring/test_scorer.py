@@ -157,3 +157,10 @@ def test_listed_reasons_skip_households_without_any_signal(signal_model):
     assert result.loc[no_signal, "flags"].map(lambda f: "out_of_distribution" in f).all()
     assert result.loc[no_signal, "reasons"].isna().all()
     assert result.loc[recent, "reasons"].notna().all()
+
+
+def test_scores_are_the_same_whether_or_not_every_row_is_explained(scorer, rows):
+    explained = scorer.score_frame(rows, explain=True)
+    plain = scorer.score_frame(rows, explain=False)
+    np.testing.assert_allclose(explained["score"], plain["score"], rtol=0, atol=1e-12)
+    assert (explained["band"] == plain["band"]).all()
