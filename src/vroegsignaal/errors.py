@@ -8,7 +8,7 @@ exits with a non-zero code.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,7 +119,3 @@ def format_rows(rows: Sequence[int], limit: int = 5) -> str:
     shown = ", ".join(str(row) for row in list(rows)[:limit])
     return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
 
-
-def describe_values(values: Mapping[str, Any]) -> str:
-    """Format ``name=value`` pairs for a message."""
-    return ", ".join(f"{key}={value!r}" for key, value in values.items())

@@ -336,18 +336,6 @@ MONOTONE_INCREASING: tuple[str, ...] = tuple(s.name for s in _FEATURES if s.mono
 MONOTONE_DECREASING: tuple[str, ...] = tuple(s.name for s in _FEATURES if s.monotone == -1)
 
 
-@dataclass(frozen=True)
-class CustomFeatureText:
-    """Texts for a feature that is not in the catalogue (from a dataset config)."""
-
-    label_nl: str
-    label_en: str
-    reason_nl: str = ""
-    reason_en: str = ""
-    reason_allowed: bool = True
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-
 def format_value(value: Any, kind: Kind | str, lang: Lang = "nl") -> str:
     """Format a feature value for a sentence a caseworker reads.
 
@@ -412,7 +400,3 @@ def render_reason(template: str, values: Mapping[str, Any], kinds: Mapping[str, 
         parts.append(_format_field(values[name], kinds.get(name, "number"), spec, lang))
     return "".join(parts)
 
-
-def catalogue_to_dict() -> dict[str, Any]:
-    """The catalogue as plain data, with its version (stored in model bundles and shown on the card)."""
-    return {"version": CATALOGUE_VERSION, "features": [spec.to_dict() for spec in _FEATURES]}
