@@ -102,7 +102,6 @@ IGNORE_MLFLOW_WARNINGS = pytest.mark.filterwarnings(
     "ignore:.*Any type hint is inferred as AnyType:UserWarning",
     "ignore:The ``noload`` loader strategy is deprecated",
     "ignore:Operation with range is deprecated:pandas.errors.Pandas4Warning",
-    "ignore:Hint. Inferred schema contains integer column:UserWarning",
 )
 
 

@@ -19,7 +19,6 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore:.*Any type hint is inferred as AnyType:UserWarning",
     "ignore:The ``noload`` loader strategy is deprecated",
     "ignore:Operation with range is deprecated:pandas.errors.Pandas4Warning",
-    "ignore:Hint. Inferred schema contains integer column:UserWarning",
 )
 
 
@@ -51,6 +50,7 @@ def test_demo_trains_a_carded_model_and_fills_the_service(tmp_path, monkeypatch)
     assert result.exit_code == 0, result.output
     cards = list((tmp_path / "var" / "models").glob("*/card/card.html"))
     assert len(cards) == 1
+    assert str(cards[0]) in result.output  # on one line, however narrow the terminal: it is there to be copied
     listed = re.search(r"Households on the outreach lists: ([\d,]+)", result.output)
     assert listed and int(listed.group(1).replace(",", "")) > 0
     for role in ("caseworker", "data_scientist", "ethics_reviewer", "admin"):

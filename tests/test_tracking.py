@@ -106,6 +106,8 @@ def test_registered_model_scores_like_the_bundle_and_hides_audit_columns(logged,
 
     monkeypatch.setenv(tracking.TRACKING_URI_ENV, uri)
     model = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@candidate")
+    flavor = model.metadata.flavors["python_function"]
+    assert flavor["model_code_path"].endswith("mlflow_model.py") and "python_model" not in flavor  # nothing pickled
     inputs = [spec.name for spec in model.metadata.get_input_schema().inputs]
     assert inputs == ["arrears_eur", "months_in_arrears", "region", "income_eur"]
     assert [spec.name for spec in model.metadata.get_output_schema().inputs] == OUTPUT_COLUMNS
@@ -187,6 +189,13 @@ def test_input_example_keeps_only_model_features_as_plain_columns(tracking):
     example = tracking.model_input_example(frame, ("arrears_eur", "region"))
     assert list(example.columns) == ["arrears_eur", "region"] and len(example) == 5
     assert example["region"].dtype == object
+
+
+def test_input_example_declares_whole_numbers_as_floats_so_a_missing_value_fits(tracking):
+    frame = flat_frame(10)
+    frame["months_in_arrears"] = frame["months_in_arrears"].round().astype("int64")
+    example = tracking.model_input_example(frame, ("months_in_arrears", "region"))
+    assert example["months_in_arrears"].dtype == "float64"
 
 
 def test_input_example_without_a_model_feature_names_it(tracking):

@@ -32,7 +32,8 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console(stderr=True)
-out = Console()
+# Results (paths, URLs, tokens) are never wrapped: a narrow terminal must not break a path someone copies.
+out = Console(soft_wrap=True)
 
 EXIT_INPUT_ERROR = 1
 F = TypeVar("F", bound=Callable[..., Any])
@@ -449,7 +450,7 @@ def print_demo_summary(bundle: Path, paths: Any, base: str, tokens: dict[str, st
     out.print("")
     out.print("Demo tokens (valid 12 hours; never use demo secrets in production):")
     for role, token in tokens.items():
-        out.print(f"  {role}: {token}", soft_wrap=True)
+        out.print(f"  {role}: {token}")
 
 
 class _Server:

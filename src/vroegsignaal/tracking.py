@@ -1,8 +1,8 @@
 """MLflow tracking and model registry: the only module that imports mlflow.
 
 Training logs one run per model (params, metrics, the model card with its plots) and logs the model as an
-``mlflow.pyfunc`` model whose single artefact is the whole model bundle directory; the :class:`BundleModel` wrapper
-loads it with :func:`~vroegsignaal.scoring.bundle.load_bundle` and scores with the
+``mlflow.pyfunc`` model whose single artefact is the whole model bundle directory. The model is logged from code
+(``vroegsignaal/mlflow_model.py``), not pickled; its :class:`BundleModel` loads the bundle with :func:`~vroegsignaal.scoring.bundle.load_bundle` and scores with the
 :class:`~vroegsignaal.scoring.scorer.Scorer`, so MLflow serving, the CLI and the service give the same advice. The
 model is registered and gets the alias ``candidate``; further status moves (``approved``, ``champion``, ...) are
 aliases too (MLflow 3 has aliases, not stages).
@@ -54,6 +54,8 @@ CARD_ARTIFACT_PATH = "model_card"
 CANDIDATE_ALIAS = "candidate"
 #: Default of the pyfunc model's ``explain`` parameter: reasons for every row (``"listed"``, ``"none"`` also allowed).
 DEFAULT_PARAMS: dict[str, str] = {"explain": "all"}
+#: The file MLflow logs as the pyfunc model's code (models from code: nothing is pickled).
+MODEL_CODE = Path(__file__).with_name("mlflow_model.py")
 #: Libraries the pyfunc model needs at load time (pinned to the versions that logged it).
 RUNTIME_REQUIREMENTS = ("vroegsignaal", "lightgbm", "numpy", "pandas", "pyarrow", "PyYAML", "pydantic", "pandera")
 
@@ -243,7 +245,8 @@ def log_training_run(
     """Log one training run and register its model with the alias ``candidate``.
 
     Logs ``params``; ``metrics`` (values that could not be computed — ``None``, ``NaN`` — are left out); the card
-    folder under ``model_card/``; and the model as a pyfunc model (:class:`BundleModel`) whose artefact is the whole
+    folder under ``model_card/``; and the model as a pyfunc model (:class:`BundleModel`, logged from
+    :data:`MODEL_CODE`) whose artefact is the whole
     bundle directory, with a signature inferred from the input example (restricted to the model's features, so no
     audit column can reach MLflow) and the model's output on it. The registered version carries ``tags`` too.
 
@@ -274,7 +277,7 @@ def log_training_run(
             mlflow.log_artifacts(str(card_dir), artifact_path=CARD_ARTIFACT_PATH)
             info = mlflow.pyfunc.log_model(
                 name=MODEL_NAME_IN_RUN,
-                python_model=BundleModel(),
+                python_model=str(MODEL_CODE),
                 artifacts={BUNDLE_ARTIFACT: str(bundle_dir.absolute())},
                 signature=signature,
                 input_example=example,
@@ -297,9 +300,11 @@ def log_training_run(
 
 
 def model_input_example(frame: pd.DataFrame, feature_names: tuple[str, ...] | list[str]) -> pd.DataFrame:
-    """The model's feature columns of ``frame`` (a few rows), categories as plain strings.
+    """The model's feature columns of ``frame`` (a few rows), categories as plain strings, whole numbers as floats.
 
-    Extra columns — ids, labels, audit attributes — never reach the signature or the logged example.
+    Extra columns — ids, labels, audit attributes — never reach the signature or the logged example. Integer
+    columns become floats: the model takes a missing value in any feature, and an MLflow signature that says
+    ``long`` would refuse one.
     """
     missing = [name for name in feature_names if name not in frame.columns]
     if missing:
@@ -308,6 +313,8 @@ def model_input_example(frame: pd.DataFrame, feature_names: tuple[str, ...] | li
     for name in example.columns:
         if isinstance(example[name].dtype, pd.CategoricalDtype):
             example[name] = example[name].astype(object)
+        elif pd.api.types.is_integer_dtype(example[name].dtype):
+            example[name] = example[name].astype("float64")
     return example
 
 
