@@ -170,7 +170,7 @@ def run(options: argparse.Namespace) -> dict:
         rounds = max(1, options.requests // ROUND)
         per_part = options.warmup + rounds * ROUND
         # In a child process: training leaves its heap and its thread pools behind, and a server process has
-        # neither (measured here: a part ran at half speed in the process that had trained).
+        # neither (measured here: the parts ran up to a third slower in the process that had trained).
         with multiprocessing.get_context("spawn").Pool(1) as pool:
             bundle, bodies = pool.apply(_prepare, (work, options.households, 3 * per_part))
         shares = {part: bodies[i * per_part : (i + 1) * per_part] for i, part in enumerate(PARTS)}
