@@ -10,9 +10,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from vroegsignaal.schemas.catalogue import MONOTONE_DECREASING, MONOTONE_INCREASING
 from vroegsignaal.schemas.dataset_config import DatasetConfig, load_dataset_config
 
 FIXED_NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+MUNICIPALITY = "GM0344"
+PARTNERS = ("rent", "energy", "water", "health_insurance")
+NEIGHBOURHOODS = ("WK034401", "WK034402", "WK034403")
 
 
 def flat_frame(rows: int = 2_000, *, seed: int = 0, with_time: bool = False) -> pd.DataFrame:
@@ -112,3 +116,65 @@ def train_bare_bundle(config: DatasetConfig, out_dir: Path) -> Path:
         fairness={},
         input_example=dataset.frame.head(5),
     )
+
+
+
+def write_signal_dataset(
+    folder: Path, *, households: int = 3000, seed: int = 1, name: str = "signal-test"
+) -> Path:
+    """Signal, household, audit and outcome tables whose label rises with the arrears, and their dataset config;
+    returns the config's path. Everything is made up."""
+    rng = np.random.default_rng(seed)
+    reference = pd.Timestamp("2026-01-01")
+    ids = [f"hh_train_{i:08d}" for i in range(households)]
+    rows = []
+    for i, pseudonym in enumerate(ids):
+        for j in range(int(rng.integers(1, 4))):
+            day = reference - pd.Timedelta(days=int(rng.integers(1, 300)))
+            rows.append({
+                "household_id": pseudonym, "signal_id": f"sig-{i}-{j}", "municipality_code": MUNICIPALITY,
+                "partner_type": str(rng.choice(PARTNERS)), "amount_eur": float(rng.gamma(2.0, 400.0)),
+                "arrears_start_date": day - pd.Timedelta(days=int(rng.integers(30, 120))), "signal_date": day,
+                "crisis": bool(rng.random() < 0.05), "warm_handover": False, "end_of_supply": False,
+            })
+    signals = pd.DataFrame(rows)
+    facts = pd.DataFrame({
+        "household_id": ids, "municipality_code": MUNICIPALITY,
+        "household_type": rng.choice(["single", "couple", "single_parent"], households),
+        "benefit_type": rng.choice(["none", "social_assistance"], households),
+        "municipal_tax_arrears_eur": 0.0, "municipal_tax_remission": False, "prior_debt_assistance": False,
+        "recent_move": False,
+    })
+    audit = pd.DataFrame({
+        "household_id": ids, "municipality_code": MUNICIPALITY,
+        "age_band": rng.choice(["25-34", "35-44", "45-54"], households),
+        "gender": rng.choice(["female", "male"], households),
+        "origin": rng.choice(["dutch", "europe", "outside_europe"], households, p=[0.6, 0.15, 0.25]),
+        "neighbourhood": rng.choice(NEIGHBOURHOODS, households),
+    })
+    total = signals.groupby("household_id")["amount_eur"].sum().reindex(ids).to_numpy()
+    label = rng.random(households) < 1 / (1 + np.exp(-(-3 + total / 800)))
+    outcomes = pd.DataFrame({"household_id": ids, "reference_date": reference, "problematic_debt_12m": label})
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in (("signals", signals), ("households", facts), ("audit", audit), ("outcomes", outcomes)):
+        frame.to_parquet(folder / f"{name}.parquet")
+    config = {
+        "name": name,
+        "data": {name: f"{name}.parquet" for name in ("signals", "households", "audit", "outcomes")},
+        "id": "household_id", "label": "problematic_debt_12m", "positive": True,
+        "monotone_increasing": list(MONOTONE_INCREASING),
+        "monotone_decreasing": list(MONOTONE_DECREASING),
+        "sensitive": [{"column": column} for column in ("age_band", "gender", "origin", "neighbourhood")],
+        "capacity": {"fraction": 0.2},
+        "baseline_rule": [{"column": "crisis_signal_3m"}, {"column": "distinct_partners_12m"},
+                          {"column": "total_arrears_eur"}],
+        # Gates for a small test set: wide enough that sampling noise alone does not fail them.
+        "fairness": {"min_group_size": 60, "min_group_positives": 15, "bootstrap_samples": 20,
+                     "gates": {"recall_ratio_min": 0.7, "calibration_error_max": 0.15, "proxy_auc_max": 0.75}},
+        "model": {"n_estimators": 60, "num_leaves": 8, "learning_rate": 0.1, "min_child_samples": 20,
+                  "num_threads": 1},
+        "seed": seed,
+    }
+    path = folder / "dataset.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path

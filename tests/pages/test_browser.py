@@ -27,7 +27,8 @@ from typing import Any
 
 import pytest
 
-from tests.pages.factories import MUNICIPALITY, score_request, team_households, train_bundle, write_signal_dataset
+from tests.factories import MUNICIPALITY, write_signal_dataset
+from tests.pages.factories import score_request, team_households, train_bundle
 from tests.service.conftest import OTHER_MUNICIPALITY, TEST_CONTROL_KEY, TEST_SECRET, token
 from vroegsignaal.schemas.enums import Role
 from vroegsignaal.service.app import create_app
