@@ -1,11 +1,13 @@
-"""MLflow tracking and model registry: the only module that imports mlflow.
+"""MLflow tracking and model registry: with ``mlflow_model.py`` (the logged model's code), the only module that
+imports mlflow.
 
 Training logs one run per model (params, metrics, the model card with its plots) and logs the model as an
 ``mlflow.pyfunc`` model whose single artefact is the whole model bundle directory. The model is logged from code
-(``vroegsignaal/mlflow_model.py``), not pickled; its :class:`BundleModel` loads the bundle with :func:`~vroegsignaal.scoring.bundle.load_bundle` and scores with the
-:class:`~vroegsignaal.scoring.scorer.Scorer`, so MLflow serving, the CLI and the service give the same advice. The
-model is registered and gets the alias ``candidate``; further status moves (``approved``, ``champion``, ...) are
-aliases too (MLflow 3 has aliases, not stages).
+(``vroegsignaal/mlflow_model.py``), not pickled; its :class:`BundleModel` loads the bundle with
+:func:`~vroegsignaal.scoring.bundle.load_bundle` and scores with the :class:`~vroegsignaal.scoring.scorer.Scorer`,
+so MLflow serving, the CLI and the service give the same advice. The model is registered and gets the alias
+``candidate``; further status moves (``approved``, ``champion``, ...) are aliases too (MLflow 3 has aliases, not
+stages).
 
 Embedded default: a local SQLite store ``<base>/mlflow.db`` with artefacts under ``<base>/artifacts``; a server (or
 any other store) through ``MLFLOW_TRACKING_URI``. Every function takes ``tracking_uri``; ``None`` means MLflow's own
@@ -246,9 +248,9 @@ def log_training_run(
 
     Logs ``params``; ``metrics`` (values that could not be computed — ``None``, ``NaN`` — are left out); the card
     folder under ``model_card/``; and the model as a pyfunc model (:class:`BundleModel`, logged from
-    :data:`MODEL_CODE`) whose artefact is the whole
-    bundle directory, with a signature inferred from the input example (restricted to the model's features, so no
-    audit column can reach MLflow) and the model's output on it. The registered version carries ``tags`` too.
+    :data:`MODEL_CODE`) whose artefact is the whole bundle directory, with a signature inferred from the input
+    example (restricted to the model's features, so no audit column can reach MLflow) and the model's output on it.
+    The registered version carries ``tags`` too.
 
     Raises :class:`~vroegsignaal.errors.ConfigError` when ``card_dir`` holds no card and
     :class:`~vroegsignaal.errors.ModelBundleError` when ``bundle_dir`` is not a valid bundle.
