@@ -1,9 +1,12 @@
 """SQLite transactions of one process queue on a lock of their own: it is released on every way a transaction
-ends, so the next one never waits for a transaction that is over."""
+ends, so the next one never waits for a transaction that is over. A short write from an async endpoint runs on the
+event loop only when nobody holds the write lock, and otherwise never waits there."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,7 +14,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from vroegsignaal.service.db import create_db_engine, create_session_factory
+from vroegsignaal.service.db import (
+    SQLITE_BUSY_TIMEOUT_SECONDS,
+    WriterBusyError,
+    create_db_engine,
+    create_session_factory,
+    run_write,
+    without_waiting,
+)
 
 #: Generous: a released lock lets the other thread through at once; a leaked one would hold it for 30 s.
 LIVENESS_SECONDS = 10
@@ -81,3 +91,74 @@ def test_sqlite_writer_lock_is_released_however_the_transaction_ends(
 ):
     end_transaction(sqlite_engine)
     assert _another_thread_can_write(sqlite_engine)
+
+
+def _insert_three(engine: Engine) -> int:
+    """Insert a row; the thread it ran on."""
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO t VALUES (3)"))
+    return threading.get_ident()
+
+
+def _select_one(engine: Engine) -> int:
+    with engine.begin() as connection:
+        connection.execute(text("SELECT 1"))
+    return threading.get_ident()
+
+
+async def _run_write(engine: Engine, work: Callable[[Engine], int], *, short: bool) -> tuple[int, int]:
+    """The event loop's thread and the thread ``work`` ran on."""
+    return threading.get_ident(), await run_write(engine, lambda: work(engine), short=short)
+
+
+def test_a_short_write_runs_on_the_event_loop_only_on_sqlite(engine: Engine):
+    loop_thread, ran_on = asyncio.run(_run_write(engine, _select_one, short=True))
+    assert (ran_on == loop_thread) == (engine.dialect.name == "sqlite")
+
+
+def test_a_long_write_goes_to_the_thread_pool(sqlite_engine: Engine):
+    loop_thread, ran_on = asyncio.run(_run_write(sqlite_engine, _insert_three, short=False))
+    assert ran_on != loop_thread
+
+
+def test_a_write_lock_held_until_the_loop_moves_on_is_not_waited_for_on_the_loop(sqlite_engine: Engine):
+    """Like a session that an async dependency closes on the loop after the response: waiting for it on the loop
+    would deadlock, so the write goes to the thread pool and runs once the holder lets go."""
+    taken, released_by_loop = threading.Event(), threading.Event()
+    holder_saw: list[bool] = []
+
+    def hold() -> None:
+        with sqlite_engine.begin() as connection:
+            connection.execute(text("INSERT INTO t VALUES (1)"))
+            taken.set()
+            holder_saw.append(released_by_loop.wait(LIVENESS_SECONDS))
+
+    async def main() -> tuple[int, int]:
+        asyncio.get_running_loop().call_later(0.2, released_by_loop.set)
+        return await _run_write(sqlite_engine, _insert_three, short=True)
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    assert taken.wait(LIVENESS_SECONDS)
+    loop_thread, ran_on = asyncio.run(main())
+    holder.join(LIVENESS_SECONDS)
+    assert holder_saw == [True], "the loop stalled while another transaction held the write lock"
+    assert ran_on != loop_thread
+    with sqlite_engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM t WHERE x = 3")).scalar() == 1
+
+
+def test_a_write_of_another_process_is_refused_at_once_and_the_busy_timeout_restored(sqlite_engine: Engine):
+    other = sqlite3.connect(sqlite_engine.url.database, isolation_level=None)  # another process's connection
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with without_waiting(), pytest.raises(WriterBusyError), sqlite_engine.begin() as connection:
+            connection.execute(text("INSERT INTO t VALUES (1)"))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert _another_thread_can_write(sqlite_engine)  # our own lock went back with the connection
+    with sqlite_engine.begin() as connection:
+        timeout_ms = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+        assert connection.execute(text("SELECT count(*) FROM t WHERE x = 1")).scalar() == 0
+    assert timeout_ms == SQLITE_BUSY_TIMEOUT_SECONDS * 1000

@@ -2,25 +2,38 @@
 
 SQLite runs in WAL mode with ``BEGIN IMMEDIATE`` transactions, so concurrent writers queue for the one write
 lock instead of failing halfway (and the audit chain can never fork); within a process they queue on a lock of
-our own, which wakes the next one at once instead of SQLite's polling. PostgreSQL connections are checked
-before use (``pool_pre_ping``), so after an outage the pool replaces dead connections by itself.
+our own, which wakes the next one at once instead of SQLite's polling. A short SQLite write can
+run on the event loop itself when the write lock is free at that moment (:func:`run_write`), saving the hop to a
+worker thread. PostgreSQL connections are checked before use (``pool_pre_ping``), so after an outage the pool
+replaces dead connections by itself.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 _HOLDS_WRITER = "vroegsignaal_holds_writer_lock"
+#: Set while a transaction must not wait for SQLite's write lock (see :func:`run_write`).
+_NO_WAIT: ContextVar[bool] = ContextVar("vroegsignaal_no_wait_for_writer", default=False)
+
+T = TypeVar("T")
+
+
+class WriterBusyError(Exception):
+    """A transaction begun inside :func:`without_waiting` found SQLite's write lock taken; nothing was done."""
 
 
 def create_db_engine(url: str, *, pool_size: int = 5, connect_timeout: int = 5) -> Engine:
@@ -66,6 +79,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if _NO_WAIT.get():
+            _begin_without_waiting(connection, writer)
+            return
         if not connection.info.get(_HOLDS_WRITER) and writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_SECONDS):
             connection.info[_HOLDS_WRITER] = True
         connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -75,6 +91,54 @@ def _configure_sqlite(engine: Engine) -> None:
         # Released when the connection goes back to the pool: after its COMMIT or ROLLBACK, on every path.
         if record.info.pop(_HOLDS_WRITER, False):
             writer.release()
+
+
+def _begin_without_waiting(connection: Any, writer: threading.Lock) -> None:
+    """``BEGIN IMMEDIATE`` only if neither this process nor another holds the write lock; else
+    :class:`WriterBusyError` (the lock of this process, if taken here, goes back with the connection)."""
+    if not connection.info.get(_HOLDS_WRITER):
+        if not writer.acquire(blocking=False):
+            raise WriterBusyError
+        connection.info[_HOLDS_WRITER] = True
+    driver = connection.connection.driver_connection
+    driver.execute("PRAGMA busy_timeout = 0")
+    try:
+        driver.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:  # another process writes: SQLITE_BUSY at once
+        raise WriterBusyError from error
+    finally:
+        driver.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
+
+
+@contextmanager
+def without_waiting() -> Iterator[None]:
+    """Within this block a SQLite transaction that would wait for the write lock raises :class:`WriterBusyError`
+    at its start instead (PostgreSQL transactions are not affected)."""
+    token = _NO_WAIT.set(True)
+    try:
+        yield
+    finally:
+        _NO_WAIT.reset(token)
+
+
+async def run_write(engine: Engine, work: Callable[[], T], *, short: bool) -> T:
+    """Run ``work``, one transaction on ``engine``, from an ``async`` endpoint.
+
+    A ``short`` piece of work on SQLite runs right here on the event loop when the write lock is free at that
+    moment: SQLite takes one writer at a time anyway, and the hop to a worker thread and back costs about as much
+    as scoring one household (measured in ``bench/service.py``). When the lock is taken it never waits on the
+    loop (the holder may need the loop to finish, and the loop would stall for everyone): it runs on the thread
+    pool like everything else, as does all work on PostgreSQL, whose network waits must not hold up the loop.
+    A busy lock is found when the transaction begins, before anything is written, so ``work`` then simply runs
+    again on the thread pool.
+    """
+    if short and engine.dialect.name == "sqlite":
+        try:
+            with without_waiting():
+                return work()
+        except WriterBusyError:
+            pass
+    return await run_in_threadpool(work)
 
 
 def create_session_factory(engine: Engine) -> sessionmaker[Session]:

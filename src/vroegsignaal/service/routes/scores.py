@@ -1,21 +1,22 @@
 """Scoring: POST a batch of households, get scores, reasons, flags and review items back.
 
-The endpoint is a plain ``def``, so FastAPI runs it on its thread pool and the event loop stays free while a
-batch is scored. Running it inline in an ``async def`` was measured on the benchmark machine: on SQLite it
-saves the thread hop (~0.3 ms at concurrency 1) and GIL switching (432 against 269 requests/s at concurrency
-8), but on PostgreSQL, a municipality's production database, it serialises every network wait (117 against 167
-requests/s at concurrency 8); it would block the loop for the whole of a large batch; and on SQLite a request
-waiting on the loop for the write lock would deadlock with a transaction that a session dependency closes on
-that same loop.
+The endpoint is ``async`` and hands the transaction to :func:`~vroegsignaal.service.db.run_write`: a small batch on
+SQLite is scored right on the event loop when the write lock is free (the hop to a worker thread and back cost
+~0.3 ms at concurrency 1 here, as much as scoring the household), everything else runs on the thread pool. Always
+running inline was measured too and refused: on PostgreSQL, a municipality's production database, it serialises
+every network wait (117 against 167 requests/s at concurrency 8), and a large batch would block the loop for
+seconds.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 
 from vroegsignaal.schemas.api import ErrorResponse, ScoreBatchRequest, ScoreBatchResponse
+from vroegsignaal.service.db import run_write
 from vroegsignaal.service.deps import ScoringCaller, ServicesDep
 from vroegsignaal.service.http_errors import MSG_BATCH_TOO_LARGE, BatchTooLargeError
 from vroegsignaal.service.scores import ScoringContext, score_batch
@@ -24,6 +25,9 @@ router = APIRouter(prefix="/v1/scores", tags=["scores"])
 
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_.:-]{8,128}$"
 REPLAYED_HEADER = "Idempotent-Replayed"
+#: Batches up to this size may be scored on the event loop (about 1 ms per household: other requests wait that
+#: long at most).
+INLINE_MAX_HOUSEHOLDS = 4
 
 
 @router.post(
@@ -31,7 +35,7 @@ REPLAYED_HEADER = "Idempotent-Replayed"
     response_model=ScoreBatchResponse,
     responses={413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
 )
-def create_scores(
+async def create_scores(
     request: ScoreBatchRequest,
     caller: ScoringCaller,
     services: ServicesDep,
@@ -57,14 +61,19 @@ def create_scores(
     )
     # score_batch runs its own Core transaction on the engine (no SessionDep: a generator dependency and an
     # ORM session would cost ~90 µs a request for nothing it uses).
-    scored = score_batch(
-        services.engine, request=request, caller=caller, context=context, idempotency_key=idempotency_key
+    work = partial(
+        score_batch,
+        services.engine,
+        request=request,
+        caller=caller,
+        context=context,
+        idempotency_key=idempotency_key,
     )
+    scored = await run_write(services.engine, work, short=len(request.households) <= INLINE_MAX_HOUSEHOLDS)
     if not scored.replayed:
         services.metrics.count_scores(scored.bands)
     # score_batch built the response model from validated parts, so it is serialised as it is: letting
-    # FastAPI validate it again against ``response_model`` (which still documents it) would cost a second pass
-    # and, for a plain ``def`` endpoint, a second thread-pool hop.
+    # FastAPI validate it again against ``response_model`` (which still documents it) would cost a second pass.
     return Response(
         scored.response.model_dump_json(),
         media_type="application/json",
