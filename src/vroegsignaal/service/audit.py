@@ -23,6 +23,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 from sqlalchemy.orm import Session
 
 from vroegsignaal.errors import ServiceUnavailableError
+from vroegsignaal.service.hot_sql import execute
 from vroegsignaal.service.models import AuditChainHead, AuditRecord
 
 if TYPE_CHECKING:
@@ -144,9 +145,10 @@ def append_audit_records(
     connection = bind.connection() if isinstance(bind, Session) else bind
     # The UPDATE takes the head's row lock (the write lock in SQLite) before the head is read: no forked
     # chain.
-    head = connection.execute(_RESERVE_SEQS, {"count": len(entries)}).one_or_none()
-    if head is None:
+    reserved = execute(connection, _RESERVE_SEQS, {"count": len(entries)})
+    if not reserved:
         raise ServiceUnavailableError(MSG_NO_CHAIN_HEAD)
+    head = reserved[0]
     first_seq = head.last_seq - len(entries) + 1
     prev_hash = head.last_hash
     rows: list[dict[str, Any]] = []
@@ -156,8 +158,8 @@ def append_audit_records(
         own_hash = record_hash(seq=seq, created_at=now, entry_fields=fields, prev_hash=prev_hash)
         rows.append({"seq": seq, "created_at": now, **fields, "prev_hash": prev_hash, "hash": own_hash})
         prev_hash = own_hash
-    connection.execute(_INSERT_RECORDS, rows)
-    connection.execute(_SET_LAST_HASH, {"last_hash": prev_hash})
+    execute(connection, _INSERT_RECORDS, rows)
+    execute(connection, _SET_LAST_HASH, {"last_hash": prev_hash})
     return [row["seq"] for row in rows]
 
 

@@ -3,11 +3,11 @@
 Why not build statements per request, or go through the ORM: on SQLite, building a SQLAlchemy statement and
 walking the ORM's bulk paths costs several times more than executing the statement (about 120 µs against 20 µs
 for a simple select), and a scoring request runs about ten of them. Each statement here is a Core construct
-with bound parameters, built at import; SQLAlchemy compiles it once per dialect and keeps it in its compiled
-cache. Rows go in with ``executemany`` (one statement per table, whatever the batch size), and reads that
-answer one question are combined: the stored signals a request needs for its conflict check and for the
-features come back in one query, and whether each household objected, its open review item and its latest
-contact in another.
+with bound parameters, built at import and run by :func:`vroegsignaal.service.hot_sql.execute` (on SQLite
+compiled once per shape and run on the driver's cursor; on PostgreSQL through Core). Rows go in with one
+statement per table, and reads that answer one question are combined: the stored signals a request needs for its
+conflict check and for the features come back in one query, and whether each household objected, its open review
+item and its latest contact in another.
 
 The statements are the same on SQLite and PostgreSQL except the upsert, whose ``ON CONFLICT`` construct is
 dialect-specific (built once per dialect). Nothing here commits: the caller owns the transaction.
@@ -24,7 +24,6 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Insert,
-    Row,
     and_,
     bindparam,
     exists,
@@ -38,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from vroegsignaal.schemas.tables import HOUSEHOLD_FACT_COLUMNS, SignalSchema
+from vroegsignaal.service.hot_sql import execute
 from vroegsignaal.service.models import (
     Decision,
     Household,
@@ -185,21 +185,21 @@ class HouseholdState:
 def upsert_households(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     """Insert or update households (facts, team, neighbourhood); their primary keys by pseudonym."""
     statement = _household_upsert(connection.dialect.name)
-    return {row.household_pseudonym: row.id for row in connection.execute(statement, list(rows))}
+    return {row.household_pseudonym: row.id for row in execute(connection, statement, list(rows))}
 
 
 def stored_signals(
     connection: Connection, *, municipality: str, refs: Sequence[str], household_ids: Sequence[int]
-) -> list[Row[Any]]:
+) -> list[Any]:
     """Stored signals with one of ``refs`` or of one of ``household_ids`` (columns: household_id, signal_ref
     and :data:`SIGNAL_CONTENT_COLUMNS`)."""
     parameters = {"municipality": municipality, "refs": list(refs), "household_ids": list(household_ids)}
-    return list(connection.execute(_SELECT_SIGNALS, parameters))
+    return execute(connection, _SELECT_SIGNALS, parameters)
 
 
 def insert_signals(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     if rows:
-        connection.execute(_INSERT_SIGNALS, list(rows))
+        execute(connection, _INSERT_SIGNALS, list(rows))
 
 
 def household_states(
@@ -207,7 +207,7 @@ def household_states(
 ) -> dict[int, HouseholdState]:
     """Per household: whether it objected, its open review item (if any) and its latest contact on or after
     ``since`` (if any). Read after :func:`upsert_households`, which locks the households in PostgreSQL."""
-    rows = connection.execute(_SELECT_STATES, {"household_ids": list(household_ids), "since": since})
+    rows = execute(connection, _SELECT_STATES, {"household_ids": list(household_ids), "since": since})
     return {
         row.household_id: HouseholdState(
             objected=bool(row.objected),
@@ -227,26 +227,27 @@ def insert_scores(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> 
     """Insert score rows (one per household); the new score ids by household id."""
     if not rows:
         return {}
-    return {row.household_id: row.id for row in connection.execute(_INSERT_SCORES, list(rows))}
+    return {row.household_id: row.id for row in execute(connection, _INSERT_SCORES, list(rows))}
 
 
 def insert_review_items(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[int, int]:
     """Insert review items (one per household); the new item ids by household id."""
     if not rows:
         return {}
-    return {row.household_id: row.id for row in connection.execute(_INSERT_ITEMS, list(rows))}
+    return {row.household_id: row.id for row in execute(connection, _INSERT_ITEMS, list(rows))}
 
 
 def update_review_items(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Update open review items; each row names its item as ``item_id`` and carries the columns to set."""
     if rows:
-        connection.execute(_UPDATE_ITEMS, list(rows))
+        execute(connection, _UPDATE_ITEMS, list(rows))
 
 
-def stored_submission(connection: Connection, *, municipality: str, key: str) -> Row[Any] | None:
+def stored_submission(connection: Connection, *, municipality: str, key: str) -> Any | None:
     """The stored request hash and response of an ``Idempotency-Key``, if it was used before."""
-    return connection.execute(_SELECT_SUBMISSION, {"municipality": municipality, "key": key}).first()
+    rows = execute(connection, _SELECT_SUBMISSION, {"municipality": municipality, "key": key})
+    return rows[0] if rows else None
 
 
 def insert_submission(connection: Connection, row: Mapping[str, Any]) -> None:
-    connection.execute(_INSERT_SUBMISSION, dict(row))
+    execute(connection, _INSERT_SUBMISSION, dict(row))

@@ -305,12 +305,12 @@ def _record_signals(
     for row in stored:
         mine = facts.get(row.household_id)
         if mine is not None:
-            mine.append(_facts(row._mapping))
+            mine.append(_facts(row._asdict()))
         if row.signal_ref not in incoming:
             continue
         p, index, content = incoming[row.signal_ref]
         same = row.household_id == p.household_pk and all(
-            row._mapping[column] == content[column] for column in SIGNAL_CONTENT_COLUMNS
+            getattr(row, column) == content[column] for column in SIGNAL_CONTENT_COLUMNS
         )
         if not same:
             raise ConflictError(MSG_SIGNAL_CONFLICT.format(position=p.position, index=index))

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
+from vroegsignaal.service.hot_sql import execute
 from vroegsignaal.service.models import ServiceSwitch
 from vroegsignaal.service.queue import Ordering
 from vroegsignaal.service.security import Caller
@@ -38,7 +39,8 @@ def current_ordering(session: Session) -> tuple[Ordering, ServiceSwitch | None]:
 
 def ordering_mode(connection: Connection) -> Ordering:
     """The ordering mode in force, read with one prebuilt statement (the scoring request's hot path)."""
-    return _mode(connection.execute(_SELECT_ORDERING).scalar())
+    rows = execute(connection, _SELECT_ORDERING)
+    return _mode(rows[0].value if rows else None)
 
 
 def switch_ordering(session: Session, *, mode: Ordering, reason: str, caller: Caller, now: dt.datetime) -> ServiceSwitch:
