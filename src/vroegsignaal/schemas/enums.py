@@ -55,9 +55,12 @@ FEATURE_PARTNER_GROUPS: tuple[PartnerType, ...] = (
 )
 
 
+_FEATURE_PARTNER_VALUES = frozenset(group.value for group in FEATURE_PARTNER_GROUPS)
+
+
 def partner_group(partner: str) -> str:
     """Feature group of a partner type: its own value for the four main partners, else ``"other"``."""
-    return partner if partner in {group.value for group in FEATURE_PARTNER_GROUPS} else "other"
+    return partner if partner in _FEATURE_PARTNER_VALUES else "other"
 
 
 class HouseholdType(LabelledEnum):

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -84,7 +84,7 @@ def _configure_sqlite(engine: Engine) -> None:
             return
         if not connection.info.get(_HOLDS_WRITER) and writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_SECONDS):
             connection.info[_HOLDS_WRITER] = True
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        _begin_immediate(connection)
 
     @event.listens_for(engine, "checkin")
     def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
@@ -103,11 +103,20 @@ def _begin_without_waiting(connection: Any, writer: threading.Lock) -> None:
     driver = connection.connection.driver_connection
     driver.execute("PRAGMA busy_timeout = 0")
     try:
-        driver.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as error:  # another process writes: SQLITE_BUSY at once
+        _begin_immediate(connection)
+    except OperationalError as error:  # another process writes: SQLITE_BUSY at once
         raise WriterBusyError from error
     finally:
         driver.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
+
+
+def _begin_immediate(connection: Any) -> None:
+    """``BEGIN IMMEDIATE`` on the driver's connection (through Core this one statement cost ~15 µs more on every
+    transaction); a failure comes out as SQLAlchemy's error, as it would through Core."""
+    try:
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as error:
+        raise DBAPIError.instance("BEGIN IMMEDIATE", (), error, sqlite3.Error) from error
 
 
 @contextmanager

@@ -22,7 +22,7 @@ import re
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
@@ -37,24 +37,14 @@ _EXPANDED_MEMBER = re.compile(r"^(?P<name>.+)_(?P<number>\d+)$")
 Parameters = Mapping[str, Any]
 
 
-@dataclass(frozen=True)
-class _Slot:
-    """Where the value of one ``?`` comes from: a parameter, one member of a list parameter, or a value bound
-    into the statement when it was built (``column == "literal"``)."""
+class _Slot(NamedTuple):
+    """Where the value of one ``?`` comes from: a parameter, one member of a list parameter (``index``), or a value
+    bound into the statement when it was built (``column == "literal"``: ``name`` is ``None``)."""
 
-    name: str
+    name: str | None
     index: int | None
     process: Callable[[Any], Any] | None
     constant: Any = None
-
-    def value(self, parameters: Parameters) -> Any:
-        if self.name not in parameters:
-            raw = self.constant
-        elif self.index is None:
-            raw = parameters[self.name]
-        else:
-            raw = parameters[self.name][self.index]
-        return raw if self.process is None else self.process(raw)
 
 
 @dataclass(frozen=True)
@@ -66,8 +56,17 @@ class _Prepared:
     row: type | None
     processors: tuple[Callable[[Any], Any] | None, ...]
 
-    def arguments(self, parameters: Parameters) -> tuple[Any, ...]:
-        return tuple(slot.value(parameters) for slot in self.slots)
+    def arguments(self, parameters: Parameters) -> list[Any]:
+        values = []
+        for name, index, process, constant in self.slots:  # runs for every value of every statement: kept flat
+            if name is None:
+                value = constant
+            elif index is None:
+                value = parameters[name]
+            else:
+                value = parameters[name][index]
+            values.append(value if process is None else process(value))
+        return values
 
     def rows(self, fetched: Sequence[tuple[Any, ...]]) -> list[Any]:
         assert self.row is not None
@@ -100,7 +99,7 @@ def execute(
         if prepared.row is None:
             cursor.executemany(prepared.sql, [prepared.arguments(row) for row in batch])
             return []
-        fetched: list[tuple[Any, ...]] = []
+        fetched: list[Any] = []
         for row in batch:  # sqlite3's executemany discards what RETURNING gives back
             fetched.extend(cursor.execute(prepared.sql, prepared.arguments(row)).fetchall())
         return prepared.rows(fetched)
@@ -151,7 +150,7 @@ def _compile(statement: Executable, keys: Sequence[str], lists: Mapping[str, int
             elif bind is None or bind.value is None:
                 raise ValueError(f"no value for the parameter {name!r} of: {compiled}")
         process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        slots.append(_Slot(name, index, process, constant=bind.value if name not in keys else None))
+        slots.append(_Slot(name, index, process) if name in keys else _Slot(None, None, process, bind.value))
     dml = compiled.isinsert or compiled.isupdate or compiled.isdelete
     columns = list(compiled.effective_returning or ()) if dml else list(statement.selected_columns)
     return _Prepared(
