@@ -77,42 +77,42 @@ class _Prepared:
         ]
 
 
-_prepared: dict[tuple[Executable, tuple[str, ...], tuple[tuple[str, int], ...]], _Prepared] = {}
+#: Compiled statements by (statement, its parameter names, then the length of each ``IN`` list).
+_prepared: dict[tuple[Any, ...], _Prepared] = {}
 #: The names of each statement's ``IN`` list parameters (``bindparam(..., expanding=True)``).
 _expanding: dict[Executable, frozenset[str]] = {}
 
 
 def execute(
-    connection: Connection, statement: Executable, parameters: Parameters | Sequence[Parameters] | None = None
+    connection: Connection, statement: Executable, parameters: dict[str, Any] | list[dict[str, Any]] | None = None
 ) -> list[Any]:
-    """Run ``statement`` on ``connection`` (inside its transaction): once with a mapping of parameters, or once per
-    mapping for a list (all with the same keys). The rows it returns, if any."""
+    """Run ``statement`` on ``connection`` (inside its transaction): once with a dict of parameters, or once per
+    dict of a list (all with the same keys). The rows it returns, if any."""
     if connection.dialect.name != "sqlite":
         result = connection.execute(statement, parameters)
         return list(result) if result.returns_rows else []
-    batch = list(parameters) if isinstance(parameters, Sequence) else [parameters or {}]
+    batch = [parameters or {}] if parameters is None or isinstance(parameters, dict) else parameters
     if not batch:
         return []
     prepared = _prepare(statement, batch[0], connection.dialect)
-    cursor = connection.connection.cursor()
+    driver = connection.connection.driver_connection
     try:
         if prepared.row is None:
-            cursor.executemany(prepared.sql, [prepared.arguments(row) for row in batch])
+            driver.executemany(prepared.sql, [prepared.arguments(row) for row in batch])
             return []
         fetched: list[Any] = []
         for row in batch:  # sqlite3's executemany discards what RETURNING gives back
-            fetched.extend(cursor.execute(prepared.sql, prepared.arguments(row)).fetchall())
+            fetched.extend(driver.execute(prepared.sql, prepared.arguments(row)).fetchall())
         return prepared.rows(fetched)
     except connection.dialect.loaded_dbapi.Error as error:
         raise DBAPIError.instance(
             prepared.sql, batch, error, connection.dialect.loaded_dbapi.Error, dialect=connection.dialect
         ) from error
-    finally:
-        cursor.close()
 
 
 def _prepare(statement: Executable, parameters: Parameters, dialect: Dialect) -> _Prepared:
-    keys = tuple(sorted(parameters))
+    # Keys in the caller's order: another order only makes another entry (the slots find values by name).
+    key: tuple[Any, ...] = (statement, *parameters)
     expanding = _expanding.get(statement)
     if expanding is None:
         expanding = _expanding[statement] = frozenset(
@@ -120,11 +120,12 @@ def _prepare(statement: Executable, parameters: Parameters, dialect: Dialect) ->
             for element in visitors.iterate(statement)
             if isinstance(element, BindParameter) and element.expanding
         )
-    lists = tuple((name, len(parameters[name])) for name in keys if name in expanding)
-    key = (statement, keys, lists)
+    lists = {name: len(parameters[name]) for name in expanding if name in parameters}
+    if lists:
+        key += tuple(lists.items())
     prepared = _prepared.get(key)
     if prepared is None:
-        prepared = _prepared[key] = _compile(statement, keys, dict(lists), dialect)
+        prepared = _prepared[key] = _compile(statement, tuple(parameters), lists, dialect)
     return prepared
 
 
