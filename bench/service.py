@@ -289,6 +289,19 @@ def target_verdicts(servers: dict) -> list[str]:
     return [f"- {name}: **{'met' if met else 'not met'}** ({value})" for name, met, value in checks]
 
 
+def budget_line(servers: dict) -> str:
+    """What the two throughput targets leave per request at concurrency 1 (one request at a time: requests/s is
+    one over the time per request)."""
+    bare, mlflow = servers["bare"], servers["mlflow"]
+    times_mlflow = 1000 / (TARGET_TIMES_MLFLOW * mlflow["requests_per_s"])
+    share_of_bare = 1000 / (TARGET_SHARE_OF_BARE * bare["requests_per_s"])
+    return (
+        f"At concurrency 1 the throughput targets leave {times_mlflow:.2f} ms (≥ {TARGET_TIMES_MLFLOW:g}× mlflow) and "
+        f"{share_of_bare:.2f} ms (≥ {TARGET_SHARE_OF_BARE:.0%} of bare) per request over HTTP, the client's share "
+        f"included; the bare endpoint alone takes {bare['p50_ms']:.2f} ms of that (p50)."
+    )
+
+
 def write_results(results: dict, path: Path, command: str) -> None:
     lines = [
         "## Scoring service over HTTP",
@@ -327,6 +340,8 @@ def write_results(results: dict, path: Path, command: str) -> None:
         "Targets (issue #3), one household scored, explained and persisted, concurrency 1:",
         "",
         *target_verdicts(single),
+        "",
+        budget_line(single),
         "",
     ]
     section = "\n".join(lines)
