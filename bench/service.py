@@ -1,10 +1,12 @@
 """Benchmark: the scoring service over HTTP, side by side with a bare FastAPI endpoint and `mlflow models serve`.
 
-All three run here, in one run, each as its own uvicorn/MLflow process with one worker, on the same machine:
+All run here, in one run, each as its own uvicorn/MLflow process with one worker, on the same machine:
 
 * **Vroegsignaal** ``POST /v1/scores``: one household's signals and facts in; features built, scored, explained
   (exact TreeSHAP reasons), flagged, persisted (household, signals, score, review item, audit record) in one
-  transaction on SQLite, and answered.
+  transaction on SQLite (the default database), and answered.
+* **Vroegsignaal on PostgreSQL**: the same service on the PostgreSQL at ``--postgres-url`` (a schema of its own,
+  dropped afterwards), as a municipality runs it in production; left out when that server does not answer.
 * **bare FastAPI**: a ``POST`` endpoint that parses the same JSON body and returns a constant — the ceiling of a
   Python ASGI service on this machine.
 * **mlflow models serve** of the same model (the bundle logged as an MLflow pyfunc), given the household's
@@ -37,12 +39,16 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from results_file import replace_section  # bench/results_file.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+#: The servers, in the order of the result tables.
+SERVERS = ("service", "service_pg", "bare", "mlflow")
 BIN = Path(sys.executable).parent
 BARE_APP = '''
 from fastapi import FastAPI, Request
@@ -209,59 +215,96 @@ def workload(data: Path, count: int, households_per_request: int, run: str) -> t
 # ------------------------------------------------------------------------------------------------------------- run
 
 
-def run(options: argparse.Namespace) -> dict:
-    from vroegsignaal.schemas.enums import Role
-    from vroegsignaal.service.security import issue_demo_tokens
-    from vroegsignaal.service.settings import build_settings
+@contextmanager
+def postgres_database(url: str) -> Iterator[str | None]:
+    """A ``DATABASE_URL`` on a schema of its own on the PostgreSQL at ``url`` (dropped afterwards); ``None`` when
+    no ``url`` is given or the server does not answer."""
+    import psycopg
 
+    if not url:
+        yield None
+        return
+    try:
+        admin = psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True, connect_timeout=3)
+    except psycopg.Error as error:
+        print(f"PostgreSQL at {url} does not answer ({type(error).__name__}): measuring SQLite only", flush=True)
+        yield None
+        return
+    schema = f"vs_bench_{os.getpid()}"
+    with admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            yield f"{url}?options=-csearch_path%3D{schema}"
+        finally:
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def run(options: argparse.Namespace) -> dict:
     work = Path(tempfile.mkdtemp(prefix="vroegsignaal-bench-service-"))
     processes: list[subprocess.Popen] = []
     try:
-        print("training the model ...", flush=True)
-        bundle, tracking_uri, model_uri = prepare_model(work, options.households)
-        (work / "bare_app.py").write_text(BARE_APP)
-        settings = build_settings(demo_mode=True, database_url=f"sqlite:///{work / 'service.db'}", models_dir=bundle.parent)
-        admin = issue_demo_tokens(settings)[Role.ADMIN]
-        ports = {"service": free_port(), "bare": free_port(), "mlflow": free_port()}
-        service_env = {
-            "VROEGSIGNAAL_DEMO_MODE": "true",
-            "DATABASE_URL": settings.database_url,
-            "VROEGSIGNAAL_MODELS_DIR": str(bundle.parent),
-            "VROEGSIGNAAL_LOG_LEVEL": "WARNING",
-        }
-        print("starting the three servers ...", flush=True)
-        processes.append(start([str(BIN / "vroegsignaal"), "serve", "--port", str(ports["service"])],
-                               env=service_env, port=ports["service"], ready_path="/ready", cwd=work))
-        processes.append(start([str(BIN / "uvicorn"), "bare_app:app", "--port", str(ports["bare"]), "--log-level", "warning",
-                                "--no-access-log"], env={}, port=ports["bare"], ready_path="/docs", cwd=work))
-        processes.append(start([str(BIN / "mlflow"), "models", "serve", "-m", model_uri, "--env-manager", "local",
-                                "-p", str(ports["mlflow"]), "-h", "127.0.0.1"],
-                               env={"MLFLOW_TRACKING_URI": tracking_uri, "PATH": f"{BIN}:{os.environ.get('PATH', '')}"},
-                               port=ports["mlflow"], ready_path="/ping", cwd=work))
-        results: dict = {"phases": [], "date": dt.date.today().isoformat(), "requests": options.requests}
-        phases = [(1, 1), (options.batch, 1)] + ([(1, options.concurrency)] if options.concurrency > 1 else [])
-        headers = {"Authorization": f"Bearer {admin}"}
-        for size, concurrency in phases:
-            count = options.requests if size == 1 else max(options.requests // 10, 50)
-            runs: dict[str, list[dict]] = {"service": [], "bare": [], "mlflow": []}
-            for repeat in range(options.repeats):
-                run_id = f"{size}c{concurrency}r{repeat}"
-                service_bodies, mlflow_bodies = workload(work / "data", count + options.warmup, size, run_id)
-                print(f"  {size} household(s) per request, concurrency {concurrency}, run {repeat + 1}/"
-                      f"{options.repeats} ...", flush=True)
-                for name, port, path, bodies, auth in (
-                    ("service", ports["service"], "/v1/scores", service_bodies, headers),
-                    ("bare", ports["bare"], "/score", service_bodies, {}),
-                    ("mlflow", ports["mlflow"], "/invocations", mlflow_bodies, {}),
-                ):
-                    runs[name].append(measure(port, path, bodies, auth, options.warmup, concurrency))
-            servers = {name: median_run(r) for name, r in runs.items()}
-            results["phases"].append({"households": size, "concurrency": concurrency, "servers": servers})
-        return results
+        with postgres_database(options.postgres_url) as postgres_url:
+            return _run(options, work, processes, postgres_url)
     finally:
         for process in processes:
             stop(process)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(options: argparse.Namespace, work: Path, processes: list[subprocess.Popen], postgres_url: str | None) -> dict:
+    from vroegsignaal.schemas.enums import Role
+    from vroegsignaal.service.security import issue_demo_tokens
+    from vroegsignaal.service.settings import build_settings
+
+    print("training the model ...", flush=True)
+    bundle, tracking_uri, model_uri = prepare_model(work, options.households)
+    (work / "bare_app.py").write_text(BARE_APP)
+    databases = {"service": f"sqlite:///{work / 'service.db'}", "service_pg": postgres_url}
+    settings = build_settings(demo_mode=True, database_url=databases["service"], models_dir=bundle.parent)
+    admin = issue_demo_tokens(settings)[Role.ADMIN]
+    ports = {name: free_port() for name in SERVERS}
+    print("starting the servers ...", flush=True)
+    for name, database_url in databases.items():
+        if database_url is None:
+            continue
+        service_env = {
+            "VROEGSIGNAAL_DEMO_MODE": "true",
+            "DATABASE_URL": database_url,
+            "VROEGSIGNAAL_MODELS_DIR": str(bundle.parent),
+            "VROEGSIGNAAL_LOG_LEVEL": "WARNING",
+        }
+        processes.append(start([str(BIN / "vroegsignaal"), "serve", "--port", str(ports[name])],
+                               env=service_env, port=ports[name], ready_path="/ready", cwd=work))
+    processes.append(start([str(BIN / "uvicorn"), "bare_app:app", "--port", str(ports["bare"]), "--log-level", "warning",
+                            "--no-access-log"], env={}, port=ports["bare"], ready_path="/docs", cwd=work))
+    processes.append(start([str(BIN / "mlflow"), "models", "serve", "-m", model_uri, "--env-manager", "local",
+                            "-p", str(ports["mlflow"]), "-h", "127.0.0.1"],
+                           env={"MLFLOW_TRACKING_URI": tracking_uri, "PATH": f"{BIN}:{os.environ.get('PATH', '')}"},
+                           port=ports["mlflow"], ready_path="/ping", cwd=work))
+    measured = [name for name in SERVERS if name != "service_pg" or postgres_url is not None]
+    results: dict = {"phases": [], "date": dt.date.today().isoformat(), "requests": options.requests}
+    phases = [(1, 1), (options.batch, 1)] + ([(1, options.concurrency)] if options.concurrency > 1 else [])
+    headers = {"Authorization": f"Bearer {admin}"}
+    for size, concurrency in phases:
+        count = options.requests if size == 1 else max(options.requests // 10, 50)
+        runs: dict[str, list[dict]] = {name: [] for name in measured}
+        for repeat in range(options.repeats):
+            run_id = f"{size}c{concurrency}r{repeat}"
+            service_bodies, mlflow_bodies = workload(work / "data", count + options.warmup, size, run_id)
+            print(f"  {size} household(s) per request, concurrency {concurrency}, run {repeat + 1}/"
+                  f"{options.repeats} ...", flush=True)
+            requests = {
+                "service": ("/v1/scores", service_bodies, headers),
+                "service_pg": ("/v1/scores", service_bodies, headers),
+                "bare": ("/score", service_bodies, {}),
+                "mlflow": ("/invocations", mlflow_bodies, {}),
+            }
+            for name in measured:
+                path, bodies, auth = requests[name]
+                runs[name].append(measure(ports[name], path, bodies, auth, options.warmup, concurrency))
+        servers = {name: median_run(r) for name, r in runs.items()}
+        results["phases"].append({"households": size, "concurrency": concurrency, "servers": servers})
+    return results
 
 
 #: Issue #3's targets for one household at concurrency 1.
@@ -307,13 +350,15 @@ def write_results(results: dict, path: Path, command: str) -> None:
         "## Scoring service over HTTP",
         "",
         f"Measured {results['date']} on this machine ({os.cpu_count()} cores, shared with other work), one worker "
-        "per server, SQLite; the servers are measured one after the other; command:",
+        "per server, SQLite unless the row says PostgreSQL (the local server, over TCP); the servers are measured one "
+        "after the other; command:",
         "",
         f"    {command}",
         "",
     ]
     labels: dict[str, Callable[[int], str]] = {
         "service": lambda n: f"Vroegsignaal `POST /v1/scores` ({n} household(s): features, score, reasons, persisted)",
+        "service_pg": lambda n: "the same on PostgreSQL",
         "bare": lambda n: "bare FastAPI endpoint returning a constant (ceiling)",
         "mlflow": lambda n: f"`mlflow models serve`, same model ({n} ready-made feature row(s), nothing persisted)",
     }
@@ -327,7 +372,7 @@ def write_results(results: dict, path: Path, command: str) -> None:
             "| server | p50 | p95 | p99 | requests/s | service ÷ this (req/s) |",
             "|---|---|---|---|---|---|",
         ]
-        for name in ("service", "bare", "mlflow"):
+        for name in (name for name in SERVERS if name in entry):
             row = entry[name]
             ratio = service["requests_per_s"] / row["requests_per_s"]
             lines.append(
@@ -358,6 +403,9 @@ def main() -> None:
         "--concurrency", type=int, default=8, help="Clients at once in the extra single-household run (1: none)."
     )
     parser.add_argument("--households", type=int, default=20_000, help="Size of the synthetic municipality.")
+    parser.add_argument(
+        "--postgres-url", default=POSTGRES_URL, help="PostgreSQL server for the second service ('' to leave it out)."
+    )
     parser.add_argument("--results", type=Path, default=None)
     options = parser.parse_args()
     results = run(options)
