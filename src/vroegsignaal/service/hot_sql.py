@@ -1,13 +1,13 @@
 """Executing the scoring request's prebuilt statements with as little Python around them as possible.
 
 On SQLite nearly all of a statement's time is SQLAlchemy's execution machinery, not SQLite: a one-row select by
-primary key costs ~15 µs through Core and ~1.5 µs on the sqlite3 cursor (``bench/service_phases.py``), the
-scoring request's select with ``IN`` lists ~38 against ~4 µs, and a scoring request runs about a dozen statements. So on SQLite
-:func:`execute` compiles each Core statement once per shape (the parameter names given and the lengths of ``IN``
-lists) with SQLAlchemy's own compiler, converts every value with the column types' own bind and result processors
-(dates, JSON, booleans exactly as Core stores and reads them), and runs it on the DBAPI cursor of the caller's
-connection, inside the caller's transaction. Database errors come out as SQLAlchemy's (``IntegrityError``,
-``OperationalError``, ...), as they would through Core.
+primary key costs ~15 µs through Core and ~1.5 µs on the sqlite3 connection (``bench/service_phases.py``), the
+scoring request's select with ``IN`` lists ~38 against ~4 µs, and a scoring request runs about a dozen statements.
+So on SQLite :func:`execute` compiles each Core statement once per shape (the parameter names given and the lengths
+of ``IN`` lists) with SQLAlchemy's own compiler, converts every value with the column types' own bind and result
+processors (dates, JSON, booleans exactly as Core stores and reads them), and runs it on the driver's connection
+under the caller's, inside the caller's transaction. Database errors come out as SQLAlchemy's
+(``IntegrityError``, ``OperationalError``, ...), as they would through Core.
 
 On PostgreSQL, where each statement's network round trip dominates, statements simply go through Core. Either way
 the caller gets a list of rows with attribute access by column name.

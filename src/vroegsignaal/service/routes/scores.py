@@ -25,8 +25,8 @@ router = APIRouter(prefix="/v1/scores", tags=["scores"])
 
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_.:-]{8,128}$"
 REPLAYED_HEADER = "Idempotent-Replayed"
-#: Batches up to this size may be scored on the event loop (about 1 ms per household: other requests wait that
-#: long at most).
+#: Batches up to this size may be scored on the event loop (a single household takes ~1 ms in all, each further
+#: one well under that: other requests wait a few milliseconds at most).
 INLINE_MAX_HOUSEHOLDS = 4
 
 
