@@ -2,7 +2,8 @@
 
 Every endpoint declares who may call it by taking one of the role aliases below; a wrong role is 403, a missing or
 bad token 401. The cheap dependencies are ``async`` so they do not cost a thread-pool hop each; the endpoints that
-touch the database or the model are plain ``def`` and run in the thread pool.
+touch the database or the model are plain ``def`` and run in the thread pool, except scoring, which decides where
+its transaction runs (``service.db.run_write``).
 """
 
 from __future__ import annotations
