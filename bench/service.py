@@ -244,10 +244,12 @@ def run(options: argparse.Namespace) -> dict:
     processes: list[subprocess.Popen] = []
     try:
         with postgres_database(options.postgres_url) as postgres_url:
-            return _run(options, work, processes, postgres_url)
+            try:
+                return _run(options, work, processes, postgres_url)
+            finally:  # the servers go before their schema does
+                for process in processes:
+                    stop(process)
     finally:
-        for process in processes:
-            stop(process)
         shutil.rmtree(work, ignore_errors=True)
 
 
