@@ -91,7 +91,7 @@ def execute(
     if connection.dialect.name != "sqlite":
         result = connection.execute(statement, parameters)
         return list(result) if result.returns_rows else []
-    batch = [parameters or {}] if parameters is None or isinstance(parameters, dict) else parameters
+    batch = parameters if isinstance(parameters, list) else [parameters or {}]
     if not batch:
         return []
     prepared = _prepare(statement, batch[0], connection.dialect)
