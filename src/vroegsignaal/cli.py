@@ -461,12 +461,9 @@ class _Server:
 
         import uvicorn
 
-        from vroegsignaal.service.app import create_app
+        from vroegsignaal.service.commands import server_config
 
-        config = uvicorn.Config(
-            create_app(settings), host=settings.host, port=settings.port, log_level="warning", access_log=False
-        )
-        self.server = uvicorn.Server(config)
+        self.server = uvicorn.Server(server_config(settings, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, name="vroegsignaal-service", daemon=True)
 
     def start(self, base: str) -> None:
