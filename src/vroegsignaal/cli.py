@@ -403,6 +403,7 @@ def demo(
 
     from vroegsignaal.demo import DemoPaths, prepare_model
     from vroegsignaal.service import commands
+    from vroegsignaal.service.clock import dutch_today
     from vroegsignaal.service.settings import build_settings
 
     paths = DemoPaths(var)
@@ -424,7 +425,7 @@ def demo(
         base = f"http://{host}:{port}"
         server = _start_server(settings)
         step("sending the households with recent signals to the service")
-        scored = _seed(base, tokens["admin"], paths, today=dt.date.today())
+        scored = _seed(base, tokens["admin"], paths, today=dutch_today(dt.datetime.now(dt.UTC)))
     print_demo_summary(bundle, paths, base, tokens, scored)
     if serve_after:
         out.print("[bold]The service is running.[/] Stop it with Ctrl-C.")

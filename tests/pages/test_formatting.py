@@ -8,7 +8,6 @@ import pytest
 
 from vroegsignaal.service.pages.formatting import (
     EMPTY,
-    dutch_time,
     format_date,
     format_chance,
     format_datetime,
@@ -21,21 +20,6 @@ from vroegsignaal.service.pages.formatting import (
 from vroegsignaal.service.pages.i18n import Translator
 
 NL, EN = Translator("nl"), Translator("en")
-
-
-@pytest.mark.parametrize(
-    ("moment", "expected_hour", "zone"),
-    [
-        (dt.datetime(2026, 1, 15, 12, 0, tzinfo=dt.UTC), 13, "CET"),
-        (dt.datetime(2026, 3, 29, 0, 59, tzinfo=dt.UTC), 1, "CET"),  # last Sunday of March, just before 01:00 UTC
-        (dt.datetime(2026, 3, 29, 1, 0, tzinfo=dt.UTC), 3, "CEST"),
-        (dt.datetime(2026, 10, 25, 0, 59, tzinfo=dt.UTC), 2, "CEST"),  # last Sunday of October
-        (dt.datetime(2026, 10, 25, 1, 0, tzinfo=dt.UTC), 2, "CET"),
-    ],
-)
-def test_dutch_time_follows_the_eu_summer_time_rule(moment, expected_hour, zone):
-    local = dutch_time(moment)
-    assert (local.hour, local.tzname()) == (expected_hour, zone)
 
 
 def test_dates_use_the_month_names_of_the_language():

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from vroegsignaal.errors import ConflictError, DataValidationError, NotFoundError, ValidationFailure
 from vroegsignaal.schemas.api import ContactAttemptPublic, DecisionCreate, DecisionPublic
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit, input_hash
+from vroegsignaal.service.clock import dutch_today
 from vroegsignaal.service.models import ContactAttempt, Decision, Household, ReviewItem, Score
 from vroegsignaal.service.outreach import load_queue
 from vroegsignaal.service.scores import STATUS_OPEN
@@ -89,7 +90,7 @@ def record_decision(
     now: dt.datetime,
 ) -> tuple[DecisionPublic, bool]:
     """Record a decision and close the item; returns the decision and whether it was newly created."""
-    today = now.date()
+    today = dutch_today(now)
     request_hash = input_hash(request.model_dump(mode="json"))
     with session.begin():
         item = _visible_item_or_raise(session, item_id=item_id, caller=caller)

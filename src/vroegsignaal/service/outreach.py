@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from vroegsignaal.schemas.api import OutreachItemPublic, OutreachListResponse, Reason
 from vroegsignaal.schemas.enums import ContactIntensity, PartnerType, ReviewFlag
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
+from vroegsignaal.service.clock import dutch_today, start_of_dutch_week
 from vroegsignaal.service.control_sample import position_draw
 from vroegsignaal.service.models import Decision, Household, ReviewItem, Score, Signal
 from vroegsignaal.service.queue import ARREARS_WINDOW_DAYS, Ordering, QueueEntry, order_entries, review_flags
@@ -146,12 +147,6 @@ def recent_partners(session: Session, household_ids: Sequence[int], *, today: dt
     return partners
 
 
-def start_of_week(now: dt.datetime) -> dt.datetime:
-    """Monday 00:00 (UTC) of the week of ``now``."""
-    monday = now.date() - dt.timedelta(days=now.weekday())
-    return dt.datetime.combine(monday, dt.time(), tzinfo=dt.UTC)
-
-
 def decisions_since(
     session: Session, *, municipality: str, team: str | None, since: dt.datetime
 ) -> dict[str, int]:
@@ -188,14 +183,14 @@ def list_outreach(
     """The caller's team list (a caseworker always gets their own team; an admin may name one)."""
     municipality = caller.municipality_or_raise()
     team = caller.team if caller.team is not None else team
-    today = now.date()
+    today = dutch_today(now)
     with session.begin():
         ordering, _ = current_ordering(session)
         view = load_queue(session, municipality=municipality, team=team, today=today, ordering=ordering,
                           settings=settings)
         shown = (*view.listed[:limit], *view.standard[:limit])
         partners = recent_partners(session, [entry.payload.item.household_id for entry in shown], today=today)
-        decided = decisions_since(session, municipality=municipality, team=team, since=start_of_week(now))
+        decided = decisions_since(session, municipality=municipality, team=team, since=start_of_dutch_week(now))
         audit(
             session,
             AuditEntry.by(

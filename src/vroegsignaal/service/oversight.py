@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from vroegsignaal.errors import DataValidationError, ValidationFailure
 from vroegsignaal.schemas.api import GroupOutcome, OversightResponse, TeamOversight
 from vroegsignaal.schemas.enums import HELP_ACCEPTED_RESULTS
+from vroegsignaal.service.clock import dutch_today
 from vroegsignaal.service.models import ContactAttempt, Decision, ReviewItem
 from vroegsignaal.service.outreach import load_queue
 from vroegsignaal.service.security import Caller
@@ -64,7 +65,7 @@ def oversight_report(
     session: Session, *, municipality: str, since: dt.date, settings: Settings, now: dt.datetime
 ) -> OversightResponse:
     """The report for ``municipality`` over decisions since ``since``."""
-    today = now.date()
+    today = dutch_today(now)
     since_moment = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
     departed = Decision.departed_intensity | Decision.departed_order
     with session.begin():

@@ -35,6 +35,7 @@ from vroegsignaal.schemas.api import (
 from vroegsignaal.schemas.enums import ContactIntensity, ReviewFlag
 from vroegsignaal.schemas.tables import SignalSchema
 from vroegsignaal.service.audit import AuditAction, AuditEntry, append_audit_records, input_hash
+from vroegsignaal.service.clock import dutch_today
 from vroegsignaal.service.control_sample import in_control_sample, sample_period
 from vroegsignaal.service.deadlines import first_contact_deadline
 from vroegsignaal.service.queue import (
@@ -147,7 +148,7 @@ def score_batch(
     if request.municipality_code != municipality:
         raise PermissionDeniedError(MSG_OTHER_MUNICIPALITY.format(value=request.municipality_code))
     now = context.now
-    today = now.date()
+    today = dutch_today(now)
     reference = request.reference_date or today
     _check_dates(request, reference=reference, today=today)
     payload = request.model_dump(mode="json")
@@ -449,7 +450,7 @@ def _queue(
 ) -> list[HouseholdScorePublic]:
     """Open a review item for every household, or update its open one; the public result per household."""
     settings, now = context.settings, context.now
-    today = now.date()
+    today = dutch_today(now)
     key = settings.control_sample_key.get_secret_value().encode()
     plans = []
     new_rows: list[dict[str, Any]] = []

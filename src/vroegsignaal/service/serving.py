@@ -20,6 +20,7 @@ from vroegsignaal.errors import ConflictError
 from vroegsignaal.schemas.api import ReloadResponse
 from vroegsignaal.schemas.enums import ModelStatus
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
+from vroegsignaal.service.clock import dutch_today
 from vroegsignaal.service.db import transaction
 from vroegsignaal.service.metrics import ServiceMetrics
 from vroegsignaal.service.models import ModelStatusEvent, ModelVersion, ReviewItem
@@ -255,7 +256,7 @@ def refresh_status(services: Services, *, version: str, status: ModelStatus) -> 
 
 def queue_counts(services: Services) -> dict[str, tuple[int, int]]:
     """Open listed items and overdue items per municipality, for the metrics."""
-    today = services.now().date()
+    today = dutch_today(services.now())
     listed = (ReviewItem.held_until.is_(None)) | (ReviewItem.held_until <= today)
     with transaction(services.sessions) as session:
         rows = session.execute(

@@ -20,6 +20,7 @@ from vroegsignaal.errors import ConflictError, DataValidationError, NotFoundErro
 from vroegsignaal.schemas.api import HouseholdHistoryResponse, ObjectionCreate
 from vroegsignaal.schemas.enums import ContactKind, EndResult, PartnerType, PartOfDay, RiskBand
 from vroegsignaal.schemas.tables import PSEUDONYM_PATTERN
+from vroegsignaal.service.clock import dutch_today
 from vroegsignaal.service.decisions import MSG_UNKNOWN_ITEM, record_decision
 from vroegsignaal.service.deps import CASEWORKER_ROLES, ServicesDep, SessionDep
 from vroegsignaal.service.households import household_history
@@ -180,7 +181,7 @@ def household_page(
     """A household: its signals over time, scores with versions, reasons, earlier contacts, and the decision form."""
     now = services.now()
     history = household_history(session, pseudonym=household_id, caller=caller, now=now)
-    return _household_page(request, caller, history, today=now.date(), form=_default_form(history, today=now.date()))
+    return _household_page(request, caller, history, today=dutch_today(now), form=_default_form(history, today=dutch_today(now)))
 
 
 def _review_item_id(form: dict[str, str]) -> int:
@@ -216,7 +217,7 @@ def record_decision_page(
             return redirect("/", notice="decision_saved")
     now = services.now()
     history = household_history(session, pseudonym=household_id, caller=caller, now=now)
-    return _household_page(request, caller, history, today=now.date(), form=FormState(form, errors), status=422)
+    return _household_page(request, caller, history, today=dutch_today(now), form=FormState(form, errors), status=422)
 
 
 # ------------------------------------------------------------------------------------------------------- objections
@@ -244,7 +245,7 @@ def objections_page(
     request: Request, caller: QueuePage, services: ServicesDep, session: SessionDep, notice: FilterValue = None
 ) -> Response:
     """The objections register of the caller's municipality, and a form to record a new objection."""
-    today = services.now().date()
+    today = dutch_today(services.now())
     form = FormState({"received_on": today.isoformat()})
     return _objections_page(request, caller, session, today=today, form=form, notice=notice)
 
@@ -254,7 +255,7 @@ def record_objection_page(
     request: Request, caller: QueuePage, services: ServicesDep, session: SessionDep, form: FormData
 ) -> Response:
     """Record a resident's objection: the household is no longer scored and gets the standard approach."""
-    today = services.now().date()
+    today = dutch_today(services.now())
     values = {name: form.get(name, "").strip() for name in ("household_id", "received_on")}
     try:
         request_body = ObjectionCreate.model_validate(values)

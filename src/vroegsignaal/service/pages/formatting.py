@@ -1,39 +1,16 @@
 """Numbers, money, dates and times the way a Dutch (or English) reader expects them; pure functions.
 
-Times are stored in UTC and shown in Dutch time. The EU rule for summer time is fixed (from 01:00 UTC on the last
-Sunday of March to 01:00 UTC on the last Sunday of October), so it is computed here instead of depending on a
-time-zone database that a slim container may not ship.
+Times are stored in UTC and shown in Dutch time (``service.clock``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from vroegsignaal.service.clock import dutch_time
 from vroegsignaal.service.pages.i18n import Translator
 
-CET = dt.timezone(dt.timedelta(hours=1), "CET")
-CEST = dt.timezone(dt.timedelta(hours=2), "CEST")
 EMPTY = "–"
-
-
-def _last_sunday(year: int, month: int) -> dt.date:
-    first_of_next = dt.date(year + month // 12, month % 12 + 1, 1)
-    last = first_of_next - dt.timedelta(days=1)
-    return last - dt.timedelta(days=(last.weekday() + 1) % 7)
-
-
-def dutch_time(moment: dt.datetime) -> dt.datetime:
-    """``moment`` (timezone-aware) in Dutch time: CEST in summer time, CET otherwise.
-
-    >>> dutch_time(dt.datetime(2026, 3, 29, 0, 59, tzinfo=dt.UTC)).strftime("%H:%M %Z")
-    '01:59 CET'
-    >>> dutch_time(dt.datetime(2026, 3, 29, 1, 0, tzinfo=dt.UTC)).strftime("%H:%M %Z")
-    '03:00 CEST'
-    """
-    utc = moment.astimezone(dt.UTC)
-    start = dt.datetime.combine(_last_sunday(utc.year, 3), dt.time(1), tzinfo=dt.UTC)
-    end = dt.datetime.combine(_last_sunday(utc.year, 10), dt.time(1), tzinfo=dt.UTC)
-    return utc.astimezone(CEST if start <= utc < end else CET)
 
 
 def format_date(value: dt.date | None, t: Translator) -> str:

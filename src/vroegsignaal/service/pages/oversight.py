@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from vroegsignaal.schemas.tables import MUNICIPALITY_PATTERN
+from vroegsignaal.service.clock import dutch_today
 from vroegsignaal.service.deps import ServicesDep, SessionDep
 from vroegsignaal.service.oversight import (
     municipalities_with_work,
@@ -35,7 +36,7 @@ def oversight_page(
 ) -> Response:
     """The report of the caller's municipality (an ethics reviewer, who has none, chooses one)."""
     now = services.now()
-    since = since or now.date() - dt.timedelta(days=DEFAULT_DAYS)
+    since = since or dutch_today(now) - dt.timedelta(days=DEFAULT_DAYS)
     choices = municipalities_with_work(session) if caller.municipality is None else [caller.municipality]
     report, chosen = None, None
     # A reviewer (no municipality in the token) first chooses one; any other request is checked by the domain rule,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from vroegsignaal.schemas.api import OversightResponse
 from vroegsignaal.schemas.tables import MUNICIPALITY_PATTERN
+from vroegsignaal.service.clock import dutch_today
 from vroegsignaal.service.deps import OversightCaller, ServicesDep, SessionDep
 from vroegsignaal.service.oversight import oversight_municipality_or_raise, oversight_report
 
@@ -30,6 +31,6 @@ def get_oversight(
     chosen = oversight_municipality_or_raise(caller, municipality)
     now = services.now()
     return oversight_report(
-        session, municipality=chosen, since=since or (now.date() - dt.timedelta(days=DEFAULT_DAYS)),
+        session, municipality=chosen, since=since or (dutch_today(now) - dt.timedelta(days=DEFAULT_DAYS)),
         settings=services.settings, now=now,
     )
