@@ -326,13 +326,12 @@ def audit_verify() -> None:
     from vroegsignaal.service import commands
 
     result = commands.audit_verify()
-    data = result.to_dict()
     if result.ok:
-        out.print(f"[green]Audit log intact[/]: {data.get('records', '?')} records verified.")
+        out.print(f"[green]Audit log intact[/]: {result.records_checked:,} records verified.")
         return
-    console.print("[bold red]Audit log broken:[/]")
-    for problem in data.get("problems", []):
-        console.print(f"  - {problem}")
+    console.print(f"[bold red]Audit log broken[/] ({result.records_checked:,} records checked):")
+    for problem in result.problems:
+        console.print(f"  - record {problem.seq if problem.seq is not None else '?'}: {problem.message}")
     raise typer.Exit(EXIT_INPUT_ERROR)
 
 

@@ -7,12 +7,17 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from sqlalchemy import update
+from typer.testing import CliRunner
 
 from tests.service.conftest import TODAY, auth, batch, household, make_settings, row_counts, signal
+from vroegsignaal.cli import app
 from vroegsignaal.errors import ConfigError
 from vroegsignaal.schemas.enums import Role
 from vroegsignaal.schemas.tables import HouseholdSchema, SignalSchema
 from vroegsignaal.service import commands
+from vroegsignaal.service.models import AuditRecord
+from vroegsignaal.service.settings import get_settings
 
 CASEWORKER = auth(Role.CASEWORKER)
 DECISION = {"end_result": "financial_follow_up", "chosen_intensity": "letter",
@@ -70,3 +75,26 @@ def test_demo_tokens_only_in_demo_mode(database_url):
         commands.issue_demo_tokens(make_settings(database_url))
     tokens = commands.issue_demo_tokens(make_settings(database_url, demo_mode=True))
     assert set(tokens) == {role.value for role in Role}
+
+
+@pytest.fixture
+def environment_settings(database_url, monkeypatch):  # noqa: ANN001, ANN201
+    """The CLI's settings from the environment, pointing at this test's database (read afresh, forgotten after)."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("VROEGSIGNAAL_DEMO_MODE", "true")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("environment_settings")
+def test_audit_verify_command_counts_the_records_and_names_a_broken_one(client, engine):
+    _score_and_decide(client, "hh_verified_00001")
+    intact = CliRunner().invoke(app, ["audit-verify"])
+    assert intact.exit_code == 0, intact.output
+    assert "Audit log intact: 2 records verified." in intact.output
+    with engine.begin() as connection:
+        connection.execute(update(AuditRecord).where(AuditRecord.seq == 2).values(actor="someone-else"))
+    broken = CliRunner().invoke(app, ["audit-verify"])
+    assert broken.exit_code != 0
+    assert "Audit log broken (2 records checked):" in broken.output and "record 2:" in broken.output
