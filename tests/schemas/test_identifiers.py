@@ -10,6 +10,7 @@ from vroegsignaal.schemas.identifiers import (
     CHECK_NAME_COLUMN,
     CHECK_POSTCODE_HOUSE_NUMBER,
     find_identifier_columns,
+    looks_like_identifier,
     passes_eleven_test,
 )
 
@@ -61,3 +62,17 @@ def test_ordinary_columns_pass():
         }
     )
     assert find_identifier_columns(frame, table="t", allowed=["household_id"]) == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["111222333", "bsn-123456782", "1234.56.782", "12345678901", "1012 AB 5", "Voorbeeldstraat 1", "iemand@example.com",
+     "06-12345678", 111222333],
+)
+def test_values_that_may_identify_a_person_are_recognised(value):
+    assert looks_like_identifier(value)
+
+
+@pytest.mark.parametrize("value", ["700", 1450.5, "rent", "team-noord", "hh_0001", True, "2026-03"])
+def test_ordinary_values_are_not_taken_for_identifiers(value):
+    assert not looks_like_identifier(value)

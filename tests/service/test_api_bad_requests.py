@@ -63,10 +63,28 @@ def test_invalid_score_request_is_422_naming_the_field_and_changes_nothing(clien
     assert row_counts(engine) == before
 
 
-def test_identifier_values_are_never_echoed(client):
-    body = _with(("households", 0, "household_id"), "111222333")
-    response = client.post("/v1/scores", json=body, headers=CASEWORKER)
-    assert response.status_code == 422 and "111222333" not in response.text
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("households", 0, "household_id"), "111222333"),  # an identifier field: never repeated
+        (("households", 0, "bsn"), "123456782"),  # a field the schema does not know: never repeated
+        (("households", 0, "geboortedatum"), "1980-05-04"),
+        (("households", 0, "signals", 0, "amount_eur"), "123456782"),  # a BSN where an amount belongs
+        (("households", 0, "signals", 0, "partner_type"), "iemand@example.com"),
+        (("households", 0, "signals", 0, "partner_type"), "Voorbeeldstraat 1"),
+    ],
+)
+def test_values_that_may_identify_a_person_are_never_echoed(client, path, value):
+    response = client.post("/v1/scores", json=_with(path, value), headers=CASEWORKER)
+    assert response.status_code == 422
+    assert ".".join(str(part) for part in path) in response.json()["detail"]
+    assert value not in response.text
+
+
+def test_other_bad_values_are_echoed_to_help_the_sender(client):
+    response = client.post("/v1/scores", json=_with(("households", 0, "signals", 0, "amount_eur"), "700"),
+                           headers=CASEWORKER)
+    assert response.status_code == 422 and "(got '700')" in response.json()["detail"]
 
 
 def test_signal_in_the_future_is_refused(client, engine):

@@ -95,6 +95,25 @@ def passes_eleven_test(value: object) -> bool:
     return total % 11 == 0
 
 
+#: A run of this many digits may be a BSN, a phone or an account number: never repeated in a message.
+ECHO_MAX_DIGITS = 7
+
+
+def looks_like_identifier(value: object) -> bool:
+    """Whether ``value`` may identify a person, so a message must not repeat it: a BSN, any 8 or more digits in
+    the text, a postcode with house number, a street address, an e-mail address or a phone number.
+
+    >>> looks_like_identifier("bsn-123456782"), looks_like_identifier("1012 AB 5"), looks_like_identifier(1450.5)
+    (True, True, False)
+    """
+    text = str(value)
+    return (
+        passes_eleven_test(text)
+        or len(re.sub(r"\D", "", text)) > ECHO_MAX_DIGITS
+        or bool(_POSTCODE_HOUSE.match(text) or _ADDRESS.search(text) or _EMAIL.match(text) or _PHONE.match(text))
+    )
+
+
 def _words(column: str) -> list[str]:
     spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", column).lower()
     words = [w for w in re.split(r"[\s_\-.]+", spaced) if w]

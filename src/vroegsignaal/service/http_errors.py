@@ -29,6 +29,7 @@ from vroegsignaal.errors import (
     VroegsignaalError,
 )
 from vroegsignaal.schemas.api import ErrorResponse, FieldErrorPublic
+from vroegsignaal.schemas.identifiers import looks_like_identifier
 from vroegsignaal.service.security import InvalidTokenError
 
 logger = logging.getLogger("vroegsignaal.service")
@@ -82,7 +83,9 @@ def error_response(
 
 
 def _echo(field: str, value: Any) -> str:
-    if field.rsplit(".", 1)[-1] in IDENTIFIER_FIELDS or isinstance(value, (dict, list)):
+    """`` (got …)`` for a message, unless the value is an identifier by its field or looks like one by its content
+    (a BSN sent in a field of its own, say)."""
+    if field.rsplit(".", 1)[-1] in IDENTIFIER_FIELDS or isinstance(value, (dict, list)) or looks_like_identifier(value):
         return ""
     text = repr(value)
     return f" (got {text if len(text) <= MAX_ECHO_LENGTH else text[:MAX_ECHO_LENGTH] + '…'})"
@@ -96,7 +99,9 @@ def field_errors(raw: Sequence[dict[str, Any]]) -> list[FieldErrorPublic]:
         if location and location[0] in ("body", "query", "path", "header"):
             location = location[1:] if location[0] == "body" else location
         field = ".".join(location) or "body"
-        echo = _echo(field, error["input"]) if "input" in error and error.get("type") != "missing" else ""
+        # A field the schema does not know may hold anything (a name, a date of birth): its value is never repeated.
+        silent = error.get("type") in ("missing", "extra_forbidden") or "input" not in error
+        echo = "" if silent else _echo(field, error["input"])
         result.append(FieldErrorPublic(field=field, rule=str(error.get("type", "invalid")), message=f"{error['msg']}{echo}"))
     return result
 

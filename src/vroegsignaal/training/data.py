@@ -20,7 +20,7 @@ import pandera.pandas as pa
 from vroegsignaal.errors import DataValidationError, IdentifierDetectedError, ValidationFailure
 from vroegsignaal.schemas.catalogue import CATEGORICAL_FEATURES
 from vroegsignaal.schemas.dataset_config import DatasetConfig, SensitiveAttribute
-from vroegsignaal.schemas.identifiers import find_identifier_columns, passes_eleven_test
+from vroegsignaal.schemas.identifiers import find_identifier_columns, looks_like_identifier
 from vroegsignaal.schemas.tables import (
     AuditSchema,
     HouseholdSchema,
@@ -137,11 +137,8 @@ def load_data(config: DatasetConfig) -> RawData:
 
 
 def _safe_example(value: Any) -> Any:
-    """Examples in messages must not leak identifiers: long digit strings are hidden."""
-    text = str(value)
-    if passes_eleven_test(text) or len(re.sub(r"\D", "", text)) >= 8:
-        return "<hidden>"
-    return value
+    """Examples in messages must not leak identifiers (BSN, long digit runs, addresses, ...): they are hidden."""
+    return "<hidden>" if looks_like_identifier(value) else value
 
 
 def _failure(
