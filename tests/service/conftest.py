@@ -12,6 +12,7 @@ import os
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,19 +68,26 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         upgrade_database(url)
         yield url
         return
+    with postgres_schema("vs_test") as url:
+        upgrade_database(url)
+        yield url
+
+
+@contextmanager
+def postgres_schema(prefix: str) -> Iterator[str]:
+    """A URL on an empty schema of its own on the test PostgreSQL, dropped afterwards; the test is skipped when the
+    server does not answer (fails under ``CI=true``)."""
     problem = _postgres_available()
     if problem is not None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{problem} (required under CI=true)")
         pytest.skip(problem)
-    schema = f"vs_test_{uuid.uuid4().hex[:12]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_db_engine(POSTGRES_URL)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
-        url = _postgres_schema_url(schema)
-        upgrade_database(url)
-        yield url
+        yield _postgres_schema_url(schema)
     finally:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

@@ -61,7 +61,7 @@ REQUESTS = {
     ),
     ("POST", "/v1/models/{version}/promote"): ("/v1/models/fake-1/promote", {}),
     ("POST", "/v1/admin/reload"): ("/v1/admin/reload", None),
-    ("GET", "/v1/admin/ordering"): ("/v1/admin/ordering", None),
+    ("GET", "/v1/admin/ordering"): ("/v1/admin/ordering?municipality=GM0344", None),
     ("PUT", "/v1/admin/ordering"): ("/v1/admin/ordering", {"mode": "model", "reason": "matrix test"}),
     ("GET", "/v1/admin/audit/verification"): ("/v1/admin/audit/verification", None),
     ("GET", "/v1/oversight"): ("/v1/oversight?municipality=GM0344", None),
@@ -142,3 +142,26 @@ def test_another_team_of_the_same_municipality_cannot_decide(prepared):
         headers=auth(Role.CASEWORKER, team=OTHER_TEAM),
     )
     assert response.status_code == 404
+
+
+def test_an_admin_switches_the_ordering_of_their_own_municipality_only(make_client):
+    client = make_client()
+    switched = client.put("/v1/admin/ordering", json={"mode": "rule", "reason": "model under review"},
+                          headers=auth(Role.ADMIN))
+    assert switched.status_code == 200 and switched.json()["municipality_code"] == "GM0344"
+    other_admin = auth(Role.ADMIN, municipality=OTHER_MUNICIPALITY)
+    other = client.get("/v1/admin/ordering", headers=other_admin).json()
+    assert (other["municipality_code"], other["mode"], other["changed_by"], other["reason"]) == (
+        OTHER_MUNICIPALITY, "model", None, None
+    )
+    body = batch(household("hh_other_city_001", signal("s-1"), team="team-noord"), municipality=OTHER_MUNICIPALITY)
+    scored = client.post("/v1/scores", json=body, headers=other_admin)
+    assert scored.json()["ordering"] == "model" and scored.json()["model_version"] == "fake-1"
+    assert client.get("/v1/outreach?team=team-noord", headers=other_admin).json()["ordering"] == "model"
+    # The switched municipality's lists follow the rule; its admin and its reason are not shown to the other one.
+    assert client.get("/v1/admin/ordering", headers=auth(Role.CASEWORKER)).json()["mode"] == "rule"
+    assert client.get(f"/v1/admin/ordering?municipality={OTHER_MUNICIPALITY}",
+                      headers=auth(Role.CASEWORKER)).status_code == 422
+    reviewer = client.get("/v1/models/current", headers=auth(Role.ETHICS_REVIEWER)).json()
+    assert reviewer["ordering"] == "model" and reviewer["rule_ordered_municipalities"] == ["GM0344"]
+    assert client.get("/v1/admin/ordering", headers=auth(Role.ETHICS_REVIEWER)).status_code == 422

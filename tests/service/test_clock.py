@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vroegsignaal.service.clock import dutch_time, dutch_today, start_of_dutch_week
+from vroegsignaal.service.clock import dutch_time, dutch_today, start_of_dutch_day, start_of_dutch_week
 
 try:
     AMSTERDAM: zoneinfo.ZoneInfo | None = zoneinfo.ZoneInfo("Europe/Amsterdam")
@@ -77,3 +77,10 @@ def test_start_of_week_agrees_with_the_time_zone_database(moment):
     local = moment.astimezone(AMSTERDAM)
     monday = dt.datetime.combine(local.date() - dt.timedelta(days=local.weekday()), dt.time(), tzinfo=AMSTERDAM)
     assert start_of_dutch_week(moment) == monday.astimezone(dt.UTC)
+
+
+@needs_tz_database
+@given(st.dates(min_value=dt.date(1997, 1, 1), max_value=dt.date(2037, 12, 31)))
+def test_start_of_day_agrees_with_the_time_zone_database(day):
+    midnight = dt.datetime.combine(day, dt.time(), tzinfo=AMSTERDAM)
+    assert start_of_dutch_day(day) == midnight.astimezone(dt.UTC)

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import insert, inspect, select, text
+from sqlalchemy.orm import Session
 
+from tests.service.conftest import postgres_schema
 from vroegsignaal.service.audit import GENESIS_HASH
-from vroegsignaal.service.models import AuditChainHead, Base
+from vroegsignaal.service.db import create_db_engine
+from vroegsignaal.service.migrate import alembic_config, upgrade_database
+from vroegsignaal.service.models import AuditChainHead, Base, Household, ServiceSwitch
+from vroegsignaal.service.switches import current_ordering
 
 
 def test_upgrade_from_empty_creates_every_table_and_the_chain_head(session_engine):
@@ -22,3 +32,46 @@ def test_models_and_migrations_do_not_differ(session_engine):
     with session_engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def unmigrated_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # noqa: ANN001
+    """An empty database of each backend, for one test that migrates it step by step."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'steps.db'}"
+        return
+    with postgres_schema("vs_steps") as url:
+        yield url
+
+
+def test_the_one_ordering_switch_becomes_one_per_municipality_and_back(unmigrated_url):
+    upgrade_database(unmigrated_url, revision="0002")
+    engine = create_db_engine(unmigrated_url)
+    moment = dt.datetime(2026, 3, 4, 12, 0, tzinfo=dt.UTC)
+    facts = {"team": "team-noord", "household_type": "single", "benefit_type": "none", "municipal_tax_arrears_eur": 0.0,
+             "municipal_tax_remission": False, "prior_debt_assistance": False, "recent_move": False,
+             "first_seen_at": moment, "updated_at": moment}
+    with engine.begin() as connection:
+        connection.execute(insert(Household), [
+            {"municipality_code": "GM0344", "household_pseudonym": "hh_steps_00000001", **facts},
+            {"municipality_code": "GM0344", "household_pseudonym": "hh_steps_00000002", **facts},
+            {"municipality_code": "GM0363", "household_pseudonym": "hh_steps_00000003", **facts},
+        ])
+        connection.execute(insert(ServiceSwitch).values(
+            key="ordering_mode", value="rule", reason="model under review", changed_by="admin-1", changed_at=moment
+        ))
+    try:
+        upgrade_database(unmigrated_url)
+        with Session(engine) as session:
+            keys = dict(session.execute(select(ServiceSwitch.key, ServiceSwitch.value)).all())
+            assert keys == {"ordering_mode:GM0344": "rule", "ordering_mode:GM0363": "rule"}
+            mode, row = current_ordering(session, "GM0363")
+            assert mode == "rule" and row is not None
+            assert (row.reason, row.changed_by, row.changed_at) == ("model under review", "admin-1", moment)
+            assert current_ordering(session, "GM0599")[0] == "model"  # a municipality new to the service
+        command.downgrade(alembic_config(unmigrated_url), "0002")
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT key, value FROM service_switches")).all()
+        assert [tuple(row) for row in rows] == [("ordering_mode", "rule")]
+    finally:
+        engine.dispose()

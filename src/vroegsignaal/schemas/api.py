@@ -461,7 +461,14 @@ class ModelInfoResponse(_Response):
     status: ModelStatus | None
     approved: bool
     demo_mode: bool
-    ordering: Ordering
+    ordering: Ordering = Field(
+        description="The ordering of the caller's municipality's lists; for a role without a municipality, `model` "
+        "(see rule_ordered_municipalities)."
+    )
+    rule_ordered_municipalities: list[str] = Field(
+        description="For a role without a municipality: the municipalities whose lists follow the rule-based "
+        "fallback now. Empty for a caller of one municipality."
+    )
     feature_names: list[str]
 
 
@@ -484,6 +491,9 @@ class OrderingSwitchCreate(_Request):
 
 
 class OrderingPublic(_Response):
+    """The ordering mode of one municipality's lists."""
+
+    municipality_code: MunicipalityCode
     mode: Ordering
     changed_by: str | None
     changed_at: dt.datetime | None

@@ -46,15 +46,24 @@ def dutch_today(moment: dt.datetime) -> dt.date:
     return dutch_time(moment).date()
 
 
+def start_of_dutch_day(day: dt.date) -> dt.datetime:
+    """Midnight at the start of ``day`` in the Netherlands, as a UTC moment.
+
+    >>> start_of_dutch_day(dt.date(2026, 6, 11))
+    datetime.datetime(2026, 6, 10, 22, 0, tzinfo=datetime.timezone.utc)
+    """
+    midnight = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+    # Summer time starts and ends on a Sunday at 01:00 UTC, never between midnight Dutch time and midnight UTC of
+    # the same day, so the offset at the latter is the one at the Dutch midnight.
+    offset = dutch_time(midnight).utcoffset() or dt.timedelta()
+    return midnight - offset
+
+
 def start_of_dutch_week(moment: dt.datetime) -> dt.datetime:
     """Monday 00:00 Dutch time of the week of ``moment``, as a UTC moment.
 
     >>> start_of_dutch_week(dt.datetime(2026, 6, 14, 23, 0, tzinfo=dt.UTC))  # Monday 15 June, 01:00 in Amsterdam
     datetime.datetime(2026, 6, 14, 22, 0, tzinfo=datetime.timezone.utc)
     """
-    local = dutch_time(moment)
-    midnight = dt.datetime.combine(local.date() - dt.timedelta(days=local.weekday()), dt.time(), tzinfo=dt.UTC)
-    # Summer time starts and ends on a Sunday at 01:00 UTC, never between Monday 00:00 Dutch time and Monday
-    # 00:00 UTC, so the offset at the latter is the one at Monday midnight in the Netherlands.
-    offset = dutch_time(midnight).utcoffset() or dt.timedelta()
-    return midnight - offset
+    today = dutch_today(moment)
+    return start_of_dutch_day(today - dt.timedelta(days=today.weekday()))

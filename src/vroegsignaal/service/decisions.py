@@ -100,7 +100,7 @@ def record_decision(
                 return decisions_public(session, [existing])[0], False
             raise ConflictError(MSG_ALREADY_DECIDED.format(item_id=item_id))
         _check_attempt_dates(request, today=today)
-        ordering, _ = current_ordering(session)
+        ordering, _ = current_ordering(session, item.municipality_code)
         view = load_queue(
             session, municipality=item.municipality_code, team=item.team, today=today, ordering=ordering,
             settings=settings,

@@ -185,7 +185,7 @@ def list_outreach(
     team = caller.team if caller.team is not None else team
     today = dutch_today(now)
     with session.begin():
-        ordering, _ = current_ordering(session)
+        ordering, _ = current_ordering(session, municipality)
         view = load_queue(session, municipality=municipality, team=team, today=today, ordering=ordering,
                           settings=settings)
         shown = (*view.listed[:limit], *view.standard[:limit])

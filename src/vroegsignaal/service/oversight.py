@@ -13,41 +13,17 @@ from collections import Counter, defaultdict
 from sqlalchemy import Integer, case, func, select
 from sqlalchemy.orm import Session
 
-from vroegsignaal.errors import DataValidationError, ValidationFailure
 from vroegsignaal.schemas.api import GroupOutcome, OversightResponse, TeamOversight
 from vroegsignaal.schemas.enums import HELP_ACCEPTED_RESULTS
-from vroegsignaal.service.clock import dutch_today
+from vroegsignaal.service.clock import dutch_today, start_of_dutch_day
 from vroegsignaal.service.models import ContactAttempt, Decision, ReviewItem
 from vroegsignaal.service.outreach import load_queue
-from vroegsignaal.service.security import Caller
 from vroegsignaal.service.settings import Settings
 from vroegsignaal.service.switches import current_ordering
 
 MSG_AUTOMATION_BIAS = (
     "only {share:.1%} of {n} decisions departed from the advice: check that the advice is weighed, not followed"
 )
-MSG_MUNICIPALITY_REQUIRED = "query parameter 'municipality' is required: your token is not scoped to one"
-MSG_OTHER_MUNICIPALITY = "query parameter 'municipality' must be your token's municipality"
-CHECK_OWN_MUNICIPALITY = "own_municipality"
-CHECK_REQUIRED = "required"
-
-
-def oversight_municipality_or_raise(caller: Caller, requested: str | None) -> str:
-    """The municipality a caller may see the report of: their token's own, else the one they ask for.
-
-    A token scoped to a municipality may not ask for another one; a token without one (an ethics reviewer) must
-    name one. Raises :class:`DataValidationError` naming the query parameter otherwise.
-    """
-    if caller.municipality is not None and requested not in (None, caller.municipality):
-        raise DataValidationError([ValidationFailure("query", "municipality", CHECK_OWN_MUNICIPALITY, 1)],
-                                  summary=MSG_OTHER_MUNICIPALITY)
-    chosen = caller.municipality or requested
-    if chosen is None:
-        raise DataValidationError([ValidationFailure("query", "municipality", CHECK_REQUIRED, 1)],
-                                  summary=MSG_MUNICIPALITY_REQUIRED)
-    return chosen
-
-
 def municipalities_with_work(session: Session) -> list[str]:
     """Municipality codes that have review items, for choosing one in the oversight page."""
     with session.begin():
@@ -66,10 +42,10 @@ def oversight_report(
 ) -> OversightResponse:
     """The report for ``municipality`` over decisions since ``since``."""
     today = dutch_today(now)
-    since_moment = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
+    since_moment = start_of_dutch_day(since)
     departed = Decision.departed_intensity | Decision.departed_order
     with session.begin():
-        ordering, _ = current_ordering(session)
+        ordering, _ = current_ordering(session, municipality)
         per_team = session.execute(
             select(
                 Decision.team,

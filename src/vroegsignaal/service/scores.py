@@ -166,7 +166,7 @@ def score_batch(
             stored = _stored_response(connection, municipality, idempotency_key, request_hash)
             if stored is not None:
                 return ScoredBatch(stored, (), replayed=True)
-        ordering = ordering_mode(connection)
+        ordering = ordering_mode(connection, municipality)
         use_model = ordering == "model"
         if use_model and context.model is None:
             raise ServiceUnavailableError(MSG_NO_MODEL)

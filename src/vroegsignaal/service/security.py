@@ -20,7 +20,7 @@ from typing import Any
 
 import jwt
 
-from vroegsignaal.errors import ConfigError, PermissionDeniedError
+from vroegsignaal.errors import ConfigError, DataValidationError, PermissionDeniedError, ValidationFailure
 from vroegsignaal.schemas.enums import Role
 from vroegsignaal.schemas.tables import MUNICIPALITY_PATTERN
 from vroegsignaal.service.settings import Settings
@@ -33,6 +33,10 @@ MSG_CLAIM_REQUIRED = "invalid token: claim '{claim}' is required for role '{role
 MSG_BAD_CLAIM = "invalid token: claim '{claim}' does not match the rule {rule}"
 MSG_ROLE_NOT_ALLOWED = "role '{role}' may not {action} (allowed: {allowed})"
 MSG_NO_MUNICIPALITY = "this request needs a token scoped to a municipality (claim 'municipality')"
+MSG_MUNICIPALITY_REQUIRED = "query parameter 'municipality' is required: your token is not scoped to one"
+MSG_OTHER_MUNICIPALITY = "query parameter 'municipality' must be your token's municipality"
+CHECK_OWN_MUNICIPALITY = "own_municipality"
+CHECK_REQUIRED = "required"
 MSG_DEMO_TOKENS_ONLY_IN_DEMO = "demo tokens can only be issued in demo mode with the HS256 demo secret"
 
 TEAM_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
@@ -65,6 +69,22 @@ class Caller:
         if self.municipality is None:
             raise PermissionDeniedError(MSG_NO_MUNICIPALITY)
         return self.municipality
+
+
+def municipality_in_view_or_raise(caller: Caller, requested: str | None) -> str:
+    """The municipality a caller may look at (a report, a switch): their token's own, else the one they ask for.
+
+    A token scoped to a municipality may not ask for another one; a token without one (an ethics reviewer) must
+    name one. Raises :class:`DataValidationError` naming the query parameter otherwise.
+    """
+    if caller.municipality is not None and requested not in (None, caller.municipality):
+        raise DataValidationError([ValidationFailure("query", "municipality", CHECK_OWN_MUNICIPALITY, 1)],
+                                  summary=MSG_OTHER_MUNICIPALITY)
+    chosen = caller.municipality or requested
+    if chosen is None:
+        raise DataValidationError([ValidationFailure("query", "municipality", CHECK_REQUIRED, 1)],
+                                  summary=MSG_MUNICIPALITY_REQUIRED)
+    return chosen
 
 
 def ensure_role(caller: Caller, allowed: frozenset[Role], *, action: str) -> None:

@@ -1,15 +1,16 @@
 """Operational switches stored in the database, so every worker sees the same value: the ordering mode.
 
 The ordering mode is ``model`` (the model ranks and suggests the intensity) or ``rule`` (the rule-based fallback:
-crisis first, oldest signal first, the standard approach, and no model is used at all). Only an admin switches it,
-with a reason, and the switch is audited.
+crisis first, oldest signal first, the standard approach, and no model is used at all). It is kept per
+municipality: an admin, whose token belongs to one municipality, switches that municipality's lists, with a reason,
+and the switch is audited. A municipality that never switched follows the model.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
@@ -22,32 +23,57 @@ ORDERING_KEY = "ordering_mode"
 DEFAULT_ORDERING: Ordering = "model"
 
 
+def ordering_key(municipality: str) -> str:
+    """The switch row of ``municipality``'s ordering mode."""
+    return f"{ORDERING_KEY}:{municipality}"
+
+
 # Read on every scoring request, from the database rather than a cache: every worker sees a switch at once.
 _switches = ServiceSwitch.__table__
-_SELECT_ORDERING = select(_switches.c.value).where(_switches.c.key == ORDERING_KEY)
+_SELECT_ORDERING = select(_switches.c.value).where(_switches.c.key == bindparam("key"))
 
 
 def _mode(value: str | None) -> Ordering:
     return "rule" if value == "rule" else DEFAULT_ORDERING
 
 
-def current_ordering(session: Session) -> tuple[Ordering, ServiceSwitch | None]:
-    """The ordering mode in force (``model`` until an admin switched it) and the switch row, if any."""
-    row = session.get(ServiceSwitch, ORDERING_KEY)
+def current_ordering(session: Session, municipality: str) -> tuple[Ordering, ServiceSwitch | None]:
+    """``municipality``'s ordering mode (``model`` until an admin switched it) and its switch row, if any."""
+    row = session.get(ServiceSwitch, ordering_key(municipality))
     return _mode(row.value if row is not None else None), row
 
 
-def ordering_mode(connection: Connection) -> Ordering:
-    """The ordering mode in force, read with one prebuilt statement (the scoring request's hot path)."""
-    rows = execute(connection, _SELECT_ORDERING)
+def ordering_mode(connection: Connection, municipality: str) -> Ordering:
+    """``municipality``'s ordering mode, read with one prebuilt statement (the scoring request's hot path)."""
+    rows = execute(connection, _SELECT_ORDERING, {"key": ordering_key(municipality)})
     return _mode(rows[0].value if rows else None)
 
 
+def rule_ordered_municipalities(session: Session) -> list[str]:
+    """The municipalities whose lists follow the rule-based fallback now (for views that are not of one)."""
+    prefix = ordering_key("")
+    rows = session.execute(
+        select(ServiceSwitch.key).where(ServiceSwitch.key.startswith(prefix, autoescape=True), ServiceSwitch.value == "rule")
+    ).scalars()
+    return sorted(key.removeprefix(prefix) for key in rows)
+
+
+def ordering_for(session: Session, caller: Caller) -> tuple[Ordering, list[str]]:
+    """The ordering as ``caller`` sees it: their municipality's mode; for a role without a municipality, ``model``
+    and the municipalities whose lists follow the rule-based fallback."""
+    if caller.municipality is not None:
+        return current_ordering(session, caller.municipality)[0], []
+    return DEFAULT_ORDERING, rule_ordered_municipalities(session)
+
+
 def switch_ordering(session: Session, *, mode: Ordering, reason: str, caller: Caller, now: dt.datetime) -> ServiceSwitch:
-    """Set the ordering mode and audit who switched it, when and why."""
-    previous, row = current_ordering(session)
+    """Set the ordering mode of the caller's municipality and audit who switched it, when and why."""
+    municipality = caller.municipality_or_raise()
+    previous, row = current_ordering(session, municipality)
     if row is None:
-        row = ServiceSwitch(key=ORDERING_KEY, value=mode, reason=reason, changed_by=caller.subject, changed_at=now)
+        row = ServiceSwitch(
+            key=ordering_key(municipality), value=mode, reason=reason, changed_by=caller.subject, changed_at=now
+        )
         session.add(row)
     else:
         row.value, row.reason, row.changed_by, row.changed_at = mode, reason, caller.subject, now
@@ -56,7 +82,7 @@ def switch_ordering(session: Session, *, mode: Ordering, reason: str, caller: Ca
         session,
         AuditEntry.by(
             caller,
-            municipality_code=caller.municipality,
+            municipality_code=municipality,
             action=AuditAction.ORDERING_SWITCH,
             detail={"from": previous, "to": mode},
         ),

@@ -40,7 +40,7 @@ from vroegsignaal.service.pages.session import CsrfChecked
 from vroegsignaal.service.routes.models import MSG_NO_CARD, VersionPath
 from vroegsignaal.service.security import Caller
 from vroegsignaal.service.serving import promote_and_serve, review_model_version
-from vroegsignaal.service.switches import current_ordering
+from vroegsignaal.service.switches import ordering_for
 from vroegsignaal.service.versions import events_of, get_version_or_raise, list_versions
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -76,7 +76,7 @@ def versions_page(
     with transaction(services.sessions) as session:
         rows = list_versions(session)
         events = events_of(session, [row.version for row in rows])
-        ordering, _ = current_ordering(session)
+        ordering, rule_municipalities = ordering_for(session, caller)
     serving = services.holder.current
     return render(
         request,
@@ -85,6 +85,7 @@ def versions_page(
         versions=[(row, ModelStatus(row.status), events[row.version]) for row in reversed(rows)],
         serving=serving,
         ordering=ordering,
+        rule_municipalities=rule_municipalities,
         version_path=version_path,
         notice_key=NOTICES.get(notice or ""),
     )

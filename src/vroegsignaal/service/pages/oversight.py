@@ -12,15 +12,12 @@ from fastapi.responses import Response
 from vroegsignaal.schemas.tables import MUNICIPALITY_PATTERN
 from vroegsignaal.service.clock import dutch_today
 from vroegsignaal.service.deps import ServicesDep, SessionDep
-from vroegsignaal.service.oversight import (
-    municipalities_with_work,
-    oversight_municipality_or_raise,
-    oversight_report,
-)
+from vroegsignaal.service.oversight import municipalities_with_work, oversight_report
 from vroegsignaal.service.pages.deps import OversightPage
 from vroegsignaal.service.pages.rendering import render
 from vroegsignaal.service.pages.routing import PageRoute
 from vroegsignaal.service.routes.oversight import DEFAULT_DAYS
+from vroegsignaal.service.security import municipality_in_view_or_raise
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -42,7 +39,7 @@ def oversight_page(
     # A reviewer (no municipality in the token) first chooses one; any other request is checked by the domain rule,
     # which refuses another municipality than the token's own (a 422 page, as the API answers 422).
     if caller.municipality is not None or municipality is not None:
-        chosen = oversight_municipality_or_raise(caller, municipality)
+        chosen = municipality_in_view_or_raise(caller, municipality)
         report = oversight_report(session, municipality=chosen, since=since, settings=services.settings, now=now)
     return render(
         request,

@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy import literal, select
 from sqlalchemy.exc import DBAPIError
 
 from vroegsignaal.schemas.catalogue import FEATURE_CATALOGUE
@@ -160,12 +161,18 @@ class Formatter:
         return COMPARISON_SIGNS.get(symbol, symbol)
 
 
-def banners(services: Services) -> list[str]:
-    """Message keys of the banners every page shows now (see the module docstring)."""
+def banners(services: Services, caller: Caller | None) -> list[str]:
+    """Message keys of the banners every page shows now (see the module docstring); the ordering is the one of the
+    caller's municipality (a role without one sees no ordering banner)."""
     keys: list[str] = []
+    municipality = caller.municipality if caller is not None else None
+    ordering: str | None = None
     try:
         with transaction(services.sessions) as session:
-            ordering, _ = current_ordering(session)
+            if municipality is not None:
+                ordering, _ = current_ordering(session, municipality)
+            else:
+                session.execute(select(literal(1)))  # an outage shows on every page, whoever reads it
     except DBAPIError:
         ordering = None
         keys.append("banner.database_unavailable")
@@ -214,7 +221,7 @@ def render(
         lang=t.lang,
         caller=caller,
         csrf_token=csrf_token_for(token) if token and caller is not None else "",
-        banners=banners(services_of(request)),
+        banners=banners(services_of(request), caller),
         navigation=[item for item in NAVIGATION if caller is not None and caller.role in item.roles],
         current_path=request.url.path,
         current_url=request.url.path + (f"?{request.url.query}" if request.url.query else ""),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from vroegsignaal.schemas.api import (
     AuditVerificationResponse,
@@ -11,9 +13,13 @@ from vroegsignaal.schemas.api import (
     OrderingSwitchCreate,
     ReloadResponse,
 )
+from vroegsignaal.schemas.tables import MUNICIPALITY_PATTERN
 from vroegsignaal.service.audit import verify_audit_log
 from vroegsignaal.service.db import transaction
 from vroegsignaal.service.deps import AdminCaller, AnyRoleCaller, AuditorCaller, ServicesDep
+from vroegsignaal.service.models import ServiceSwitch
+from vroegsignaal.service.queue import Ordering
+from vroegsignaal.service.security import municipality_in_view_or_raise
 from vroegsignaal.service.serving import reload_model
 from vroegsignaal.service.switches import current_ordering, switch_ordering
 
@@ -27,24 +33,39 @@ def reload(caller: AdminCaller, services: ServicesDep) -> ReloadResponse:
 
 
 @router.get("/ordering", response_model=OrderingPublic)
-def get_ordering(caller: AnyRoleCaller, services: ServicesDep) -> OrderingPublic:
-    """The ordering mode in force. Roles: all."""
+def get_ordering(
+    caller: AnyRoleCaller,
+    services: ServicesDep,
+    municipality: Annotated[
+        str | None,
+        Query(pattern=MUNICIPALITY_PATTERN, description="Required for a role without a municipality; else yours."),
+    ] = None,
+) -> OrderingPublic:
+    """The ordering mode in force for a municipality: the caller's own, or the one named by a role without one.
+    Roles: all."""
+    chosen = municipality_in_view_or_raise(caller, municipality)
     with transaction(services.sessions) as session:
-        mode, row = current_ordering(session)
+        mode, row = current_ordering(session, chosen)
+    return _public(chosen, mode, row)
+
+
+@router.put("/ordering", response_model=OrderingPublic)
+def put_ordering(request: OrderingSwitchCreate, caller: AdminCaller, services: ServicesDep) -> OrderingPublic:
+    """Switch the caller's municipality between the model's order and the rule-based fallback (audited, with a
+    reason). Role: admin."""
+    with transaction(services.sessions) as session:
+        row = switch_ordering(session, mode=request.mode, reason=request.reason, caller=caller, now=services.now())
+    return _public(caller.municipality_or_raise(), request.mode, row)
+
+
+def _public(municipality: str, mode: Ordering, row: ServiceSwitch | None) -> OrderingPublic:
     return OrderingPublic(
+        municipality_code=municipality,
         mode=mode,
         changed_by=row.changed_by if row else None,
         changed_at=row.changed_at if row else None,
         reason=row.reason if row else None,
     )
-
-
-@router.put("/ordering", response_model=OrderingPublic)
-def put_ordering(request: OrderingSwitchCreate, caller: AdminCaller, services: ServicesDep) -> OrderingPublic:
-    """Switch between the model's order and the rule-based fallback (audited, with a reason). Role: admin."""
-    with transaction(services.sessions) as session:
-        row = switch_ordering(session, mode=request.mode, reason=request.reason, caller=caller, now=services.now())
-    return OrderingPublic(mode=request.mode, changed_by=row.changed_by, changed_at=row.changed_at, reason=row.reason)
 
 
 @router.get("/audit/verification", response_model=AuditVerificationResponse)

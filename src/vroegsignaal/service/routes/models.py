@@ -22,7 +22,7 @@ from vroegsignaal.service.deps import AdminCaller, AnyRoleCaller, EthicsCaller, 
 from vroegsignaal.service.models import ModelVersion
 from vroegsignaal.service.runtime import discover_bundles
 from vroegsignaal.service.serving import promote_and_serve, review_model_version
-from vroegsignaal.service.switches import current_ordering
+from vroegsignaal.service.switches import ordering_for
 from vroegsignaal.service.versions import events_of, get_version_or_raise, list_versions, register_bundles
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
@@ -56,13 +56,14 @@ def get_current_model(caller: AnyRoleCaller, services: ServicesDep) -> ModelInfo
     """The version being served now, whether it is approved, and the ordering mode. Roles: all."""
     model = services.holder.current
     with transaction(services.sessions) as session:
-        ordering, _ = current_ordering(session)
+        ordering, rule_municipalities = ordering_for(session, caller)
     return ModelInfoResponse(
         serving_version=model.version if model else None,
         status=model.status if model else None,
         approved=bool(model and model.approved),
         demo_mode=services.settings.demo_mode,
         ordering=ordering,
+        rule_ordered_municipalities=rule_municipalities,
         feature_names=list(model.scorer.feature_names) if model else [],
     )
 

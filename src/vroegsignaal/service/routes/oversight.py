@@ -11,7 +11,8 @@ from vroegsignaal.schemas.api import OversightResponse
 from vroegsignaal.schemas.tables import MUNICIPALITY_PATTERN
 from vroegsignaal.service.clock import dutch_today
 from vroegsignaal.service.deps import OversightCaller, ServicesDep, SessionDep
-from vroegsignaal.service.oversight import oversight_municipality_or_raise, oversight_report
+from vroegsignaal.service.oversight import oversight_report
+from vroegsignaal.service.security import municipality_in_view_or_raise
 
 router = APIRouter(prefix="/v1/oversight", tags=["oversight"])
 
@@ -28,7 +29,7 @@ def get_oversight(
 ) -> OversightResponse:
     """Departure rates per team, backlog, overdue, and control sample vs scored outcomes. Roles: ethics reviewer,
     admin."""
-    chosen = oversight_municipality_or_raise(caller, municipality)
+    chosen = municipality_in_view_or_raise(caller, municipality)
     now = services.now()
     return oversight_report(
         session, municipality=chosen, since=since or (dutch_today(now) - dt.timedelta(days=DEFAULT_DAYS)),
