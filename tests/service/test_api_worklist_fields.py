@@ -13,6 +13,7 @@ import pytest
 
 from tests.service.conftest import (
     OTHER_TEAM,
+    TEAM,
     TODAY,
     TestClient,
     auth,
@@ -131,8 +132,9 @@ def test_bundle_info_reads_the_english_card_when_the_bundle_has_one(tmp_path: Pa
 
 def test_an_admins_list_of_every_team_adds_up_their_capacity(make_client):
     client = make_client(weekly_capacity=10)
-    _score(client, household("hh_teams_00000001", signal("s-1")),
-           household("hh_teams_00000002", signal("s-2"), team=OTHER_TEAM))
+    body = batch(household("hh_teams_00000001", signal("s-1"), team=TEAM),
+                 household("hh_teams_00000002", signal("s-2"), team=OTHER_TEAM))
+    assert client.post("/v1/scores", json=body, headers=auth(Role.ADMIN)).status_code == 200  # an admin files for both
     listing = client.get("/v1/outreach", headers=auth(Role.ADMIN)).json()
     assert (listing["team"], listing["capacity_per_week"]) == ("*", 20)
     assert client.get("/v1/outreach", headers=CASEWORKER).json()["capacity_per_week"] == 10

@@ -85,6 +85,13 @@ def test_cooldown_hold(last_contact, at_contact, now, expected):
                          cooldown_days=182, today=DAY) == expected
 
 
+def test_a_new_threat_ends_the_cooldown():
+    held = {"last_contact_on": dt.date(2026, 2, 1), "arrears_at_contact": 500.0, "arrears_now": 500.0,
+            "cooldown_days": 182, "today": DAY}
+    assert cooldown_hold(**held) == dt.date(2026, 8, 2)
+    assert cooldown_hold(**held, new_threat=True) is None
+
+
 def _entry(item_id: int, score: float | None, *, urgent: bool = False, deadline_days: int = 20, first: int = 10,
            model: bool = True, draw: float = 0.5) -> QueueEntry:
     return QueueEntry(item_id, urgent, DAY + dt.timedelta(days=deadline_days), score, model, draw,

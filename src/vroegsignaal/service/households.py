@@ -29,13 +29,15 @@ from vroegsignaal.service.security import Caller
 MSG_UNKNOWN_HOUSEHOLD = "household not found in your municipality (pseudonyms are checked, never echoed)"
 
 
-def household_or_raise(session: Session, *, municipality: str, pseudonym: str) -> Household:
+def household_or_raise(session: Session, *, caller: Caller, pseudonym: str) -> Household:
+    """The caller's household: of their municipality and, for a caseworker, on their team's list. Another's is
+    "unknown", exactly as one that never existed, so the answer does not tell whether it exists."""
     household = session.scalars(
         select(Household).where(
-            Household.municipality_code == municipality, Household.household_pseudonym == pseudonym
+            Household.municipality_code == caller.municipality_or_raise(), Household.household_pseudonym == pseudonym
         )
     ).first()
-    if household is None:
+    if household is None or (caller.team is not None and household.team != caller.team):
         raise NotFoundError(MSG_UNKNOWN_HOUSEHOLD)
     return household
 
@@ -57,7 +59,7 @@ def household_history(session: Session, *, pseudonym: str, caller: Caller, now: 
     """The household's facts, signals, scores, review items and decisions; audited as a read."""
     municipality = caller.municipality_or_raise()
     with session.begin():
-        household = household_or_raise(session, municipality=municipality, pseudonym=pseudonym)
+        household = household_or_raise(session, caller=caller, pseudonym=pseudonym)
         signals = session.scalars(
             select(Signal).where(Signal.household_id == household.id).order_by(Signal.signal_date, Signal.id)
         ).all()

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from vroegsignaal.errors import ConflictError, NotFoundError
 from vroegsignaal.schemas.api import ObjectionCreate, ObjectionPublic
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
-from vroegsignaal.service.models import Household, Objection, ReviewItem, Score
+from vroegsignaal.service.models import Decision, Household, Objection, ReviewItem, Score
 from vroegsignaal.service.scores import STATUS_OPEN
 from vroegsignaal.service.security import Caller
 from vroegsignaal.service.settings import Settings
@@ -81,11 +81,18 @@ def add_objection(
                     approach="standard",
                     standard_reason="objection",
                     score_id=None,
+                    control_sample=False,  # they chose the standard approach: not a random draw any more
                     suggested_intensity=settings.standard_intensity.value,
                     updated_at=now,
                 )
             )
             erased = session.execute(delete(Score).where(Score.household_id == household_id)).rowcount or 0
+            # Decisions keep a copy of the score they were made on: erased as well.
+            session.execute(
+                update(Decision)
+                .where(Decision.household_id == household_id)
+                .values(score=None, band=None, model_version=None)
+            )
         session.flush()
         audit(
             session,

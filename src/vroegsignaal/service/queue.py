@@ -75,12 +75,15 @@ def cooldown_hold(
     arrears_now: float,
     cooldown_days: int,
     today: dt.date,
+    new_threat: bool = False,
 ) -> dt.date | None:
     """The date until which a recently contacted household is held back, or ``None`` to list it now.
 
-    A household contacted within the cooldown is held back unless its arrears rose since that contact.
+    A household contacted within the cooldown is held back unless its arrears rose since that contact, or a new
+    signal reports a threatening situation (crisis, end of supply): that asks for a conversation within three
+    working days, and missing a household in need is the worst outcome (DESIGN, "Harm runs both ways").
     """
-    if last_contact_on is None or cooldown_days == 0:
+    if last_contact_on is None or cooldown_days == 0 or new_threat:
         return None
     until = last_contact_on + dt.timedelta(days=cooldown_days)
     if until <= today:

@@ -117,6 +117,8 @@ _SELECT_STATES = (
         _households.c.id.label("household_id"),
         _objected.label("objected"),
         _items.c.id.label("item_id"),
+        _items.c.team.label("item_team"),
+        _items.c.first_signal_date,
         _items.c.control_sample,
         _items.c.crisis,
         _items.c.end_of_supply,
@@ -174,6 +176,9 @@ class HouseholdState:
 
     objected: bool
     item_id: int | None
+    #: The open item's team and the oldest signal it holds (``None`` without an open item).
+    item_team: str | None
+    first_signal_date: dt.date | None
     control_sample: bool
     crisis: bool
     end_of_supply: bool
@@ -212,6 +217,8 @@ def household_states(
         row.household_id: HouseholdState(
             objected=bool(row.objected),
             item_id=row.item_id,
+            item_team=row.item_team,
+            first_signal_date=row.first_signal_date,
             control_sample=bool(row.control_sample),
             crisis=bool(row.crisis),
             end_of_supply=bool(row.end_of_supply),

@@ -85,6 +85,13 @@ MSG_NO_MODEL = (
     "rule-based order"
 )
 MSG_NO_TEAM = "households.{position}.team is required: your token has no team"
+MSG_OTHER_TEAM = (
+    "households.{position}.team: {team!r} is not your team; a caseworker files households for their own team"
+)
+MSG_CASE_OF_OTHER_TEAM = (
+    "households.{position}: this household's open case is on another team's list; that team, or an admin, handles "
+    "its new signals"
+)
 MSG_FUTURE_DATE = "must not be after {limit} (today or the reference date)"
 CHECK_NOT_IN_FUTURE = "not_after_reference_date"
 TABLE_REQUEST = "request"
@@ -92,6 +99,8 @@ TABLE_REQUEST = "request"
 _NOTHING_ON_FILE = HouseholdState(
     objected=False,
     item_id=None,
+    item_team=None,
+    first_signal_date=None,
     control_sample=False,
     crisis=False,
     end_of_supply=False,
@@ -131,6 +140,8 @@ class _Prepared:
     household_pk: int = 0
     state: HouseholdState = _NOTHING_ON_FILE
     signals: tuple[SignalFacts, ...] = ()
+    #: The signals of this request not on file before (a resent one is not new).
+    new_signals: tuple[SignalFacts, ...] = ()
     scored: Mapping[str, Any] | None = None
     score_id: int | None = None
 
@@ -180,6 +191,7 @@ def score_batch(
         )
         for p in prepared:
             p.state = states.get(p.household_pk, _NOTHING_ON_FILE)
+            _keep_with_team_or_raise(p, caller)
         _record_signals(connection, municipality, prepared, now=now)
         model = context.model if use_model else None
         to_score = [p for p in prepared if model is not None and not p.state.objected]
@@ -243,7 +255,15 @@ def _team_or_raise(household: HouseholdScoreCreate, caller: Caller, position: in
             [ValidationFailure(TABLE_REQUEST, f"households.{position}.team", "required", 1)],
             summary=MSG_NO_TEAM.format(position=position),
         )
+    if caller.team is not None and team != caller.team:  # a caseworker works their own team's list
+        raise PermissionDeniedError(MSG_OTHER_TEAM.format(position=position, team=team))
     return team
+
+
+def _keep_with_team_or_raise(p: _Prepared, caller: Caller) -> None:
+    """A caseworker does not move another team's open case to their own list (an admin may)."""
+    if caller.team is not None and p.state.item_id is not None and p.state.item_team != p.team:
+        raise PermissionDeniedError(MSG_CASE_OF_OTHER_TEAM.format(position=p.position))
 
 
 def _stored_response(
@@ -290,7 +310,7 @@ def _record_signals(
     connection: Connection, municipality: str, prepared: Sequence[_Prepared], *, now: dt.datetime
 ) -> None:
     """Store the new signals (a resent one once; a reused id with other content is a conflict) and give every
-    household all its signals, earlier ones included."""
+    household all its signals, earlier ones included, and apart the ones new to the service."""
     incoming: dict[str, tuple[_Prepared, int, dict[str, Any]]] = {}
     for p in prepared:
         for index, signal in enumerate(p.request.signals):
@@ -302,6 +322,7 @@ def _record_signals(
         household_ids=[p.household_pk for p in prepared],
     )
     facts: dict[int, list[SignalFacts]] = {p.household_pk: [] for p in prepared}
+    fresh: dict[int, list[SignalFacts]] = {p.household_pk: [] for p in prepared}
     already = set()
     for row in stored:
         mine = facts.get(row.household_id)
@@ -329,10 +350,13 @@ def _record_signals(
                 "received_at": now,
             }
         )
-        facts[p.household_pk].append(_facts(content))
+        new = _facts(content)
+        facts[p.household_pk].append(new)
+        fresh[p.household_pk].append(new)
     insert_signals(connection, rows)
     for p in prepared:
         p.signals = tuple(facts[p.household_pk])
+        p.new_signals = tuple(fresh[p.household_pk])
 
 
 def _score(
@@ -388,7 +412,9 @@ def _plan(
     crisis, end_of_supply = recent_flags(p.signals, reference=reference)
     arrears = total_arrears(p.signals, reference=reference)
     existing = state.item_id is not None
-    control = (
+    # A resident who objected is not in the control sample: they chose the standard approach themselves, so
+    # counting them there would bias the comparison the sample is for.
+    control = not state.objected and (
         state.control_sample
         if existing
         else in_control_sample(
@@ -413,6 +439,7 @@ def _plan(
         arrears_now=arrears,
         cooldown_days=settings.cooldown_days,
         today=today,
+        new_threat=any(recent_flags(p.new_signals, reference=reference)),
     )
     urgent = crisis or end_of_supply or state.crisis or state.end_of_supply
     deadline = first_contact_deadline(
@@ -433,10 +460,19 @@ def _plan(
         "end_of_supply": end_of_supply or state.end_of_supply,
         "suggested_intensity": intensity,
         "total_arrears_eur": arrears,
-        "first_signal_date": min(s.signal_date for s in p.signals),
+        "first_signal_date": _first_signal_date(p),
         "deadline": deadline,
         "held_until": held_until,
     }
+
+
+def _first_signal_date(p: _Prepared) -> dt.date:
+    """The oldest signal the item holds (the rule-based order's key): the open item's, and the new ones. Signals of
+    cases already closed do not count; with nothing new and no open item (a resent signal), all of them do."""
+    dates = [s.signal_date for s in p.new_signals]
+    if p.state.first_signal_date is not None:
+        dates.append(p.state.first_signal_date)
+    return min(dates or [s.signal_date for s in p.signals])
 
 
 def _queue(

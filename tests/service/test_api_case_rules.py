@@ -1,0 +1,99 @@
+"""Rules that span a household's cases, over HTTP: whose team a case is on, objections and the control sample, the
+fallback's order after a closed case, and a threat during the cooldown."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tests.service.conftest import OTHER_TEAM, TEAM, auth, batch, household, row_counts, signal
+from vroegsignaal.schemas.enums import Role
+from vroegsignaal.service.models import Decision, ReviewItem
+
+CASEWORKER = auth(Role.CASEWORKER)
+OTHER_TEAMS_CASEWORKER = auth(Role.CASEWORKER, team=OTHER_TEAM)
+ADMIN = auth(Role.ADMIN)
+DECISION = {
+    "end_result": "advice_quick_fix",
+    "chosen_intensity": "letter",
+    "contact_attempts": [{"kind": "letter", "reached": True, "attempted_on": "2026-03-04", "part_of_day": "morning"}],
+}
+NO_CONTACT = {"end_result": "unjustified_signal", "chosen_intensity": "letter", "contact_attempts": [],
+              "departure_reason": "the arrears were paid before we could write"}
+
+
+def _score(client, *households, headers=CASEWORKER):  # noqa: ANN001, ANN002, ANN202
+    response = client.post("/v1/scores", json=batch(*households), headers=headers)
+    assert response.status_code == 200, response.text
+    return {r["household_id"]: r for r in response.json()["results"]}
+
+
+def _decide(client, item_id, body=DECISION):  # noqa: ANN001, ANN202
+    response = client.post(f"/v1/review-items/{item_id}/decisions", json=body, headers=CASEWORKER)
+    assert response.status_code == 201, response.text
+
+
+def test_a_caseworker_sees_and_files_households_of_their_own_team_only(client, engine):
+    _score(client, household("hh_noord_00000001", signal("s-1")))
+    assert client.get("/v1/households/hh_noord_00000001", headers=CASEWORKER).status_code == 200
+    unknown = client.get("/v1/households/hh_never_here_0001", headers=OTHER_TEAMS_CASEWORKER)
+    other = client.get("/v1/households/hh_noord_00000001", headers=OTHER_TEAMS_CASEWORKER)
+    assert other.status_code == unknown.status_code == 404 and other.json()["detail"] == unknown.json()["detail"]
+    before = row_counts(engine)
+    moved = client.post("/v1/scores", json=batch(household("hh_noord_00000001", signal("s-2"))),
+                        headers=OTHER_TEAMS_CASEWORKER)
+    assert moved.status_code == 403 and "households.0" in moved.json()["detail"]
+    filed = client.post("/v1/scores", json=batch(household("hh_new_000000001", signal("s-3"), team=TEAM)),
+                        headers=OTHER_TEAMS_CASEWORKER)
+    assert filed.status_code == 403 and "households.0.team" in filed.json()["detail"]
+    assert row_counts(engine) == before
+    with engine.connect() as connection:
+        assert connection.execute(select(ReviewItem.team)).scalars().all() == [TEAM]
+    # An admin may move a case to another team.
+    assert _score(client, household("hh_noord_00000001", signal("s-2"), team=OTHER_TEAM), headers=ADMIN)
+    assert client.get("/v1/households/hh_noord_00000001", headers=OTHER_TEAMS_CASEWORKER).status_code == 200
+
+
+def test_a_resident_who_objected_is_not_in_the_control_sample(make_client, engine):
+    client = make_client(control_sample_rate=1.0)
+    assert _score(client, household("hh_objects_000001", signal("s-1")))["hh_objects_000001"]["control_sample"]
+    client.post("/v1/objections", json={"household_id": "hh_objects_000001", "received_on": "2026-03-04"},
+                headers=CASEWORKER)
+    with engine.connect() as connection:
+        assert connection.execute(select(ReviewItem.control_sample)).scalar_one() is False
+    again = _score(client, household("hh_objects_000001", signal("s-2", days_ago=1)))["hh_objects_000001"]
+    assert again["control_sample"] is False and again["standard_reason"] == "objection"
+    _decide(client, again["review_item_id"])
+    groups = {g["group"]: g for g in client.get("/v1/oversight", headers=ADMIN).json()["control_vs_scored"]}
+    assert groups["control_sample"]["decisions"] == 0
+
+
+def test_an_objection_erases_the_score_a_decision_kept(client, engine):
+    item = _score(client, household("hh_objects_000002", signal("s-1")))["hh_objects_000002"]
+    _decide(client, item["review_item_id"])
+    client.post("/v1/objections", json={"household_id": "hh_objects_000002", "received_on": "2026-03-04"},
+                headers=CASEWORKER)
+    with engine.connect() as connection:
+        kept = connection.execute(select(Decision.score, Decision.band, Decision.model_version)).one()
+    assert tuple(kept) == (None, None, None)
+
+
+def test_the_fallback_orders_by_the_oldest_signal_still_waiting(client, clock):
+    handled = _score(client, household("hh_handled_000001", signal("s-1", days_ago=60)))["hh_handled_000001"]
+    _decide(client, handled["review_item_id"], NO_CONTACT)
+    _score(client, household("hh_waiting_000001", signal("s-2", days_ago=20)))
+    _score(client, household("hh_handled_000001", signal("s-3", partner="water", days_ago=1)))
+    client.put("/v1/admin/ordering", json={"mode": "rule", "reason": "model under review"}, headers=ADMIN)
+    listing = client.get("/v1/outreach", headers=CASEWORKER).json()
+    # The closed case's signal of 60 days ago no longer counts: the household waiting 20 days comes first.
+    assert [i["household_id"] for i in listing["items"]] == ["hh_waiting_000001", "hh_handled_000001"]
+
+
+def test_a_new_crisis_signal_is_not_held_back_by_the_cooldown(client, clock):
+    item = _score(client, household("hh_cooldown_00002", signal("s-1", amount=1000.0)))["hh_cooldown_00002"]
+    _decide(client, item["review_item_id"])
+    clock.advance(days=30)
+    crisis = _score(client, household("hh_cooldown_00002", signal("s-2", amount=1000.0, days_ago=-25, crisis=True)))
+    assert crisis["hh_cooldown_00002"]["held_back_until"] is None
+    assert [i["household_id"] for i in client.get("/v1/outreach", headers=CASEWORKER).json()["items"]] == [
+        "hh_cooldown_00002"
+    ]
