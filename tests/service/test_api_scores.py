@@ -55,7 +55,7 @@ def test_new_signal_updates_the_open_item_instead_of_duplicating_it(client, engi
     assert counts["review_items"] == 1 and counts["signals"] == 2 and counts["scores"] == 2
 
 
-def test_retry_with_idempotency_key_returns_the_stored_response_and_writes_nothing(client, engine):
+def test_retry_with_idempotency_key_returns_the_stored_response_and_writes_nothing_but_its_audit(client, engine):
     body = batch(household("hh_retry_00000001", signal("s-1")))
     headers = {**CASEWORKER, "Idempotency-Key": "batch-2026-03-04-001"}
     first = client.post("/v1/scores", json=body, headers=headers)
@@ -63,7 +63,14 @@ def test_retry_with_idempotency_key_returns_the_stored_response_and_writes_nothi
     retry = client.post("/v1/scores", json=body, headers=headers)
     assert retry.status_code == 200 and retry.headers["Idempotent-Replayed"] == "true"
     assert retry.json() == first.json()
-    assert row_counts(engine) == before
+    assert row_counts(engine) == {**before, "audit_log": before["audit_log"] + 1}  # served again: audited again
+    with engine.connect() as connection:
+        served = connection.execute(
+            select(AuditRecord.action, AuditRecord.object_id, AuditRecord.model_version, AuditRecord.input_hash)
+            .order_by(AuditRecord.seq)
+        ).all()
+    assert [row.action for row in served] == ["score", "score_replayed"]
+    assert served[0][1:] == served[1][1:] == ("hh_retry_00000001", "fake-1", served[0].input_hash)
 
 
 def test_reused_idempotency_key_with_another_body_is_a_conflict(client, engine):

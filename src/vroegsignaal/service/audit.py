@@ -43,6 +43,7 @@ class AuditAction:
     """Names of audited actions (stored in the ``action`` column)."""
 
     SCORE = "score"
+    SCORE_REPLAYED = "score_replayed"  # a retry with the same Idempotency-Key got the stored scores again
     SIGNALS_RECEIVED_STANDARD = "signals_received_standard_approach"
     READ_HOUSEHOLD = "read_household"
     READ_OUTREACH_LIST = "read_outreach_list"

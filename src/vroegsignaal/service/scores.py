@@ -176,6 +176,8 @@ def score_batch(
         if idempotency_key is not None:
             stored = _stored_response(connection, municipality, idempotency_key, request_hash)
             if stored is not None:
+                # Served again, so audited again (nothing else is written).
+                append_audit_records(connection, _replay_entries(prepared, stored, caller, municipality), now=now)
                 return ScoredBatch(stored, (), replayed=True)
         ordering = ordering_mode(connection, municipality)
         use_model = ordering == "model"
@@ -569,4 +571,21 @@ def _audit_entries(
             detail={"signals": len(p.request.signals), "objected": p.state.objected},
         )
         for p in prepared
+    ]
+
+
+def _replay_entries(
+    prepared: Sequence[_Prepared], stored: ScoreBatchResponse, caller: Caller, municipality: str
+) -> list[AuditEntry]:
+    return [
+        AuditEntry.by(
+            caller,
+            municipality_code=municipality,
+            action=AuditAction.SCORE_REPLAYED,
+            object_id=result.household_id,
+            model_version=result.model_version,
+            input_hash=input_hash(p.payload),
+            detail={"review_item_id": result.review_item_id},
+        )
+        for p, result in zip(prepared, stored.results, strict=True)
     ]
