@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from tests.service.conftest import OTHER_TEAM, TEAM, auth, batch, household, row_counts, signal
 from vroegsignaal.schemas.enums import Role
-from vroegsignaal.service.models import Decision, ReviewItem
+from vroegsignaal.service.models import AuditRecord, Decision, ReviewItem
 
 CASEWORKER = auth(Role.CASEWORKER)
 OTHER_TEAMS_CASEWORKER = auth(Role.CASEWORKER, team=OTHER_TEAM)
@@ -97,3 +97,33 @@ def test_a_new_crisis_signal_is_not_held_back_by_the_cooldown(client, clock):
     assert [i["household_id"] for i in client.get("/v1/outreach", headers=CASEWORKER).json()["items"]] == [
         "hh_cooldown_00002"
     ]
+
+
+def test_signals_resent_after_their_case_was_closed_do_not_open_a_second_case(client, engine):
+    first = _score(client, household("hh_resent_0000001", signal("s-1")))["hh_resent_0000001"]
+    _decide(client, first["review_item_id"], NO_CONTACT)
+    before = row_counts(engine)
+    resent = _score(client, household("hh_resent_0000001", signal("s-1")),
+                    household("hh_fresh_00000001", signal("s-9")))
+    again, fresh = resent["hh_resent_0000001"], resent["hh_fresh_00000001"]
+    assert (again["case_status"], again["review_item_id"]) == ("closed", first["review_item_id"])
+    assert [again[key] for key in ("score", "risk_band", "reasons")] == [
+        first[key] for key in ("score", "risk_band", "reasons")
+    ]
+    assert fresh["case_status"] == "open" and fresh["review_item_id"] != first["review_item_id"]
+    after = row_counts(engine)
+    assert after["review_items"] == before["review_items"] + 1  # the fresh household's only
+    assert after["scores"] == before["scores"] + 1
+    assert [i["household_id"] for i in client.get("/v1/outreach", headers=CASEWORKER).json()["items"]] == [
+        "hh_fresh_00000001"
+    ]
+    with engine.connect() as connection:
+        actions = connection.execute(
+            select(AuditRecord.action).where(AuditRecord.object_id.in_(["hh_resent_0000001", "hh_fresh_00000001"]))
+            .order_by(AuditRecord.seq)
+        ).scalars().all()
+    assert actions == ["score", "decision", "signals_resent", "score"]
+    # A new signal is new work: it opens a case again.
+    new = _score(client, household("hh_resent_0000001", signal("s-1"), signal("s-2", partner="water", days_ago=2)))
+    assert new["hh_resent_0000001"]["case_status"] == "open"
+    assert new["hh_resent_0000001"]["review_item_id"] not in (first["review_item_id"], fresh["review_item_id"])

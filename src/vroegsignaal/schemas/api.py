@@ -220,6 +220,11 @@ class HouseholdScorePublic(_Response):
 
     household_id: Pseudonym
     review_item_id: int = Field(description="Review item this household is on (every signal gets an offer).")
+    case_status: Literal["open", "closed"] = Field(
+        default="open",
+        description="'closed': every signal of this household in the request had been handled already, in this "
+        "closed review item (a resend); nothing new was opened and the rest shows that item as it was decided on.",
+    )
     approach: Approach = Field(
         description="'model': ordered and contacted by the model's advice; 'standard': the standard approach "
         "(objection, control sample or rule-based order)."

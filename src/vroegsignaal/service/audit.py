@@ -45,6 +45,7 @@ class AuditAction:
     SCORE = "score"
     SCORE_REPLAYED = "score_replayed"  # a retry with the same Idempotency-Key got the stored scores again
     SIGNALS_RECEIVED_STANDARD = "signals_received_standard_approach"
+    SIGNALS_RESENT = "signals_resent"  # signals handled in a closed case came again: that case was answered
     READ_HOUSEHOLD = "read_household"
     READ_OUTREACH_LIST = "read_outreach_list"
     DECISION = "decision"

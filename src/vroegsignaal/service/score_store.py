@@ -230,6 +230,44 @@ def household_states(
     }
 
 
+# The latest closed case of a household and the score it was opened on (rare: only for resent signals).
+_latest_closed = (
+    select(func.max(_items.c.id))
+    .where(_items.c.household_id.in_(bindparam("household_ids", expanding=True)), _items.c.status != STATUS_OPEN)
+    .group_by(_items.c.household_id)
+)
+_SELECT_CLOSED_CASES = (
+    select(
+        _items.c.household_id,
+        _items.c.id.label("item_id"),
+        _items.c.approach,
+        _items.c.standard_reason,
+        _items.c.control_sample,
+        _items.c.crisis,
+        _items.c.end_of_supply,
+        _items.c.suggested_intensity,
+        _items.c.deadline,
+        _scores.c.model_version,
+        _scores.c.score,
+        _scores.c.band,
+        _scores.c.out_of_distribution,
+        _scores.c.flags,
+        _scores.c.reasons,
+    )
+    .select_from(_items.outerjoin(_scores, _scores.c.id == _items.c.score_id))
+    .where(_items.c.id.in_(_latest_closed))
+)
+
+
+def closed_cases(connection: Connection, household_ids: Sequence[int]) -> dict[int, Any]:
+    """Per household: its latest closed review item with the score it was opened on (score columns ``None`` when
+    the score is gone: erased on objection, purged, or never made)."""
+    if not household_ids:
+        return {}
+    rows = connection.execute(_SELECT_CLOSED_CASES, {"household_ids": list(household_ids)})
+    return {row.household_id: row for row in rows}
+
+
 def insert_scores(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[int, int]:
     """Insert score rows (one per household); the new score ids by household id."""
     if not rows:

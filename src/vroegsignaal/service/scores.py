@@ -2,7 +2,8 @@
 
 One transaction per request: either every household of the batch is recorded, scored, queued and audited, or
 nothing is. No signal is dropped: every household gets an open review item (a new signal updates the open item of
-a household instead of opening a second one). Households that objected (GDPR art. 21) are recorded but never
+a household instead of opening a second one; signals sent again after their case was closed get that closed case
+back, not a second one). Households that objected (GDPR art. 21) are recorded but never
 scored; they get the standard approach. With an ``Idempotency-Key`` a retry returns the stored response and writes
 nothing; without one, a repeated signal id with the same content is recorded once.
 """
@@ -50,6 +51,7 @@ from vroegsignaal.service.score_store import (
     SIGNAL_CONTENT_COLUMNS,
     STATUS_OPEN,
     HouseholdState,
+    closed_cases,
     household_states,
     insert_review_items,
     insert_scores,
@@ -142,6 +144,8 @@ class _Prepared:
     signals: tuple[SignalFacts, ...] = ()
     #: The signals of this request not on file before (a resent one is not new).
     new_signals: tuple[SignalFacts, ...] = ()
+    #: A resend: no new signal and no open case; the latest closed case, which handled these signals.
+    closed_case: Any | None = None
     scored: Mapping[str, Any] | None = None
     score_id: int | None = None
 
@@ -195,8 +199,9 @@ def score_batch(
             p.state = states.get(p.household_pk, _NOTHING_ON_FILE)
             _keep_with_team_or_raise(p, caller)
         _record_signals(connection, municipality, prepared, now=now)
+        _find_resent(connection, prepared)
         model = context.model if use_model else None
-        to_score = [p for p in prepared if model is not None and not p.state.objected]
+        to_score = [p for p in prepared if model is not None and not p.state.objected and p.closed_case is None]
         if model is not None and to_score:
             _score(to_score, model=model, build_features=context.build_features, reference=reference)
             score_rows = [
@@ -361,6 +366,15 @@ def _record_signals(
         p.new_signals = tuple(fresh[p.household_pk])
 
 
+def _find_resent(connection: Connection, prepared: Sequence[_Prepared]) -> None:
+    """A household whose signals were all on file already and which has no open case sent them again after its case
+    was closed: it gets that case back instead of a second case (and a second contact) for the same signals."""
+    resent = [p for p in prepared if not p.new_signals and p.state.item_id is None]
+    cases = closed_cases(connection, [p.household_pk for p in resent])
+    for p in resent:
+        p.closed_case = cases.get(p.household_pk)
+
+
 def _score(
     to_score: Sequence[_Prepared], *, model: LoadedModel, build_features: FeatureBuilder, reference: dt.date
 ) -> None:
@@ -494,6 +508,8 @@ def _queue(
     new_rows: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for p in prepared:
+        if p.closed_case is not None:
+            continue
         values = _plan(
             p, municipality=municipality, settings=settings, key=key, reference=reference, today=today
         )
@@ -515,8 +531,13 @@ def _queue(
         plans.append((p, values))
     update_review_items(connection, updates)
     new_ids = insert_review_items(connection, new_rows)
+    planned = {p.position: (p, values) for p, values in plans}
     results = []
-    for p, values in plans:
+    for p in prepared:
+        if p.closed_case is not None:
+            results.append(_closed_result(p, p.closed_case))
+            continue
+        _, values = planned[p.position]
         item_id = new_ids[p.household_pk] if p.state.item_id is None else p.state.item_id
         results.append(_result(p, item_id, values, model=model))
     return results
@@ -550,6 +571,34 @@ def _result(
     )
 
 
+def _closed_result(p: _Prepared, case: Any) -> HouseholdScorePublic:
+    """The result of a resent household: its closed case as it was decided on (see :func:`_find_resent`)."""
+    scored = case.score is not None
+    ood = [str(name) for name in case.out_of_distribution or ()] if scored else []
+    flags = review_flags(
+        scorer_flags=[str(f) for f in case.flags or ()] if scored else [],
+        crisis=case.crisis,
+        end_of_supply=case.end_of_supply,
+        control_sample=case.control_sample,
+    )
+    return HouseholdScorePublic(
+        household_id=p.request.household_id,
+        review_item_id=case.item_id,
+        case_status="closed",
+        approach=case.approach,
+        standard_reason=case.standard_reason,
+        score=case.score,
+        risk_band=case.band,
+        suggested_intensity=ContactIntensity(case.suggested_intensity),
+        reasons=[Reason(**reason) for reason in case.reasons or ()] if scored else [],
+        review_flags=[flag_public(flag, ood=ood) for flag in flags],
+        model_version=case.model_version if scored else None,
+        control_sample=case.control_sample,
+        deadline=case.deadline,
+        held_back_until=None,
+    )
+
+
 def flag_public(flag: str, *, ood: Sequence[str] = ()) -> ReviewFlagPublic:
     """A review flag with its Dutch and English label (and the features for an out-of-distribution flag)."""
     member = ReviewFlag(flag)
@@ -564,14 +613,27 @@ def _audit_entries(
         AuditEntry.by(
             caller,
             municipality_code=municipality,
-            action=AuditAction.SCORE if p.scored is not None else AuditAction.SIGNALS_RECEIVED_STANDARD,
+            action=_audit_action(p),
             object_id=p.request.household_id,
-            model_version=model.version if p.scored is not None and model is not None else None,
+            model_version=_served_version(p, model),
             input_hash=input_hash(p.payload),
-            detail={"signals": len(p.request.signals), "objected": p.state.objected},
+            detail={"signals": len(p.request.signals), "objected": p.state.objected}
+            | ({"closed_review_item_id": p.closed_case.item_id} if p.closed_case is not None else {}),
         )
         for p in prepared
     ]
+
+
+def _audit_action(p: _Prepared) -> str:
+    if p.closed_case is not None:
+        return AuditAction.SIGNALS_RESENT
+    return AuditAction.SCORE if p.scored is not None else AuditAction.SIGNALS_RECEIVED_STANDARD
+
+
+def _served_version(p: _Prepared, model: LoadedModel | None) -> str | None:
+    if p.closed_case is not None:
+        return p.closed_case.model_version
+    return model.version if p.scored is not None and model is not None else None
 
 
 def _replay_entries(
