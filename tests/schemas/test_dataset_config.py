@@ -7,6 +7,7 @@ import re
 import pytest
 
 from vroegsignaal.errors import ConfigError, SensitiveFeatureError
+from vroegsignaal.schemas.catalogue import FEATURE_CATALOGUE
 from vroegsignaal.schemas.dataset_config import (
     MSG_DENYLISTED_AS_FEATURE,
     MSG_SENSITIVE_AS_FEATURE,
@@ -37,7 +38,10 @@ def test_config_refuses_sensitive_column_as_feature():
 @pytest.mark.parametrize(
     "column",
     ["gender", "nationality", "Nationaliteit", "migratieachtergrond", "origin_group", "language_level",
-     "health_status", "religion", "caseworker_notes", "freeText", "herkomst"],
+     "health_status", "religion", "caseworker_notes", "freeText", "herkomst",
+     # the audit attributes DESIGN names (age band, neighbourhood) and common spellings of all of them
+     "age_band", "leeftijd", "neighbourhood", "wijk", "buurt", "postcode", "geboorteland", "country_of_birth",
+     "languages", "moedertaal", "nationalities", "religious", "disability", "dateOfBirth"],
 )
 def test_config_refuses_denylisted_column_as_feature(column):
     with pytest.raises(SensitiveFeatureError, match=MSG_DENYLISTED_AS_FEATURE.split("(")[0].strip()):
@@ -54,6 +58,10 @@ def test_default_features_exclude_sensitive_but_refuse_undeclared_denylisted_col
 def test_health_insurance_arrears_are_not_health_data():
     assert denylisted_reason("health_insurance_arrears_eur") is None
     assert denylisted_reason("health_insurance_signals_12m") is None
+
+
+def test_no_feature_of_the_catalogue_is_denylisted():
+    assert [name for name in FEATURE_CATALOGUE if denylisted_reason(name)] == []
 
 
 def test_missing_feature_is_named():

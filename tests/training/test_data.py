@@ -105,7 +105,7 @@ def test_label_with_one_class_is_refused(tmp_path):
 
 
 def test_unmapped_sensitive_code_is_named(tmp_path):
-    sensitive = [{"column": "gender", "map": {"female": "f"}}]
+    sensitive = [{"column": "gender", "map": {"female": "f"}}, {"column": "age", "bins": [18, 65, 120]}]
     with pytest.raises(DataValidationError) as raised:
         load_dataset(write_flat_dataset(tmp_path, sensitive=sensitive))
     failure = next(f for f in raised.value.failures if f.column == "gender")

@@ -71,6 +71,40 @@ def test_feature_that_relabels_an_audit_attribute_is_refused(tmp_path):
         fit_model(dataset, split_dataset(dataset, config.split, seed=1), config)
 
 
+@pytest.mark.parametrize(
+    ("copy", "attribute"),
+    [
+        ("codes", "gender"),  # finer codes that a map turns into the groups (A91-A95 style)
+        ("years", "age_band"),  # the age in years that the bands are cut from
+    ],
+)
+def test_feature_whose_value_fixes_an_audit_group_is_refused(tmp_path, copy, attribute):
+    frame = flat_frame(1_000)
+    if copy == "codes":
+        female, third = frame["gender"] == "female", frame.index % 3 == 0
+        frame["codes"] = np.select([female & third, female, third], ["A95", "A92", "A91"], default="A93")
+    else:
+        frame["years"] = frame["age"]
+    config = write_flat_dataset(tmp_path, frame, categorical=["region", "codes"] if copy == "codes" else ["region"])
+    dataset = load_dataset(config)
+    with pytest.raises(SensitiveFeatureError, match=f"'{copy}' {MSG_COPY_OF_AUDIT} '{attribute}'"):
+        fit_model(dataset, split_dataset(dataset, config.split, seed=1), config)
+
+
+def test_amounts_that_happen_to_be_unique_are_no_copies(trained):
+    # Nearly every income occurs once, so each fixes one group trivially: the model still trained on it.
+    _, dataset, _, fitted = trained
+    assert "income_eur" in fitted.preprocessor.feature_names
+    assert dataset.frame["income_eur"].nunique() > len(dataset.frame) / 2
+
+
+def test_the_training_range_is_the_training_rows_range(trained):
+    _, dataset, split, fitted = trained
+    for name, bounds in fitted.preprocessor.numeric_ranges.items():
+        training = dataset.frame[name].iloc[split.train]
+        assert (bounds.minimum, bounds.maximum) == (training.min(), training.max()), name
+
+
 def test_monotone_categorical_is_refused(tmp_path):
     config = write_flat_dataset(tmp_path, monotone_increasing=["arrears_eur", "region"])
     dataset = load_dataset(config)

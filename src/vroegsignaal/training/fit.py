@@ -25,10 +25,13 @@ from vroegsignaal.scoring.preprocess import FeaturePreprocessor
 from vroegsignaal.training.data import Dataset
 from vroegsignaal.training.split import DataSplit
 
-MSG_COPY_OF_AUDIT = "re-labels the audit attribute"
+MSG_COPY_OF_AUDIT = "fixes the group of the audit attribute"
 MSG_MONOTONE_CATEGORICAL = "a categorical feature cannot have a monotone direction"
 #: Audit attributes with at most this many groups are compared with low-cardinality features for copies.
 COPY_CHECK_MAX_LEVELS = 50
+#: Rows per distinct value a feature needs before its values fixing a group means it copies the attribute.
+COPY_CHECK_MIN_ROWS_PER_VALUE = 5
+COPY_CHECK_SAMPLE_ROWS = 200_000
 
 
 @dataclass(frozen=True)
@@ -55,19 +58,28 @@ class FittedModel:
 
 
 def check_not_copies_of_audit(features: pd.DataFrame, audit: pd.DataFrame) -> None:
-    """Refuse a feature whose values map one-to-one onto an audit attribute's groups (a renamed sensitive column)."""
-    problems = []
+    """Refuse a feature whose value fixes an audit attribute's group: a renamed, recoded or finer-grained copy of a
+    sensitive column (the raw codes a gender map reads, the age in years its bands are cut from). A feature with
+    most values occurring only once (an amount, say) fixes every group trivially, so it needs at least
+    :data:`COPY_CHECK_MIN_ROWS_PER_VALUE` rows per value to count. A copy holds on every row, so a sample of
+    :data:`COPY_CHECK_SAMPLE_ROWS` rows shows it."""
+    if len(features) > COPY_CHECK_SAMPLE_ROWS:
+        sample = np.random.default_rng(0).choice(len(features), COPY_CHECK_SAMPLE_ROWS, replace=False)
+        features, audit = features.iloc[sample], audit.iloc[sample]
+    group_codes = {}
     for attribute in audit.columns:
-        groups = audit[attribute]
-        n_groups = groups.nunique()
-        if n_groups < 2 or n_groups > COPY_CHECK_MAX_LEVELS:
+        codes, levels = pd.factorize(audit[attribute].astype("string"), use_na_sentinel=False)
+        if 2 <= len(levels) <= COPY_CHECK_MAX_LEVELS:
+            group_codes[attribute] = (codes, len(levels))
+    problems = []
+    for feature in features.columns:
+        values, levels = pd.factorize(features[feature].astype("string"), use_na_sentinel=False)
+        if len(levels) * COPY_CHECK_MIN_ROWS_PER_VALUE > len(values):
             continue
-        for feature in features.columns:
-            values = features[feature]
-            if values.nunique(dropna=False) != n_groups:
-                continue
-            pairs = pd.DataFrame({"f": values.astype("string").fillna("<NA>").to_numpy(), "a": groups.to_numpy()})
-            if pairs.drop_duplicates().shape[0] == n_groups:
+        for attribute, (codes, n_groups) in group_codes.items():
+            seen = np.zeros((len(levels), n_groups), dtype=bool)
+            seen[values, codes] = True
+            if len(levels) >= n_groups and seen.sum(axis=1).max() == 1:
                 problems.append(f"feature '{feature}' {MSG_COPY_OF_AUDIT} '{attribute}'")
     if problems:
         raise SensitiveFeatureError("features: " + "; ".join(problems))
@@ -97,8 +109,12 @@ def lightgbm_params(config: DatasetConfig, monotone: Sequence[int]) -> dict[str,
     }
 
 
-def prepare_training(dataset: Dataset, config: DatasetConfig) -> tuple[FeaturePreprocessor, list[int]]:
-    """Checks that must hold before any tree is grown, and the encoding learnt from all non-test rows."""
+def prepare_training(
+    dataset: Dataset, config: DatasetConfig, *, training_rows: np.ndarray
+) -> tuple[FeaturePreprocessor, list[int]]:
+    """Checks that must hold before any tree is grown, and the encoding learnt from the training rows: its levels
+    and ranges are what the trees have seen, so "outside the training range" means just that (never the test
+    rows, which must stay unseen)."""
     check_features_allowed(list(dataset.feature_names), config.sensitive_columns)
     check_not_copies_of_audit(dataset.frame, dataset.audit)
     monotone = monotone_vector(config, dataset.feature_names)
@@ -106,14 +122,14 @@ def prepare_training(dataset: Dataset, config: DatasetConfig) -> tuple[FeaturePr
     if bad:
         raise ConfigError(f"monotone_increasing/decreasing: {', '.join(bad)}: {MSG_MONOTONE_CATEGORICAL}")
     preprocessor = FeaturePreprocessor.fit(
-        dataset.frame, feature_names=dataset.feature_names, categorical=dataset.categorical
+        dataset.frame.iloc[training_rows], feature_names=dataset.feature_names, categorical=dataset.categorical
     )
     return preprocessor, monotone
 
 
 def fit_model(dataset: Dataset, split: DataSplit, config: DatasetConfig) -> FittedModel:
     """Train LightGBM on the training rows with early stopping on the validation rows."""
-    preprocessor, monotone = prepare_training(dataset, config)
+    preprocessor, monotone = prepare_training(dataset, config, training_rows=split.train)
     matrix = preprocessor.matrix(dataset.frame)
     params = lightgbm_params(config, monotone)
     categorical = preprocessor.categorical_indices
