@@ -77,8 +77,13 @@ def test_primary_metric_comes_from_the_cards():
     ],
 )
 def test_forms_are_offered_to_the_role_that_may_make_the_move(role, status, review, promote):
-    assert (can_review(role, status), can_promote(role, status)) == (review, promote)
+    assert (can_review(role, status), can_promote(role, status, gates_passed=True)) == (review, promote)
 
 
 def test_only_a_candidate_can_be_approved():
-    assert [status for status in ModelStatus if can_approve(status)] == [ModelStatus.CANDIDATE]
+    assert [status for status in ModelStatus if can_approve(status, gates_passed=True)] == [ModelStatus.CANDIDATE]
+
+
+def test_a_version_that_failed_its_gates_is_neither_approved_nor_promoted():
+    assert not any(can_approve(status, gates_passed=False) for status in ModelStatus)
+    assert not any(can_promote(Role.ADMIN, status, gates_passed=False) for status in ModelStatus)

@@ -240,8 +240,17 @@ def test_objection_form_names_its_problems(client):
 
 @pytest.fixture
 def candidate(client, engine):  # noqa: ANN001, ANN201
+    """A candidate whose card fails a fairness gate (the factory's default: it shows every part of the card)."""
     seed_version(engine, "card-2", ModelStatus.CANDIDATE, card=card_dict(), html="<html lang='nl'>kaart</html>")
     return "card-2"
+
+
+@pytest.fixture
+def promotable(client, engine):  # noqa: ANN001, ANN201
+    """A candidate whose card passes every gate."""
+    seed_version(engine, "card-3", ModelStatus.CANDIDATE, card=card_dict(failing_gate=False),
+                 html="<html lang='nl'>kaart</html>")
+    return "card-3"
 
 
 def test_card_page_shows_verdict_lift_gates_groups_proxy_and_limits(client, candidate):
@@ -257,10 +266,11 @@ def test_card_page_shows_verdict_lift_gates_groups_proxy_and_limits(client, cand
     assert f'src="/modellen/{candidate}/kaart"' in page and NL("card.review_heading") not in page
 
 
-def test_ethics_reviewer_approves_with_a_required_comment_and_the_history_shows_it(client, candidate):
+def test_ethics_reviewer_approves_with_a_required_comment_and_the_history_shows_it(client, promotable):
+    candidate = promotable
     sign_in(client, Role.ETHICS_REVIEWER, subject="reviewer-7")
     page = client.get(f"/modellen/{candidate}").text
-    assert NL("card.review_heading") in page
+    assert NL("card.review_heading") in page and 'value="approve"' in page
     csrf = csrf_of(page)
     refused = client.post(f"/modellen/{candidate}/beoordeling", data={CSRF_FIELD: csrf, "decision": "approve",
                                                                       "comment": "ok"})
@@ -274,7 +284,8 @@ def test_ethics_reviewer_approves_with_a_required_comment_and_the_history_shows_
     assert NL("card.move", from_status="kandidaat", to_status="goedgekeurd") in history
 
 
-def test_admin_promotes_an_approved_version_to_the_model_in_use(client, candidate):
+def test_admin_promotes_an_approved_version_to_the_model_in_use(client, promotable):
+    candidate = promotable
     client.post(f"/v1/models/{candidate}/approval", json={"decision": "approve", "comment": "approved in session"},
                 headers=auth(Role.ETHICS_REVIEWER))
     sign_in(client, Role.ADMIN)
@@ -283,6 +294,18 @@ def test_admin_promotes_an_approved_version_to_the_model_in_use(client, candidat
     response = client.post(f"/modellen/{candidate}/in-gebruik", data={CSRF_FIELD: csrf_of(page)})
     assert response.status_code == 303
     assert client.get("/v1/models/current", headers=auth(Role.ADMIN)).json()["serving_version"] == candidate
+
+
+def test_a_card_that_fails_a_gate_cannot_be_approved_on_its_page(client, candidate):
+    sign_in(client, Role.ETHICS_REVIEWER)
+    page = client.get(f"/modellen/{candidate}").text
+    assert NL("card.review_gates_failed") in page and 'value="approve"' not in page  # only "reject" is offered
+    refused = client.post(f"/modellen/{candidate}/beoordeling", data={
+        CSRF_FIELD: csrf_of(page), "decision": "approve", "comment": "Looks fine to me, approve it."})
+    assert refused.status_code == 409
+    rejected = client.post(f"/modellen/{candidate}/beoordeling", data={
+        CSRF_FIELD: csrf_of(page), "decision": "reject", "comment": "The recall gate for origin fails."})
+    assert rejected.status_code == 303
 
 
 def test_card_html_comes_in_the_readers_language(client, engine, candidate):

@@ -93,3 +93,17 @@ def test_ready_and_metrics_report_the_model(client):
     assert 'vroegsignaal_scores_total{band="high"} 1.0' in text
     assert 'vroegsignaal_review_backlog{municipality="GM0344"} 1.0' in text
     assert 'route="/v1/scores"' in text and "hh_metrics" not in text
+
+
+def test_a_version_whose_card_says_not_promotable_is_never_approved_or_promoted(client, engine):
+    not_promotable = {"verdict": {"promotable": False}}
+    seed_version(engine, "gated-1", ModelStatus.CANDIDATE, card=not_promotable)
+    refused = client.post("/v1/models/gated-1/approval", json=APPROVE, headers=ETHICS)
+    assert refused.status_code == 409 and "not promotable" in refused.json()["detail"]
+    rejected = client.post("/v1/models/gated-1/approval",
+                           json={"decision": "reject", "comment": "the recall gate failed"}, headers=ETHICS)
+    assert rejected.status_code == 200
+    seed_version(engine, "gated-2", ModelStatus.APPROVED, card=not_promotable)  # approved before the rule, say
+    promoted = client.post("/v1/models/gated-2/promote", json={}, headers=ADMIN)
+    assert promoted.status_code == 409 and "not promotable" in promoted.json()["detail"]
+    assert client.get("/v1/models/current", headers=ADMIN).json()["serving_version"] == "fake-1"

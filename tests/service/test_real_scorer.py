@@ -3,11 +3,12 @@ from the models directory, approved, promoted and scored through the real featur
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.factories import train_bare_bundle, write_signal_dataset
+from tests.factories import flat_frame, train_bare_bundle, write_flat_dataset, write_signal_dataset
 from tests.service.conftest import TestClient, auth, batch, household, make_settings, signal
 from vroegsignaal.schemas.dataset_config import load_dataset_config
 from vroegsignaal.schemas.enums import ContactIntensity, RiskBand, Role
@@ -57,3 +58,73 @@ def test_demo_mode_serves_the_candidate_and_flags_it(engine, database_url, model
         response = client.post("/v1/scores", json=batch(household("hh_real_000000002", signal("s-9"))),
                                headers=auth(Role.CASEWORKER))
         assert response.status_code == 200 and response.headers[DEMO_HEADER] == "unapproved-model"
+
+
+@pytest.fixture(scope="module")
+def foreign_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bundle of a data set of its own (a flat table with features the catalogue does not know)."""
+    root = tmp_path_factory.mktemp("foreign")
+    train_bare_bundle(write_flat_dataset(root / "data", flat_frame(600)), root / "models" / "flat-1")
+    return root / "models"
+
+
+def test_a_model_of_another_data_set_is_never_served(engine, database_url, foreign_models_dir, clock):
+    with _client(database_url, foreign_models_dir, clock) as client:
+        version = client.get("/v1/models", headers=auth(Role.ETHICS_REVIEWER)).json()[0]["version"]
+        client.post(f"/v1/models/{version}/approval", headers=auth(Role.ETHICS_REVIEWER),
+                    json={"decision": "approve", "comment": "reviewed the small test card"})
+        promoted = client.post(f"/v1/models/{version}/promote", json={}, headers=auth(Role.ADMIN))
+        assert promoted.status_code == 422 and "cannot build from signals" in promoted.json()["detail"]
+        assert "arrears_eur" in promoted.json()["detail"]  # names the features
+        assert client.get("/ready").json()["model_version"] is None
+
+
+def test_a_broken_bundle_folder_does_not_keep_the_others_out(engine, database_url, models_dir, clock, tmp_path):
+    mixed = tmp_path / "models"
+    shutil.copytree(models_dir, mixed)
+    (mixed / "broken-manifest").mkdir()
+    (mixed / "broken-manifest" / "manifest.json").write_text("{not json", encoding="utf-8")
+    shutil.copytree(models_dir / "bundle-1", mixed / "broken-card")
+    (mixed / "broken-card" / "card").mkdir(exist_ok=True)
+    (mixed / "broken-card" / "card" / "card.json").write_text("{not json", encoding="utf-8")
+    with _client(database_url, mixed, clock) as client:
+        versions = client.get("/v1/models", headers=auth(Role.ETHICS_REVIEWER)).json()
+        assert len(versions) == 1  # the good bundle; the two broken folders are skipped with a warning
+        assert client.post("/v1/models/discover", headers=auth(Role.ADMIN)).status_code == 200
+
+
+def test_a_champion_whose_files_are_gone_starts_the_service_without_a_model(engine, database_url, models_dir, clock,
+                                                                            tmp_path):
+    own = tmp_path / "models"
+    shutil.copytree(models_dir, own)
+    with _client(database_url, own, clock) as client:
+        version = client.get("/v1/models", headers=auth(Role.ETHICS_REVIEWER)).json()[0]["version"]
+        client.post(f"/v1/models/{version}/approval", headers=auth(Role.ETHICS_REVIEWER),
+                    json={"decision": "approve", "comment": "reviewed the small test card"})
+        assert client.post(f"/v1/models/{version}/promote", json={}, headers=auth(Role.ADMIN)).status_code == 200
+    moved = tmp_path / "elsewhere"
+    (own / "bundle-1").rename(moved)
+    with _client(database_url, own, clock) as client:  # a restart while the champion's files are missing
+        assert client.get("/health").status_code == 200
+        assert client.get("/ready").status_code == 503
+        body = batch(household("hh_real_000000003", signal("s-1")))
+        assert client.post("/v1/scores", json=body, headers=auth(Role.CASEWORKER)).status_code == 503
+        moved.rename(own / "bundle-1")
+        assert client.post("/v1/admin/reload", headers=auth(Role.ADMIN)).status_code == 200
+        assert client.post("/v1/scores", json=body, headers=auth(Role.CASEWORKER)).status_code == 200
+
+
+@pytest.mark.filterwarnings(
+    # Third-party warnings raised inside MLflow while it creates its store (see tests/test_tracking.py).
+    "ignore:.*Any type hint is inferred as AnyType:UserWarning",
+    "ignore:The ``noload`` loader strategy is deprecated",
+)
+def test_a_registry_without_the_champion_alias_does_not_stop_the_start(engine, database_url, models_dir, clock,
+                                                                        tmp_path):
+    settings = {"model_uri": "models:/vroegsignaal-nothing-yet@champion",
+                "mlflow_tracking_uri": f"sqlite:///{tmp_path / 'mlflow.db'}"}
+    with _client(database_url, models_dir, clock, **settings) as client:  # a fresh install: nothing promoted yet
+        assert client.get("/health").status_code == 200 and client.get("/ready").status_code == 503
+        assert [v["status"] for v in client.get("/v1/models", headers=auth(Role.ETHICS_REVIEWER)).json()] == [
+            "candidate"
+        ]

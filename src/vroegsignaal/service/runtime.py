@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from vroegsignaal.errors import ModelBundleError
+from vroegsignaal.schemas.catalogue import FEATURE_CATALOGUE
 from vroegsignaal.schemas.enums import ModelStatus
 
 MANIFEST = "manifest.json"
@@ -23,6 +25,12 @@ CARD_JSON = Path("card") / "card.json"
 CARD_HTML = Path("card") / "card.html"
 CARD_HTML_EN = Path("card") / "card.en.html"
 APPROVED_STATUSES = frozenset({ModelStatus.APPROVED, ModelStatus.CHAMPION})
+MSG_NOT_A_SIGNAL_MODEL = (
+    "model bundle '{path}' uses features the service cannot build from signals ({features}): it was trained on a "
+    "data set of its own; the service serves models trained on signal data with the feature catalogue"
+)
+
+logger = logging.getLogger("vroegsignaal.service")
 
 
 @runtime_checkable
@@ -112,7 +120,10 @@ def read_bundle_info(path: Path) -> BundleInfo:
         version, name = str(manifest["model_version"]), str(manifest["model_name"])
     except (OSError, ValueError, KeyError) as exc:
         raise ModelBundleError(f"{manifest_path}: not a readable bundle manifest ({type(exc).__name__})") from None
-    card_json = json.loads((path / CARD_JSON).read_text(encoding="utf-8")) if (path / CARD_JSON).is_file() else None
+    try:
+        card_json = json.loads((path / CARD_JSON).read_text(encoding="utf-8")) if (path / CARD_JSON).is_file() else None
+    except (OSError, ValueError) as exc:
+        raise ModelBundleError(f"{path / CARD_JSON}: not a readable model card ({type(exc).__name__})") from None
     card_html, card_html_en = (_read_text_or_none(path / name) for name in (CARD_HTML, CARD_HTML_EN))
     card = ModelCard(card_json, card_html, card_html_en)
     return BundleInfo(path, version, name, str(manifest.get("created_at", "")), card)
@@ -126,7 +137,14 @@ def discover_bundles(models_dir: Path | None) -> list[BundleInfo]:
     """Every bundle directory directly under ``models_dir`` (a directory holding a manifest), oldest first."""
     if models_dir is None or not models_dir.is_dir():
         return []
-    infos = [read_bundle_info(child) for child in sorted(models_dir.iterdir()) if (child / MANIFEST).is_file()]
+    infos = []
+    for child in sorted(models_dir.iterdir()):
+        if not (child / MANIFEST).is_file():
+            continue
+        try:
+            infos.append(read_bundle_info(child))
+        except ModelBundleError as error:  # one broken folder must not keep the others (and the champion) out
+            logger.warning("skipping model bundle folder %s: %s", child.name, error)
     return sorted(infos, key=lambda info: (info.created_at, info.version))
 
 
@@ -135,7 +153,14 @@ def load_scorer_from_bundle(path: Path) -> ScorerProtocol:
     from vroegsignaal.scoring.bundle import load_bundle
     from vroegsignaal.scoring.scorer import Scorer
 
-    return Scorer(load_bundle(path))
+    scorer = Scorer(load_bundle(path))
+    # The service builds its features from signals with the catalogue's feature builder: a model of another data
+    # set (a dataset config with features of its own) would fail on every request.
+    foreign = [name for name in scorer.feature_names if name not in FEATURE_CATALOGUE]
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise ModelBundleError(MSG_NOT_A_SIGNAL_MODEL.format(path=path, features=shown))
+    return scorer
 
 
 def default_feature_builder() -> FeatureBuilder:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, Integer, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from vroegsignaal.errors import ConflictError
+from vroegsignaal.errors import ConflictError, ModelNotApprovedError, VroegsignaalError
 from vroegsignaal.schemas.api import ReloadResponse
 from vroegsignaal.schemas.enums import ModelStatus
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
@@ -113,23 +113,7 @@ def _register_sources(session: Session, services: Services, *, now: dt.datetime)
     settings = services.settings
     register_bundles(session, discover_bundles(settings.models_dir), now=now)
     if settings.model_uri:
-        name, _alias, _version = parse_model_uri(settings.model_uri)
-        registry_version = resolve_registry_version(settings.model_uri, tracking_uri=settings.mlflow_tracking_uri)
-        pinned = f"{REGISTRY_PREFIX}{name}/{registry_version}"
-        path = download_registry_bundle(
-            pinned, cache_dir=settings.model_cache_dir, tracking_uri=settings.mlflow_tracking_uri
-        )
-        info = read_bundle_info(path)
-        register_version(
-            session,
-            version=info.version,
-            model_name=name,
-            source_uri=pinned,
-            card=info.card,
-            actor="system",
-            role="system",
-            now=now,
-        )
+        _register_model_uri(session, settings, settings.model_uri, now=now)
     if services.injected is not None:
         register_version(
             session,
@@ -141,6 +125,32 @@ def _register_sources(session: Session, services: Services, *, now: dt.datetime)
             role="system",
             now=now,
         )
+
+
+def _register_model_uri(session: Session, settings: Settings, uri: str, *, now: dt.datetime) -> None:
+    """Register the registry version ``uri`` (``MODEL_URI``) points at now, if it can be found."""
+    name, _alias, _version = parse_model_uri(uri)
+    tracking_uri = settings.mlflow_tracking_uri
+    try:
+        pinned = f"{REGISTRY_PREFIX}{name}/{resolve_registry_version(uri, tracking_uri=tracking_uri)}"
+        info = read_bundle_info(
+            download_registry_bundle(pinned, cache_dir=settings.model_cache_dir, tracking_uri=tracking_uri)
+        )
+    except (VroegsignaalError, OSError) as error:
+        # E.g. a fresh install whose registry has no @champion yet: it gets one when an admin promotes a version
+        # through this service, which must therefore start.
+        logger.warning("MODEL_URI %s not registered: %s", uri, error)
+        return
+    register_version(
+        session,
+        version=info.version,
+        model_name=name,
+        source_uri=pinned,
+        card=info.card,
+        actor="system",
+        role="system",
+        now=now,
+    )
 
 
 def _load(services: Services, row: ModelVersion) -> LoadedModel:
@@ -159,7 +169,15 @@ def start_model(services: Services) -> LoadedModel | None:
             row = get_version_or_raise(session, services.injected.model_version)
         else:
             row = servable_version(session, demo_mode=services.settings.demo_mode)
-    model = _load(services, row) if row is not None else None
+    try:
+        model = _load(services, row) if row is not None else None
+    except ModelNotApprovedError:
+        raise  # the configuration is wrong (an unapproved version outside demo mode): not a missing file
+    except (VroegsignaalError, OSError) as error:
+        # The service starts without a model rather than not at all: /ready says so, scoring answers 503, and a
+        # reload or a promotion serves a version once its files are back (the pages and approvals keep working).
+        logger.error("model version %s could not be loaded, serving none: %s", row.version if row else "-", error)
+        model = None
     services.holder.swap(model)
     services.metrics.set_model(model.version if model else None, model.status.value if model else None)
     if model is None:

@@ -25,6 +25,10 @@ from vroegsignaal.service.security import Caller
 MSG_UNKNOWN_VERSION = "model version {version!r} does not exist"
 MSG_BAD_TRANSITION = "model version {version!r} is {current}; it cannot become {target}"
 MSG_TRANSITION_ROLE = "role '{role}' may not move a model version to {target} (only {allowed})"
+MSG_GATES_FAILED = (
+    "model version {version!r} cannot become {target}: its model card's verdict is 'not promotable' (a fairness gate "
+    "or the proxy check failed, or its data did not validate); see the card, and train a new version"
+)
 MSG_NOT_APPROVED = (
     "model version {version!r} is {status}: only an approved version may be served (or start in demo mode)"
 )
@@ -129,6 +133,13 @@ def register_bundles(session: Session, bundles: Sequence[BundleInfo], *, now: dt
     return [info.version for info in new]
 
 
+def gates_failed(row: ModelVersion) -> bool:
+    """Whether the version's model card says it may not be promoted: a fairness gate or the proxy check failed, or
+    its data did not validate (``verdict.promotable`` false; a card without a verdict says nothing)."""
+    verdict = (row.card_json or {}).get("verdict") or {}
+    return verdict.get("promotable") is False
+
+
 def change_status(
     session: Session,
     *,
@@ -149,6 +160,8 @@ def change_status(
         raise PermissionDeniedError(
             MSG_TRANSITION_ROLE.format(role=caller.role.value, target=target.value, allowed=allowed_role.value)
         )
+    if target in (ModelStatus.APPROVED, ModelStatus.CHAMPION) and gates_failed(row):
+        raise ConflictError(MSG_GATES_FAILED.format(version=version, target=target.value))
     changed = [(row, current)]
     if target is ModelStatus.CHAMPION:
         for previous in session.scalars(

@@ -38,13 +38,14 @@ def can_review(role: Role, status: ModelStatus) -> bool:
     return role is Role.ETHICS_REVIEWER and status in (ModelStatus.CANDIDATE, ModelStatus.APPROVED)
 
 
-def can_approve(status: ModelStatus) -> bool:
-    return status is ModelStatus.CANDIDATE
+def can_approve(status: ModelStatus, *, gates_passed: bool) -> bool:
+    """Whether "approve" is among the choices: a candidate whose card does not say it failed its gates."""
+    return status is ModelStatus.CANDIDATE and gates_passed
 
 
-def can_promote(role: Role, status: ModelStatus) -> bool:
+def can_promote(role: Role, status: ModelStatus, *, gates_passed: bool) -> bool:
     """Whether "make this the model in use" is offered to an admin."""
-    return role is Role.ADMIN and status in (ModelStatus.APPROVED, ModelStatus.RETIRED)
+    return role is Role.ADMIN and status in (ModelStatus.APPROVED, ModelStatus.RETIRED) and gates_passed
 
 
 # ---------------------------------------------------------------------------------------------- card as summaries

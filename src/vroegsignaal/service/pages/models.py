@@ -41,7 +41,7 @@ from vroegsignaal.service.routes.models import MSG_NO_CARD, VersionPath
 from vroegsignaal.service.security import Caller
 from vroegsignaal.service.serving import promote_and_serve, review_model_version
 from vroegsignaal.service.switches import ordering_for
-from vroegsignaal.service.versions import events_of, get_version_or_raise, list_versions
+from vroegsignaal.service.versions import events_of, gates_failed, get_version_or_raise, list_versions
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -135,8 +135,9 @@ def _card_page(
         fairness=fairness_lines([card], metric=card.fairness.primary_metric) if card else [],
         has_html=row.card_html is not None,
         can_review=can_review(caller.role, model_status),
-        can_approve=can_approve(model_status),
-        can_promote=can_promote(caller.role, model_status),
+        can_approve=can_approve(model_status, gates_passed=not gates_failed(row)),
+        gates_failed=gates_failed(row),
+        can_promote=can_promote(caller.role, model_status, gates_passed=not gates_failed(row)),
         form=form,
         version_path=version_path,
         notice_key=NOTICES.get(notice or ""),
