@@ -358,7 +358,17 @@ def export_decisions(
     from vroegsignaal.service import commands
 
     report = commands.export_decisions(out_dir, municipality=municipality)
-    out.print(f"Exported to {out_dir}: {report}")
+    out.print(
+        f"Exported to {out_dir}: {report.decisions:,} decisions ({report.labelled:,} with a label in outcomes.parquet), "
+        f"{report.households:,} households, {report.signals:,} signals; {report.skipped_objected:,} decisions of "
+        "households that objected left out."
+    )
+    if report.facts_from_household_row:
+        out.print(
+            f"[yellow]{report.facts_from_household_row:,} households[/] have decisions from before decisions kept the "
+            "household's facts: their facts are the latest on file, which may be from after the decision."
+        )
+    out.print("Add the audit attributes (age band, gender, origin) from your own records before training.")
 
 
 @app.command()

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+import yaml
 from sqlalchemy import update
 from typer.testing import CliRunner
 
@@ -14,10 +15,13 @@ from tests.service.conftest import TODAY, auth, batch, household, make_settings,
 from vroegsignaal.cli import app
 from vroegsignaal.errors import ConfigError
 from vroegsignaal.schemas.enums import Role
-from vroegsignaal.schemas.tables import HouseholdSchema, SignalSchema
+from vroegsignaal.schemas.dataset_config import load_dataset_config
+from vroegsignaal.schemas.tables import HouseholdSchema, OutcomeSchema, SignalSchema
 from vroegsignaal.service import commands
 from vroegsignaal.service.models import AuditRecord
 from vroegsignaal.service.settings import get_settings
+from vroegsignaal.training.data import load_dataset
+from vroegsignaal.training.synth import dataset_config
 
 CASEWORKER = auth(Role.CASEWORKER)
 DECISION = {"end_result": "financial_follow_up", "chosen_intensity": "letter",
@@ -98,3 +102,38 @@ def test_audit_verify_command_counts_the_records_and_names_a_broken_one(client, 
     broken = CliRunner().invoke(app, ["audit-verify"])
     assert broken.exit_code != 0
     assert "Audit log broken (2 records checked):" in broken.output and "record 2:" in broken.output
+
+
+def test_export_keeps_the_facts_of_decision_time_labels_what_tells_and_loads_for_training(client, database_url,
+                                                                                            tmp_path):
+    def decide(pseudonym: str, end_result: str, **facts: object) -> None:
+        item = client.post("/v1/scores", json=batch(household(pseudonym, signal(f"s-{pseudonym}"), **facts)),
+                           headers=CASEWORKER).json()["results"][0]
+        body = {**DECISION, "end_result": end_result}
+        assert client.post(f"/v1/review-items/{item['review_item_id']}/decisions", json=body,
+                           headers=CASEWORKER).status_code == 201
+
+    decide("hh_referred_00001", "financial_follow_up")
+    decide("hh_paid_000000001", "already_paid")
+    decide("hh_unreached_0001", "no_contact_possible")
+    # After the decision a new signal arrives, with the facts as they are now: the referral shows.
+    later = household("hh_referred_00001", signal("s-later", partner="water", days_ago=1), prior_debt_assistance=True)
+    assert client.post("/v1/scores", json=batch(later), headers=CASEWORKER).status_code == 200
+
+    report = commands.export_decisions(tmp_path, make_settings(database_url))
+    assert (report.decisions, report.labelled, report.facts_from_household_row) == (3, 2, 0)
+    households = pd.read_parquet(tmp_path / "households.parquet").set_index("household_id")
+    assert not households.loc["hh_referred_00001", "prior_debt_assistance"]  # as it was at the decision
+    outcomes = OutcomeSchema.validate(pd.read_parquet(tmp_path / "outcomes.parquet"))
+    assert dict(zip(outcomes["household_id"], outcomes["problematic_debt_12m"], strict=True)) == {
+        "hh_referred_00001": True, "hh_paid_000000001": False
+    }
+    # With the audit attributes a municipality adds from its own records, the tables load like any training data.
+    pd.DataFrame({"household_id": households.index, "age_band": "35-44", "gender": "female", "origin": "dutch",
+                  "neighbourhood": "centrum"}).to_parquet(tmp_path / "audit.parquet", index=False)
+    config = dataset_config()
+    config["data"] = {name: f"{name}.parquet" for name in ("signals", "households", "audit", "outcomes")}
+    del config["true_risk"]
+    (tmp_path / "dataset.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    dataset = load_dataset(load_dataset_config(tmp_path / "dataset.yaml"))
+    assert dataset.rows == 2 and sorted(dataset.y.tolist()) == [False, True]

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from vroegsignaal.errors import ConflictError, DataValidationError, NotFoundError, ValidationFailure
 from vroegsignaal.schemas.api import ContactAttemptPublic, DecisionCreate, DecisionPublic
+from vroegsignaal.schemas.tables import HOUSEHOLD_FACT_COLUMNS
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit, input_hash
 from vroegsignaal.service.clock import dutch_today
 from vroegsignaal.service.models import ContactAttempt, Decision, Household, ReviewItem, Score
@@ -116,7 +117,8 @@ def record_decision(
                 summary=MSG_REASON_REQUIRED.format(why="; ".join(why)),
             )
         score = session.get(Score, item.score_id) if item.score_id is not None else None
-        pseudonym = session.scalar(select(Household.household_pseudonym).where(Household.id == item.household_id))
+        household = session.scalars(select(Household).where(Household.id == item.household_id)).one()
+        pseudonym = household.household_pseudonym
         contact_dates = [attempt.attempted_on for attempt in request.contact_attempts]
         decision = Decision(
             review_item_id=item.id,
@@ -141,6 +143,7 @@ def record_decision(
             total_arrears_eur=item.total_arrears_eur,
             last_contact_on=max(contact_dates) if contact_dates else None,
             request_hash=request_hash,
+            household_facts={column: getattr(household, column) for column in HOUSEHOLD_FACT_COLUMNS},
         )
         session.add(decision)
         session.flush()

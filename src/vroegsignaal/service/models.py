@@ -187,6 +187,8 @@ class Decision(Base):
     total_arrears_eur: Mapped[float] = mapped_column(Float)
     last_contact_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     request_hash: Mapped[str] = mapped_column(String(64))
+    #: The household's facts when the decision was made: what retraining learns from, never facts recorded later.
+    household_facts: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class ContactAttempt(Base):
