@@ -44,6 +44,25 @@ def test_repeated_ids_never_straddle_train_validation_and_calibration(tmp_path):
     assert not (train & valid) and not (train & calib) and not (valid & calib)
 
 
+@pytest.mark.parametrize("horizon_days", [365, 60, 0])
+def test_earlier_rows_of_tested_households_whose_label_reaches_the_test_periods_are_left_out(tmp_path, horizon_days):
+    frame = flat_frame(1_200, with_time=True)
+    frame["case_id"] = [f"case{i % 300:04d}" for i in range(len(frame))]
+    frame = frame.drop_duplicates(["case_id", "period"])
+    config = write_flat_dataset(tmp_path, frame, time="period", split={"label_horizon_days": horizon_days})
+    dataset = load_dataset(config)
+    split = split_dataset(dataset, config.split, seed=1)
+    first_test = dataset.times[split.test].min()
+    tested = set(dataset.ids[split.test])
+    fitting = np.concatenate([split.train, split.validation, split.calibration])
+    reaching = (dataset.times[fitting] + np.timedelta64(horizon_days, "D") > first_test) & np.isin(
+        dataset.ids[fitting], list(tested)
+    )
+    assert not reaching.any()  # no tested household's label window reaches the test periods from training
+    assert len(fitting) + len(split.test) + split.left_out == dataset.rows
+    assert (split.left_out > 0) == (horizon_days > 0)
+
+
 def test_split_is_deterministic_per_seed(tmp_path):
     config = write_flat_dataset(tmp_path)
     dataset = load_dataset(config)

@@ -321,6 +321,13 @@ class SplitConfig(_Strict):
         description="'sigmoid' (Platt scaling) keeps the model's order of households; 'isotonic' is more flexible "
         "but ties households in steps.",
     )
+    label_horizon_days: int = Field(
+        365,
+        ge=0,
+        description="How far after its reference date a row's label looks (12 months for problematic_debt_12m). "
+        "In a temporal split, training rows of a household that is also tested are left out when their label "
+        "window reaches into the test periods: the same event would be a label on both sides.",
+    )
 
     @model_validator(mode="after")
     def _room_to_train(self) -> SplitConfig:

@@ -1,8 +1,11 @@
 """Split the rows into train / validation (early stopping) / calibration / test.
 
 With a time column the test set is the latest periods — the model is judged as it will be used, on months it has not
-seen. Without one, a stratified random split. Rows of the same id never straddle train, validation and calibration,
-so the model cannot recognise a household it has already seen in those steps.
+seen. A household's earlier rows whose label window (``label_horizon_days``) reaches into those months are left out
+of training when the household is tested too: an event in the test months (entering debt assistance, say) would
+otherwise be a label on both sides, as it can never be in use, where labels come a year late. Without a time column,
+a stratified random split. Rows of the same id never straddle train, validation and calibration, so the model cannot
+recognise a household it has already seen in those steps.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ class DataSplit:
     test: np.ndarray
     train_periods: tuple[str, str] | None = None
     test_periods: tuple[str, str] | None = None
+    #: Rows left out of every part: earlier rows of tested households whose label window reaches the test periods.
+    left_out: int = 0
 
     def __post_init__(self) -> None:
         parts = [self.train, self.validation, self.calibration, self.test]
@@ -46,9 +51,15 @@ class DataSplit:
     @property
     def description(self) -> str:
         if self.kind == "temporal" and self.test_periods and self.train_periods:
+            left_out = (
+                f" {self.left_out:,} earlier rows of tested households were left out of training: their label "
+                "windows reach into the test periods."
+                if self.left_out
+                else ""
+            )
             return (
                 f"Temporal split: trained on {self.train_periods[0]} to {self.train_periods[1]}, "
-                f"tested on the later periods {self.test_periods[0]} to {self.test_periods[1]}."
+                f"tested on the later periods {self.test_periods[0]} to {self.test_periods[1]}.{left_out}"
             )
         return "Stratified random split (the data has no time column)."
 
@@ -113,6 +124,9 @@ def split_dataset(dataset: Dataset, config: SplitConfig, *, seed: int) -> DataSp
             first_test = periods[len(periods) - n_test]
             is_test = dataset.times >= first_test
             test, rest = positions[is_test], positions[~is_test]
+            horizon = np.timedelta64(config.label_horizon_days, "D")
+            overlapping = np.isin(dataset.ids[rest], dataset.ids[test]) & (dataset.times[rest] + horizon > first_test)
+            rest = rest[~overlapping]
             _check_classes(dataset.y[test], "the test periods")
             _check_classes(dataset.y[rest], "the training periods")
             train, valid, calib = _split_rest(rest, dataset.y, dataset.ids, config, seed)
@@ -125,6 +139,7 @@ def split_dataset(dataset: Dataset, config: SplitConfig, *, seed: int) -> DataSp
                 test,
                 train_periods=(fmt(periods[0]), fmt(periods[len(periods) - n_test - 1])),
                 test_periods=(fmt(first_test), fmt(periods[-1])),
+                left_out=int(overlapping.sum()),
             )
     rest, test = train_test_split(positions, test_size=config.test_fraction, stratify=dataset.y, random_state=seed)
     train, valid, calib = _split_rest(np.sort(rest), dataset.y, dataset.ids, config, seed)
