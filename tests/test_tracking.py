@@ -144,6 +144,25 @@ def test_aliases_and_version_tags_follow_the_review(logged, tracking):
 
 
 @pytest.mark.slow
+def test_the_service_mirror_leaves_a_version_one_status_alias(logged, tracking):
+    from vroegsignaal.schemas.enums import ModelStatus
+    from vroegsignaal.service.registry import alias_mirror
+
+    uri, _, tracked = logged
+    version = tracked.registered_version
+    mirror = alias_mirror(uri)
+    try:
+        mirror(MODEL_NAME, version, ModelStatus.APPROVED)
+        (current,) = tracking.list_versions(MODEL_NAME, tracking_uri=uri)
+        assert current.aliases == ("approved",)  # no longer a candidate
+        mirror(MODEL_NAME, version, ModelStatus.REJECTED)
+        (current,) = tracking.list_versions(MODEL_NAME, tracking_uri=uri)
+        assert current.aliases == ("rejected",)  # a rejected version keeps no 'approved'
+    finally:
+        mirror(MODEL_NAME, version, ModelStatus.CANDIDATE)  # as the other tests of this module expect it
+
+
+@pytest.mark.slow
 def test_unknown_alias_or_version_is_not_found(logged, tmp_path, tracking):
     uri, _, _ = logged
     with pytest.raises(NotFoundError, match=tracking.MSG_NO_VERSION):

@@ -185,12 +185,13 @@ def make_client(engine: Engine, database_url: str, clock: Clock) -> Iterator[Cal
     """Build an app (fake scorer, champion unless told otherwise) and enter its lifespan."""
     clients: list[TestClient] = []
 
-    def build(*, scorer: Any = None, seed_status: ModelStatus | None = ModelStatus.CHAMPION, **overrides: Any) -> TestClient:
+    def build(*, scorer: Any = None, seed_status: ModelStatus | None = ModelStatus.CHAMPION,
+              registry_mirror: Any = None, **overrides: Any) -> TestClient:
         scorer = scorer if scorer is not None else FakeScorer()
         if seed_status is not None:
             seed_version(engine, scorer.model_version, seed_status)
         settings = make_settings(overrides.pop("database_url", database_url), **overrides)
-        app = create_app(settings, scorer=scorer, clock=clock, scorer_loader=load_fake)
+        app = create_app(settings, scorer=scorer, clock=clock, scorer_loader=load_fake, registry_mirror=registry_mirror)
         client = TestClient(app, raise_server_exceptions=False)
         client.__enter__()
         clients.append(client)

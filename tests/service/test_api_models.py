@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
-from tests.service.conftest import auth, batch, household, seed_version, signal
+from tests.service.conftest import NOON, auth, batch, household, seed_version, signal
 from vroegsignaal.errors import ModelNotApprovedError
 from vroegsignaal.schemas.enums import ModelStatus, Role
 from vroegsignaal.service.middleware import DEMO_HEADER
+from vroegsignaal.service.models import ModelVersion
 from vroegsignaal.service.serving import DEMO_UNAPPROVED
-from vroegsignaal.service.versions import MSG_BAD_TRANSITION
+from vroegsignaal.service.security import Caller
+from vroegsignaal.service.versions import MSG_BAD_TRANSITION, change_status
 
 ETHICS = auth(Role.ETHICS_REVIEWER)
 ADMIN = auth(Role.ADMIN)
@@ -107,3 +111,38 @@ def test_a_version_whose_card_says_not_promotable_is_never_approved_or_promoted(
     promoted = client.post("/v1/models/gated-2/promote", json={}, headers=ADMIN)
     assert promoted.status_code == 409 and "not promotable" in promoted.json()["detail"]
     assert client.get("/v1/models/current", headers=ADMIN).json()["serving_version"] == "fake-1"
+
+
+def _registry_version(engine, version: str, uri: str) -> None:  # noqa: ANN001
+    with engine.begin() as connection:
+        connection.execute(update(ModelVersion).where(ModelVersion.version == version)
+                           .values(source_uri=uri, model_name=uri.split("/")[1]))
+
+
+def test_registry_aliases_follow_only_committed_status_changes(engine):
+    moves: list[tuple[str, str, ModelStatus]] = []
+    reviewer = Caller("reviewer-1", Role.ETHICS_REVIEWER)
+    seed_version(engine, "reg-1", ModelStatus.CANDIDATE)
+    _registry_version(engine, "reg-1", "models:/vroegsignaal-x/3")
+    for commit in (False, True):
+        with Session(engine) as session:
+            session.begin()
+            change_status(session, version="reg-1", target=ModelStatus.APPROVED, caller=reviewer, comment="reviewed",
+                          now=NOON, mirror=lambda name, version, status: moves.append((name, version, status)))
+            assert moves == []  # nothing reaches the registry before the change is committed
+            if commit:
+                session.commit()
+            else:
+                session.rollback()
+        assert moves == ([("vroegsignaal-x", "3", ModelStatus.APPROVED)] if commit else [])
+
+
+def test_a_registry_that_refuses_an_alias_does_not_undo_the_status_change(make_client, engine):
+    def refuse(name: str, version: str, status: ModelStatus) -> None:
+        raise RuntimeError("registry unreachable")
+
+    client = make_client(registry_mirror=refuse)
+    seed_version(engine, "reg-3", ModelStatus.CANDIDATE)
+    _registry_version(engine, "reg-3", "models:/vroegsignaal-x/5")
+    assert client.post("/v1/models/reg-3/approval", json=APPROVE, headers=ETHICS).status_code == 200
+    assert client.get("/v1/models/reg-3", headers=ETHICS).json()["status"] == "approved"

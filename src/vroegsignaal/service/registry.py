@@ -49,12 +49,22 @@ def download_registry_bundle(uri: str, *, cache_dir: Path, tracking_uri: str | N
     return tracking.download_bundle(uri, destination, tracking_uri=tracking_uri)
 
 
+STATUS_ALIASES = frozenset(status.value for status in ModelStatus)
+
+
 def alias_mirror(tracking_uri: str | None) -> RegistryMirror:
-    """A mirror that points the alias named after a status (e.g. ``champion``) at the registry version."""
+    """A mirror that points the alias named after a status (e.g. ``champion``) at the registry version and takes
+    the other status aliases off it: a version has one status, so a rejected one keeps no ``approved`` alias and
+    an approved one no ``candidate``."""
 
     def mirror(model_name: str, registry_version: str, status: ModelStatus) -> None:
         from vroegsignaal import tracking  # noqa: PLC0415
 
         tracking.set_alias(model_name, status.value, registry_version, tracking_uri=tracking_uri)
+        for registered in tracking.list_versions(model_name, tracking_uri=tracking_uri):
+            if registered.version != str(registry_version):
+                continue
+            for alias in set(registered.aliases) & STATUS_ALIASES - {status.value}:
+                tracking.delete_alias(model_name, alias, tracking_uri=tracking_uri)
 
     return mirror

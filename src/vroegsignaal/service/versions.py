@@ -9,9 +9,11 @@ record. When a version came from the MLflow registry, its status is mirrored the
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sqlalchemy import event as orm_events
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -48,6 +50,8 @@ TRANSITIONS: dict[tuple[ModelStatus, ModelStatus], Role] = {
 
 #: Called after a status change of a version from the MLflow registry: (model name, registry version, status).
 RegistryMirror = Callable[[str, str, ModelStatus], None]
+
+logger = logging.getLogger("vroegsignaal.service")
 
 
 def get_version_or_raise(session: Session, version: str) -> ModelVersion:
@@ -172,10 +176,29 @@ def change_status(
                         comment=f"retired: {version} promoted to champion")
     _set_status(session, row, target, caller=caller, now=now, comment=comment)
     if mirror is not None:
-        for changed_row, _ in changed:
-            if changed_row.source_uri.startswith(REGISTRY_PREFIX):
-                mirror(changed_row.model_name, registry_version(changed_row.source_uri), ModelStatus(changed_row.status))
+        moves = [
+            (changed_row.model_name, registry_version(changed_row.source_uri), ModelStatus(changed_row.status))
+            for changed_row, _ in changed
+            if changed_row.source_uri.startswith(REGISTRY_PREFIX)
+        ]
+        if moves:
+            _after_commit(session, lambda: _mirror_moves(mirror, moves))
     return row
+
+
+def _after_commit(session: Session, work: Callable[[], None]) -> None:
+    """Run ``work`` once the session's transaction has committed; never when it rolls back."""
+    orm_events.listen(session, "after_commit", lambda _session: work(), once=True)
+
+
+def _mirror_moves(mirror: RegistryMirror, moves: list[tuple[str, str, ModelStatus]]) -> None:
+    """Mirror committed status changes to the registry. The service's own status is what counts (it decides what
+    is served); an alias the registry refuses now is logged and set again at the version's next move."""
+    for name, version, status in moves:
+        try:
+            mirror(name, version, status)
+        except Exception as error:  # noqa: BLE001 - the registry is another system; the change stands
+            logger.warning("MLflow alias of %s version %s not set to %s: %s", name, version, status.value, error)
 
 
 def _set_status(
