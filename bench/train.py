@@ -114,7 +114,7 @@ def stage_plain(config: Path, bundle: Path) -> dict:
     start = time.perf_counter()
     dataset = load_dataset(dataset_config)
     split = split_dataset(dataset, dataset_config.split, seed=dataset_config.seed)
-    preprocessor, monotone = prepare_training(dataset, dataset_config)
+    preprocessor, monotone = prepare_training(dataset, dataset_config, training_rows=split.train)
     matrix = preprocessor.matrix(dataset.frame)
     prepared = time.perf_counter()
     rounds = load_bundle(bundle).ensemble.num_trees

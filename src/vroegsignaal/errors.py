@@ -85,6 +85,11 @@ class DataValidationError(VroegsignaalError, ValueError):
     def to_dict(self) -> dict[str, Any]:
         return {"summary": self.summary, "failures": [failure.to_dict() for failure in self.failures]}
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as its fields, not as the exception's message: it crosses to the parent of a worker process whole
+        # (a multiprocessing pool otherwise fails to rebuild it and waits for ever).
+        return type(self), (tuple(self.failures), self.summary)
+
 
 class IdentifierDetectedError(DataValidationError):
     """A column looks like a direct identifier (BSN, name, address, postcode with house number, date of birth)."""

@@ -1,0 +1,39 @@
+"""The benchmark scripts still run against the code they measure: each at a toy size, its results in a tmp file.
+
+The numbers mean nothing at this size (bench/RESULTS.md holds the real ones); what fails here is a script that no
+longer fits the project's API, which would otherwise only show the next time someone measures.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.slow
+
+
+def _run(script: str, *args: str, cwd: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), *args], cwd=cwd, capture_output=True, text=True, timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_the_training_benchmark_runs(tmp_path):
+    results = tmp_path / "RESULTS.md"
+    _run("train.py", "--households", "6000", "--repeats", "1", "--work", str(tmp_path / "work"), "--results",
+         str(results), cwd=tmp_path)
+    assert "## Training pipeline and batch scoring — 6,000 synthetic households" in results.read_text(encoding="utf-8")
+
+
+def test_the_service_phases_benchmark_runs(tmp_path):
+    results = tmp_path / "RESULTS.md"
+    _run("service_phases.py", "--requests", "20", "--warmup", "5", "--households", "20000", "--results", str(results),
+         cwd=tmp_path)
+    assert "## Where a scoring request's time goes" in results.read_text(encoding="utf-8")
