@@ -53,7 +53,9 @@ def rule_ordered_municipalities(session: Session) -> list[str]:
     """The municipalities whose lists follow the rule-based fallback now (for views that are not of one)."""
     prefix = ordering_key("")
     rows = session.execute(
-        select(ServiceSwitch.key).where(ServiceSwitch.key.startswith(prefix, autoescape=True), ServiceSwitch.value == "rule")
+        select(ServiceSwitch.key).where(
+            ServiceSwitch.key.startswith(prefix, autoescape=True), ServiceSwitch.value == "rule"
+        )
     ).scalars()
     return sorted(key.removeprefix(prefix) for key in rows)
 
