@@ -127,3 +127,15 @@ def test_signals_resent_after_their_case_was_closed_do_not_open_a_second_case(cl
     new = _score(client, household("hh_resent_0000001", signal("s-1"), signal("s-2", partner="water", days_ago=2)))
     assert new["hh_resent_0000001"]["case_status"] == "open"
     assert new["hh_resent_0000001"]["review_item_id"] not in (first["review_item_id"], fresh["review_item_id"])
+
+
+def test_a_list_view_records_which_households_it_showed(client, engine):
+    _score(client, household("hh_shown_00000001", signal("s-1")), household("hh_shown_00000002", signal("s-2")))
+    listing = client.get("/v1/outreach", headers=CASEWORKER).json()
+    with engine.connect() as connection:
+        detail = connection.execute(
+            select(AuditRecord.detail).where(AuditRecord.action == "read_outreach_list")
+        ).scalar_one()
+    assert sorted(detail["shown"]) == sorted(i["household_id"] for i in listing["items"]) == [
+        "hh_shown_00000001", "hh_shown_00000002"
+    ]

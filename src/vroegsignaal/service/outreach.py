@@ -198,7 +198,13 @@ def list_outreach(
                 municipality_code=municipality,
                 action=AuditAction.READ_OUTREACH_LIST,
                 object_id=team,
-                detail={"listed": len(view.listed), "standard": len(view.standard), "ordering": ordering},
+                # Who saw which household: every pseudonym the list shows, so an auditor finds list views too.
+                detail={
+                    "listed": len(view.listed),
+                    "standard": len(view.standard),
+                    "ordering": ordering,
+                    "shown": [entry.payload.pseudonym for entry in shown],
+                },
             ),
             now=now,
         )
