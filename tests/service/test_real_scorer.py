@@ -74,7 +74,7 @@ def test_a_model_of_another_data_set_is_never_served(engine, database_url, forei
         client.post(f"/v1/models/{version}/approval", headers=auth(Role.ETHICS_REVIEWER),
                     json={"decision": "approve", "comment": "reviewed the small test card"})
         promoted = client.post(f"/v1/models/{version}/promote", json={}, headers=auth(Role.ADMIN))
-        assert promoted.status_code == 422 and "cannot build from signals" in promoted.json()["detail"]
+        assert promoted.status_code == 409 and "cannot build from signals" in promoted.json()["detail"]
         assert "arrears_eur" in promoted.json()["detail"]  # names the features
         assert client.get("/ready").json()["model_version"] is None
 
@@ -109,6 +109,7 @@ def test_a_champion_whose_files_are_gone_starts_the_service_without_a_model(engi
         assert client.get("/ready").status_code == 503
         body = batch(household("hh_real_000000003", signal("s-1")))
         assert client.post("/v1/scores", json=body, headers=auth(Role.CASEWORKER)).status_code == 503
+        assert client.post("/v1/admin/reload", headers=auth(Role.ADMIN)).status_code == 409  # still missing
         moved.rename(own / "bundle-1")
         assert client.post("/v1/admin/reload", headers=auth(Role.ADMIN)).status_code == 200
         assert client.post("/v1/scores", json=body, headers=auth(Role.CASEWORKER)).status_code == 200

@@ -60,7 +60,9 @@ STATUS_BY_ERROR: tuple[tuple[type[VroegsignaalError], int], ...] = (
     (ServiceUnavailableError, 503),
     (DataValidationError, 422),
     (ConfigError, 422),
-    (ModelBundleError, 422),
+    # A bundle that cannot be served (files missing or damaged, features outside the catalogue) is the state of the
+    # version asked for, not a fault of the request: 409, as for promoting an unapproved version.
+    (ModelBundleError, 409),
 )
 
 
