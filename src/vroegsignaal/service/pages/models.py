@@ -122,6 +122,7 @@ def _card_page(
 ) -> Response:
     card = read_card(row.card_json)
     model_status = ModelStatus(row.status)
+    failed = gates_failed(row)
     return render(
         request,
         "model_card.html.j2",
@@ -135,9 +136,9 @@ def _card_page(
         fairness=fairness_lines([card], metric=card.fairness.primary_metric) if card else [],
         has_html=row.card_html is not None,
         can_review=can_review(caller.role, model_status),
-        can_approve=can_approve(model_status, gates_passed=not gates_failed(row)),
-        gates_failed=gates_failed(row),
-        can_promote=can_promote(caller.role, model_status, gates_passed=not gates_failed(row)),
+        can_approve=can_approve(model_status, gates_passed=not failed),
+        gates_failed=failed,
+        can_promote=can_promote(caller.role, model_status, gates_passed=not failed),
         form=form,
         version_path=version_path,
         notice_key=NOTICES.get(notice or ""),
