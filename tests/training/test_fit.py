@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import lightgbm as lgb
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
@@ -16,6 +17,8 @@ from vroegsignaal.training.fit import (
     calibrate,
     choose_bands,
     fit_model,
+    lightgbm_params,
+    prepare_training,
 )
 from vroegsignaal.training.split import split_dataset
 
@@ -118,3 +121,28 @@ def test_same_seed_same_model(tmp_path):
     split = split_dataset(dataset, config.split, seed=config.seed)
     first, second = fit_model(dataset, split, config), fit_model(dataset, split, config)
     assert first.ensemble.boosters[0].model_to_string() == second.ensemble.boosters[0].model_to_string()
+
+
+def test_early_stopping_follows_the_validation_log_loss(tmp_path):
+    """The trees kept are those with the lowest validation log-loss (the first metric). LightGBM's early-stopping
+    callback watches every metric unless told otherwise, so a validation AUC that peaks at the first tree (common on
+    a small municipality's few positive rows) used to leave a one-tree model."""
+    config = write_flat_dataset(tmp_path, flat_frame(3_000))
+    dataset = load_dataset(config)
+    split = split_dataset(dataset, config.split, seed=config.seed)
+    fitted = fit_model(dataset, split, config)
+
+    preprocessor, monotone = prepare_training(dataset, config, training_rows=split.train)
+    matrix = preprocessor.matrix(dataset.frame)
+    train = lgb.Dataset(matrix[split.train], dataset.y[split.train], categorical_feature=preprocessor.categorical_indices)
+    valid = lgb.Dataset(matrix[split.validation], dataset.y[split.validation], reference=train)
+    history: dict = {}
+    rounds = fitted.best_iteration + config.model.early_stopping_rounds
+    lgb.train(
+        lightgbm_params(config, monotone), train, num_boost_round=rounds, valid_sets=[valid],
+        callbacks=[lgb.record_evaluation(history)],
+    )
+    log_loss = history["valid_0"]["binary_logloss"]
+    auc = history["valid_0"]["auc"]
+    assert np.argmax(auc) != np.argmin(log_loss), "the two metrics must peak apart here, or the test proves nothing"
+    assert fitted.best_iteration == int(np.argmin(log_loss)) + 1

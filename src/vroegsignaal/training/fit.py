@@ -147,7 +147,7 @@ def fit_model(dataset: Dataset, split: DataSplit, config: DatasetConfig) -> Fitt
         num_boost_round=config.model.n_estimators,
         valid_sets=[valid],
         valid_names=["validation"],
-        callbacks=[lgb.early_stopping(config.model.early_stopping_rounds, verbose=False)],
+        callbacks=[lgb.early_stopping(config.model.early_stopping_rounds, first_metric_only=True, verbose=False)],
     )
     best = booster.best_iteration or booster.current_iteration()
     # Keep only the trees early stopping chose, so scoring and explaining never pay for the rest.
