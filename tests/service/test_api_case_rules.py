@@ -139,3 +139,56 @@ def test_a_list_view_records_which_households_it_showed(client, engine):
     assert sorted(detail["shown"]) == sorted(i["household_id"] for i in listing["items"]) == [
         "hh_shown_00000001", "hh_shown_00000002"
     ]
+
+
+def test_an_objection_erases_the_score_a_retry_would_get_back(client):
+    headers = {**CASEWORKER, "Idempotency-Key": "batch-objects-0003"}
+    body = batch(household("hh_objects_000003", signal("s-1")), household("hh_stays_00000003", signal("s-2")))
+    first = client.post("/v1/scores", json=body, headers=headers).json()["results"]
+    assert first[0]["score"] is not None
+    client.post("/v1/objections", json={"household_id": "hh_objects_000003", "received_on": "2026-03-04"},
+                headers=CASEWORKER)
+    retry = client.post("/v1/scores", json=body, headers=headers)
+    assert retry.status_code == 200 and retry.headers["Idempotent-Replayed"] == "true"
+    objector, other = retry.json()["results"]
+    assert (objector["score"], objector["risk_band"], objector["reasons"], objector["model_version"]) == (
+        None, None, [], None
+    )
+    assert objector["approach"] == "standard" and objector["standard_reason"] == "objection"
+    assert objector["suggested_intensity"] == "letter" and objector["control_sample"] is False
+    assert {flag["flag"] for flag in objector["review_flags"]} <= {"crisis", "end_of_supply"}
+    assert other == first[1]
+
+
+def test_only_reaching_the_household_starts_the_cooldown(client, clock):
+    item = _score(client, household("hh_unreached_0001", signal("s-1", amount=1000.0)))["hh_unreached_0001"]
+    not_reached = {
+        "end_result": "no_contact_possible",
+        "chosen_intensity": "letter",
+        "contact_attempts": [
+            {"kind": "letter", "reached": False, "attempted_on": "2026-03-04", "part_of_day": "morning"},
+            {"kind": "administrative", "reached": True, "attempted_on": "2026-03-04", "part_of_day": "afternoon"},
+        ],
+    }
+    _decide(client, item["review_item_id"], not_reached)
+    clock.advance(days=30)
+    again = _score(client, household("hh_unreached_0001", signal("s-2", amount=1000.0, days_ago=-25)))
+    assert again["hh_unreached_0001"]["held_back_until"] is None
+    assert [i["household_id"] for i in client.get("/v1/outreach", headers=CASEWORKER).json()["items"]] == [
+        "hh_unreached_0001"
+    ]
+
+
+def test_a_listed_household_stays_listed_when_a_later_signal_is_lower(client, clock):
+    item = _score(client, household("hh_relisted_00001", signal("s-1", amount=1000.0)))["hh_relisted_00001"]
+    _decide(client, item["review_item_id"])
+    clock.advance(days=30)
+    risen = _score(client, household("hh_relisted_00001", signal("s-2", amount=1500.0, days_ago=-25)))
+    assert risen["hh_relisted_00001"]["held_back_until"] is None
+    deadline = risen["hh_relisted_00001"]["deadline"]
+    clock.advance(days=10)
+    lower = _score(client, household("hh_relisted_00001", signal("s-3", amount=900.0, days_ago=-35)))
+    assert lower["hh_relisted_00001"]["held_back_until"] is None and lower["hh_relisted_00001"]["deadline"] == deadline
+    assert [i["household_id"] for i in client.get("/v1/outreach", headers=CASEWORKER).json()["items"]] == [
+        "hh_relisted_00001"
+    ]

@@ -75,3 +75,32 @@ def test_the_one_ordering_switch_becomes_one_per_municipality_and_back(unmigrate
         assert [tuple(row) for row in rows] == [("ordering_mode", "rule")]
     finally:
         engine.dispose()
+
+
+def test_the_cooldown_start_is_recomputed_from_contact_that_reached_the_resident(client, engine, database_url):
+    from tests.service.conftest import auth, batch, household, signal
+    from vroegsignaal.schemas.enums import Role
+    from vroegsignaal.service.models import Decision
+
+    caseworker = auth(Role.CASEWORKER)
+    scored = client.post("/v1/scores", json=batch(household("hh_migrates_00001", signal("s-1"))), headers=caseworker)
+    item_id = scored.json()["results"][0]["review_item_id"]
+    attempts = [
+        {"kind": "phone", "reached": True, "attempted_on": "2026-03-02", "part_of_day": "morning"},
+        {"kind": "letter", "reached": False, "attempted_on": "2026-03-03", "part_of_day": "morning"},
+        {"kind": "administrative", "reached": True, "attempted_on": "2026-03-04", "part_of_day": "morning"},
+    ]
+    decided = client.post(f"/v1/review-items/{item_id}/decisions", headers=caseworker, json={
+        "end_result": "declines_help", "chosen_intensity": "letter", "contact_attempts": attempts,
+    })
+    assert decided.status_code == 201, decided.text
+
+    def last_contact_on() -> dt.date | None:
+        with engine.connect() as connection:
+            return connection.execute(select(Decision.last_contact_on)).scalar_one()
+
+    assert last_contact_on() == dt.date(2026, 3, 2)
+    command.downgrade(alembic_config(database_url), "0004")
+    assert last_contact_on() == dt.date(2026, 3, 4)  # before 0005: the latest attempt of any kind
+    upgrade_database(database_url)
+    assert last_contact_on() == dt.date(2026, 3, 2)

@@ -16,7 +16,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from vroegsignaal.errors import ConflictError, DataValidationError, NotFoundError, ValidationFailure
-from vroegsignaal.schemas.api import ContactAttemptPublic, DecisionCreate, DecisionPublic
+from vroegsignaal.schemas.api import ContactAttemptCreate, ContactAttemptPublic, DecisionCreate, DecisionPublic
+from vroegsignaal.schemas.enums import ContactKind
 from vroegsignaal.schemas.tables import HOUSEHOLD_FACT_COLUMNS
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit, input_hash
 from vroegsignaal.service.clock import dutch_today
@@ -63,6 +64,13 @@ def _check_attempt_dates(request: DecisionCreate, *, today: dt.date) -> None:
     ]
     if failures:
         raise DataValidationError(failures, summary="decision refused")
+
+
+def counts_as_contact(attempt: ContactAttemptCreate) -> bool:
+    """Whether an attempt starts the cooldown: it reached the resident, and was more than paperwork. A letter nobody
+    answered is no contact, and holding such a household back would risk missing one in need (DESIGN, "Harm runs
+    both ways")."""
+    return attempt.reached and attempt.kind is not ContactKind.ADMINISTRATIVE
 
 
 def _departures(
@@ -119,7 +127,7 @@ def record_decision(
         score = session.get(Score, item.score_id) if item.score_id is not None else None
         household = session.scalars(select(Household).where(Household.id == item.household_id)).one()
         pseudonym = household.household_pseudonym
-        contact_dates = [attempt.attempted_on for attempt in request.contact_attempts]
+        reached_on = [attempt.attempted_on for attempt in request.contact_attempts if counts_as_contact(attempt)]
         decision = Decision(
             review_item_id=item.id,
             household_id=item.household_id,
@@ -141,7 +149,7 @@ def record_decision(
             band=score.band if score is not None else None,
             reference_date=score.reference_date if score is not None else item.received_on,
             total_arrears_eur=item.total_arrears_eur,
-            last_contact_on=max(contact_dates) if contact_dates else None,
+            last_contact_on=max(reached_on) if reached_on else None,
             request_hash=request_hash,
             household_facts={column: getattr(household, column) for column in HOUSEHOLD_FACT_COLUMNS},
         )

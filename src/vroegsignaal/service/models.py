@@ -185,6 +185,7 @@ class Decision(Base):
     band: Mapped[str | None] = mapped_column(String(SHORT), nullable=True)
     reference_date: Mapped[dt.date] = mapped_column(Date)
     total_arrears_eur: Mapped[float] = mapped_column(Float)
+    #: The latest attempt that reached the resident (administrative ones do not count): the cooldown starts here.
     last_contact_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     #: The household's facts when the decision was made: what retraining learns from, never facts recorded later.

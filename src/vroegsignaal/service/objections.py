@@ -15,19 +15,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Text, cast, delete, select, update
 from sqlalchemy.orm import Session
 
 from vroegsignaal.errors import ConflictError, NotFoundError
-from vroegsignaal.schemas.api import ObjectionCreate, ObjectionPublic
+from vroegsignaal.schemas.api import HouseholdScorePublic, ObjectionCreate, ObjectionPublic, ScoreBatchResponse
+from vroegsignaal.schemas.enums import ReviewFlag
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
-from vroegsignaal.service.models import Decision, Household, Objection, ReviewItem, Score
+from vroegsignaal.service.models import Decision, Household, Objection, ReviewItem, Score, ScoreSubmission
 from vroegsignaal.service.scores import STATUS_OPEN
 from vroegsignaal.service.security import Caller
 from vroegsignaal.service.settings import Settings
 
 MSG_ALREADY_OBJECTED = "an active objection for this household is already registered"
 MSG_NO_ACTIVE_OBJECTION = "no active objection for this household in your municipality"
+#: Review flags that come from the signals, not from a score: an objector's answer keeps them.
+SIGNAL_FLAGS = frozenset({ReviewFlag.CRISIS, ReviewFlag.END_OF_SUPPLY})
 
 
 def objection_public(row: Objection) -> ObjectionPublic:
@@ -93,6 +96,7 @@ def add_objection(
                 .where(Decision.household_id == household_id)
                 .values(score=None, band=None, model_version=None)
             )
+            _erase_from_stored_responses(session, municipality, pseudonym, settings=settings)
         session.flush()
         audit(
             session,
@@ -106,6 +110,40 @@ def add_objection(
             now=now,
         )
     return objection_public(row)
+
+
+def _erase_from_stored_responses(session: Session, municipality: str, pseudonym: str, *, settings: Settings) -> None:
+    """Stored answers to idempotent scoring requests (what a retry gets back) keep the household's score too: its
+    entry is rewritten as the household would be answered now, the standard way and without a score."""
+    submissions = session.scalars(
+        select(ScoreSubmission).where(
+            ScoreSubmission.municipality_code == municipality,
+            cast(ScoreSubmission.response, Text).contains(f'"{pseudonym}"', autoescape=True),
+        )
+    )
+    for submission in submissions:
+        response = ScoreBatchResponse.model_validate(submission.response)
+        results = [
+            _without_score(result, settings) if result.household_id == pseudonym else result
+            for result in response.results
+        ]
+        submission.response = response.model_copy(update={"results": results}).model_dump(mode="json")
+
+
+def _without_score(result: HouseholdScorePublic, settings: Settings) -> HouseholdScorePublic:
+    return result.model_copy(
+        update={
+            "approach": "standard",
+            "standard_reason": "objection",
+            "score": None,
+            "risk_band": None,
+            "suggested_intensity": settings.standard_intensity,
+            "reasons": [],
+            "review_flags": [flag for flag in result.review_flags if flag.flag in SIGNAL_FLAGS],
+            "model_version": None,
+            "control_sample": False,
+        }
+    )
 
 
 def withdraw_objection(session: Session, *, pseudonym: str, caller: Caller, now: dt.datetime) -> ObjectionPublic:

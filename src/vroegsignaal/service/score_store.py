@@ -123,6 +123,7 @@ _SELECT_STATES = (
         _items.c.crisis,
         _items.c.end_of_supply,
         _items.c.deadline,
+        _items.c.held_until,
         _latest_contact_on.label("last_contact_on"),
         _arrears_at_contact.label("arrears_at_contact"),
     )
@@ -183,6 +184,7 @@ class HouseholdState:
     crisis: bool
     end_of_supply: bool
     deadline: dt.date | None
+    held_until: dt.date | None
     last_contact_on: dt.date | None
     arrears_at_contact: float | None
 
@@ -223,6 +225,7 @@ def household_states(
             crisis=bool(row.crisis),
             end_of_supply=bool(row.end_of_supply),
             deadline=row.deadline,
+            held_until=row.held_until,
             last_contact_on=row.last_contact_on,
             arrears_at_contact=float(row.arrears_at_contact) if row.arrears_at_contact is not None else None,
         )

@@ -107,6 +107,7 @@ _NOTHING_ON_FILE = HouseholdState(
     crisis=False,
     end_of_supply=False,
     deadline=None,
+    held_until=None,
     last_contact_on=None,
     arrears_at_contact=None,
 )
@@ -449,7 +450,9 @@ def _plan(
     intensity = (
         settings.standard_intensity.value if standard_reason is not None else str(p.scored["intensity"])
     )
-    held_until = cooldown_hold(
+    # A case already on the list stays there: a later, lower signal does not send it back into the cooldown.
+    listed = existing and (state.held_until is None or state.held_until <= today)
+    held_until = None if listed else cooldown_hold(
         last_contact_on=state.last_contact_on,
         arrears_at_contact=state.arrears_at_contact,
         arrears_now=arrears,
