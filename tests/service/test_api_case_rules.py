@@ -192,3 +192,20 @@ def test_a_listed_household_stays_listed_when_a_later_signal_is_lower(client, cl
     assert [i["household_id"] for i in client.get("/v1/outreach", headers=CASEWORKER).json()["items"]] == [
         "hh_relisted_00001"
     ]
+
+
+def test_the_fallback_neither_shows_nor_enforces_the_advice_of_the_model_it_replaced(client):
+    scored = _score(client, household("hh_fallback_00001", signal("s-1", amount=8000.0)))["hh_fallback_00001"]
+    assert scored["approach"] == "model" and scored["suggested_intensity"] == "home_visit"
+    client.put("/v1/admin/ordering", json={"mode": "rule", "reason": "model under review"}, headers=ADMIN)
+    (listed,) = client.get("/v1/outreach", headers=CASEWORKER).json()["items"]
+    assert (listed["approach"], listed["standard_reason"], listed["suggested_intensity"]) == (
+        "standard", "rule_order", "letter"
+    )
+    assert listed["score"] is None and listed["risk_band"] is None and listed["reasons"] == []
+    (item,) = client.get("/v1/households/hh_fallback_00001", headers=CASEWORKER).json()["review_items"]
+    assert (item["approach"], item["suggested_intensity"]) == ("standard", "letter")
+    # The standard letter is no departure now: no reason asked, and oversight does not count one.
+    _decide(client, scored["review_item_id"], {**DECISION, "chosen_intensity": "letter"})
+    (decision,) = client.get("/v1/households/hh_fallback_00001", headers=CASEWORKER).json()["decisions"]
+    assert decision["departed_intensity"] is False and decision["approach"] == "standard"

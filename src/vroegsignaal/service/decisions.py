@@ -23,6 +23,7 @@ from vroegsignaal.service.audit import AuditAction, AuditEntry, audit, input_has
 from vroegsignaal.service.clock import dutch_today
 from vroegsignaal.service.models import ContactAttempt, Decision, Household, ReviewItem, Score
 from vroegsignaal.service.outreach import load_queue
+from vroegsignaal.service.queue import advice_for
 from vroegsignaal.service.scores import STATUS_OPEN
 from vroegsignaal.service.security import Caller
 from vroegsignaal.service.settings import Settings
@@ -74,12 +75,12 @@ def counts_as_contact(attempt: ContactAttemptCreate) -> bool:
 
 
 def _departures(
-    request: DecisionCreate, item: ReviewItem, *, rank: int | None, tolerance: int, today: dt.date
+    request: DecisionCreate, item: ReviewItem, *, suggested: str, rank: int | None, tolerance: int, today: dt.date
 ) -> tuple[bool, bool, list[str]]:
     why: list[str] = []
-    departed_intensity = request.chosen_intensity.value != item.suggested_intensity
+    departed_intensity = request.chosen_intensity.value != suggested
     if departed_intensity:
-        why.append(MSG_INTENSITY_DEPARTS.format(chosen=request.chosen_intensity.value, suggested=item.suggested_intensity))
+        why.append(MSG_INTENSITY_DEPARTS.format(chosen=request.chosen_intensity.value, suggested=suggested))
     held = item.held_until is not None and item.held_until > today
     departed_order = held or (rank is not None and rank > tolerance)
     if held:
@@ -115,8 +116,13 @@ def record_decision(
             settings=settings,
         )
         rank = view.rank_of(item.id)
+        advice = advice_for(
+            approach=item.approach, standard_reason=item.standard_reason, suggested_intensity=item.suggested_intensity,
+            ordering=ordering, standard_intensity=settings.standard_intensity.value,
+        )
         departed_intensity, departed_order, why = _departures(
-            request, item, rank=rank, tolerance=settings.order_tolerance, today=today
+            request, item, suggested=advice.suggested_intensity, rank=rank, tolerance=settings.order_tolerance,
+            today=today,
         )
         reason = (request.departure_reason or "").strip() or None
         if why and reason is None:
@@ -136,14 +142,14 @@ def record_decision(
             decided_by=caller.subject,
             decided_at=now,
             end_result=request.end_result.value,
-            suggested_intensity=item.suggested_intensity,
+            suggested_intensity=advice.suggested_intensity,
             chosen_intensity=request.chosen_intensity.value,
             rank_at_decision=rank,
             departed_intensity=departed_intensity,
             departed_order=departed_order,
             departure_reason=reason,
             control_sample=item.control_sample,
-            approach=item.approach,
+            approach=advice.approach,
             model_version=score.model_version if score is not None else None,
             score=score.score if score is not None else None,
             band=score.band if score is not None else None,

@@ -24,7 +24,11 @@ from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
 from vroegsignaal.service.decisions import decisions_public
 from vroegsignaal.service.models import Decision, Household, Objection, ReviewItem, Score, Signal
 from vroegsignaal.schemas.tables import HOUSEHOLD_FACT_COLUMNS
+from vroegsignaal.service.queue import advice_for
+from vroegsignaal.service.scores import STATUS_OPEN
 from vroegsignaal.service.security import Caller
+from vroegsignaal.service.settings import Settings
+from vroegsignaal.service.switches import current_ordering
 
 MSG_UNKNOWN_HOUSEHOLD = "household not found in your municipality (pseudonyms are checked, never echoed)"
 
@@ -55,7 +59,9 @@ def objection_active(session: Session, *, municipality: str, pseudonym: str) -> 
     )
 
 
-def household_history(session: Session, *, pseudonym: str, caller: Caller, now: dt.datetime) -> HouseholdHistoryResponse:
+def household_history(
+    session: Session, *, pseudonym: str, caller: Caller, settings: Settings, now: dt.datetime
+) -> HouseholdHistoryResponse:
     """The household's facts, signals, scores, review items and decisions; audited as a read."""
     municipality = caller.municipality_or_raise()
     with session.begin():
@@ -84,6 +90,16 @@ def household_history(session: Session, *, pseudonym: str, caller: Caller, now: 
             now=now,
         )
         decided = decisions_public(session, decisions, pseudonyms={household.id: pseudonym})
+        # An open item follows the municipality's ordering mode now; a closed one shows what it was decided on.
+        ordering, _ = current_ordering(session, municipality)
+        advices = [
+            advice_for(
+                approach=i.approach, standard_reason=i.standard_reason, suggested_intensity=i.suggested_intensity,
+                ordering=ordering if i.status == STATUS_OPEN else "model",
+                standard_intensity=settings.standard_intensity.value,
+            )
+            for i in items
+        ]
     return HouseholdHistoryResponse(
         household_id=pseudonym,
         municipality_code=municipality,
@@ -127,18 +143,18 @@ def household_history(session: Session, *, pseudonym: str, caller: Caller, now: 
                 id=i.id,
                 team=i.team,
                 status=i.status,
-                approach=i.approach,
-                standard_reason=i.standard_reason,
+                approach=advice.approach,
+                standard_reason=advice.standard_reason,
                 control_sample=i.control_sample,
                 urgent=i.crisis or i.end_of_supply,
-                suggested_intensity=i.suggested_intensity,
+                suggested_intensity=advice.suggested_intensity,
                 received_on=i.received_on,
                 deadline=i.deadline,
                 held_until=i.held_until,
                 created_at=i.created_at,
                 closed_at=i.closed_at,
             )
-            for i in items
+            for i, advice in zip(items, advices, strict=True)
         ],
         decisions=decided,
     )

@@ -22,7 +22,14 @@ from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
 from vroegsignaal.service.clock import dutch_today, start_of_dutch_week
 from vroegsignaal.service.control_sample import position_draw
 from vroegsignaal.service.models import Decision, Household, ReviewItem, Score, Signal
-from vroegsignaal.service.queue import ARREARS_WINDOW_DAYS, Ordering, QueueEntry, order_entries, review_flags
+from vroegsignaal.service.queue import (
+    ARREARS_WINDOW_DAYS,
+    Ordering,
+    QueueEntry,
+    advice_for,
+    order_entries,
+    review_flags,
+)
 from vroegsignaal.service.scores import STATUS_OPEN, flag_public
 from vroegsignaal.service.security import Caller
 from vroegsignaal.service.settings import Settings
@@ -100,11 +107,21 @@ def load_queue(
 
 
 def item_public(
-    entry: QueueEntry, *, rank: int, today: dt.date, partners: Collection[str] = ()
+    entry: QueueEntry,
+    *,
+    rank: int,
+    today: dt.date,
+    ordering: Ordering,
+    standard_intensity: str,
+    partners: Collection[str] = (),
 ) -> OutreachItemPublic:
     """One line of the list; model details are hidden for items handled the standard way."""
     item, pseudonym, score, neighbourhood = entry.payload
-    show_model = item.approach == "model" and score is not None
+    advice = advice_for(
+        approach=item.approach, standard_reason=item.standard_reason, suggested_intensity=item.suggested_intensity,
+        ordering=ordering, standard_intensity=standard_intensity,
+    )
+    show_model = advice.approach == "model" and score is not None
     scorer_flags = [f for f in (score.flags if score is not None else []) if show_model or f not in MODEL_FLAGS]
     flags = review_flags(
         scorer_flags=scorer_flags, crisis=item.crisis, end_of_supply=item.end_of_supply,
@@ -118,11 +135,11 @@ def item_public(
         team=item.team,
         neighbourhood=neighbourhood,
         partners=[partner for partner in PartnerType if partner.value in partners],
-        approach=item.approach,
-        standard_reason=item.standard_reason,
+        approach=advice.approach,
+        standard_reason=advice.standard_reason,
         score=score.score if show_model else None,
         risk_band=score.band if show_model else None,
-        suggested_intensity=ContactIntensity(item.suggested_intensity),
+        suggested_intensity=ContactIntensity(advice.suggested_intensity),
         reasons=[Reason(**reason) for reason in score.reasons] if show_model else [],
         review_flags=[flag_public(flag, ood=ood) for flag in flags],
         urgent=entry.urgent,
@@ -208,8 +225,9 @@ def list_outreach(
             ),
             now=now,
         )
-    items = _public_items(view.listed[:limit], today=today, partners=partners)
-    standard = _public_items(view.standard[:limit], today=today, partners=partners)
+    shown_as = {"today": today, "ordering": ordering, "standard_intensity": settings.standard_intensity.value}
+    items = _public_items(view.listed[:limit], partners=partners, **shown_as)
+    standard = _public_items(view.standard[:limit], partners=partners, **shown_as)
     return OutreachListResponse(
         municipality_code=municipality,
         team=team or "*",
@@ -225,9 +243,17 @@ def list_outreach(
 
 
 def _public_items(
-    entries: Sequence[QueueEntry], *, today: dt.date, partners: Mapping[int, set[str]]
+    entries: Sequence[QueueEntry],
+    *,
+    today: dt.date,
+    ordering: Ordering,
+    standard_intensity: str,
+    partners: Mapping[int, set[str]],
 ) -> list[OutreachItemPublic]:
     return [
-        item_public(entry, rank=rank, today=today, partners=partners.get(entry.payload.item.household_id, ()))
+        item_public(
+            entry, rank=rank, today=today, ordering=ordering, standard_intensity=standard_intensity,
+            partners=partners.get(entry.payload.item.household_id, ()),
+        )
         for rank, entry in enumerate(entries, start=1)
     ]

@@ -94,6 +94,25 @@ def cooldown_hold(
 
 
 @dataclass(frozen=True)
+class Advice:
+    """What a caseworker is asked to follow for an open review item."""
+
+    approach: str
+    standard_reason: str | None
+    suggested_intensity: str
+
+
+def advice_for(
+    *, approach: str, standard_reason: str | None, suggested_intensity: str, ordering: Ordering, standard_intensity: str
+) -> Advice:
+    """The item's own advice; but while the municipality's lists follow the rule-based fallback no model is used at
+    all, so an item the model scored before the switch is shown, and judged, as the standard approach too."""
+    if ordering == "rule" and approach == "model":
+        return Advice("standard", "rule_order", standard_intensity)
+    return Advice(approach, standard_reason, suggested_intensity)
+
+
+@dataclass(frozen=True)
 class QueueEntry:
     """What ordering needs to know about one open review item."""
 

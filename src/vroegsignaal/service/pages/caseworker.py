@@ -180,7 +180,7 @@ def household_page(
 ) -> Response:
     """A household: its signals over time, scores with versions, reasons, earlier contacts, and the decision form."""
     now = services.now()
-    history = household_history(session, pseudonym=household_id, caller=caller, now=now)
+    history = household_history(session, pseudonym=household_id, caller=caller, settings=services.settings, now=now)
     return _household_page(request, caller, history, today=dutch_today(now), form=_default_form(history, today=dutch_today(now)))
 
 
@@ -216,7 +216,7 @@ def record_decision_page(
         else:
             return redirect("/", notice="decision_saved")
     now = services.now()
-    history = household_history(session, pseudonym=household_id, caller=caller, now=now)
+    history = household_history(session, pseudonym=household_id, caller=caller, settings=services.settings, now=now)
     return _household_page(request, caller, history, today=dutch_today(now), form=FormState(form, errors), status=422)
 
 

@@ -22,4 +22,4 @@ def get_household(
     session: SessionDep,
 ) -> HouseholdHistoryResponse:
     """Everything held about one household of the caller's municipality (audited). Role: caseworker."""
-    return household_history(session, pseudonym=household_id, caller=caller, now=services.now())
+    return household_history(session, pseudonym=household_id, caller=caller, settings=services.settings, now=services.now())
