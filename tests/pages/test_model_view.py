@@ -68,7 +68,9 @@ def test_primary_metric_comes_from_the_cards():
     [
         (Role.ETHICS_REVIEWER, ModelStatus.CANDIDATE, True, False),
         (Role.ETHICS_REVIEWER, ModelStatus.APPROVED, True, False),
-        (Role.ETHICS_REVIEWER, ModelStatus.CHAMPION, False, False),
+        (Role.ETHICS_REVIEWER, ModelStatus.CHAMPION, True, False),
+        (Role.ETHICS_REVIEWER, ModelStatus.RETIRED, True, False),
+        (Role.ETHICS_REVIEWER, ModelStatus.REJECTED, False, False),
         (Role.ADMIN, ModelStatus.APPROVED, False, True),
         (Role.ADMIN, ModelStatus.RETIRED, False, True),
         (Role.ADMIN, ModelStatus.CANDIDATE, False, False),

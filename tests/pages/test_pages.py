@@ -386,3 +386,14 @@ def test_database_trouble_is_a_page_that_says_nothing_was_saved(client, monkeypa
     sign_in(client, Role.CASEWORKER)
     response = client.get("/bezwaren")
     assert response.status_code == status and NL(key) in response.text
+
+
+def test_ethics_reviewer_can_withdraw_the_model_in_use_from_its_page(client):
+    sign_in(client, Role.ETHICS_REVIEWER)
+    page = client.get("/modellen/fake-1").text
+    assert NL("card.review_withdraws_model_in_use") in page and 'value="reject"' in page
+    assert 'value="approve"' not in page
+    rejected = client.post("/modellen/fake-1/beoordeling", data={
+        CSRF_FIELD: csrf_of(page), "decision": "reject", "comment": "Recall for 50+ fell below the gate in use."})
+    assert rejected.status_code == 303
+    assert client.get("/ready").json()["model_loaded"] is False

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tests.service.conftest import NOON, auth, batch, household, seed_version, signal
 from vroegsignaal.errors import ModelNotApprovedError
 from vroegsignaal.schemas.enums import ModelStatus, Role
+from vroegsignaal.service.audit import AuditAction
 from vroegsignaal.service.middleware import DEMO_HEADER
-from vroegsignaal.service.models import ModelVersion
+from vroegsignaal.service.models import AuditRecord, ModelVersion
 from vroegsignaal.service.serving import DEMO_UNAPPROVED
 from vroegsignaal.service.security import Caller
 from vroegsignaal.service.versions import MSG_BAD_TRANSITION, change_status
@@ -146,3 +147,23 @@ def test_a_registry_that_refuses_an_alias_does_not_undo_the_status_change(make_c
     _registry_version(engine, "reg-3", "models:/vroegsignaal-x/5")
     assert client.post("/v1/models/reg-3/approval", json=APPROVE, headers=ETHICS).status_code == 200
     assert client.get("/v1/models/reg-3", headers=ETHICS).json()["status"] == "approved"
+
+
+def test_an_ethics_reviewer_can_withdraw_the_model_in_use(client, engine):
+    rejected = client.post("/v1/models/fake-1/approval", headers=ETHICS,
+                           json={"decision": "reject", "comment": "recall ratio of 50+ fell below the gate in use"})
+    assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
+    assert client.get("/ready").json()["model_loaded"] is False
+    body = batch(household("hh_withdrawn_0001", signal("s-1")))
+    assert client.post("/v1/scores", json=body, headers=CASEWORKER).status_code == 503
+    assert client.post("/v1/admin/reload", headers=ADMIN).status_code == 409  # nothing approved to serve
+    assert client.post("/v1/models/fake-1/promote", json={}, headers=ADMIN).status_code == 409
+    # Signals are still taken in, in the rule-based order, once an admin switches to it.
+    client.put("/v1/admin/ordering", json={"mode": "rule", "reason": "model withdrawn"}, headers=ADMIN)
+    scored = client.post("/v1/scores", json=body, headers=CASEWORKER)
+    assert scored.status_code == 200 and scored.json()["model_version"] is None
+    with engine.connect() as connection:
+        withdrawn = connection.execute(
+            select(AuditRecord.object_id, AuditRecord.detail).where(AuditRecord.action == AuditAction.MODEL_RELOAD)
+        ).one()
+    assert withdrawn.detail == {"previous": "fake-1", "serving": None}

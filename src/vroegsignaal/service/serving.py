@@ -254,13 +254,35 @@ def review_model_version(
     Returns the version and its status history, oldest first. The API and the pages both review through here.
     """
     target = ModelStatus.APPROVED if approve else ModelStatus.REJECTED
+    served = services.holder.current
+    withdrawn = target is ModelStatus.REJECTED and served is not None and served.version == version
+    now = services.now()
     with transaction(services.sessions) as session:
         row = change_status(
-            session, version=version, target=target, caller=caller, comment=comment, now=services.now(),
-            mirror=services.mirror,
+            session, version=version, target=target, caller=caller, comment=comment, now=now, mirror=services.mirror
         )
         events = events_of(session, [version])[version]
-    refresh_status(services, version=version, status=target)
+        if withdrawn:
+            audit(
+                session,
+                AuditEntry.by(
+                    caller,
+                    municipality_code=caller.municipality,
+                    action=AuditAction.MODEL_RELOAD,
+                    object_id=version,
+                    model_version=version,
+                    detail={"previous": version, "serving": None},
+                ),
+                now=now,
+            )
+    if withdrawn:
+        # Rejected while in use: served no more from this moment (requests in flight finish on it).
+        services.holder.swap(None)
+        services.metrics.set_model(None, None)
+        logger.warning("model %s rejected while in use: scoring answers 503 until an admin promotes another "
+                       "version or switches to the rule-based order", version)
+    else:
+        refresh_status(services, version=version, status=target)
     return row, events
 
 

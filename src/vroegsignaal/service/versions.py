@@ -1,7 +1,9 @@
 """Model versions: the service's own register of versions, their life cycle, and which one to serve.
 
 A version moves ``candidate → approved`` (an ethics reviewer signs off, with a comment) ``→ champion`` (an admin
-promotes it; the previous champion is retired). A reviewer may also reject a candidate or an approved version. Every
+promotes it; the previous champion is retired). A reviewer may reject a version at any point before it is rejected:
+a candidate, an approved one, the champion in use (its review continues after release; the service stops serving it
+at once) or a retired one (so it is never served again). Every
 move is an append-only :class:`~vroegsignaal.service.models.ModelStatusEvent` (who, role, when, comment) and an audit
 record. When a version came from the MLflow registry, its status is mirrored there as an alias.
 """
@@ -43,6 +45,8 @@ TRANSITIONS: dict[tuple[ModelStatus, ModelStatus], Role] = {
     (ModelStatus.CANDIDATE, ModelStatus.APPROVED): Role.ETHICS_REVIEWER,
     (ModelStatus.CANDIDATE, ModelStatus.REJECTED): Role.ETHICS_REVIEWER,
     (ModelStatus.APPROVED, ModelStatus.REJECTED): Role.ETHICS_REVIEWER,
+    (ModelStatus.CHAMPION, ModelStatus.REJECTED): Role.ETHICS_REVIEWER,
+    (ModelStatus.RETIRED, ModelStatus.REJECTED): Role.ETHICS_REVIEWER,
     (ModelStatus.APPROVED, ModelStatus.CHAMPION): Role.ADMIN,
     (ModelStatus.RETIRED, ModelStatus.CHAMPION): Role.ADMIN,
     (ModelStatus.CHAMPION, ModelStatus.RETIRED): Role.ADMIN,

@@ -34,8 +34,9 @@ def read_card(card_json: Mapping[str, Any] | None) -> ModelCard | None:
 
 
 def can_review(role: Role, status: ModelStatus) -> bool:
-    """Whether the approve/reject form is offered (the service checks again when it is sent)."""
-    return role is Role.ETHICS_REVIEWER and status in (ModelStatus.CANDIDATE, ModelStatus.APPROVED)
+    """Whether the approve/reject form is offered (the service checks again when it is sent): for every version not
+    rejected yet, the one in use included, whose review goes on after release."""
+    return role is Role.ETHICS_REVIEWER and status is not ModelStatus.REJECTED
 
 
 def can_approve(status: ModelStatus, *, gates_passed: bool) -> bool:
