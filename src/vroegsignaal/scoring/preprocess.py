@@ -3,10 +3,14 @@
 The model is trained and scored on the same float matrix: numeric features as floats, categorical features as the
 index of their level in the training levels (LightGBM's categorical codes), unseen levels as missing. The training
 ranges recorded here let the scorer flag input outside what the model has seen (out of distribution).
+
+A level is matched by its canonical text (:func:`category_text`), so a code means the same whether it arrives as 3,
+3.0 (read_csv makes a number-coded column with a blank float) or "3".
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -19,6 +23,15 @@ from vroegsignaal.errors import DataValidationError, ValidationFailure
 
 MSG_MISSING_FEATURES = "missing model feature column(s)"
 MSG_NOT_NUMERIC = "expected numbers"
+
+# Whole floats up to here are exact integers; beyond it a float's text is kept as Python writes it.
+_LARGEST_EXACT_INTEGER = 2.0**53
+# How ``str`` wrote a whole float: the text older bundles stored for a number-coded column with a blank.
+_WHOLE_FLOAT_TEXT = re.compile(r"-?\d+\.0")
+_FLOATS = (float, np.floating)
+_BOOLEANS = (bool, np.bool_)
+_INTEGERS = (int, np.integer)
+_NA, _NAT = pd.NA, pd.NaT
 
 
 @dataclass(frozen=True)
@@ -71,7 +84,8 @@ class FeaturePreprocessor:
         for name in feature_names:
             column = frame[name]
             if name in categorical:
-                levels[name] = tuple(sorted({str(v) for v in column.dropna().unique()}))
+                _, texts = _factorize_category_texts(column)
+                levels[name] = tuple(sorted({text for text in texts if text is not None}))
                 continue
             values = numeric_column(column, name=name, table="training data")
             present = values[~np.isnan(values)]
@@ -101,9 +115,14 @@ class FeaturePreprocessor:
         for j, name in enumerate(self.feature_names):
             column = frame[name]
             if name in self.categorical_levels:
-                codes = pd.Index(self.categorical_levels[name]).get_indexer(column.astype("string"))
-                out[:, j] = np.where(codes < 0, np.nan, codes)
-                unseen[:, j] = (codes < 0) & column.notna().to_numpy()
+                # Canonical text per distinct value, not per row: a 1M-row column has a handful of levels.
+                rows, texts = _factorize_category_texts(column)
+                lookup = self._level_codes[name]
+                codes = [None if text is None else lookup.get(text) for text in texts]
+                # The extra last entry is what rows without a value (factorize's -1) pick up.
+                out[:, j] = np.array([np.nan if code is None else code for code in codes] + [np.nan])[rows]
+                is_unseen = [code is None and text is not None for code, text in zip(codes, texts, strict=True)]
+                unseen[:, j] = np.array(is_unseen + [False])[rows]
             else:
                 out[:, j] = numeric_column(column, name=name, table="input")
         return Encoded(out, unseen)
@@ -123,17 +142,26 @@ class FeaturePreprocessor:
             for j, name in enumerate(self.feature_names):
                 value = record[name]
                 if name in codes:
-                    absent = _is_missing(value)
-                    code = None if absent else codes[name].get(str(value))
+                    text = category_text(value)
+                    code = None if text is None else codes[name].get(text)
                     out[i, j] = np.nan if code is None else code
-                    unseen[i, j] = code is None and not absent
+                    unseen[i, j] = code is None and text is not None
                 else:
                     out[i, j] = _number(value, name=name, row=i)
         return Encoded(out, unseen)
 
     @cached_property
     def _level_codes(self) -> dict[str, dict[str, int]]:
-        return {name: {level: i for i, level in enumerate(levels)} for name, levels in self.categorical_levels.items()}
+        """Per categorical feature: canonical text → code. Levels are matched as stored; a level an older bundle
+        stored from a float column ("3.0") also answers to its canonical text ("3"), keeping its code."""
+        lookup: dict[str, dict[str, int]] = {}
+        for name, levels in self.categorical_levels.items():
+            codes = {level: i for i, level in enumerate(levels)}
+            for i, level in enumerate(levels):
+                if _WHOLE_FLOAT_TEXT.fullmatch(level):
+                    codes.setdefault(category_text(float(level)), i)
+            lookup[name] = codes
+        return lookup
 
     @cached_property
     def _bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -175,6 +203,49 @@ class FeaturePreprocessor:
             categorical_levels={k: tuple(v) for k, v in data["categorical_levels"].items()},
             numeric_ranges={k: NumericRange(**v) for k, v in data["numeric_ranges"].items()},
         )
+
+
+def category_text(value: Any) -> str | None:
+    """The canonical text of one categorical value, or ``None`` when it is missing.
+
+    Numbers are written as integers when they are whole (3, 3.0, ``np.int64(3)`` and ``np.float32(3)`` are all
+    "3"), other floats as Python writes them ("2.5"). Text is kept exactly as it is ("3.0" stays "3.0"), booleans
+    are "True"/"False". None, NaN and ``pd.NA`` are missing.
+    """
+    # Most likely types first, checked against module-level tuples: this runs for every value on the
+    # single-household path.
+    if isinstance(value, str):
+        return value
+    if isinstance(value, _FLOATS):
+        if value != value:
+            return None
+        if value.is_integer() and abs(value) < _LARGEST_EXACT_INTEGER:
+            return str(int(value))
+        return str(value)
+    if isinstance(value, _BOOLEANS):  # before the integers: bool is an int, but True is not the level "1"
+        return "True" if value else "False"
+    if isinstance(value, _INTEGERS):
+        return str(int(value))
+    if value is None or value is _NA or value is _NAT:
+        return None
+    return str(value)
+
+
+def category_texts(column: pd.Series) -> pd.Series:
+    """:func:`category_text` of every value of ``column``, as a ``string`` column with the same index and name."""
+    rows, texts = _factorize_category_texts(column)
+    values = np.array([*texts, None], dtype=object)[rows]
+    return pd.Series(values, index=column.index, name=column.name, dtype="string")
+
+
+def _factorize_category_texts(column: pd.Series) -> tuple[np.ndarray, list[str | None]]:
+    """Per row, the position of its value among the distinct values (-1 where missing), and their canonical texts.
+
+    Hashing first and writing text once per distinct value keeps this fast on large frames. (pandas hashes True and
+    1 alike, so an object column mixing them gets the text of whichever comes first.)
+    """
+    rows, distinct = pd.factorize(column, use_na_sentinel=True)
+    return rows, [category_text(value) for value in distinct]
 
 
 def check_columns(frame: pd.DataFrame, names: Sequence[str], *, table: str) -> None:

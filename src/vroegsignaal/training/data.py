@@ -30,6 +30,7 @@ from vroegsignaal.schemas.tables import (
 )
 from vroegsignaal.scoring.features import build_features
 from vroegsignaal.scoring.io import read_table
+from vroegsignaal.scoring.preprocess import category_texts
 
 MSG_EMPTY_TABLE = "table has no rows"
 MSG_MISSING_COLUMN = "column present"
@@ -455,7 +456,8 @@ def assemble_dataset(raw: RawData, config: DatasetConfig, report: ValidationRepo
         raise DataValidationError([ValidationFailure("data", config.label, MSG_POSITIVE_ABSENT, len(label))])
     features_only = frame[features].reset_index(drop=True)
     for name in categorical:
-        features_only[name] = features_only[name].astype("string")
+        # Canonical text, not astype("string"): a number-coded column with a blank is float ("3.0") otherwise.
+        features_only[name] = category_texts(features_only[name])
     return Dataset(
         frame=features_only,
         y=y,
