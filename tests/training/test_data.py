@@ -192,3 +192,92 @@ def test_out_of_range_and_wrongly_typed_signal_values_are_reported_by_column_and
     assert found[("signals", "amount_eur", "greater_than_or_equal_to")].rows == (3,)
     assert found[("signals", "partner_type", "isin")].examples == ("bakery",)
     assert found[("signals", "amount_eur", "coerce_dtype")].examples == ("a lot",)
+
+
+# ---------------------------------------------------------------------------------------------------- yes/no columns
+
+
+@pytest.fixture()
+def signal_data(tmp_path):
+    from tests.factories import write_signal_dataset
+
+    return write_signal_dataset(tmp_path / "signal-data", households=300)
+
+
+def as_csv(config_path, name: str, change=None):  # noqa: ANN001
+    """Rewrite one table of a signal dataset as csv (after ``change``) and point the config at it."""
+    import yaml
+
+    folder = config_path.parent
+    frame = pd.read_parquet(folder / f"{name}.parquet")
+    (change(frame) if change else frame).to_csv(folder / f"{name}.csv", index=False)
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    config["data"][name] = f"{name}.csv"
+    config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return config_path
+
+
+def load_signal_data(config_path):  # noqa: ANN001
+    from vroegsignaal.schemas.dataset_config import load_dataset_config
+
+    return load_dataset(load_dataset_config(config_path))
+
+
+def test_empty_label_cells_in_a_csv_outcomes_table_are_refused_with_their_rows(signal_data):
+    blank = np.arange(40, 60)
+
+    def blank_labels(outcomes):  # noqa: ANN001, ANN202
+        outcomes["problematic_debt_12m"] = outcomes["problematic_debt_12m"].astype(object)
+        outcomes.loc[blank, "problematic_debt_12m"] = None
+        return outcomes
+
+    with pytest.raises(DataValidationError) as raised:
+        load_signal_data(as_csv(signal_data, "outcomes", blank_labels))
+    [failure] = raised.value.failures
+    assert (failure.table, failure.column, failure.check) == ("outcomes", "problematic_debt_12m", "not_nullable")
+    assert (failure.count, failure.rows) == (20, tuple(range(40, 45)))
+    assert "outcomes: column 'problematic_debt_12m' fails 'not_nullable' in 20 row(s); rows 40, 41" in str(raised.value)
+    assert "hh_train_" not in str(raised.value)
+
+
+def test_null_household_flag_in_parquet_is_refused_with_its_rows(signal_data):
+    households = pd.read_parquet(signal_data.parent / "households.parquet")
+    households["recent_move"] = households["recent_move"].astype("boolean")
+    households.loc[[7, 9], "recent_move"] = pd.NA
+    households.to_parquet(signal_data.parent / "households.parquet", index=False)
+    with pytest.raises(DataValidationError) as raised:
+        load_signal_data(signal_data)
+    [failure] = raised.value.failures
+    assert (failure.table, failure.column, failure.check) == ("households", "recent_move", "not_nullable")
+    assert failure.rows == (7, 9)
+
+
+def test_flags_that_are_not_yes_or_no_are_refused_by_their_rows_only(signal_data):
+    def stray_values(signals):  # noqa: ANN001, ANN202
+        signals["crisis"] = signals["crisis"].astype(object)
+        signals.loc[3, "crisis"] = "nee"
+        signals.loc[8, "crisis"] = 2
+        return signals
+
+    with pytest.raises(DataValidationError) as raised:
+        load_signal_data(as_csv(signal_data, "signals", stray_values))
+    [failure] = raised.value.failures
+    assert (failure.table, failure.column, failure.check) == ("signals", "crisis", "coerce_dtype('boolean')")
+    assert (failure.count, failure.rows, failure.examples) == (2, (3, 8), ("nee", "2"))
+
+
+@pytest.mark.parametrize("spelling", ["0/1", "true/false"])
+def test_csv_flags_as_0_1_or_true_false_load_as_the_parquet_tables_do(signal_data, spelling):
+    expected = load_signal_data(signal_data)
+
+    def spell(frame):  # noqa: ANN001, ANN202
+        for column in frame.columns[frame.dtypes == bool]:
+            frame[column] = frame[column].astype(int) if spelling == "0/1" else frame[column].map(str).str.lower()
+        return frame
+
+    for name in ("signals", "households", "outcomes"):
+        as_csv(signal_data, name, spell)
+    dataset = load_signal_data(signal_data)
+    pd.testing.assert_frame_equal(dataset.frame, expected.frame)
+    np.testing.assert_array_equal(dataset.y, expected.y)
+    assert dataset.positives == expected.positives > 0

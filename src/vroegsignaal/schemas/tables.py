@@ -5,6 +5,11 @@ Column names are read from these classes (``SignalSchema.amount_eur``) instead o
 field documents its meaning and the Dutch term of VNG's DDAS information model. Validate with ``lazy=True`` so a
 report lists every failure; :func:`vroegsignaal.training.validate` turns pandera's failure cases into our
 :class:`~vroegsignaal.errors.DataValidationError`.
+
+Yes/no columns are pandas' nullable boolean, not ``bool``: coercing to ``bool`` turns a missing value into True or
+False and any text into True, so nothing would be refused. The nullable type keeps a missing value missing (refused
+as not nullable) and refuses every value but True/False and 1/0; :func:`parse_yes_no` first reads the texts a csv
+file holds for those (``"true"``, ``"False"``, ``"1"``, ``"0.0"``).
 """
 
 from __future__ import annotations
@@ -26,6 +31,24 @@ from vroegsignaal.schemas.enums import AgeBand, BenefitType, Gender, HouseholdTy
 PSEUDONYM_PATTERN = r"^[A-Za-z0-9_-]{12,128}$"
 #: CBS municipality code, e.g. GM0344 (Utrecht).
 MUNICIPALITY_PATTERN = r"^GM\d{4}$"
+#: The texts read as a yes/no value (after trimming and lower-casing): the spellings pandas itself reads from a csv
+#: file as a boolean or as 1/0. Dutch "ja"/"nee" and "yes"/"no" are not in the data contract.
+YES_NO_TEXTS: dict[str, bool] = {"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False}
+
+
+def parse_yes_no(values: pd.Series) -> pd.Series:
+    """Texts of :data:`YES_NO_TEXTS` as booleans; every other value unchanged, so that coercion names its row.
+
+    pandas reads a csv column of only "True"/"False" as booleans, but one stray "nee" leaves the whole column as text;
+    reading the known texts here means only the stray row is refused.
+    """
+    if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+        return values
+    text = values.astype("string").str.strip().str.lower()
+    known = text.isin(list(YES_NO_TEXTS)).to_numpy(dtype=bool)
+    parsed = values.astype(object)
+    parsed[known] = text[known].map(YES_NO_TEXTS).astype(object)
+    return parsed
 
 
 class _HouseholdKeyed(pa.DataFrameModel):
@@ -58,11 +81,16 @@ class SignalSchema(_HouseholdKeyed):
         description="Date the arrears arose (ontstaansdatum)."
     )
     signal_date: Series[pd.Timestamp] = pa.Field(description="Date the signal was sent (signaaldatum).")
-    crisis: Series[bool] = pa.Field(description="Crisis flag (crisissignaal), e.g. threatened eviction.")
-    warm_handover: Series[bool] = pa.Field(description="Warm-handover flag (warmeOverdracht).")
-    end_of_supply: Series[bool] = pa.Field(
+    crisis: Series[pd.BooleanDtype] = pa.Field(description="Crisis flag (crisissignaal), e.g. threatened eviction.")
+    warm_handover: Series[pd.BooleanDtype] = pa.Field(description="Warm-handover flag (warmeOverdracht).")
+    end_of_supply: Series[pd.BooleanDtype] = pa.Field(
         description="End-of-supply signal (einde levering) from an energy supplier or water company."
     )
+
+    @pa.parser("crisis", "warm_handover", "end_of_supply")
+    @classmethod
+    def _yes_no(cls, values: pd.Series) -> pd.Series:
+        return parse_yes_no(values)
 
     @pa.dataframe_check(name="signal_date_not_before_arrears_start_date")
     @classmethod
@@ -72,7 +100,10 @@ class SignalSchema(_HouseholdKeyed):
     @pa.dataframe_check(name="end_of_supply_only_from_energy_or_water")
     @classmethod
     def _end_of_supply_partner(cls, df: pd.DataFrame) -> Series[bool]:
-        return ~df["end_of_supply"] | df["partner_type"].isin([PartnerType.ENERGY, PartnerType.WATER])
+        # eq(True), not the column itself: a missing or uncoercible flag is refused by the column's own checks and must
+        # not break (or repeat in) this one
+        ended = df["end_of_supply"].eq(True).fillna(False).astype(bool)
+        return ~ended | df["partner_type"].isin([PartnerType.ENERGY, PartnerType.WATER])
 
 
 class HouseholdSchema(_HouseholdKeyed):
@@ -93,13 +124,18 @@ class HouseholdSchema(_HouseholdKeyed):
     municipal_tax_arrears_eur: Series[float] = pa.Field(
         ge=0, le=MAX_AMOUNT_EUR, description="Unpaid municipal taxes in euro (achterstand gemeentelijke belastingen)."
     )
-    municipal_tax_remission: Series[bool] = pa.Field(
+    municipal_tax_remission: Series[pd.BooleanDtype] = pa.Field(
         description="Remission of municipal taxes (kwijtschelding gemeentelijke belastingen)."
     )
-    prior_debt_assistance: Series[bool] = pa.Field(
+    prior_debt_assistance: Series[pd.BooleanDtype] = pa.Field(
         description="Had municipal debt assistance before (eerder schuldhulpverlening)."
     )
-    recent_move: Series[bool] = pa.Field(description="Moved in the last 12 months (recent verhuisd).")
+    recent_move: Series[pd.BooleanDtype] = pa.Field(description="Moved in the last 12 months (recent verhuisd).")
+
+    @pa.parser("municipal_tax_remission", "prior_debt_assistance", "recent_move")
+    @classmethod
+    def _yes_no(cls, values: pd.Series) -> pd.Series:
+        return parse_yes_no(values)
 
 
 class AuditSchema(_HouseholdKeyed):
@@ -122,9 +158,14 @@ class OutcomeSchema(_HouseholdKeyed):
     """The label: did the household enter problematic debt within 12 months after the reference date?"""
 
     reference_date: Series[pd.Timestamp] = pa.Field(description="Date the features describe (peildatum).")
-    problematic_debt_12m: Series[bool] = pa.Field(
+    problematic_debt_12m: Series[pd.BooleanDtype] = pa.Field(
         description="Entered problematic debt (problematische schulden) within 12 months after the reference date."
     )
+
+    @pa.parser("problematic_debt_12m")
+    @classmethod
+    def _yes_no(cls, values: pd.Series) -> pd.Series:
+        return parse_yes_no(values)
 
     class Config:
         unique = ["household_id", "reference_date"]

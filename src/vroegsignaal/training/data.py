@@ -198,7 +198,7 @@ def _validate_with_schema(
     if frame.empty:
         return frame, [_failure(table, None, MSG_EMPTY_TABLE, [])]
     try:
-        return schema.validate(frame, lazy=True), []
+        return _yes_no_as_numpy_bool(schema.validate(frame, lazy=True), schema), []
     except pa.errors.SchemaErrors as error:
         failures = failures_from_schema_errors(table, error)
         columns = uncoercible_columns(error) & set(frame.columns)
@@ -224,6 +224,14 @@ def _validate_with_schema(
             if (failure.column, failure.check) not in seen:
                 failures.append(failure)
     return frame, failures
+
+
+def _yes_no_as_numpy_bool(frame: pd.DataFrame, schema: type[pa.DataFrameModel]) -> pd.DataFrame:
+    """The schema's yes/no columns of a validated frame as plain ``bool``: the schemas use pandas' nullable boolean
+    to refuse missing values; once validation passed none are left, and feature building gets the columns as before."""
+    columns = schema.to_schema().columns
+    flags = [name for name, column in columns.items() if isinstance(column.dtype.type, pd.BooleanDtype)]
+    return frame.astype(dict.fromkeys(flags, bool)) if flags else frame
 
 
 def _check_sensitive(
@@ -378,7 +386,8 @@ def validate_data(raw: RawData, config: DatasetConfig) -> tuple[RawData, Validat
             outcomes = tables["outcomes"]
             if config.label not in outcomes.columns:
                 failures.append(_failure("outcomes", config.label, MSG_MISSING_COLUMN, [], count=len(outcomes)))
-            else:
+            elif not any(f.table == "outcomes" and f.column == config.label for f in failures):
+                # a label the schema refused (missing or unreadable values) would only be counted wrong here
                 failures += _check_label("outcomes", outcomes, config)
         failures += _check_references(tables)
     if failures:
