@@ -209,3 +209,14 @@ def test_the_fallback_neither_shows_nor_enforces_the_advice_of_the_model_it_repl
     _decide(client, scored["review_item_id"], {**DECISION, "chosen_intensity": "letter"})
     (decision,) = client.get("/v1/households/hh_fallback_00001", headers=CASEWORKER).json()["decisions"]
     assert decision["departed_intensity"] is False and decision["approach"] == "standard"
+
+
+def test_the_history_withholds_the_score_of_an_open_control_sample_case(make_client):
+    client = make_client(control_sample_rate=1.0)
+    scored = _score(client, household("hh_control_000001", signal("s-1", amount=8000.0)))["hh_control_000001"]
+    assert scored["control_sample"] is True
+    history = client.get("/v1/households/hh_control_000001", headers=CASEWORKER).json()
+    assert history["scores"] == [] and history["review_items"][0]["control_sample"] is True
+    _decide(client, scored["review_item_id"], {**DECISION, "departure_reason": None})
+    closed = client.get("/v1/households/hh_control_000001", headers=CASEWORKER).json()
+    assert len(closed["scores"]) == 1  # the case is decided: its score is history now

@@ -415,7 +415,10 @@ class HouseholdHistoryResponse(_Response):
     facts: HouseholdFactsCreate
     objection_active: bool
     signals: list[SignalPublic]
-    scores: list[ScorePublic]
+    scores: list[ScorePublic] = Field(
+        description="Scores with their reasons; empty while the open case is handled the standard way (control "
+        "sample, rule-based order), so that no score steers it."
+    )
     review_items: list[ReviewItemPublic]
     decisions: list[DecisionPublic]
 

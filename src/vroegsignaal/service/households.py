@@ -100,6 +100,9 @@ def household_history(
             )
             for i in items
         ]
+        # A case handled the standard way (control sample, rule-based order) must not be steered by its score: the
+        # scores are withheld while it is open, as on the household page.
+        blinded = any(i.status == STATUS_OPEN and a.approach != "model" for i, a in zip(items, advices, strict=True))
     return HouseholdHistoryResponse(
         household_id=pseudonym,
         municipality_code=municipality,
@@ -123,7 +126,7 @@ def household_history(
             )
             for s in signals
         ],
-        scores=[
+        scores=[] if blinded else [
             ScorePublic(
                 id=s.id,
                 model_version=s.model_version,
