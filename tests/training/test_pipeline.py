@@ -81,3 +81,16 @@ def test_bad_data_leaves_no_bundle_behind(tmp_path):
         run_pipeline(config, tmp_path / "bundle")
     assert not (tmp_path / "bundle").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".bundle")]
+
+
+@pytest.mark.slow
+def test_the_card_and_register_name_the_rule_the_model_was_compared_with(german):
+    from vroegsignaal.model_cards.algoritmeregister import algoritmeregister_entry
+
+    result, _ = german
+    rule = result.card.performance.rule_description
+    assert rule is not None and "highest first" in rule.en and rule.en.startswith("ordered by ")
+    markdown = (result.bundle_dir / "card" / "card.en.md").read_text()
+    assert f"The rule (status quo):** {rule.en}." in markdown
+    entry = json.dumps(algoritmeregister_entry(result.card), ensure_ascii=False)
+    assert rule.nl in entry and "oudste signaal en crisis eerst)" not in entry

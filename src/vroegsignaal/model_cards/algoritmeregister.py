@@ -147,10 +147,13 @@ def _capacity_sentence(card: ModelCard) -> str:
     k = card.capacity.k
     if lift is None:
         return f"Het team kan per periode ongeveer {k} huishoudens benaderen."
+    rule = card.performance.rule_description
+    periods = len(card.evaluation_data.periods or ())
+    where = f"de eerste {k} van elk van de {periods} toetsperiodes" if periods > 1 else f"die eerste {k}"
     return (
-        f"Het team kan per periode ongeveer {k} huishoudens benaderen. In de toets vond het model in die eerste {k} "
-        f"{texts.format_number(lift, 'nl', digits=1)} keer zoveel huishoudens die hulp nodig hadden als de huidige "
-        "werkwijze (oudste signaal en crisis eerst)."
+        f"Het team kan per periode ongeveer {k} huishoudens benaderen. In de toets vond het model in {where} "
+        f"{texts.format_number(lift, 'nl', digits=1)} keer zoveel huishoudens die hulp nodig hadden als een regel "
+        f"{rule.nl if rule is not None else 'zonder model'}."
     )
 
 

@@ -344,7 +344,9 @@ def _context(card: ModelCard, card_plots: Sequence[CardPlot], lang: Lang, *, ima
     def lift_sentence(lift: float | None, other: str) -> str:
         if lift is None:
             return texts.NOT_AVAILABLE[lang]
-        return texts.label("lift_explained", lang).format(k=card.capacity.k, lift=number(lift, 2), other=other)
+        periods = len(card.evaluation_data.periods or ())
+        key = "lift_explained" if periods > 1 else "lift_explained_one_period"
+        return texts.label(key, lang).format(k=card.capacity.k, periods=periods, lift=number(lift, 2), other=other)
 
     return {
         "card": card,

@@ -357,6 +357,15 @@ def evaluation_description(split: Literal["temporal", "stratified"], periods: Se
     )
 
 
+def rule_description(keys: Sequence[tuple[str, str, bool]]) -> LocalizedText | None:
+    """The rule the model is compared with, from its sort keys ``(label_nl, label_en, descending)`` in order."""
+    if not keys:
+        return None
+    nl = [f"{label_nl} ({'hoogste' if descending else 'laagste'} eerst)" for label_nl, _, descending in keys]
+    en = [f"{label_en} ({'highest' if descending else 'lowest'} first)" for _, label_en, descending in keys]
+    return _t("op volgorde van " + ", dan ".join(nl), "ordered by " + ", then ".join(en))
+
+
 def capacity_description(k: int, *, fraction: float | None = None) -> LocalizedText:
     """How the capacity k was set: a share of the scored households or a fixed count."""
     if fraction is not None:
@@ -677,9 +686,16 @@ LABELS: dict[str, tuple[str, str]] = {
     "lift_over_rule": ("Winst ten opzichte van de regel", "Lift over the rule"),
     "lift_over_scorecard": ("Winst ten opzichte van de scorekaart", "Lift over the scorecard"),
     "lift_explained": (
+        "Het model vindt in zijn top {k} van elk van de {periods} testperiodes samen {lift} keer zoveel huishoudens "
+        "die hulp nodig hadden als {other}.",
+        "In its top {k} of each of the {periods} test periods the model finds, in all, {lift} times as many "
+        "households that needed help as {other}.",
+    ),
+    "lift_explained_one_period": (
         "Het model vindt in zijn top {k} {lift} keer zoveel huishoudens die hulp nodig hadden als {other}.",
         "In its top {k} the model finds {lift} times as many households that needed help as {other}.",
     ),
+    "rule_is": ("De regel (huidige werkwijze)", "The rule (status quo)"),
     "the_rule": ("de regel", "the rule"),
     "the_scorecard": ("de scorekaart", "the scorecard"),
     "bayes_auc": (

@@ -269,6 +269,9 @@ class Performance(_CardPart):
         description="Positives the model finds in its top k divided by those the rule finds in its top k "
         "(1.0 = no gain).",
     )
+    rule_description: LocalizedText | None = Field(
+        None, description="The rule the model is compared with: its sort keys in order (null without a rule)."
+    )
     lift_over_scorecard: NonNegative | None = Field(
         ..., description="Positives the model finds in its top k divided by those the scorecard finds (1.0 = no gain)."
     )

@@ -30,7 +30,7 @@ from vroegsignaal.schemas.card import (
 from vroegsignaal.schemas.catalogue import CATALOGUE_VERSION, FEATURE_CATALOGUE
 from vroegsignaal.schemas.dataset_config import DatasetConfig
 from vroegsignaal.scoring.bundle import FeatureSet, library_versions, monotone_vector
-from vroegsignaal.scoring.reasons import ReasonWriter
+from vroegsignaal.scoring.reasons import ReasonWriter, wording_for
 from vroegsignaal.training.data import Dataset
 from vroegsignaal.training.evaluate import Evaluation
 from vroegsignaal.training.explain import GlobalExplanation
@@ -67,6 +67,17 @@ def _periods(times: np.ndarray | None, rows: np.ndarray) -> list[str] | None:
     if times is None:
         return None
     return sorted({pd.Timestamp(t).strftime("%Y-%m") for t in np.unique(times[rows])})
+
+
+def _rule_description(config: DatasetConfig, dataset: Dataset) -> LocalizedText | None:
+    """The baseline rule's sort keys in words (the features' labels), as the card and the register name it."""
+    keys = []
+    for key in config.baseline_rule:
+        wording = wording_for(
+            key.column, categorical=key.column in dataset.categorical, feature_text=config.feature_text
+        )
+        keys.append((wording.label_nl, wording.label_en, key.descending))
+    return texts.rule_description(keys)
 
 
 def _feature_entries(
@@ -175,6 +186,7 @@ def build_model_card(
             bayes_auc=evaluation.bayes_auc,
             share_of_bayes_auc=evaluation.share_of_bayes_auc,
             lift_over_rule=evaluation.lift_over("rule"),
+            rule_description=_rule_description(config, dataset),
             lift_over_scorecard=evaluation.lift_over("scorecard"),
             curves=curves,
         ),
