@@ -167,3 +167,20 @@ def test_an_ethics_reviewer_can_withdraw_the_model_in_use(client, engine):
             select(AuditRecord.object_id, AuditRecord.detail).where(AuditRecord.action == AuditAction.MODEL_RELOAD)
         ).one()
     assert withdrawn.detail == {"previous": "fake-1", "serving": None}
+
+
+def test_the_promote_command_never_retires_the_champion_for_a_version_that_cannot_be_served(
+    client, engine, database_url, tmp_path
+):
+    from vroegsignaal.errors import VroegsignaalError
+    from vroegsignaal.service import commands
+    from tests.service.conftest import make_settings
+
+    seed_version(engine, "broken-1", ModelStatus.APPROVED)
+    with engine.begin() as connection:
+        connection.execute(update(ModelVersion).where(ModelVersion.version == "broken-1")
+                           .values(source_uri=f"bundle:{tmp_path / 'gone'}"))
+    with pytest.raises(VroegsignaalError, match="not a model bundle"):
+        commands.promote("broken-1", make_settings(database_url))
+    statuses = {v["version"]: v["status"] for v in client.get("/v1/models", headers=ETHICS).json()}
+    assert statuses == {"fake-1": "champion", "broken-1": "approved"}

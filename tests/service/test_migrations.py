@@ -104,3 +104,9 @@ def test_the_cooldown_start_is_recomputed_from_contact_that_reached_the_resident
     assert last_contact_on() == dt.date(2026, 3, 4)  # before 0005: the latest attempt of any kind
     upgrade_database(database_url)
     assert last_contact_on() == dt.date(2026, 3, 2)
+
+
+def test_migrating_a_sqlite_file_in_a_folder_not_made_yet_makes_the_folder(tmp_path):
+    path = tmp_path / "fresh-checkout" / "var" / "service.db"
+    upgrade_database(f"sqlite:///{path}")  # a fresh checkout has no var/ yet
+    assert path.is_file()

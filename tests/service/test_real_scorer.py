@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tests.factories import flat_frame, train_bare_bundle, write_flat_dataset, write_signal_dataset
@@ -129,3 +130,31 @@ def test_a_registry_without_the_champion_alias_does_not_stop_the_start(engine, d
         assert [v["status"] for v in client.get("/v1/models", headers=auth(Role.ETHICS_REVIEWER)).json()] == [
             "candidate"
         ]
+
+
+@pytest.mark.filterwarnings(
+    "ignore:.*Any type hint is inferred as AnyType:UserWarning",
+    "ignore:The ``noload`` loader strategy is deprecated",
+    "ignore:Operation with range is deprecated",
+)
+def test_a_fresh_registry_install_finds_the_version_training_registered(engine, database_url, models_dir, clock,
+                                                                         tmp_path):
+    from tests.model_cards.factories import make_card
+    from vroegsignaal import tracking
+    from vroegsignaal.model_cards import render_card
+
+    uri = tracking.default_tracking_uri(tmp_path / "mlflow", environ={})
+    card = render_card(make_card(none_metrics=True, mitigation=False), tmp_path / "card", langs=("en",))
+    settings = {"model_uri": "models:/vroegsignaal-service-test@champion", "mlflow_tracking_uri": uri}
+    with _client(database_url, tmp_path / "no-bundles-here", clock, **settings) as client:  # nothing registered yet
+        assert client.get("/v1/models", headers=auth(Role.ETHICS_REVIEWER)).json() == []
+        tracking.log_training_run(
+            tracking_uri=uri, experiment="service-test", run_name="service-test-v1", params={}, metrics={},
+            bundle_dir=models_dir / "bundle-1", card_dir=card.directory,
+            input_example=pd.read_parquet(models_dir / "bundle-1" / "input_example.parquet"),
+            registered_model_name="vroegsignaal-service-test", tags={},
+        )
+        found = client.post("/v1/models/discover", headers=auth(Role.ADMIN))
+        assert found.status_code == 200 and len(found.json()) == 1
+        versions = client.get("/v1/models", headers=auth(Role.ETHICS_REVIEWER)).json()
+        assert [(v["version"], v["status"]) for v in versions] == [(found.json()[0], "candidate")]

@@ -29,7 +29,8 @@ from vroegsignaal.service.retention import PurgeReport, purge_expired
 from vroegsignaal.service.security import DEMO_MUNICIPALITY, DEMO_TEAM, Caller
 from vroegsignaal.service.security import issue_demo_tokens as _issue_demo_tokens
 from vroegsignaal.service.settings import Settings, get_settings
-from vroegsignaal.service.versions import change_status
+from vroegsignaal.service.serving import default_scorer_loader
+from vroegsignaal.service.versions import change_status, get_version_or_raise
 
 if TYPE_CHECKING:
     import uvicorn
@@ -128,6 +129,11 @@ def promote(version: str, settings: Settings | None = None, *, comment: str | No
     settings = settings or get_settings()
     caller = Caller(subject=_operator(), role=Role.ADMIN)
     mirror = alias_mirror(settings.mlflow_tracking_uri) if settings.model_uri else None
+    with _session(settings) as session, session.begin():
+        source_uri = get_version_or_raise(session, version).source_uri
+    # Loaded first, as a promotion through the service is: a version that cannot be served is never promoted (the
+    # champion it would retire keeps serving).
+    default_scorer_loader(settings)(source_uri)
     with _session(settings) as session, session.begin():
         row = change_status(
             session, version=version, target=ModelStatus.CHAMPION, caller=caller, comment=comment, now=_now(),

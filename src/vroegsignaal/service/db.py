@@ -36,13 +36,19 @@ class WriterBusyError(Exception):
     """A transaction begun inside :func:`without_waiting` found SQLite's write lock taken; nothing was done."""
 
 
+def ensure_sqlite_folder(url: str) -> None:
+    """Create the folder of a SQLite database file (a fresh checkout has no ``var/``); other URLs are left alone."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() == "sqlite" and database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
 def create_db_engine(url: str, *, pool_size: int = 5, connect_timeout: int = 5) -> Engine:
     """An engine for ``url`` with the settings this service relies on (see module docstring)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        ensure_sqlite_folder(url)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS},

@@ -8,6 +8,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection
 
+from vroegsignaal.service.db import ensure_sqlite_folder
+
 SCRIPT_LOCATION = "vroegsignaal.service:migrations"
 
 
@@ -24,4 +26,5 @@ def alembic_config(database_url: str, *, connection: Connection | None = None) -
 
 def upgrade_database(database_url: str, *, revision: str = "head") -> None:
     """Bring the database to ``revision`` (creates every table on an empty database)."""
+    ensure_sqlite_folder(database_url)
     command.upgrade(alembic_config(database_url), revision)

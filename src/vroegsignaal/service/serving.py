@@ -109,11 +109,23 @@ def default_scorer_loader(settings: Settings) -> ScorerLoader:
     return load
 
 
-def _register_sources(session: Session, services: Services, *, now: dt.datetime) -> None:
+def register_sources(session: Session, services: Services, *, now: dt.datetime) -> list[str]:
+    """Register what the service can find as candidates: the bundles in the models folder and, with ``MODEL_URI``,
+    the registry version it points at and the newest one training registered (alias ``candidate``; on a fresh install
+    no version is ``@champion`` yet). Returns the versions new to the service."""
     settings = services.settings
-    register_bundles(session, discover_bundles(settings.models_dir), now=now)
+    new = register_bundles(session, discover_bundles(settings.models_dir), now=now)
     if settings.model_uri:
-        _register_model_uri(session, settings, settings.model_uri, now=now)
+        name, _alias, _version = parse_model_uri(settings.model_uri)
+        for uri in dict.fromkeys((settings.model_uri, f"{REGISTRY_PREFIX}{name}@{ModelStatus.CANDIDATE.value}")):
+            version = _register_model_uri(session, settings, uri, now=now)
+            if version is not None:
+                new.append(version)
+    return new
+
+
+def _register_sources(session: Session, services: Services, *, now: dt.datetime) -> None:
+    register_sources(session, services, now=now)
     if services.injected is not None:
         register_version(
             session,
@@ -127,8 +139,8 @@ def _register_sources(session: Session, services: Services, *, now: dt.datetime)
         )
 
 
-def _register_model_uri(session: Session, settings: Settings, uri: str, *, now: dt.datetime) -> None:
-    """Register the registry version ``uri`` (``MODEL_URI``) points at now, if it can be found."""
+def _register_model_uri(session: Session, settings: Settings, uri: str, *, now: dt.datetime) -> str | None:
+    """Register the registry version ``uri`` points at now, if it can be found; its version if new to the service."""
     name, _alias, _version = parse_model_uri(uri)
     tracking_uri = settings.mlflow_tracking_uri
     try:
@@ -139,8 +151,10 @@ def _register_model_uri(session: Session, settings: Settings, uri: str, *, now: 
     except (VroegsignaalError, OSError) as error:
         # E.g. a fresh install whose registry has no @champion yet: it gets one when an admin promotes a version
         # through this service, which must therefore start.
-        logger.warning("MODEL_URI %s not registered: %s", uri, error)
-        return
+        logger.warning("registry model %s not registered: %s", uri, error)
+        return None
+    if session.get(ModelVersion, info.version) is not None:
+        return None
     register_version(
         session,
         version=info.version,
@@ -151,6 +165,7 @@ def _register_model_uri(session: Session, settings: Settings, uri: str, *, now: 
         role="system",
         now=now,
     )
+    return info.version
 
 
 def _load(services: Services, row: ModelVersion) -> LoadedModel:
@@ -189,7 +204,7 @@ def reload_model(services: Services, *, caller: Caller) -> ReloadResponse:
     """Serve the current champion (or the demo choice) from now on; in-flight requests finish on the old one."""
     now = services.now()
     with transaction(services.sessions) as session:
-        register_bundles(session, discover_bundles(services.settings.models_dir), now=now)
+        register_sources(session, services, now=now)
         row = servable_version(session, demo_mode=services.settings.demo_mode)
         if row is None:
             raise ConflictError(MSG_NOTHING_TO_SERVE)

@@ -20,10 +20,9 @@ from vroegsignaal.schemas.api import (
 from vroegsignaal.service.db import transaction
 from vroegsignaal.service.deps import AdminCaller, AnyRoleCaller, EthicsCaller, ModelManagerCaller, ServicesDep
 from vroegsignaal.service.models import ModelVersion
-from vroegsignaal.service.runtime import discover_bundles
-from vroegsignaal.service.serving import promote_and_serve, review_model_version
+from vroegsignaal.service.serving import promote_and_serve, register_sources, review_model_version
 from vroegsignaal.service.switches import ordering_for
-from vroegsignaal.service.versions import events_of, get_version_or_raise, list_versions, register_bundles
+from vroegsignaal.service.versions import events_of, get_version_or_raise, list_versions
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
@@ -70,9 +69,10 @@ def get_current_model(caller: AnyRoleCaller, services: ServicesDep) -> ModelInfo
 
 @router.post("/discover", response_model=list[str])
 def discover_versions(caller: ModelManagerCaller, services: ServicesDep) -> list[str]:
-    """Register new bundles found in the models directory as candidates. Roles: data scientist, admin."""
+    """Register new versions as candidates: bundles in the models directory and, with ``MODEL_URI``, the registry
+    version it names and the newest one training registered (``@candidate``). Roles: data scientist, admin."""
     with transaction(services.sessions) as session:
-        return register_bundles(session, discover_bundles(services.settings.models_dir), now=services.now())
+        return register_sources(session, services, now=services.now())
 
 
 @router.get("/{version}", response_model=ModelVersionPublic, responses={404: {"model": ErrorResponse}})
