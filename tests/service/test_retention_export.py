@@ -4,11 +4,14 @@ Decisions export as labelled data, with the control-sample marker and without ob
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import os
 
 import pandas as pd
 import pytest
 import yaml
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from tests.service.conftest import TODAY, auth, batch, household, make_settings, row_counts, signal
@@ -17,7 +20,8 @@ from vroegsignaal.errors import ConfigError
 from vroegsignaal.schemas.enums import Role
 from vroegsignaal.schemas.dataset_config import load_dataset_config
 from vroegsignaal.schemas.tables import HouseholdSchema, OutcomeSchema, SignalSchema
-from vroegsignaal.service import commands
+from vroegsignaal.service import commands, export
+from vroegsignaal.service.export import MSG_OUT_NOT_WRITTEN, MSG_OUT_NOT_A_FOLDER
 from vroegsignaal.service.models import AuditRecord
 from vroegsignaal.service.settings import get_settings
 from vroegsignaal.training.data import load_dataset
@@ -137,3 +141,83 @@ def test_export_keeps_the_facts_of_decision_time_labels_what_tells_and_loads_for
     (tmp_path / "dataset.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     dataset = load_dataset(load_dataset_config(tmp_path / "dataset.yaml"))
     assert dataset.rows == 2 and sorted(dataset.y.tolist()) == [False, True]
+
+
+EXPORT_FILES = {"decisions.parquet", "households.parquet", "outcomes.parquet", "signals.parquet"}
+
+
+def test_export_writes_the_four_tables_and_one_audit_record(client, database_url, engine, tmp_path):
+    _score_and_decide(client, "hh_exported_00001")
+    before = row_counts(engine)["audit_log"]
+    commands.export_decisions(tmp_path / "new" / "export", make_settings(database_url))
+    assert {path.name for path in (tmp_path / "new" / "export").iterdir()} == EXPORT_FILES
+    assert {path.name for path in tmp_path.rglob("*")} == {"new", "export"} | EXPORT_FILES  # no staging folder left
+    assert row_counts(engine)["audit_log"] == before + 1
+
+
+def test_export_into_an_existing_folder_replaces_the_tables_and_keeps_other_files(client, database_url, tmp_path):
+    _score_and_decide(client, "hh_exported_00001")
+    (tmp_path / "decisions.parquet").write_text("an older export", encoding="utf-8")
+    (tmp_path / "audit.parquet").write_text("the municipality's own file", encoding="utf-8")
+    commands.export_decisions(tmp_path, make_settings(database_url))
+    assert {path.name for path in tmp_path.iterdir()} == EXPORT_FILES | {"audit.parquet"}
+    assert pd.read_parquet(tmp_path / "decisions.parquet")["household_id"].tolist() == ["hh_exported_00001"]
+    assert (tmp_path / "audit.parquet").read_text(encoding="utf-8") == "the municipality's own file"
+
+
+@pytest.mark.parametrize("out", ["afile", "afile/export"], ids=["a-file", "under-a-file"])
+def test_export_to_or_under_a_regular_file_is_refused_without_audit_or_leftovers(client, database_url, engine,
+                                                                                 tmp_path, out):
+    _score_and_decide(client, "hh_exported_00001")
+    (tmp_path / "afile").write_text("", encoding="utf-8")
+    before = row_counts(engine)["audit_log"]
+    with pytest.raises(ConfigError, match=f"--out: .* {MSG_OUT_NOT_A_FOLDER}"):
+        commands.export_decisions(tmp_path / out, make_settings(database_url))
+    assert row_counts(engine)["audit_log"] == before
+    assert [path.name for path in tmp_path.iterdir()] == ["afile"]
+
+
+def test_export_failing_to_write_audits_nothing_and_leaves_nothing(client, database_url, engine, tmp_path,
+                                                                   monkeypatch):
+    _score_and_decide(client, "hh_exported_00001")
+    before = row_counts(engine)["audit_log"]
+    written = []
+
+    def disk_fills_up(frame, path, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        if written:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        written.append(path)
+        path.write_bytes(b"the first table")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", disk_fills_up)
+    with pytest.raises(ConfigError, match=f"--out: {MSG_OUT_NOT_WRITTEN}.*No space left on device"):
+        commands.export_decisions(tmp_path / "export", make_settings(database_url))
+    assert row_counts(engine)["audit_log"] == before
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_whose_audit_fails_removes_the_written_tables(client, database_url, engine, tmp_path, monkeypatch):
+    _score_and_decide(client, "hh_exported_00001")
+    before = row_counts(engine)["audit_log"]
+
+    def audit_log_unavailable(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise OperationalError("INSERT INTO audit_log", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(export, "audit", audit_log_unavailable)
+    with pytest.raises(OperationalError):
+        commands.export_decisions(tmp_path / "export", make_settings(database_url))
+    assert row_counts(engine)["audit_log"] == before
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.usefixtures("environment_settings")
+def test_export_command_under_a_regular_file_names_out_without_a_traceback(client, engine, tmp_path):
+    _score_and_decide(client, "hh_exported_00001")
+    (tmp_path / "afile").write_text("", encoding="utf-8")
+    before = row_counts(engine)["audit_log"]
+    result = CliRunner().invoke(app, ["export-decisions", "--out", str(tmp_path / "afile" / "export")])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "Error: --out:" in result.output and MSG_OUT_NOT_A_FOLDER in result.output
+    assert "Traceback" not in result.output
+    assert row_counts(engine)["audit_log"] == before
+    assert [path.name for path in tmp_path.iterdir()] == ["afile"]

@@ -18,6 +18,9 @@ its own records, under its DPIA, before training (docs/operations.md).
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vroegsignaal.errors import ConfigError
 from vroegsignaal.schemas.enums import HELP_ACCEPTED_RESULTS, EndResult
 from vroegsignaal.schemas.tables import HOUSEHOLD_FACT_COLUMNS, HouseholdSchema, OutcomeSchema, SignalSchema
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
@@ -36,6 +40,12 @@ DECISIONS_FILE = "decisions.parquet"
 SIGNALS_FILE = "signals.parquet"
 HOUSEHOLDS_FILE = "households.parquet"
 OUTCOMES_FILE = "outcomes.parquet"
+EXPORT_FILES = (DECISIONS_FILE, HOUSEHOLDS_FILE, SIGNALS_FILE, OUTCOMES_FILE)
+MSG_OUT_NOT_A_FOLDER = "is a file, not a folder"
+MSG_OUT_NOT_WRITTEN = "cannot write the export"
+_STAGING_PREFIX = ".export-decisions-"
+_STAGED_TABLES = "tables"
+_NOTHING = "nothing was exported or audited"
 #: End results that mean the household entered problematic debt: referred on to financial (debt) help.
 LABEL_TRUE: frozenset[EndResult] = frozenset({EndResult.FINANCIAL_FOLLOW_UP})
 #: End results that mean it did not: the signal was unjustified, paid, or solved with advice or other help.
@@ -78,43 +88,81 @@ def export_decisions(
     actor: str = "system",
     now: dt.datetime,
 ) -> ExportReport:
-    """Write the labelled-data tables to ``out_dir`` and audit the export."""
+    """Write the labelled-data tables to ``out_dir`` and audit the export.
+
+    The tables are written to a staging folder first and moved into ``out_dir`` only after the audit record is
+    committed: a failed write leaves no audit record and no files, a failed audit leaves no files. An existing
+    ``out_dir`` keeps its other files; the four tables in it are replaced. Raises :class:`ConfigError` (naming
+    ``--out``) when ``out_dir`` cannot hold the export or the tables cannot be written.
+    """
+    anchor = _nearest_existing_folder_or_raise(out_dir)
     with session.begin():
-        query = select(Decision, Household).join(Household, Household.id == Decision.household_id)
-        if municipality is not None:
-            query = query.where(Decision.municipality_code == municipality)
-        if since is not None:
-            query = query.where(Decision.decided_at >= start_of_dutch_day(since))
-        rows = session.execute(query.order_by(Decision.id)).all()
-        objected = set(
-            session.execute(
-                select(Objection.municipality_code, Objection.household_pseudonym).where(
-                    Objection.withdrawn_at.is_(None)
-                )
-            ).all()
-        )
-        kept = [(d, h) for d, h in rows if (h.municipality_code, h.household_pseudonym) not in objected]
-        reached = set(
-            session.scalars(
-                select(ContactAttempt.decision_id).where(
-                    ContactAttempt.decision_id.in_([d.id for d, _ in kept]), ContactAttempt.reached.is_(True)
-                )
+        tables, report = _collect_tables(session, out_dir=out_dir, municipality=municipality, since=since)
+    staging = _write_staging_or_raise(tables, anchor=anchor, out_dir=out_dir)
+    try:
+        with session.begin():
+            audit(
+                session,
+                AuditEntry(
+                    actor=actor,
+                    role="system",
+                    municipality_code=municipality,
+                    action=AuditAction.EXPORT_DECISIONS,
+                    detail={"decisions": report.decisions, "skipped_objected": report.skipped_objected},
+                ),
+                now=now,
+            )
+        _move_into_place_or_raise(staging / _STAGED_TABLES, out_dir=out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return report
+
+
+def _nearest_existing_folder_or_raise(out_dir: Path) -> Path:
+    """The folder to stage the export in: ``out_dir`` itself when it exists, else its nearest existing parent.
+
+    Staging there keeps the tables on the filesystem they end up on (even when ``out_dir`` is a mount point),
+    so moving them into place is a rename, and creates no missing parent folder before the export is audited.
+    """
+    # The last of the parents is '.' or '/', which exist.
+    anchor = next(candidate for candidate in (out_dir, *out_dir.parents) if candidate.exists())
+    if not anchor.is_dir():
+        where = f"'{out_dir}'" if anchor == out_dir else f"'{out_dir}' is under '{anchor}', which"
+        raise ConfigError(f"--out: {where} {MSG_OUT_NOT_A_FOLDER}; choose a folder for the export")
+    if anchor == out_dir:
+        for name in EXPORT_FILES:
+            if (out_dir / name).is_dir():
+                raise ConfigError(f"--out: '{out_dir / name}' is a folder; the export writes a table there")
+    return anchor
+
+
+def _collect_tables(
+    session: Session, *, out_dir: Path, municipality: str | None, since: dt.date | None
+) -> tuple[dict[str, pd.DataFrame], ExportReport]:
+    """Read the decisions to export and build the four tables (file name → table) in one read transaction."""
+    query = select(Decision, Household).join(Household, Household.id == Decision.household_id)
+    if municipality is not None:
+        query = query.where(Decision.municipality_code == municipality)
+    if since is not None:
+        query = query.where(Decision.decided_at >= start_of_dutch_day(since))
+    rows = session.execute(query.order_by(Decision.id)).all()
+    objected = set(
+        session.execute(
+            select(Objection.municipality_code, Objection.household_pseudonym).where(
+                Objection.withdrawn_at.is_(None)
+            )
+        ).all()
+    )
+    kept = [(d, h) for d, h in rows if (h.municipality_code, h.household_pseudonym) not in objected]
+    reached = set(
+        session.scalars(
+            select(ContactAttempt.decision_id).where(
+                ContactAttempt.decision_id.in_([d.id for d, _ in kept]), ContactAttempt.reached.is_(True)
             )
         )
-        households = {h.id: h for _, h in kept}
-        signals = session.scalars(select(Signal).where(Signal.household_id.in_(list(households)))).all()
-        audit(
-            session,
-            AuditEntry(
-                actor=actor,
-                role="system",
-                municipality_code=municipality,
-                action=AuditAction.EXPORT_DECISIONS,
-                detail={"decisions": len(kept), "skipped_objected": len(rows) - len(kept)},
-            ),
-            now=now,
-        )
-    out_dir.mkdir(parents=True, exist_ok=True)
+    )
+    households = {h.id: h for _, h in kept}
+    signals = session.scalars(select(Signal).where(Signal.household_id.in_(list(households)))).all()
     accepted = {result.value for result in HELP_ACCEPTED_RESULTS}
     decisions_frame = pd.DataFrame(
         [
@@ -169,13 +217,63 @@ def export_decisions(
             for s in signals
         ]
     )
-    decisions_frame.to_parquet(out_dir / DECISIONS_FILE, index=False)
-    households_frame.to_parquet(out_dir / HOUSEHOLDS_FILE, index=False)
-    signals_frame.to_parquet(out_dir / SIGNALS_FILE, index=False)
-    outcomes_frame.to_parquet(out_dir / OUTCOMES_FILE, index=False)
-    return ExportReport(
+    tables = {
+        DECISIONS_FILE: decisions_frame,
+        HOUSEHOLDS_FILE: households_frame,
+        SIGNALS_FILE: signals_frame,
+        OUTCOMES_FILE: outcomes_frame,
+    }
+    report = ExportReport(
         out_dir, len(kept), len(households), len(signals), len(rows) - len(kept), len(outcomes_frame), from_row
     )
+    return tables, report
+
+
+def _write_staging_or_raise(tables: dict[str, pd.DataFrame], *, anchor: Path, out_dir: Path) -> Path:
+    """Write the tables into ``<staging>/tables`` under ``anchor`` and return the staging folder.
+
+    On failure nothing is left behind. The tables go one level down so that the folder moved into place is
+    made by ``mkdir`` (permissions from the umask), not by ``mkdtemp`` (owner only).
+    """
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=anchor))
+    except OSError as error:
+        message = f"--out: {MSG_OUT_NOT_WRITTEN} to '{out_dir}' ({_reason(error)}); {_NOTHING}"
+        raise ConfigError(message) from None
+    try:
+        folder = staging / _STAGED_TABLES
+        folder.mkdir()
+        for name, frame in tables.items():
+            frame.to_parquet(folder / name, index=False)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        message = f"--out: {MSG_OUT_NOT_WRITTEN} to '{out_dir}' ({_reason(error)}); {_NOTHING}"
+        raise ConfigError(message) from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return staging
+
+
+def _move_into_place_or_raise(folder: Path, *, out_dir: Path) -> None:
+    """Rename the staged tables into ``out_dir``: the whole folder when it is new, else table by table."""
+    try:
+        if out_dir.is_dir():
+            for name in EXPORT_FILES:
+                os.replace(folder / name, out_dir / name)
+        else:
+            out_dir.parent.mkdir(parents=True, exist_ok=True)
+            folder.rename(out_dir)
+    except OSError as error:
+        # Only a change to --out between the checks and here gets this far; the export is audited by now.
+        raise ConfigError(
+            f"--out: the export is recorded in the audit log but could not be moved into '{out_dir}' "
+            f"({_reason(error)}); run the export again"
+        ) from None
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error)
 
 
 def _facts_at_first_decision(kept: list[Any]) -> tuple[dict[int, dict[str, Any]], int]:
