@@ -42,7 +42,7 @@ def _score_and_decide(client, pseudonym: str) -> None:  # noqa: ANN001
 
 def test_purge_deletes_old_data_reports_it_and_keeps_the_chain_verifiable(client, database_url, clock):
     _score_and_decide(client, "hh_old_case_00001")
-    settings = make_settings(database_url, retention_days=30, audit_retention_days=200)
+    settings = make_settings(database_url, retention_days=30, cooldown_days=30, audit_retention_days=200)
     nothing = commands.purge(settings, now=clock.now + dt.timedelta(days=10))
     assert all(count == 0 for count in nothing.deleted.values())
     report = commands.purge(settings, now=clock.now + dt.timedelta(days=31))
@@ -58,6 +58,11 @@ def test_purge_deletes_old_data_reports_it_and_keeps_the_chain_verifiable(client
 def test_audit_retention_below_six_months_is_refused(database_url):
     with pytest.raises(ConfigError, match="audit_retention_days"):
         make_settings(database_url, audit_retention_days=90)
+
+
+def test_a_retention_shorter_than_the_cooldown_is_refused(database_url):
+    with pytest.raises(ConfigError, match=r"retention_days \(90\) must be at least cooldown_days \(182\)"):
+        make_settings(database_url, retention_days=90)
 
 
 def test_export_writes_labelled_tables_without_objected_households(client, database_url, engine, tmp_path):

@@ -33,6 +33,10 @@ MSG_DEMO_CONTROL_KEY = (
     "control_sample_key is the published demo key; set VROEGSIGNAAL_CONTROL_SAMPLE_KEY or run in demo mode"
 )
 MSG_SHORT_SECRET = "jwt_secret must be at least 32 characters for HS256"
+MSG_RETENTION_BELOW_COOLDOWN = (
+    "retention_days ({retention}) must be at least cooldown_days ({cooldown}): the cooldown is read from the "
+    "decisions the purge would delete, so a household reached recently would be listed again"
+)
 MSG_RS256_NEEDS_KEY = "jwt_algorithm RS256 needs jwt_public_key, jwt_jwks_path or jwt_jwks_url"
 MSG_NO_MODEL_SOURCE = "set models_dir or model_uri (models:/NAME@alias) so the service has a model to serve"
 
@@ -103,6 +107,8 @@ class Settings(BaseSettings):
             raise ValueError(MSG_RS256_NEEDS_KEY)
         if self.control_sample_key.get_secret_value() == DEMO_CONTROL_SAMPLE_KEY and not self.demo_mode:
             raise ValueError(MSG_DEMO_CONTROL_KEY)
+        if self.retention_days < self.cooldown_days:
+            raise ValueError(MSG_RETENTION_BELOW_COOLDOWN.format(retention=self.retention_days, cooldown=self.cooldown_days))
         return self
 
     @property
