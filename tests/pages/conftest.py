@@ -33,6 +33,12 @@ from vroegsignaal.service.pages.session import CSRF_FIELD, SESSION_COOKIE
 _CSRF_INPUT = re.compile(rf'name="{CSRF_FIELD}" value="([^"]*)"')
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-xdist registers the marker that keeps the browser tests on one worker; without xdist
+    # (``-p no:xdist``) --strict-markers would refuse to collect them.
+    config.addinivalue_line("markers", "xdist_group(name): run these tests on the same xdist worker")
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('pages-db') / 'service.db'}"

@@ -14,6 +14,7 @@ from vroegsignaal.service.pages.forms import DEFAULT_MESSAGE_KEY, FieldError, Fo
 from vroegsignaal.service.pages.household_view import (
     REACHED_NO,
     REACHED_YES,
+    default_decision_values,
     domain_message_key,
     intensity_options,
     parse_decision_form,
@@ -108,6 +109,39 @@ def test_a_row_filled_in_part_names_each_missing_field():
                                                   "contact_attempts.1.reached": REACHED_NO}))
     assert set(parsed.errors) == {"contact_attempts.1.attempted_on", "contact_attempts.1.part_of_day"}
     assert {error.key for error in parsed.errors.values()} == {"form.error.required"}
+
+
+def test_the_date_the_page_filled_in_alone_is_no_contact_attempt():
+    form = {**default_decision_values(today=TODAY, suggested=ContactIntensity.LETTER),
+            "end_result": EndResult.NOT_A_RESIDENT.value}
+    parsed = parse_decision_form(form)
+    assert parsed.errors == {} and parsed.rows == ()
+    assert parsed.request is not None and parsed.request.contact_attempts == []
+
+
+@pytest.mark.parametrize(
+    ("entered", "missing"),
+    [
+        ({"contact_attempts.0.kind": ContactKind.PHONE.value}, {"part_of_day", "reached"}),
+        ({"contact_attempts.0.attempted_on": (TODAY - dt.timedelta(days=1)).isoformat()},
+         {"kind", "part_of_day", "reached"}),
+    ],
+    ids=["kind-beside-the-filled-in-date", "a-date-of-ones-own"],
+)
+def test_a_row_with_anything_entered_besides_the_filled_in_date_is_checked(entered, missing):
+    form = {**default_decision_values(today=TODAY, suggested=ContactIntensity.LETTER),
+            "end_result": EndResult.NOT_A_RESIDENT.value, **entered}
+    parsed = parse_decision_form(form)
+    assert parsed.request is None
+    assert set(parsed.errors) == {f"contact_attempts.0.{name}" for name in missing}
+
+
+def test_the_filled_in_date_counts_only_in_the_row_the_page_filled_in():
+    form = {**default_decision_values(today=TODAY, suggested=ContactIntensity.LETTER),
+            "contact_attempts.0.attempted_on": "", "contact_attempts.1.attempted_on": TODAY.isoformat(),
+            "end_result": EndResult.NOT_A_RESIDENT.value}
+    assert set(parse_decision_form(form).errors) == {
+        "contact_attempts.1.kind", "contact_attempts.1.part_of_day", "contact_attempts.1.reached"}
 
 
 def test_missing_result_and_too_short_reason_get_their_own_messages():

@@ -4,6 +4,7 @@ decision form, objections, a model card with approval and promotion, the compari
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import update
@@ -161,6 +162,104 @@ def _decision_form(client, household_id: str) -> tuple[str, dict[str, str]]:  # 
         "contact_attempts.0.reached": "yes",
         "end_result": "financial_follow_up",
     }
+
+
+class _FormAsRendered(HTMLParser):
+    """What a browser sends for the form posting to ``action`` when nobody changes anything: each input's value
+    (radios and checkboxes only when checked), each select's selected option (else its first), each textarea's text."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__()
+        self.action, self.values = action, {}
+        self._in_form, self._select, self._textarea, self._first_option = False, None, None, None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {key: value or "" for key, value in attrs}
+        if tag == "form":
+            self._in_form = a.get("action") == self.action
+        elif not self._in_form:
+            return
+        elif tag == "input" and (a.get("type") not in ("radio", "checkbox") or "checked" in a):
+            self.values[a["name"]] = a.get("value", "")
+        elif tag == "select":
+            self._select, self._first_option = a["name"], None
+        elif tag == "option" and self._select is not None:
+            if self._first_option is None:
+                self._first_option = self.values[self._select] = a["value"]
+            if "selected" in a:
+                self.values[self._select] = a["value"]
+        elif tag == "textarea":
+            self._textarea = a["name"]
+            self.values[self._textarea] = ""
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            self.values[self._textarea] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._in_form = False
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+
+def form_as_rendered(page: str, action: str) -> dict[str, str]:
+    parser = _FormAsRendered(action)
+    parser.feed(page)
+    return parser.values
+
+
+def _language_link(html: str) -> str:
+    return re.search(r'<a class="lang-switch" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+
+
+def test_a_decision_without_contact_attempts_can_be_sent_as_the_page_shows_it(client):
+    _three(client)
+    sign_in(client, Role.CASEWORKER)
+    action = f"/huishoudens/{LOW}/beslissing"
+    form = form_as_rendered(client.get(f"/huishoudens/{LOW}").text, action)
+    assert form["contact_attempts.0.attempted_on"] == TODAY.isoformat()  # still filled in for convenience
+    response = client.post(action, data={**form, "end_result": "referral_without_contact"})
+    assert response.status_code == 303, re.findall(r'id="(f-[^"]*-error)"', response.text)
+    history = client.get(f"/v1/households/{LOW}", headers=auth(Role.CASEWORKER)).json()
+    assert [(d["end_result"], d["contact_attempts"]) for d in history["decisions"]] == [
+        ("referral_without_contact", [])]
+
+
+def test_an_attempt_with_only_its_kind_and_the_filled_in_date_names_what_is_missing(client):
+    _three(client)
+    sign_in(client, Role.CASEWORKER)
+    action = f"/huishoudens/{LOW}/beslissing"
+    form = form_as_rendered(client.get(f"/huishoudens/{LOW}").text, action)
+    response = client.post(action, data={**form, "end_result": "referral_without_contact",
+                                         "contact_attempts.0.kind": "phone"})
+    assert response.status_code == 422
+    errors = set(re.findall(r'id="(f-[^"]*)-error"', response.text))
+    assert errors == {"f-contact_attempts-0-part_of_day", "f-contact_attempts-0-reached"}
+    # Sent again as refused, the page still knows which date it filled in itself.
+    again = form_as_rendered(response.text, action)
+    assert client.post(action, data={**again, "contact_attempts.0.kind": ""}).status_code == 303
+
+
+def test_switching_language_after_a_refused_decision_returns_to_the_household(client):
+    _three(client)
+    sign_in(client, Role.CASEWORKER)
+    _, form = _decision_form(client, LOW)
+    refused = client.post(f"/huishoudens/{LOW}/beslissing", data={**form, "end_result": ""})
+    assert refused.status_code == 422
+    switched = client.get(_language_link(refused.text))
+    assert switched.status_code == 303 and switched.headers["location"] == f"/huishoudens/{LOW}"
+    page = client.get(switched.headers["location"])
+    assert page.status_code == 200 and EN("decision.heading") in page.text
+
+
+def test_switching_language_on_an_error_page_after_a_form_goes_to_the_readers_first_page(client):
+    sign_in(client, Role.CASEWORKER)
+    refused = client.post(f"/bezwaren/{LOW}/intrekken", data={CSRF_FIELD: "not-the-token"})
+    assert refused.status_code == 403
+    assert client.get(_language_link(refused.text)).headers["location"] == "/"
 
 
 def test_departing_without_a_reason_shows_the_message_at_the_field_and_keeps_the_values(client, engine):

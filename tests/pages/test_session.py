@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -175,6 +176,16 @@ def test_language_switch_remembers_the_choice_and_returns_to_the_page(client):
     page = client.get("/bezwaren")
     assert '<html lang="en">' in page.text and EN("objections.title") in page.text
     assert client.get("/taal/fr").status_code == 404
+
+
+def test_language_switch_on_a_refused_sign_in_returns_to_the_sign_in_page_and_keeps_where_to_go(client):
+    refused = client.post("/sign-in", data={**_sign_in_form(client, next_path="/bezwaren"), "token": ""})
+    assert refused.status_code == 422
+    link = urlsplit(re.search(r'<a class="lang-switch" href="([^"]+)"', refused.text).group(1).replace("&amp;", "&"))
+    back = parse_qs(link.query)["next"][0]
+    assert link.path == "/taal/en" and back == "/sign-in?next=%2Fbezwaren"
+    switched = client.get("/taal/en", params={"next": back})
+    assert switched.headers["location"] == back and client.get(back).status_code == 200
 
 
 def test_pages_are_not_cached_framed_or_allowed_to_load_anything_else(client):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -47,6 +48,7 @@ def _sign_in_page(request: Request, *, next_path: str | None, message_key: str |
     response = render(
         request, "sign_in.html.j2", caller=None, status=status, sign_in_nonce=nonce, next_path=next_path or "",
         message_key=message_key, error_key=error_key,
+        page_path=f"{SIGN_IN_PATH}?{urlencode({'next': next_path})}" if next_path else SIGN_IN_PATH,
     )
     set_cookie(response, request, SIGN_IN_COOKIE, nonce, path=SIGN_IN_PATH, max_age=SIGN_IN_NONCE_SECONDS)
     return response

@@ -30,8 +30,10 @@ from vroegsignaal.service.pages.deps import CaseworkerPage, FormData, QueuePage
 from vroegsignaal.service.pages.forms import FieldError, FormState, errors_from_domain, errors_from_validation
 from vroegsignaal.service.pages.household_view import (
     ATTEMPT_ROWS,
+    PREFILLED_DATE_FIELD,
     REACHED_NO,
     REACHED_YES,
+    default_decision_values,
     domain_message_key,
     intensity_options,
     options,
@@ -62,6 +64,8 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 HouseholdPath = Annotated[str, Path(pattern=PSEUDONYM_PATTERN)]
 FilterValue = Annotated[str | None, Query(max_length=64)]
+#: The objections register: its page, and where its forms post.
+OBJECTIONS_PATH = "/bezwaren"
 #: The longest list the page shows; the API's own limit.
 LIST_LIMIT = 1000
 #: ``?notice=`` after a redirect → message key of the confirmation shown at the top of the page.
@@ -74,6 +78,11 @@ NOTICES: dict[str, str] = {
 
 def notice_key(notice: str | None) -> str | None:
     return NOTICES.get(notice or "")
+
+
+def household_path(pseudonym: str) -> str:
+    """The household page's address (a pseudonym matches ``PSEUDONYM_PATTERN``, so it needs no quoting)."""
+    return f"/huishoudens/{pseudonym}"
 
 
 def redirect(path: str, *, notice: str) -> RedirectResponse:
@@ -146,6 +155,7 @@ def _household_page(
         "household.html.j2",
         caller=caller,
         status=status,
+        page_path=household_path(history.household_id),
         history=history,
         item=item,
         show_advice=shows_model_advice(item),
@@ -156,6 +166,7 @@ def _household_page(
         decisions=list(reversed(history.decisions)),
         form=form,
         attempt_rows=range(ATTEMPT_ROWS),
+        prefilled_date_field=PREFILLED_DATE_FIELD,
         reached_yes=REACHED_YES,
         reached_no=REACHED_NO,
         kind_options=options(ContactKind, t),
@@ -168,10 +179,7 @@ def _household_page(
 
 def _default_form(history: HouseholdHistoryResponse, *, today: dt.date) -> FormState:
     item = open_item(history)
-    values = {"contact_attempts.0.attempted_on": today.isoformat()}
-    if item is not None:
-        values["chosen_intensity"] = item.suggested_intensity.value
-    return FormState(values)
+    return FormState(default_decision_values(today=today, suggested=item.suggested_intensity if item else None))
 
 
 @router.get("/huishoudens/{household_id}")
@@ -233,6 +241,7 @@ def _objections_page(
         "objections.html.j2",
         caller=caller,
         status=status,
+        page_path=OBJECTIONS_PATH,
         objections=objections,
         form=form,
         today=today,
@@ -240,7 +249,7 @@ def _objections_page(
     )
 
 
-@router.get("/bezwaren")
+@router.get(OBJECTIONS_PATH)
 def objections_page(
     request: Request, caller: QueuePage, services: ServicesDep, session: SessionDep, notice: FilterValue = None
 ) -> Response:
@@ -250,7 +259,7 @@ def objections_page(
     return _objections_page(request, caller, session, today=today, form=form, notice=notice)
 
 
-@router.post("/bezwaren", dependencies=[CsrfChecked])
+@router.post(OBJECTIONS_PATH, dependencies=[CsrfChecked])
 def record_objection_page(
     request: Request, caller: QueuePage, services: ServicesDep, session: SessionDep, form: FormData
 ) -> Response:
@@ -265,7 +274,7 @@ def record_objection_page(
     except ConflictError:
         errors = {"household_id": FieldError("form.error.already_objected")}
     else:
-        return redirect("/bezwaren", notice="objection_saved")
+        return redirect(OBJECTIONS_PATH, notice="objection_saved")
     return _objections_page(request, caller, session, today=today, form=FormState(values, errors), status=422)
 
 
@@ -275,4 +284,4 @@ def withdraw_objection_page(
 ) -> Response:
     """Withdraw a resident's objection (it stays in the register as withdrawn)."""
     withdraw_objection(session, pseudonym=household_id, caller=caller, now=services.now())
-    return redirect("/bezwaren", notice="objection_withdrawn")
+    return redirect(OBJECTIONS_PATH, notice="objection_withdrawn")

@@ -23,6 +23,10 @@ from vroegsignaal.service.pages.i18n import Translator
 ATTEMPT_ROWS = 3
 ATTEMPT_FIELDS = ("kind", "attempted_on", "part_of_day", "reached")
 REACHED_YES, REACHED_NO = "yes", "no"
+#: The first attempt's date field, which the page fills in with today for convenience.
+PREFILLED_DATE = "contact_attempts.0.attempted_on"
+#: Hidden field that carries the date the page filled in, so the form knows that date is not the caseworker's entry.
+PREFILLED_DATE_FIELD = "prefilled_attempted_on"
 _FUTURE_CHECK = MSG_ATTEMPT_IN_FUTURE.partition("{")[0]
 
 
@@ -148,14 +152,25 @@ def attempt_field(row: int, name: str) -> str:
     return f"contact_attempts.{row}.{name}"
 
 
+def default_decision_values(*, today: dt.date, suggested: ContactIntensity | None) -> dict[str, str]:
+    """What the decision form shows before anyone typed: today as the first attempt's date (remembered in
+    :data:`PREFILLED_DATE_FIELD`) and the suggested intensity, when there is one."""
+    values = {PREFILLED_DATE: today.isoformat(), PREFILLED_DATE_FIELD: today.isoformat()}
+    if suggested is not None:
+        values["chosen_intensity"] = suggested.value
+    return values
+
+
 def parse_decision_form(form: Mapping[str, str]) -> ParsedDecision:
-    """Turn the form into a :class:`DecisionCreate`; a row of the attempts left fully empty is skipped, a row filled
-    in part names each missing field."""
+    """Turn the form into a :class:`DecisionCreate`; a row of the attempts left empty is skipped, a row filled in
+    part names each missing field. The date the page filled in itself (:data:`PREFILLED_DATE_FIELD`) does not make a
+    row count: a decision without contact attempts can be sent as the page shows it."""
     errors: dict[str, FieldError] = {}
     attempts, rows = [], []
+    prefilled = {PREFILLED_DATE: form.get(PREFILLED_DATE_FIELD, "").strip()}
     for row in range(ATTEMPT_ROWS):
         values = {name: form.get(attempt_field(row, name), "").strip() for name in ATTEMPT_FIELDS}
-        if not any(values.values()):
+        if not any(value and value != prefilled.get(attempt_field(row, name)) for name, value in values.items()):
             continue
         for name, value in values.items():
             if not value:

@@ -128,6 +128,7 @@ def _card_page(
         "model_card.html.j2",
         caller=caller,
         status=status,
+        page_path=version_path(row.version),
         row=row,
         model_status=model_status,
         events=events,

@@ -28,7 +28,13 @@ from vroegsignaal.service.deps import ALL_ROLES, OVERSIGHT_ROLES, QUEUE_ROLES
 from vroegsignaal.service.pages import formatting
 from vroegsignaal.service.pages.forms import field_id
 from vroegsignaal.service.pages.i18n import DEFAULT_LANG, Lang, Translator, is_lang
-from vroegsignaal.service.pages.session import LANG_COOKIE, csrf_token_for, session_token
+from vroegsignaal.service.pages.session import (
+    LANG_COOKIE,
+    SIGN_IN_PATH,
+    csrf_token_for,
+    local_path_or_none,
+    session_token,
+)
 from vroegsignaal.service.security import Caller, InvalidTokenError
 from vroegsignaal.service.serving import DEMO_MODE, DEMO_UNAPPROVED, Services
 from vroegsignaal.service.switches import current_ordering
@@ -38,6 +44,8 @@ AUDIT_ENUMS: Mapping[str, type[LabelledEnum]] = {"age_band": AgeBand, "gender": 
 COMPARISON_SIGNS: Mapping[str, str] = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
 #: Who the service records as the actor of what it does by itself (registering a bundle it found).
 SYSTEM_ACTOR = "system"
+#: Methods that only read: a page asked for with one of these can be asked for again at the same address.
+READ_METHODS = frozenset({"GET", "HEAD"})
 PAGE_HEADERS: Mapping[str, str] = {
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-src 'self'; "
@@ -75,6 +83,15 @@ def lang_of(request: Request) -> Lang:
     """The reader's language: their choice (cookie), else Dutch."""
     chosen = request.cookies.get(LANG_COOKIE)
     return chosen if is_lang(chosen) else DEFAULT_LANG
+
+
+def language_return_path(request: Request, *, caller: Caller | None, page_path: str | None = None) -> str:
+    """Where the language switch goes back to: the page itself when it was asked for with GET. A page rendered in
+    answer to a form (a refused POST) returns to ``page_path``, its GET address, because the form's own address
+    answers only POST; without one, to the reader's first page. Always a path on this site."""
+    if request.method in READ_METHODS:
+        page_path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return local_path_or_none(page_path) or (home_path(caller.role) if caller is not None else SIGN_IN_PATH)
 
 
 @lru_cache(maxsize=1)
@@ -210,9 +227,13 @@ def render(
     caller: Caller | None,
     status: int = 200,
     headers: Mapping[str, str] | None = None,
+    page_path: str | None = None,
     **context: Any,
 ) -> HTMLResponse:
-    """Render ``template`` inside the layout for ``caller`` (``None`` on the sign-in and error pages)."""
+    """Render ``template`` inside the layout for ``caller`` (``None`` on the sign-in and error pages).
+
+    ``page_path`` is the page's GET address, for a page rendered in answer to a form (see
+    :func:`language_return_path`)."""
     t = Translator(lang_of(request))
     token = session_token(request)
     html = environment().get_template(template).render(
@@ -224,7 +245,7 @@ def render(
         banners=banners(services_of(request), caller),
         navigation=[item for item in NAVIGATION if caller is not None and caller.role in item.roles],
         current_path=request.url.path,
-        current_url=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        language_return=language_return_path(request, caller=caller, page_path=page_path),
         **context,
     )
     return HTMLResponse(html, status_code=status, headers={**PAGE_HEADERS, **(headers or {})})
