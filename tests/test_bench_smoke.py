@@ -27,9 +27,9 @@ def _run(script: str, *args: str, cwd: Path) -> None:
 
 def test_the_training_benchmark_runs(tmp_path):
     results = tmp_path / "RESULTS.md"
-    _run("train.py", "--households", "6000", "--repeats", "1", "--work", str(tmp_path / "work"), "--results",
+    _run("train.py", "--households", "10000", "--repeats", "1", "--work", str(tmp_path / "work"), "--results",
          str(results), cwd=tmp_path)
-    assert "## Training pipeline and batch scoring — 6,000 synthetic households" in results.read_text(encoding="utf-8")
+    assert "## Training pipeline and batch scoring — 10,000 synthetic households" in results.read_text(encoding="utf-8")
 
 
 def test_the_service_phases_benchmark_runs(tmp_path):

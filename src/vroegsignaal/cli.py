@@ -400,7 +400,9 @@ def demo_tokens() -> None:
 @app.command()
 @friendly_errors
 def demo(
-    households: Annotated[int, typer.Option(min=2_000, help="Households in the synthetic municipality.")] = 20_000,
+    households: Annotated[
+        int, typer.Option(min=10_000, help="Households in the synthetic municipality (fewer give too few cases to learn from).")
+    ] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port of the service.")] = 8000,

@@ -84,6 +84,14 @@ def test_verdict_blocks_on_data_validation_failures():
     assert any("1 probleem" in reason.nl for reason in verdict.reasons)
 
 
+def test_verdict_blocks_a_model_that_does_worse_than_the_rule_it_would_replace():
+    verdict = texts.default_verdict(fairness(failing_gate=False), CLEAN_DATA, lift_over_rule=0.8)
+    assert verdict.promotable is False
+    assert any("0,80" in reason.nl and "does no better than the way of working" in reason.en
+               for reason in verdict.reasons)
+    assert texts.default_verdict(fairness(failing_gate=False), CLEAN_DATA, lift_over_rule=1.0).promotable is True
+
+
 def test_verdict_blocks_on_a_failed_proxy_check():
     audit = fairness(failing_gate=False)
     proxy = [audit.proxy[0].model_copy(update={"verdict": "fail", "auc": 0.82}), *audit.proxy[1:]]

@@ -76,3 +76,13 @@ def test_too_few_positives_is_a_clear_error(tmp_path):
     config = write_flat_dataset(tmp_path, frame)
     with pytest.raises(DataValidationError, match=MSG_TOO_FEW_ROWS):
         split_dataset(load_dataset(config), config.split, seed=1)
+
+
+def test_a_validation_or_calibration_part_with_too_few_positives_is_a_clear_error(tmp_path):
+    # 12 positives among 1,000 rows: enough for the whole data and the test rows, too few for each part the model
+    # learns from (early stopping and calibration need both classes).
+    frame = flat_frame(1_000).assign(at_risk="no")
+    frame.loc[frame.index[::84], "at_risk"] = "yes"
+    config = write_flat_dataset(tmp_path, frame)
+    with pytest.raises(DataValidationError, match=r"the (validation|calibration) rows: \d positive"):
+        split_dataset(load_dataset(config), config.split, seed=1)

@@ -382,13 +382,28 @@ def capacity_description(k: int, *, fraction: float | None = None) -> LocalizedT
 # --- verdict -------------------------------------------------------------------------------------------------------
 
 
-def default_verdict(fairness: FairnessSection, data_validation: DataValidation) -> Verdict:
-    """The card's verdict: promotable only when every gate passed and the data validated without failures.
+def default_verdict(
+    fairness: FairnessSection, data_validation: DataValidation, *, lift_over_rule: float | None = None
+) -> Verdict:
+    """The card's verdict: promotable only when every gate passed, the data validated without failures, and the
+    model found at capacity at least as many households that needed help as the rule it would replace.
 
     A gate with too little data does not block promotion, but it is named as a reason, so the committee sees that
     fairness could not be judged there.
     """
     reasons: list[LocalizedText] = []
+    worse_than_rule = lift_over_rule is not None and lift_over_rule < 1.0
+    if worse_than_rule:
+        reasons.append(
+            _t(
+                f"Bij de capaciteit vond het model minder huishoudens die hulp nodig hadden dan de regel "
+                f"({format_number(lift_over_rule, 'nl', digits=2)} keer zoveel): het werkt niet beter dan de "
+                "werkwijze die het zou vervangen.",
+                f"At capacity the model found fewer households that needed help than the rule "
+                f"({format_number(lift_over_rule, 'en', digits=2)} times as many): it does no better than the way "
+                "of working it would replace.",
+            )
+        )
     for gate in fairness.gates:
         if gate.verdict != "pass":
             reasons.append(describe_gate(gate))
@@ -412,7 +427,10 @@ def default_verdict(fairness: FairnessSection, data_validation: DataValidation) 
         )
     failed_gate = any(gate.verdict == "fail" for gate in fairness.gates)
     failed_proxy = any(check.verdict == "fail" for check in fairness.proxy)
-    promotable = fairness.passed and not failed_gate and not failed_proxy and not data_validation.failures
+    promotable = (
+        fairness.passed and not failed_gate and not failed_proxy and not data_validation.failures
+        and not worse_than_rule
+    )
     if promotable and not reasons:
         reasons.append(
             _t(

@@ -199,6 +199,6 @@ def build_model_card(
         ),
         ethical_considerations=texts.default_ethical_considerations(feature_set),
         caveats_and_recommendations=texts.default_caveats(feature_set, synthetic=synthetic),
-        verdict=texts.default_verdict(fairness_section, validation),
+        verdict=texts.default_verdict(fairness_section, validation, lift_over_rule=evaluation.lift_over("rule")),
         approval_history=[],
     )

@@ -132,6 +132,7 @@ def split_dataset(dataset: Dataset, config: SplitConfig, *, seed: int) -> DataSp
             _check_classes(dataset.y[test], "the test periods")
             _check_classes(dataset.y[rest], "the training periods")
             train, valid, calib = _split_rest(rest, dataset.y, dataset.ids, config, seed)
+            _check_parts(dataset.y, train, valid, calib)
             fmt = lambda t: str(pd.Timestamp(t).date())  # noqa: E731
             return DataSplit(
                 "temporal",
@@ -145,4 +146,12 @@ def split_dataset(dataset: Dataset, config: SplitConfig, *, seed: int) -> DataSp
             )
     rest, test = train_test_split(positions, test_size=config.test_fraction, stratify=dataset.y, random_state=seed)
     train, valid, calib = _split_rest(np.sort(rest), dataset.y, dataset.ids, config, seed)
+    _check_parts(dataset.y, train, valid, calib)
     return DataSplit("stratified", train, valid, calib, np.sort(test))
+
+
+def _check_parts(y: np.ndarray, train: np.ndarray, validation: np.ndarray, calibration: np.ndarray) -> None:
+    """Each part the model learns from needs both classes: early stopping and calibration fail on one."""
+    for rows, where in ((train, "the training rows"), (validation, "the validation rows"),
+                        (calibration, "the calibration rows")):
+        _check_classes(y[rows], where)
