@@ -155,3 +155,29 @@ def test_calibration_bins_hold_equal_shares_of_households():
     scores = np.linspace(0, 0.3, 1000) ** 2  # skewed towards small scores, like a 7% base rate
     counts = np.bincount(calibration_bins(scores, n_bins=10))
     assert counts.size == 10 and counts.min() >= 99 and counts.max() <= 101
+
+
+def test_clustered_draws_take_whole_households():
+    clusters = np.array([0, 0, 0, 1, 2, 2])
+    for draw in np.vstack(list(bootstrap_weights(6, n_draws=30, seed=4, clusters=clusters))):
+        assert draw[0] == draw[1] == draw[2] and draw[4] == draw[5]
+        assert draw[[0, 3, 4]].sum() == 3  # three households drawn, each with all its rows
+
+
+def test_rows_repeated_per_household_do_not_narrow_the_interval_when_households_are_drawn():
+    """Each household's row three times over (a household signalled in three months): drawing rows would take the
+    copies for independent evidence and narrow the recall interval by about √3; drawing households does not."""
+    rng = np.random.default_rng(0)
+    y = rng.random(400) < 0.3
+    selected = y & (rng.random(400) < 0.7) | (~y & (rng.random(400) < 0.1))
+    repeated = {"y_true": np.tile(y, 3).astype(int), "selected": np.tile(selected, 3)}
+
+    def width(clusters):  # noqa: ANN001, ANN202
+        draws = bootstrap_metrics(
+            **repeated, scores=np.full(1200, 0.5), bins=np.zeros(1200, np.intp), label_sets=[pd.Series(["x"] * 1200)],
+            metrics=["recall"], n_draws=400, seed=2, clusters=clusters,
+        )[0]["x"]["recall"]
+        return np.diff(np.percentile(draws, [2.5, 97.5]))[0]
+
+    rows, households = width(None), width(np.tile(np.arange(400), 3))
+    assert households > 1.5 * rows

@@ -339,15 +339,23 @@ def default_data_description(feature_set: FeatureSet, *, config_text: str = "") 
     return _t("Een tabel met één rij per geval.", "A table with one row per case.")
 
 
-def evaluation_description(split: Literal["temporal", "stratified"], periods: Sequence[str] | None) -> LocalizedText:
-    """How the test set was chosen, with its first and last period for a temporal split."""
+def evaluation_description(
+    split: Literal["temporal", "stratified"], periods: Sequence[str] | None, *, label_horizon_days: int = 365
+) -> LocalizedText:
+    """How the test set was chosen, with its first and last period for a temporal split, and what the temporal test
+    does not show: in use a model learns only from periods whose outcome is known, so it is older than this test's."""
     if split == "temporal" and periods:
         first, last = periods[0], periods[-1]
         return _t(
             f"De laatste perioden ({first} tot en met {last}). Het model is getraind op eerdere perioden en getoetst "
-            "op latere, zoals het ook gebruikt wordt.",
+            f"op latere, zoals het ook gebruikt wordt. Eén verschil: in gebruik leert een model alleen van perioden "
+            f"waarvan de uitkomst ({label_horizon_days} dagen) al bekend is. De laatste trainingsperioden hier waren "
+            "dat nog niet toen de toetsperioden begonnen. Deze toets laat dus niet zien wat een jaar verandering in "
+            "de bevolking kost.",
             f"The latest periods ({first} to {last}). The model was trained on earlier periods and tested on later "
-            "ones, as it will be used.",
+            f"ones, as it will be used. One difference: in use a model learns only from periods whose outcome "
+            f"({label_horizon_days} days) is already known. The latest training periods here were not yet known when "
+            "the test periods began, so this test does not show what a year of change in the population costs.",
         )
     return _t(
         "Een willekeurig deel van de rijen, met dezelfde verhouding ja/nee als de hele dataset. De dataset heeft "

@@ -178,7 +178,9 @@ def build_model_card(
             positives=int(dataset.y[split.test].sum()),
             periods=_periods(dataset.times, split.test),
             split=split.kind,
-            description=texts.evaluation_description(split.kind, _periods(dataset.times, split.test)),
+            description=texts.evaluation_description(
+                split.kind, _periods(dataset.times, split.test), label_horizon_days=config.split.label_horizon_days
+            ),
         ),
         capacity=CapacityInfo(k=capacity_k, description=texts.capacity_description(capacity_k, fraction=config.capacity.fraction)),
         performance=Performance(

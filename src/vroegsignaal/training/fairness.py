@@ -142,6 +142,7 @@ def audit_fairness(
     intersections: Sequence[Sequence[str]],
     capacity_k: int,
     seed: int,
+    clusters: np.ndarray | None = None,
     n_calibration_bins: int = CALIBRATION_BINS,
     proxy_max_rows: int = PROXY_MAX_ROWS,
 ) -> FairnessReport:
@@ -169,6 +170,9 @@ def audit_fairness(
         The team's capacity per period, reported as context.
     seed
         Seeds the bootstrap and the proxy check; equal inputs give an equal report.
+    clusters
+        Optional code per row of the unit to resample (the household, when it has rows in several periods): the
+        bootstrap then draws households, not rows, since one household's rows are not independent.
     n_calibration_bins, proxy_max_rows
         Score bins for the calibration error and the proxy check's sample cap per attribute.
 
@@ -188,6 +192,8 @@ def audit_fairness(
         values or rows.
     """
     check_same_length(y_true=y_true, scores=scores, selected=selected, audit=audit, features=features)
+    if clusters is not None:
+        check_same_length(y_true=y_true, clusters=clusters)
     check_same_index(audit=audit, features=features)
     check_audit_columns(audit)
     y = binary_labels(y_true, name="y_true")
@@ -211,6 +217,7 @@ def audit_fairness(
             metrics=metrics,
             n_draws=config.bootstrap_samples,
             seed=seed,
+            clusters=None if clusters is None else pd.factorize(np.asarray(clusters))[0],
         )
         if config.bootstrap_samples > 0
         else [{} for _ in specs]

@@ -250,20 +250,26 @@ def _weighted_auc(
     return _safe_divide(wins, positives * negatives)
 
 
-def bootstrap_weights(n_rows: int, *, n_draws: int, seed: int) -> Iterator[np.ndarray]:
+def bootstrap_weights(
+    n_rows: int, *, n_draws: int, seed: int, clusters: np.ndarray | None = None
+) -> Iterator[np.ndarray]:
     """Bootstrap draws in chunks of rows: each row counts how often each test row was drawn.
 
-    A draw takes ``n_rows`` rows with replacement. The draws are made once per audit and shared by every
-    attribute, group and metric; chunking only bounds memory and does not change the draws.
+    A draw takes ``n_rows`` rows with replacement; with ``clusters`` (a code per row, 0..n-1: the household of a
+    household-month row) it takes clusters with replacement and every row of a drawn cluster with it, so rows of the
+    same household, which are not independent, do not narrow the interval. The draws are made once per audit and
+    shared by every attribute, group and metric; chunking only bounds memory and does not change the draws.
     """
     rng = np.random.default_rng(seed)
+    n_units = int(clusters.max()) + 1 if clusters is not None and len(clusters) else n_rows
     per_chunk = max(1, min(n_draws, _CHUNK_CELLS // max(n_rows, 1)))
     done = 0
     while done < n_draws:
         size = min(per_chunk, n_draws - done)
         chunk = np.empty((size, n_rows))
         for draw in range(size):
-            chunk[draw] = np.bincount(rng.integers(0, n_rows, size=n_rows), minlength=n_rows)
+            counts = np.bincount(rng.integers(0, n_units, size=n_units), minlength=n_units)
+            chunk[draw] = counts if clusters is None else counts[clusters]
         done += size
         yield chunk
 
@@ -278,11 +284,12 @@ def bootstrap_metrics(
     metrics: Sequence[str],
     n_draws: int,
     seed: int,
+    clusters: np.ndarray | None = None,
 ) -> list[dict[str, dict[str, np.ndarray]]]:
     """Per label set, group and metric: the ``n_draws`` bootstrap values (NaN where a draw has none).
 
     All label sets are evaluated on the same draws, so an attribute and its intersections share their
-    uncertainty.
+    uncertainty. ``clusters`` resamples whole households (see :func:`bootstrap_weights`).
     """
     n_bins = int(bins.max()) + 1 if bins.size else 1
     sel = selected.astype(np.float64)
@@ -298,7 +305,7 @@ def bootstrap_metrics(
     collected: list[dict[str, dict[str, list[np.ndarray]]]] = [
         {label: {} for label in group_set} for group_set in groups
     ]
-    for weights in bootstrap_weights(len(y_true), n_draws=n_draws, seed=seed):
+    for weights in bootstrap_weights(len(y_true), n_draws=n_draws, seed=seed, clusters=clusters):
         for group_set, sink in zip(groups, collected, strict=True):
             for label, group in group_set.items():
                 for name, draws in weighted_group_metrics(weights, group, metrics).items():

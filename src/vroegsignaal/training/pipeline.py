@@ -123,6 +123,8 @@ def _audit(
         intersections=config.intersections,
         capacity_k=int(selected.sum()),
         seed=config.seed,
+        # A household with signals in several test months has a row in each: the bootstrap draws households.
+        clusters=dataset.ids[split.test],
     )
 
 
