@@ -69,6 +69,11 @@ def test_mitigation_reports_every_attribute_before_and_after(tmp_path):
     mitigation = result.fairness["mitigation"]
     assert mitigation["method"] == "exponentiated_gradient" and mitigation["attribute"] == "gender"
     assert {a["name"] for a in mitigation["before"]} == {a["name"] for a in mitigation["after"]} >= {"gender", "age_band"}
+    # What the mitigation cost: the unmitigated model's metrics on the same rows, beside the mitigated one's.
+    before = result.card.fairness.mitigation.model_before
+    assert before is not None and 0.5 < before.auc <= 1 and before.precision_at_k is not None
+    card = (result.bundle_dir / "card" / "card.en.md").read_text()
+    assert "The model before and after mitigation, on the same test rows" in card
     bundle = load_bundle(result.bundle_dir)
     assert len(bundle.ensemble.boosters) == len(bundle.manifest["ensemble_weights"]) >= 1
     assert Scorer(bundle).score_frame(frame.head(10))["score"].between(0, 1).all()

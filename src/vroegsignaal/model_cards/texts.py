@@ -785,6 +785,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "Method: {method}, constraint: {constraint}, for attribute '{attribute}'. The effect is shown for every "
         "group, not only the targeted one.",
     ),
+    "mitigation_cost": (
+        "Het model voor en na de correctie, op dezelfde testrijen",
+        "The model before and after mitigation, on the same test rows",
+    ),
     "before": ("Voor", "Before"),
     "after": ("Na", "After"),
     "gates_before_after": ("Drempels voor en na mitigatie", "Gates before and after mitigation"),

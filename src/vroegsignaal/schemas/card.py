@@ -385,6 +385,11 @@ class Mitigation(_CardPart):
     after: list[AttributeResult] = Field(..., description="Every attribute's group metrics after mitigation.")
     gates_before: list[GateResult] = Field(..., description="Gate verdicts before mitigation.")
     gates_after: list[GateResult] = Field(..., description="Gate verdicts after mitigation.")
+    model_before: ModelMetrics | None = Field(
+        None,
+        description="The model before mitigation on the same test rows (after: performance.models['model']): what "
+        "the mitigation cost or gained in discrimination and at capacity.",
+    )
 
 
 class FairnessSection(_CardPart):

@@ -169,6 +169,12 @@ def run_pipeline(
     if config.mitigation.method == "exponentiated_gradient":
         unmitigated_scores = calibration.apply(fitted.margin(test_frame))
         mitigation_before = _audit(dataset, split, config, unmitigated_scores, _proxy_frame(dataset, split.test))
+        # What the unmitigated model reaches on the same test rows: the card sets the mitigation's cost beside it.
+        model_before = evaluate(
+            y=dataset.y[split.test], scores=unmitigated_scores, baselines={}, periods=_periods(dataset, split.test),
+            capacity=config.capacity,
+        ).models["model"].to_dict()
+        model_before.pop("found_at_k")
         ensemble = _mitigate(dataset, split, config, fitted)
         matrix = fitted.preprocessor.matrix(calibration_rows)
         calibration = calibrate(
@@ -207,6 +213,7 @@ def run_pipeline(
             constraint=config.mitigation.constraint,
             attribute=config.mitigation.sensitive or dataset.audit.columns[0],
         )
+        fairness["mitigation"]["model_before"] = model_before
 
     step(STEPS[6])
     explanation = explain_globally(ensemble, fitted.preprocessor, test_frame, seed=config.seed)
