@@ -112,6 +112,16 @@ def test_unmapped_sensitive_code_is_named(tmp_path):
     assert failure.check == MSG_UNMAPPED_VALUE and failure.examples == ("male",)
 
 
+def test_a_number_coded_sensitive_column_with_a_blank_keeps_its_groups(tmp_path):
+    # read_csv makes the column float (1.0, 2.0) because of the blank; its codes are still "1" and "2".
+    frame = flat_frame().assign(gender=lambda f: np.where(f["gender"] == "female", 1, 2).astype(object))
+    frame.loc[5, "gender"] = None
+    sensitive = [{"column": "gender", "map": {"1": "female", "2": "male"}}, {"column": "age", "bins": [18, 65, 120]}]
+    dataset = load_dataset(write_flat_dataset(tmp_path, frame, sensitive=sensitive))
+    assert set(dataset.audit["gender"]) == {"female", "male", "unknown"}
+    assert (dataset.audit["gender"] == "unknown").sum() == 1
+
+
 def test_duplicate_ids_are_refused(tmp_path):
     frame = flat_frame(100)
     frame.loc[5, "case_id"] = frame.loc[4, "case_id"]

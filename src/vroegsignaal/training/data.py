@@ -244,7 +244,9 @@ def _check_sensitive(
             continue
         column = frame[attribute.column]
         if attribute.map is not None:
-            unmapped = column.notna() & ~column.astype(str).isin(list(attribute.map))
+            # The canonical text of a code, as the grouping below reads it: a number-coded column with a blank is
+            # float, and its 1.0 is the code "1".
+            unmapped = column.notna() & ~category_texts(column).isin(list(attribute.map)).fillna(False)
             if unmapped.any():
                 failures.append(
                     _failure(table, attribute.column, MSG_UNMAPPED_VALUE, np.flatnonzero(unmapped), column[unmapped].unique())
@@ -414,9 +416,9 @@ def band_audit_attributes(frame: pd.DataFrame, attributes: Sequence[SensitiveAtt
             top = pd.to_numeric(column, errors="coerce") == attribute.bins[-1]
             grouped = values.astype("string").where(~top, labels[-1])
         elif attribute.map is not None:
-            grouped = column.astype("string").map(attribute.map)
+            grouped = category_texts(column).map(attribute.map)
         else:
-            grouped = column.astype("string")
+            grouped = category_texts(column)
         out[attribute.report_name] = grouped.fillna(UNKNOWN_GROUP).astype(str).to_numpy()
     return pd.DataFrame(out, index=frame.index)
 
