@@ -99,3 +99,15 @@ def test_the_card_and_register_name_the_rule_the_model_was_compared_with(german)
     assert f"The rule (status quo):** {rule.en}." in markdown
     entry = json.dumps(algoritmeregister_entry(result.card), ensure_ascii=False)
     assert rule.nl in entry and "oudste signaal en crisis eerst)" not in entry
+
+
+@pytest.mark.slow
+def test_the_card_says_its_capacity_metrics_count_rows_of_repeating_households(tmp_path):
+    from vroegsignaal.training.synth import generate_municipality, write_municipality
+
+    # The synthetic municipality has a row per household and month with a signal: households repeat.
+    write_municipality(generate_municipality(households=10_000, seed=42), tmp_path / "data")
+    result = run_pipeline(load_dataset_config(tmp_path / "data" / "dataset.yaml"), tmp_path / "bundle", now=FIXED_NOW)
+    unit = result.card.performance.counting_unit
+    assert unit is not None and "rows of" in unit.en and "huishoudens" in unit.nl
+    assert unit.en in (result.bundle_dir / "card" / "card.en.md").read_text()

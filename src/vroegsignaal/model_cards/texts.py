@@ -365,6 +365,26 @@ def evaluation_description(
     )
 
 
+def counting_unit(
+    *, selected_rows: int, selected_households: int, positive_rows: int, positive_households: int
+) -> LocalizedText | None:
+    """What the capacity metrics count, when a household has rows in several test periods (else ``None``)."""
+    if selected_rows == selected_households and positive_rows == positive_households:
+        return None
+    return _t(
+        f"De maten bij de capaciteit tellen rijen: een huishouden met signalen in meer toetsperioden telt in elke "
+        f"periode mee. De keuze van het model bij de capaciteit is {selected_rows} rijen van {selected_households} "
+        f"huishoudens; de {positive_rows} rijen die hulp nodig hadden zijn {positive_households} huishoudens. In "
+        "gebruik wacht een huishouden na contact ongeveer een half jaar (de standaard van de dienst), tenzij de "
+        "achterstand stijgt. Reken daarom in de praktijk op een lagere precisie en winst dan hier.",
+        f"The capacity metrics count rows: a household signalled in several test periods counts in each. The "
+        f"model's selection at capacity is {selected_rows} rows of {selected_households} households; the "
+        f"{positive_rows} rows that needed help are {positive_households} households. In use a household contacted "
+        "is held back for about six months (the service's default) unless its arrears rise, so expect lower "
+        "precision and lift in use than here.",
+    )
+
+
 def rule_description(keys: Sequence[tuple[str, str, bool]]) -> LocalizedText | None:
     """The rule the model is compared with, from its sort keys ``(label_nl, label_en, descending)`` in order."""
     if not keys:

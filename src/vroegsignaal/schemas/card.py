@@ -272,6 +272,11 @@ class Performance(_CardPart):
     rule_description: LocalizedText | None = Field(
         None, description="The rule the model is compared with: its sort keys in order (null without a rule)."
     )
+    counting_unit: LocalizedText | None = Field(
+        None,
+        description="What the capacity metrics count: rows (a household on one reference date), and how many "
+        "distinct households the model's selection and the positives are, when households repeat across periods.",
+    )
     lift_over_scorecard: NonNegative | None = Field(
         ..., description="Positives the model finds in its top k divided by those the scorecard finds (1.0 = no gain)."
     )

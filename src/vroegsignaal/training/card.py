@@ -129,6 +129,7 @@ def build_model_card(
     calibration_method: str,
     capacity_k: int,
     synthetic: bool,
+    counting_unit: LocalizedText | None = None,
     warnings: Sequence[str] = (),
 ) -> ModelCard:
     """The card of one trained model, from the artefacts of the pipeline run that made it."""
@@ -189,6 +190,7 @@ def build_model_card(
             share_of_bayes_auc=evaluation.share_of_bayes_auc,
             lift_over_rule=evaluation.lift_over("rule"),
             rule_description=_rule_description(config, dataset),
+            counting_unit=counting_unit,
             lift_over_scorecard=evaluation.lift_over("scorecard"),
             curves=curves,
         ),

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vroegsignaal.model_cards import texts as card_texts
 from vroegsignaal.model_cards.render import render_card
 from vroegsignaal.schemas.card import ModelCard
 from vroegsignaal.schemas.dataset_config import DatasetConfig
@@ -125,6 +126,19 @@ def _audit(
         seed=config.seed,
         # A household with signals in several test months has a row in each: the bootstrap draws households.
         clusters=dataset.ids[split.test],
+    )
+
+
+def _counting_unit(dataset: Dataset, split: DataSplit, config: DatasetConfig, scores: np.ndarray):  # noqa: ANN202
+    """How many distinct households the model's selection at capacity and the positives are (the card's note)."""
+    ids = dataset.ids[split.test]
+    y = dataset.y[split.test].astype(bool)
+    selected = select_top_k(scores, _periods(dataset, split.test), config.capacity)
+    return card_texts.counting_unit(
+        selected_rows=int(selected.sum()),
+        selected_households=len(np.unique(ids[selected])),
+        positive_rows=int(y.sum()),
+        positive_households=len(np.unique(ids[y])),
     )
 
 
@@ -240,6 +254,7 @@ def run_pipeline(
         calibration_method=calibration.method,
         capacity_k=config.capacity.k(round(per_period)),
         synthetic=dataset.true_risk is not None,
+        counting_unit=_counting_unit(dataset, split, config, scores),
     )
     metrics = {
         **evaluation.to_dict(),
