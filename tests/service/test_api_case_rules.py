@@ -207,8 +207,10 @@ def test_the_fallback_neither_shows_nor_enforces_the_advice_of_the_model_it_repl
     assert (item["approach"], item["suggested_intensity"]) == ("standard", "letter")
     # The standard letter is no departure now: no reason asked, and oversight does not count one.
     _decide(client, scored["review_item_id"], {**DECISION, "chosen_intensity": "letter"})
-    (decision,) = client.get("/v1/households/hh_fallback_00001", headers=CASEWORKER).json()["decisions"]
+    history = client.get("/v1/households/hh_fallback_00001", headers=CASEWORKER).json()
+    (decision,), (closed,) = history["decisions"], history["review_items"]
     assert decision["departed_intensity"] is False and decision["approach"] == "standard"
+    assert (closed["approach"], closed["suggested_intensity"]) == ("standard", "letter")  # as it was decided on
 
 
 def test_the_history_withholds_the_score_of_an_open_control_sample_case(make_client):

@@ -184,3 +184,16 @@ def test_the_promote_command_never_retires_the_champion_for_a_version_that_canno
         commands.promote("broken-1", make_settings(database_url))
     statuses = {v["version"]: v["status"] for v in client.get("/v1/models", headers=ETHICS).json()}
     assert statuses == {"fake-1": "champion", "broken-1": "approved"}
+
+
+def test_a_replica_stops_serving_a_rejected_model_on_its_reload(make_client):
+    first = make_client()
+    replica = make_client(seed_status=None)  # a second process on the same database, serving the same champion
+    first.post("/v1/models/fake-1/approval", headers=ETHICS,
+               json={"decision": "reject", "comment": "recall ratio of 50+ fell below the gate in use"})
+    assert replica.get("/ready").json()["model_loaded"] is True  # until it reloads, as after a promotion
+    reloaded = replica.post("/v1/admin/reload", headers=ADMIN)
+    assert reloaded.status_code == 200
+    assert reloaded.json() == {"previous_version": "fake-1", "serving_version": None, "approved": False}
+    body = batch(household("hh_replica_000001", signal("s-1")))
+    assert replica.post("/v1/scores", json=body, headers=CASEWORKER).status_code == 503

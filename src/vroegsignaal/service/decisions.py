@@ -70,7 +70,7 @@ def _check_attempt_dates(request: DecisionCreate, *, today: dt.date) -> None:
 def counts_as_contact(attempt: ContactAttemptCreate) -> bool:
     """Whether an attempt starts the cooldown: it reached the resident, and was more than paperwork. A letter nobody
     answered is no contact, and holding such a household back would risk missing one in need (DESIGN, "Harm runs
-    both ways")."""
+    both ways"). The same rule in SQL, for stored attempts: :data:`~vroegsignaal.service.models.REACHED_RESIDENT`."""
     return attempt.reached and attempt.kind is not ContactKind.ADMINISTRATIVE
 
 
@@ -170,6 +170,10 @@ def record_decision(
                     for attempt in request.contact_attempts
                 ],
             )
+        # The item keeps the advice it was decided on (under the rule order: the standard one), for its history.
+        item.approach, item.standard_reason, item.suggested_intensity = (
+            advice.approach, advice.standard_reason, advice.suggested_intensity
+        )
         item.status, item.closed_at, item.updated_at = STATUS_CLOSED, now, now
         audit(
             session,

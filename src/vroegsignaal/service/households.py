@@ -90,7 +90,7 @@ def household_history(
             now=now,
         )
         decided = decisions_public(session, decisions, pseudonyms={household.id: pseudonym})
-        # An open item follows the municipality's ordering mode now; a closed one shows what it was decided on.
+        # An open item follows the municipality's ordering mode now; a closed one holds what it was decided on.
         ordering, _ = current_ordering(session, municipality)
         advices = [
             advice_for(

@@ -207,9 +207,18 @@ def reload_model(services: Services, *, caller: Caller) -> ReloadResponse:
         register_sources(session, services, now=now)
         row = servable_version(session, demo_mode=services.settings.demo_mode)
         if row is None:
-            raise ConflictError(MSG_NOTHING_TO_SERVE)
-        model = _load(services, row)
-        previous = _record_reload(session, services, model, caller=caller, now=now)
+            served = services.holder.current
+            if served is None:
+                raise ConflictError(MSG_NOTHING_TO_SERVE)
+            # The version this process serves is no longer servable (rejected in use, through another replica):
+            # it stops here too.
+            _audit_withdrawal(session, caller, version=served.version, now=now)
+        else:
+            model = _load(services, row)
+            previous = _record_reload(session, services, model, caller=caller, now=now)
+    if row is None:
+        _serve_none(services, version=served.version)
+        return ReloadResponse(previous_version=served.version, serving_version=None, approved=False)
     # Swap only after the audit record is committed: a reload that is not recorded does not happen.
     return _swap(services, model, previous)
 
@@ -278,27 +287,36 @@ def review_model_version(
         )
         events = events_of(session, [version])[version]
         if withdrawn:
-            audit(
-                session,
-                AuditEntry.by(
-                    caller,
-                    municipality_code=caller.municipality,
-                    action=AuditAction.MODEL_RELOAD,
-                    object_id=version,
-                    model_version=version,
-                    detail={"previous": version, "serving": None},
-                ),
-                now=now,
-            )
+            _audit_withdrawal(session, caller, version=version, now=now)
     if withdrawn:
-        # Rejected while in use: served no more from this moment (requests in flight finish on it).
-        services.holder.swap(None)
-        services.metrics.set_model(None, None)
-        logger.warning("model %s rejected while in use: scoring answers 503 until an admin promotes another "
-                       "version or switches to the rule-based order", version)
+        _serve_none(services, version=version)
     else:
         refresh_status(services, version=version, status=target)
     return row, events
+
+
+def _audit_withdrawal(session: Session, caller: Caller, *, version: str, now: dt.datetime) -> None:
+    """Record, in the caller's transaction, that this process stops serving ``version`` (a reload to no model)."""
+    audit(
+        session,
+        AuditEntry.by(
+            caller,
+            municipality_code=caller.municipality,
+            action=AuditAction.MODEL_RELOAD,
+            object_id=version,
+            model_version=version,
+            detail={"previous": version, "serving": None},
+        ),
+        now=now,
+    )
+
+
+def _serve_none(services: Services, *, version: str) -> None:
+    """Serve no model from now on (requests in flight finish on the one they took)."""
+    services.holder.swap(None)
+    services.metrics.set_model(None, None)
+    logger.warning("model %s is rejected: scoring answers 503 until an admin promotes another version or switches "
+                   "to the rule-based order", version)
 
 
 def refresh_status(services: Services, *, version: str, status: ModelStatus) -> None:
