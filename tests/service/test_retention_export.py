@@ -226,3 +226,14 @@ def test_export_command_under_a_regular_file_names_out_without_a_traceback(clien
     assert "Traceback" not in result.output
     assert row_counts(engine)["audit_log"] == before
     assert [path.name for path in tmp_path.iterdir()] == ["afile"]
+
+
+def test_an_administrative_step_is_not_reaching_the_resident_in_the_export(client, database_url, tmp_path):
+    item = client.post("/v1/scores", json=batch(household("hh_paperwork_0001", signal("s-paper"))),
+                       headers=CASEWORKER).json()["results"][0]
+    body = {**DECISION, "end_result": "not_a_resident", "contact_attempts": [
+        {"kind": "administrative", "reached": True, "attempted_on": TODAY.isoformat(), "part_of_day": "morning"}]}
+    assert client.post(f"/v1/review-items/{item['review_item_id']}/decisions", json=body,
+                       headers=CASEWORKER).status_code == 201
+    commands.export_decisions(tmp_path, make_settings(database_url))
+    assert pd.read_parquet(tmp_path / "decisions.parquet")["reached"].tolist() == [False]

@@ -34,7 +34,7 @@ from vroegsignaal.schemas.enums import HELP_ACCEPTED_RESULTS, EndResult
 from vroegsignaal.schemas.tables import HOUSEHOLD_FACT_COLUMNS, HouseholdSchema, OutcomeSchema, SignalSchema
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
 from vroegsignaal.service.clock import start_of_dutch_day
-from vroegsignaal.service.models import ContactAttempt, Decision, Household, Objection, Signal
+from vroegsignaal.service.models import REACHED_RESIDENT, ContactAttempt, Decision, Household, Objection, Signal
 
 DECISIONS_FILE = "decisions.parquet"
 SIGNALS_FILE = "signals.parquet"
@@ -157,7 +157,7 @@ def _collect_tables(
     reached = set(
         session.scalars(
             select(ContactAttempt.decision_id).where(
-                ContactAttempt.decision_id.in_([d.id for d, _ in kept]), ContactAttempt.reached.is_(True)
+                ContactAttempt.decision_id.in_([d.id for d, _ in kept]), REACHED_RESIDENT
             )
         )
     )

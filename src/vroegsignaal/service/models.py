@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    and_,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -203,6 +204,12 @@ class ContactAttempt(Base):
     reached: Mapped[bool] = mapped_column(Boolean)
     attempted_on: Mapped[dt.date] = mapped_column(Date)
     part_of_day: Mapped[str] = mapped_column(String(SHORT))
+
+
+#: An attempt that reached the resident and was more than paperwork (``kind`` not administrative): it starts the
+#: cooldown, and it is what "reached" means in the export and the oversight report. The same rule for a request's
+#: attempts: :func:`vroegsignaal.service.decisions.counts_as_contact`.
+REACHED_RESIDENT = and_(ContactAttempt.reached.is_(True), ContactAttempt.kind != "administrative")
 
 
 class Objection(Base):

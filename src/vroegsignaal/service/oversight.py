@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from vroegsignaal.schemas.api import GroupOutcome, OversightResponse, TeamOversight
 from vroegsignaal.schemas.enums import HELP_ACCEPTED_RESULTS
 from vroegsignaal.service.clock import dutch_today, start_of_dutch_day
-from vroegsignaal.service.models import ContactAttempt, Decision, ReviewItem
+from vroegsignaal.service.models import REACHED_RESIDENT, ContactAttempt, Decision, ReviewItem
 from vroegsignaal.service.outreach import load_queue
 from vroegsignaal.service.settings import Settings
 from vroegsignaal.service.switches import current_ordering
@@ -58,7 +58,7 @@ def oversight_report(
             .group_by(Decision.team)
         ).all()
         reached = (
-            select(ContactAttempt.decision_id).where(ContactAttempt.reached.is_(True)).distinct().scalar_subquery()
+            select(ContactAttempt.decision_id).where(REACHED_RESIDENT).distinct().scalar_subquery()
         )
         groups = session.execute(
             select(

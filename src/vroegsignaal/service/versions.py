@@ -31,7 +31,8 @@ MSG_BAD_TRANSITION = "model version {version!r} is {current}; it cannot become {
 MSG_TRANSITION_ROLE = "role '{role}' may not move a model version to {target} (only {allowed})"
 MSG_GATES_FAILED = (
     "model version {version!r} cannot become {target}: its model card's verdict is 'not promotable' (a fairness gate "
-    "or the proxy check failed, or its data did not validate); see the card, and train a new version"
+    "or the proxy check failed, its data did not validate, or it did worse than the rule); see the reasons on the "
+    "card, and train a new version"
 )
 MSG_NOT_APPROVED = (
     "model version {version!r} is {status}: only an approved version may be served (or start in demo mode)"
@@ -142,8 +143,9 @@ def register_bundles(session: Session, bundles: Sequence[BundleInfo], *, now: dt
 
 
 def gates_failed(row: ModelVersion) -> bool:
-    """Whether the version's model card says it may not be promoted: a fairness gate or the proxy check failed, or
-    its data did not validate (``verdict.promotable`` false; a card without a verdict says nothing)."""
+    """Whether the version's model card says it may not be promoted: a fairness gate or the proxy check failed, its
+    data did not validate, or it did worse than the rule (``verdict.promotable`` false; a card without a verdict
+    says nothing)."""
     verdict = (row.card_json or {}).get("verdict") or {}
     return verdict.get("promotable") is False
 
