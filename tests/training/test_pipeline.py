@@ -111,3 +111,14 @@ def test_the_card_says_its_capacity_metrics_count_rows_of_repeating_households(t
     unit = result.card.performance.counting_unit
     assert unit is not None and "rows of" in unit.en and "huishoudens" in unit.nl
     assert unit.en in (result.bundle_dir / "card" / "card.en.md").read_text()
+
+
+def test_the_card_counts_the_periods_the_top_k_was_taken_in(tmp_path):
+    # Weekly reference dates: the card's period list is by month, but k is taken per week.
+    frame = flat_frame(3_000, seed=2, with_time=True)
+    frame["period"] = pd.Timestamp("2025-01-06") + pd.to_timedelta(frame.index % 12 * 7, unit="D")
+    config = write_flat_dataset(tmp_path / "data", frame, time="period")
+    result = run_pipeline(config, tmp_path / "bundle", now=FIXED_NOW)
+    weeks = result.card.capacity.periods
+    assert weeks is not None and weeks > len(result.card.evaluation_data.periods)
+    assert f"of each of the {weeks} test periods" in (result.bundle_dir / "card" / "card.en.md").read_text()

@@ -148,7 +148,7 @@ def _capacity_sentence(card: ModelCard) -> str:
     if lift is None:
         return f"Het team kan per periode ongeveer {k} huishoudens benaderen."
     rule = card.performance.rule_description
-    periods = len(card.evaluation_data.periods or ())
+    periods = texts.test_periods(card)
     where = f"de eerste {k} van elk van de {periods} toetsperiodes" if periods > 1 else f"die eerste {k}"
     return (
         f"Het team kan per periode ongeveer {k} huishoudens benaderen. In de toets vond het model in {where} "

@@ -344,7 +344,7 @@ def _context(card: ModelCard, card_plots: Sequence[CardPlot], lang: Lang, *, ima
     def lift_sentence(lift: float | None, other: str) -> str:
         if lift is None:
             return texts.NOT_AVAILABLE[lang]
-        periods = len(card.evaluation_data.periods or ())
+        periods = texts.test_periods(card)
         key = "lift_explained" if periods > 1 else "lift_explained_one_period"
         return texts.label(key, lang).format(k=card.capacity.k, periods=periods, lift=number(lift, 2), other=other)
 

@@ -24,6 +24,7 @@ from vroegsignaal.schemas.card import (
     IntendedUse,
     Lang,
     LocalizedText,
+    ModelCard,
     Verdict,
 )
 from vroegsignaal.schemas.enums import AgeBand, Gender, LabelledEnum, Origin
@@ -363,6 +364,11 @@ def evaluation_description(
         "A random share of the rows with the same yes/no ratio as the whole data set. The data set has no time "
         "column.",
     )
+
+
+def test_periods(card: ModelCard) -> int:
+    """The periods the top k was taken in: the card's count (the time column's values), else its month list."""
+    return card.capacity.periods if card.capacity.periods is not None else len(card.evaluation_data.periods or ())
 
 
 def counting_unit(

@@ -169,6 +169,9 @@ class CapacityInfo(_CardPart):
 
     k: Count = Field(..., description="Households contacted per period; the '@k' of every capacity metric.")
     description: LocalizedText = Field(..., description="How k was set (share or count from the dataset config).")
+    periods: Count | None = Field(
+        None, description="Test periods the top k was taken in (distinct values of the time column; null without one)."
+    )
 
 
 # --- performance ---------------------------------------------------------------------------------------------------

@@ -183,7 +183,11 @@ def build_model_card(
                 split.kind, _periods(dataset.times, split.test), label_horizon_days=config.split.label_horizon_days
             ),
         ),
-        capacity=CapacityInfo(k=capacity_k, description=texts.capacity_description(capacity_k, fraction=config.capacity.fraction)),
+        capacity=CapacityInfo(
+            k=capacity_k,
+            description=texts.capacity_description(capacity_k, fraction=config.capacity.fraction),
+            periods=None if dataset.times is None else len(np.unique(dataset.times[split.test])),
+        ),
         performance=Performance(
             models=_model_metrics(evaluation),
             bayes_auc=evaluation.bayes_auc,
