@@ -212,7 +212,7 @@ def reload_model(services: Services, *, caller: Caller) -> ReloadResponse:
                 raise ConflictError(MSG_NOTHING_TO_SERVE)
             # The version this process serves is no longer servable (rejected in use, through another replica):
             # it stops here too.
-            _audit_withdrawal(session, caller, version=served.version, now=now)
+            _audit_reload(session, caller, serving=None, previous=served.version, now=now)
         else:
             model = _load(services, row)
             previous = _record_reload(session, services, model, caller=caller, now=now)
@@ -228,19 +228,27 @@ def _record_reload(
 ) -> LoadedModel | None:
     """Audit that ``model`` is about to be served (in the caller's transaction); returns the one served now."""
     previous = services.holder.current
+    _audit_reload(session, caller, serving=model.version, previous=previous.version if previous else None, now=now)
+    return previous
+
+
+def _audit_reload(
+    session: Session, caller: Caller, *, serving: str | None, previous: str | None, now: dt.datetime
+) -> None:
+    """The audit record of a reload: the version served from now on (``None``: no model any more) and the one before."""
+    version = serving or previous
     audit(
         session,
         AuditEntry.by(
             caller,
             municipality_code=caller.municipality,
             action=AuditAction.MODEL_RELOAD,
-            object_id=model.version,
-            model_version=model.version,
-            detail={"previous": previous.version if previous else None},
+            object_id=version,
+            model_version=version,
+            detail={"previous": previous, "serving": serving},
         ),
         now=now,
     )
-    return previous
 
 
 def _swap(services: Services, model: LoadedModel, previous: LoadedModel | None) -> ReloadResponse:
@@ -287,28 +295,12 @@ def review_model_version(
         )
         events = events_of(session, [version])[version]
         if withdrawn:
-            _audit_withdrawal(session, caller, version=version, now=now)
+            _audit_reload(session, caller, serving=None, previous=version, now=now)
     if withdrawn:
         _serve_none(services, version=version)
     else:
         refresh_status(services, version=version, status=target)
     return row, events
-
-
-def _audit_withdrawal(session: Session, caller: Caller, *, version: str, now: dt.datetime) -> None:
-    """Record, in the caller's transaction, that this process stops serving ``version`` (a reload to no model)."""
-    audit(
-        session,
-        AuditEntry.by(
-            caller,
-            municipality_code=caller.municipality,
-            action=AuditAction.MODEL_RELOAD,
-            object_id=version,
-            model_version=version,
-            detail={"previous": version, "serving": None},
-        ),
-        now=now,
-    )
 
 
 def _serve_none(services: Services, *, version: str) -> None:
