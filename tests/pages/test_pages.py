@@ -496,3 +496,12 @@ def test_ethics_reviewer_can_withdraw_the_model_in_use_from_its_page(client):
         CSRF_FIELD: csrf_of(page), "decision": "reject", "comment": "Recall for 50+ fell below the gate in use."})
     assert rejected.status_code == 303
     assert client.get("/ready").json()["model_loaded"] is False
+
+
+def test_the_card_page_says_what_its_capacity_numbers_count(client, engine):
+    card = card_dict()
+    card["performance"]["counting_unit"] = {"nl": "De maten tellen rijen van 162 huishoudens.",
+                                            "en": "The metrics count rows of 162 households."}
+    seed_version(engine, "card-9", ModelStatus.CANDIDATE, card=card, html="<html lang='nl'>kaart</html>")
+    sign_in(client, Role.ETHICS_REVIEWER)
+    assert "De maten tellen rijen van 162 huishoudens." in client.get("/modellen/card-9").text

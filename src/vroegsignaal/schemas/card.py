@@ -500,7 +500,11 @@ class Explanations(_CardPart):
 class Verdict(_CardPart):
     """Whether the model may be proposed for approval, and why (not)."""
 
-    promotable: bool = Field(..., description="False when a gate failed or the data did not validate.")
+    promotable: bool = Field(
+        ...,
+        description="False when a fairness gate or the proxy check failed, the data did not validate, or the model "
+        "found fewer households that needed help than the rule at capacity.",
+    )
     reasons: list[LocalizedText] = Field(..., description="The reasons behind the verdict, in plain words.")
 
 
