@@ -45,7 +45,7 @@ def test_demo_trains_a_carded_model_and_fills_the_service(tmp_path, monkeypatch)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     result = CliRunner().invoke(
         app,
-        ["demo", "--households", "10000", "--var", str(tmp_path / "var"), "--port", str(free_port()), "--no-serve"],
+        ["demo", "--var", str(tmp_path / "var"), "--port", str(free_port()), "--no-serve"],
     )
     assert result.exit_code == 0, result.output
     cards = list((tmp_path / "var" / "models").glob("*/card/card.html"))

@@ -24,6 +24,10 @@ from vroegsignaal.training.data import Dataset
 
 MSG_TOO_FEW_ROWS = "enough rows of each class to split"
 MIN_PER_CLASS = 5
+#: Each part the model learns from (training, validation, calibration) needs both classes at all: early stopping and
+#: calibration fail on one. A small municipality's parts may hold only a few positives (its households with many
+#: signalled months go to one part whole); the card's verdict then judges whether the model is any good.
+MIN_PER_CLASS_IN_PART = 1
 
 
 @dataclass(frozen=True)
@@ -78,12 +82,12 @@ class DataSplit:
         }
 
 
-def _check_classes(y: np.ndarray, where: str) -> None:
+def _check_classes(y: np.ndarray, where: str, *, minimum: int = MIN_PER_CLASS) -> None:
     counts = np.bincount(y, minlength=2)
-    if counts.min() < MIN_PER_CLASS:
+    if counts.min() < minimum:
         raise DataValidationError(
             [ValidationFailure("data", "label", MSG_TOO_FEW_ROWS, int(counts.min()))],
-            summary=f"{where}: {counts[1]} positive and {counts[0]} negative row(s); at least {MIN_PER_CLASS} of each "
+            summary=f"{where}: {counts[1]} positive and {counts[0]} negative row(s); at least {minimum} of each "
             "are needed to train, calibrate and test",
         )
 
@@ -106,6 +110,8 @@ def _split_rest(
     train, holdout = train_test_split(
         positions, test_size=share_valid + share_calib, stratify=y[positions], random_state=seed
     )
+    # Split again by label below: each class needs a row for each part (scikit-learn would stop with a ValueError).
+    _check_classes(y[holdout], "the validation and calibration rows", minimum=2 * MIN_PER_CLASS_IN_PART)
     valid, calib = train_test_split(
         holdout, test_size=share_calib / (share_valid + share_calib), stratify=y[holdout], random_state=seed
     )
@@ -151,7 +157,7 @@ def split_dataset(dataset: Dataset, config: SplitConfig, *, seed: int) -> DataSp
 
 
 def _check_parts(y: np.ndarray, train: np.ndarray, validation: np.ndarray, calibration: np.ndarray) -> None:
-    """Each part the model learns from needs both classes: early stopping and calibration fail on one."""
+    """Each part the model learns from needs both classes (see :data:`MIN_PER_CLASS_IN_PART`)."""
     for rows, where in ((train, "the training rows"), (validation, "the validation rows"),
                         (calibration, "the calibration rows")):
-        _check_classes(y[rows], where)
+        _check_classes(y[rows], where, minimum=MIN_PER_CLASS_IN_PART)
