@@ -124,3 +124,27 @@ def test_train_registers_a_candidate_that_score_can_use_by_alias(tmp_path, monke
     )
     assert scored.exit_code == 0, scored.output
     assert len(pd.read_csv(tmp_path / "scored.csv")) == 20
+
+
+def test_card_never_replaces_a_folder_that_holds_no_card(trained, tmp_path):
+    folder, _ = trained
+    bundle = folder / "model"
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "signals.csv").write_text("household_id\n", encoding="utf-8")
+    for target in (data, bundle, bundle / "card"):
+        result = runner.invoke(app, ["card", "--model", str(bundle), "--out", str(target)])
+        assert result.exit_code == EXIT_INPUT_ERROR and "--out" in result.output, result.output
+    assert (data / "signals.csv").is_file() and (bundle / "manifest.json").is_file()
+    assert runner.invoke(app, ["score", "--model", str(bundle), "--input", str(folder / "data" / "data.csv"),
+                               "--out", str(tmp_path / "scores.csv")]).exit_code == 0  # the bundle still verifies
+
+
+def test_train_overwrite_replaces_a_bundle_only(trained, tmp_path):
+    folder, _ = trained
+    data = tmp_path / "data"
+    write_flat_dataset(data, flat_frame(300))
+    result = runner.invoke(app, ["train", "--config", str(folder / "data" / "dataset.yaml"), "--out", str(data),
+                                 "--overwrite", "--no-track"])
+    assert result.exit_code == EXIT_INPUT_ERROR and "not a model bundle" in result.output, result.output
+    assert (data / "dataset.yaml").is_file()

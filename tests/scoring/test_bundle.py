@@ -47,6 +47,19 @@ def test_edited_model_file_is_refused(bundle_dir, tmp_path):
         load_bundle(target)
 
 
+@pytest.mark.parametrize("checksums", [None, {}, ["model.txt"], "drop model.txt"])
+def test_a_manifest_that_does_not_cover_every_file_read_is_refused(bundle_dir, tmp_path, checksums):
+    target = copy_bundle(bundle_dir, tmp_path)
+    manifest = json.loads((target / "manifest.json").read_text())
+    if checksums == "drop model.txt":
+        del manifest["checksums"]["model.txt"]
+    else:
+        manifest["checksums"] = checksums
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelBundleError, match="no checksums|'model.txt' has no checksum"):
+        load_bundle(target)
+
+
 def test_missing_file_is_refused(bundle_dir, tmp_path):
     target = copy_bundle(bundle_dir, tmp_path)
     (target / "bands.json").unlink()

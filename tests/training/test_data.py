@@ -291,3 +291,17 @@ def test_csv_flags_as_0_1_or_true_false_load_as_the_parquet_tables_do(signal_dat
     pd.testing.assert_frame_equal(dataset.frame, expected.frame)
     np.testing.assert_array_equal(dataset.y, expected.y)
     assert dataset.positives == expected.positives > 0
+
+
+def test_label_messages_never_repeat_an_identifier(tmp_path):
+    frame = flat_frame(300)
+    frame.loc[7, "at_risk"] = "111222333"  # a BSN typed into the label column
+    with pytest.raises(DataValidationError) as raised:
+        load_dataset(write_flat_dataset(tmp_path, frame))
+    assert "111222333" not in str(raised.value) and "<hidden>" in str(raised.value)
+
+
+def test_a_number_coded_label_read_as_float_matches_its_positive_value(tmp_path):
+    frame = flat_frame(1_500).assign(at_risk=lambda f: np.where(f["at_risk"] == "yes", 2.0, 1.0))
+    dataset = load_dataset(write_flat_dataset(tmp_path, frame, positive=2))
+    assert dataset.y.sum() == (frame["at_risk"] == 2.0).sum()

@@ -140,11 +140,13 @@ def render_card(
     Raises
     ------
     ConfigError
-        ``langs`` is empty or names a language other than ``"nl"`` and ``"en"``.
+        ``langs`` is empty or names a language other than ``"nl"`` and ``"en"``; or ``out_dir`` exists and is not a
+        card folder (a file, or a folder with other things in it): it is never replaced.
     ModelBundleError
         The card's JSON does not match its schema (names every offending field).
     """
     languages = _check_langs(langs)
+    _check_card_folder(out_dir)
     schema = card_json_schema()
     payload = card.model_dump(mode="json")
     validate_card_json(payload, source=CARD_JSON, schema=schema)
@@ -261,6 +263,21 @@ def _write_atomically(out_dir: Path, files: Mapping[str, bytes]) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _check_card_folder(out_dir: Path) -> None:
+    """Refuse to replace anything but a card folder: a bundle, data or any other folder given as ``--out`` stays."""
+    out_dir = Path(out_dir)
+    if (out_dir.parent / "manifest.json").is_file():
+        raise ConfigError(
+            f"--out: '{out_dir}' is inside a model bundle; writing there would break the bundle's checksums"
+        )
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise ConfigError(f"--out: '{out_dir}' is a file, not a folder; choose a folder for the card")
+    if any(out_dir.iterdir()) and not (out_dir / "card.json").is_file():
+        raise ConfigError(f"--out: folder '{out_dir}' holds no model card (no card.json); it is not replaced")
 
 
 def _swap_into_place(staging: Path, out_dir: Path) -> None:

@@ -34,6 +34,8 @@ from vroegsignaal.scoring.preprocess import FeaturePreprocessor
 
 BUNDLE_FORMAT = 1
 MANIFEST = "manifest.json"
+#: The files besides the model files (``manifest["model_files"]``) that loading a bundle reads.
+LOADED_FILES = ("config.yaml", "preprocess.json", "calibration.json", "bands.json", "metrics.json", "fairness.json")
 MSG_CHECKSUM_MISMATCH = "does not match its checksum in the manifest"
 MSG_NOT_A_BUNDLE = "is not a model bundle (no manifest.json)"
 MSG_CATALOGUE_MISMATCH = "does not fit the feature catalogue"
@@ -159,8 +161,14 @@ def write_bundle(
     failure anywhere leaves ``out_dir`` as it was.
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:
-        raise ConfigError(f"--out: folder '{out_dir}' is not empty; choose a new folder or allow overwriting")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"--out: '{out_dir}' is a file, not a folder; choose a folder for the bundle")
+    if out_dir.exists() and any(out_dir.iterdir()):
+        if not overwrite:
+            raise ConfigError(f"--out: folder '{out_dir}' is not empty; choose a new folder or allow overwriting")
+        if not (out_dir / MANIFEST).is_file():
+            # Overwriting replaces a bundle; it must never take a folder of data (or anything else) with it.
+            raise ConfigError(f"--out: folder '{out_dir}' is not a model bundle (no {MANIFEST}); it is not replaced")
     check_features_allowed(list(preprocessor.feature_names), config.sensitive_columns)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
@@ -224,13 +232,21 @@ def verify_bundle(path: Path) -> dict[str, Any]:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise ModelBundleError(f"model bundle '{path}': manifest.json is not valid JSON ({error})") from None
+    if not isinstance(manifest, dict):
+        raise ModelBundleError(f"model bundle '{path}': manifest.json is not a JSON object")
     if manifest.get("bundle_format") != BUNDLE_FORMAT:
         raise ModelBundleError(
             f"model bundle '{path}': bundle_format {manifest.get('bundle_format')!r} is not supported "
             f"(expected {BUNDLE_FORMAT})"
         )
-    problems = []
-    for name, expected in manifest.get("checksums", {}).items():
+    checksums = manifest.get("checksums")
+    if not isinstance(checksums, dict) or not checksums:
+        raise ModelBundleError(f"model bundle '{path}': manifest.json lists no checksums; it cannot be verified")
+    # Every file the loader reads must be covered: a manifest that leaves one out would let it change unnoticed.
+    model_files = manifest.get("model_files")
+    read = [*LOADED_FILES, *(model_files if isinstance(model_files, list) else [])]
+    problems = [f"'{name}' has no checksum in the manifest" for name in read if name not in checksums]
+    for name, expected in checksums.items():
         file = path / name
         if not file.is_file():
             problems.append(f"'{name}' is missing")

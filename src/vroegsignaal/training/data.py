@@ -30,7 +30,7 @@ from vroegsignaal.schemas.tables import (
 )
 from vroegsignaal.scoring.features import build_features
 from vroegsignaal.scoring.io import read_table
-from vroegsignaal.scoring.preprocess import category_texts
+from vroegsignaal.scoring.preprocess import category_text, category_texts
 
 MSG_EMPTY_TABLE = "table has no rows"
 MSG_MISSING_COLUMN = "column present"
@@ -267,25 +267,30 @@ def _check_label(table: str, frame: pd.DataFrame, config: DatasetConfig) -> list
     missing = label.isna()
     if missing.any():
         failures.append(_failure(table, config.label, MSG_NO_VALUES, np.flatnonzero(missing)))
-    classes = sorted({str(v) for v in label.dropna().unique()})
+    # Canonical text: a label read as float (1.0, 2.0, because of a blank) has the classes "1" and "2".
+    classes = sorted(set(category_texts(label).dropna()))
+    shown = ", ".join(str(_safe_example(value)) for value in classes[:5])
     if len(classes) != 2:
         failures.append(
-            ValidationFailure(table, config.label, f"{MSG_ONE_CLASS} (found {len(classes)}: {', '.join(classes[:5])})", len(label))
+            ValidationFailure(table, config.label, f"{MSG_ONE_CLASS} (found {len(classes)}: {shown})", len(label))
         )
-    elif str(config.positive) not in classes and _label_as_bool(label, config.positive) is None:
+    elif _label_as_bool(label, config.positive) is None:
         failures.append(
-            ValidationFailure(table, config.label, f"{MSG_POSITIVE_ABSENT} (positive={config.positive!r}; found {classes})", len(label))
+            ValidationFailure(
+                table, config.label, f"{MSG_POSITIVE_ABSENT} (positive={_safe_example(config.positive)!r}; found {shown})",
+                len(label),
+            )
         )
     return failures
 
 
 def _label_as_bool(label: pd.Series, positive: Any) -> np.ndarray | None:
-    """The label as 0/1, matching the configured positive value by its text (``2`` matches ``"2"``, ``True`` "True")."""
-    text = label.astype(str).str.strip().str.lower()
-    wanted = str(positive).strip().lower()
-    if (text == wanted).any():
-        return (text == wanted).to_numpy(dtype=np.int8)
-    return None
+    """The label as 0/1, matching the configured positive value by its canonical text (``2`` matches ``"2"`` and
+    ``2.0``, ``True`` matches ``"True"``); ``None`` when no row has it."""
+    text = category_texts(label).str.strip().str.lower()
+    wanted = (category_text(positive) or "").strip().lower()
+    matches = (text == wanted).fillna(False).to_numpy(dtype=bool)
+    return matches.astype(np.int8) if matches.any() else None
 
 
 def _check_flat(frame: pd.DataFrame, config: DatasetConfig) -> tuple[list[ValidationFailure], list[str], list[str], list[str]]:
