@@ -148,3 +148,10 @@ def test_train_overwrite_replaces_a_bundle_only(trained, tmp_path):
                                  "--overwrite", "--no-track"])
     assert result.exit_code == EXIT_INPUT_ERROR and "not a model bundle" in result.output, result.output
     assert (data / "dataset.yaml").is_file()
+
+
+def test_synth_into_a_file_is_a_clear_error(tmp_path):
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    for out in (tmp_path / "a-file", tmp_path / "a-file" / "data"):
+        result = runner.invoke(app, ["synth", "--out", str(out), "--households", "200"])
+        assert result.exit_code == EXIT_INPUT_ERROR and "is a file, not a folder" in result.output, result.output

@@ -122,3 +122,19 @@ def test_the_card_counts_the_periods_the_top_k_was_taken_in(tmp_path):
     weeks = result.card.capacity.periods
     assert weeks is not None and weeks > len(result.card.evaluation_data.periods)
     assert f"of each of the {weeks} test periods" in (result.bundle_dir / "card" / "card.en.md").read_text()
+
+
+@pytest.mark.filterwarnings(
+    # Third-party warnings raised inside MLflow while it imports and opens its store (see tests/test_tracking.py).
+    "ignore:.*Any type hint is inferred as AnyType:UserWarning",
+    "ignore:The ``noload`` loader strategy is deprecated",
+)
+def test_a_tracking_store_that_fails_leaves_no_bundle_behind(tmp_path):
+    from vroegsignaal.errors import ConfigError
+
+    config = write_flat_dataset(tmp_path / "data", flat_frame(1_500))
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    store = f"sqlite:///{tmp_path / 'a-file' / 'mlflow.db'}"  # a database under a regular file cannot be made
+    with pytest.raises(ConfigError, match="--tracking-uri: MLflow at .* did not take the run"):
+        run_pipeline(config, tmp_path / "bundle", tracking_uri=store, now=FIXED_NOW)
+    assert not (tmp_path / "bundle").exists()

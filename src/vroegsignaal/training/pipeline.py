@@ -7,6 +7,7 @@ together, reports progress and does the I/O at the ends. A failure in any step l
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vroegsignaal.errors import ConfigError
 from vroegsignaal.model_cards import texts as card_texts
 from vroegsignaal.model_cards.render import render_card
 from vroegsignaal.schemas.card import ModelCard
@@ -283,16 +285,25 @@ def run_pipeline(
         step(STEPS[8])
         from vroegsignaal import tracking  # imported here: MLflow is slow to import and optional for a run
 
-        tracked = tracking.log_training_run(
-            tracking_uri=tracking_uri,
-            experiment=config.name,
-            run_name=model_version,
-            params={**{k: v for k, v in fitted.params.items() if k != "metric"}, "best_iteration": fitted.best_iteration},
-            metrics={**evaluation.flat_metrics(), "fairness.passed": float(bool(fairness.get("passed")))},
-            bundle_dir=bundle_dir,
-            card_dir=bundle_dir / "card",
-            input_example=test_frame.head(5).reset_index(drop=True),
-            registered_model_name=config.model_name,
-            tags={"model_version": model_version, "promotable": str(card.verdict.promotable).lower()},
-        )
+        try:
+            tracked = tracking.log_training_run(
+                tracking_uri=tracking_uri,
+                experiment=config.name,
+                run_name=model_version,
+                params={**{k: v for k, v in fitted.params.items() if k != "metric"}, "best_iteration": fitted.best_iteration},
+                metrics={**evaluation.flat_metrics(), "fairness.passed": float(bool(fairness.get("passed")))},
+                bundle_dir=bundle_dir,
+                card_dir=bundle_dir / "card",
+                input_example=test_frame.head(5).reset_index(drop=True),
+                registered_model_name=config.model_name,
+                tags={"model_version": model_version, "promotable": str(card.verdict.promotable).lower()},
+            )
+        except Exception as error:  # noqa: BLE001 - MLflow is another system; any failure there ends the run alike
+            # A failure in any step leaves no bundle behind (module docstring), this last one too.
+            shutil.rmtree(bundle_dir, ignore_errors=True)
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+            raise ConfigError(
+                f"--tracking-uri: MLflow at '{tracking_uri}' did not take the run ({type(error).__name__}: {reason}); "
+                "no bundle was kept"
+            ) from None
     return PipelineResult(bundle_dir, model_version, card, evaluation, fairness, tracked)

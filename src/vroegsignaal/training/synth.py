@@ -282,6 +282,9 @@ def write_municipality(result: SyntheticMunicipality, out_dir: str | Path) -> Pa
     complete, so a failure never leaves a half-written data set behind. Files of the same names are replaced.
     """
     out = Path(out_dir)
+    blocking = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise ConfigError(f"--out: '{blocking}' is a file, not a folder; choose a folder for the data set")
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
