@@ -32,6 +32,8 @@ from vroegsignaal.schemas.card import (
     GateResult,
     GlobalImportance,
     GroupResult,
+    InUse,
+    InUseList,
     LocalizedText,
     Mitigation,
     ModelCard,
@@ -210,6 +212,22 @@ def metrics(*, auc: float | None, calibrated: bool = True) -> ModelMetrics:
     )
 
 
+def in_use() -> InUse:
+    """The lists replayed with a 182-day cooldown: the model's list beats the rule's by less than per period."""
+    model = InUseList(contacts=4_320, households=3_610, found=2_020, households_helped=1_890,
+                      households_in_need=2_410, precision=2_020 / 4_320, household_recall=1_890 / 2_410)
+    rule = InUseList(contacts=4_320, households=3_480, found=1_640, households_helped=1_560,
+                     households_in_need=2_410, precision=1_640 / 4_320, household_recall=1_560 / 2_410)
+    return InUse(
+        cooldown_days=182,
+        orderings={"model": model, "rule": rule},
+        lift_over_rule=2_020 / 1_640,
+        summary=texts.in_use_summary(
+            cooldown_days=182, model=model.model_dump(), rule=rule.model_dump(), lift_over_rule=2_020 / 1_640
+        ),
+    )
+
+
 def curves() -> Curves:
     edges = [i / 20 for i in range(21)]
     positives = [max(0, int(60 * math.exp(-((e - 0.45) ** 2) / 0.03))) for e in edges[:-1]]
@@ -328,6 +346,7 @@ def make_card(
             share_of_bayes_auc=None if none_metrics else 0.81 / 0.86,
             lift_over_rule=None if none_metrics else 1.62,
             lift_over_scorecard=None if none_metrics else 1.18,
+            in_use=None if none_metrics else in_use(),
             curves=Curves(roc={}, pr={}, calibration=None, score_histogram=None) if none_metrics else curves(),
         ),
         fairness=fair,

@@ -15,6 +15,7 @@ from vroegsignaal.model_cards.render import (
     MSG_CARD_NOT_FOUND,
     MSG_INVALID_CARD,
     MSG_UNKNOWN_LANG,
+    card_filename,
     load_card,
     render_card,
     validate_card_json,
@@ -210,6 +211,22 @@ def test_markdown_links_its_plots_relative_to_the_card(rendered):
     for path in rendered.plots:
         if path.name.endswith(".en.png"):
             assert f"](plots/{path.name})" in markdown
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_list_in_use_is_a_table_beside_the_per_period_metrics(rendered, rendered_unknowns, lang):
+    caption = {
+        "nl": "De lijst in gebruik: een huishouden wacht na contact 182 dagen",
+        "en": "The list in use: a household waits 182 days after contact",
+    }[lang]
+    precision = {"nl": "0,468", "en": "0.468"}[lang]  # the model's list in use: 2,020 of 4,320 contacts
+    summary = {"nl": "bereikt het model 3.610 huishoudens in 4.320 contacten",
+               "en": "reaches 3,610 households in 4,320 contacts"}[lang]
+    for suffix in (".html", ".md"):
+        name = card_filename("card", lang, suffix)
+        page = (rendered.directory / name).read_text()
+        assert caption in page and precision in page and summary in page
+        assert caption not in (rendered_unknowns.directory / name).read_text()
 
 
 def test_mitigation_reports_every_group_before_and_after(rendered):

@@ -92,6 +92,31 @@ def test_verdict_blocks_a_model_that_does_worse_than_the_rule_it_would_replace()
     assert texts.default_verdict(fairness(failing_gate=False), CLEAN_DATA, lift_over_rule=1.0).promotable is True
 
 
+def test_verdict_blocks_a_model_whose_list_in_use_does_worse_than_the_rules():
+    # Better per period, worse once contacted households wait out the cooldown: the list in use is what counts.
+    verdict = texts.default_verdict(
+        fairness(failing_gate=False), CLEAN_DATA, lift_over_rule=1.1, lift_over_rule_in_use=0.93
+    )
+    assert verdict.promotable is False
+    assert any("0,93" in reason.nl and "As the list works in use" in reason.en for reason in verdict.reasons)
+    passing = texts.default_verdict(
+        fairness(failing_gate=False), CLEAN_DATA, lift_over_rule=1.1, lift_over_rule_in_use=1.0
+    )
+    assert passing.promotable is True
+
+
+def test_in_use_summary_gives_both_lists_numbers_in_each_language():
+    model = {"contacts": 40, "households": 38, "found": 22, "households_helped": 21, "households_in_need": 25,
+             "precision": 0.55, "household_recall": 0.84}
+    rule = {**model, "found": 20, "precision": 0.5, "household_recall": 0.76}
+    text = texts.in_use_summary(cooldown_days=182, model=model, rule=rule, lift_over_rule=1.1)
+    assert "waits 182 days" in text.en and "38 households in 40 contacts" in text.en
+    assert "precision 0.55" in text.en and "21 of the 25 households" in text.en and "1.10 times" in text.en
+    assert "wacht 182 dagen" in text.nl and "precisie 0,55" in text.nl and "1,10 keer" in text.nl
+    without_rule = texts.in_use_summary(cooldown_days=182, model=model, rule=None, lift_over_rule=None)
+    assert "The rule" not in without_rule.en and "De regel" not in without_rule.nl
+
+
 def test_verdict_blocks_on_a_failed_proxy_check():
     audit = fairness(failing_gate=False)
     proxy = [audit.proxy[0].model_copy(update={"verdict": "fail", "auc": 0.82}), *audit.proxy[1:]]

@@ -7,7 +7,14 @@ import pandas as pd
 import pytest
 
 from vroegsignaal.schemas.dataset_config import Capacity, RuleKey
-from vroegsignaal.training.evaluate import calibration_error, evaluate, rule_scores, select_top_k
+from vroegsignaal.training.evaluate import (
+    calibration_error,
+    evaluate,
+    in_use_metrics,
+    rule_scores,
+    select_in_use,
+    select_top_k,
+)
 
 
 def test_top_k_is_chosen_per_period():
@@ -15,6 +22,69 @@ def test_top_k_is_chosen_per_period():
     periods = np.array([1, 1, 1, 2, 2, 2])
     selected = select_top_k(scores, periods, Capacity(count=1))
     assert selected.tolist() == [True, False, False, True, False, False]
+
+
+MONTHS = pd.to_datetime(["2025-01-31", "2025-02-28", "2025-03-31", "2025-08-31"]).to_numpy()
+
+
+def _monthly(scores_per_month: list[dict[str, float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of (household, month) with their scores, from one {household: score} mapping per month."""
+    households, periods, scores = [], [], []
+    for month, scored in zip(MONTHS, scores_per_month, strict=False):
+        for household, score in scored.items():
+            households.append(household)
+            periods.append(month)
+            scores.append(score)
+    return np.array(scores), np.array(periods), np.array(households, dtype=object)
+
+
+def test_the_list_in_use_holds_a_contacted_household_back_and_gives_its_slot_to_the_next():
+    # "a" ranks first every month: per period it takes the one slot each time; in use it is contacted in January,
+    # waits, and is back in August (more than 182 days later). February and March go to "b" and then "c".
+    month = {"a": 0.9, "b": 0.6, "c": 0.3}
+    scores, periods, households = _monthly([month, month, month, month])
+    per_period = select_top_k(scores, periods, Capacity(count=1))
+    in_use = select_in_use(scores, periods, households, Capacity(count=1), cooldown_days=182)
+    assert households[per_period].tolist() == ["a", "a", "a", "a"]
+    assert households[in_use].tolist() == ["a", "b", "c", "a"]
+    assert periods[in_use].tolist() == MONTHS.tolist()
+    # Without a cooldown the list is the per-period top k.
+    assert (select_in_use(scores, periods, households, Capacity(count=1), cooldown_days=0) == per_period).all()
+
+
+def test_in_use_metrics_count_households_not_rows():
+    households = np.array(["a", "a", "b", "b", "c", "d"], dtype=object)
+    y = np.array([1, 1, 0, 1, 0, 1])
+    selected = np.array([True, True, True, False, False, True])
+    metrics = in_use_metrics(y, households, selected)
+    # 4 contacts of 3 households; 3 contacts met a household in need (a twice, d); of a, b and d, a and d reached.
+    assert (metrics.contacts, metrics.households, metrics.found) == (4, 3, 3)
+    assert (metrics.households_helped, metrics.households_in_need) == (2, 3)
+    assert metrics.precision == 0.75 and metrics.household_recall == pytest.approx(2 / 3)
+
+
+def test_evaluation_replays_each_list_in_use_when_it_has_periods_and_households():
+    # The model ranks "a" (in need every month) first, the rule ranks "b" (never in need) first.
+    scores, periods, households = _monthly([{"a": 0.9, "b": 0.5, "c": 0.1}] * 4)
+    y = np.array([1 if h == "a" else 0 for h in households])
+    rule = np.where(households == "b", 0.9, np.where(households == "a", 0.5, 0.1))
+    evaluation = evaluate(
+        y=y, scores=scores, baselines={"rule": rule}, periods=periods, capacity=Capacity(count=1),
+        households=households, cooldown_days=182,
+    )
+    in_use = evaluation.in_use
+    assert in_use is not None and in_use.cooldown_days == 182
+    # Per period the model finds "a" 4 times and the rule never; in use the model reaches "a" in January and
+    # August, and the rule's list reaches "a" only when "b" waits (February).
+    assert evaluation.models["model"].found_at_k == 4 and evaluation.models["rule"].found_at_k == 0
+    assert in_use.orderings["model"].found == 2 and in_use.orderings["rule"].found == 1
+    assert in_use.lift_over("rule") == 2.0
+    flat = evaluation.flat_metrics()
+    assert flat["in_use.lift_over_rule"] == 2.0 and flat["in_use.model.precision"] == 0.5
+    assert evaluation.to_dict()["in_use"]["orderings"]["rule"]["households"] == 3
+    without = evaluate(y=y, scores=scores, baselines={}, periods=None, capacity=Capacity(count=1),
+                       households=households, cooldown_days=182)
+    assert without.in_use is None and without.to_dict()["in_use"] is None
 
 
 def test_rule_orders_crisis_first_then_partners_then_arrears():

@@ -110,7 +110,17 @@ def test_the_card_says_its_capacity_metrics_count_rows_of_repeating_households(t
     result = run_pipeline(load_dataset_config(tmp_path / "data" / "dataset.yaml"), tmp_path / "bundle", now=FIXED_NOW)
     unit = result.card.performance.counting_unit
     assert unit is not None and "rows of" in unit.en and "huishoudens" in unit.nl
-    assert unit.en in (result.bundle_dir / "card" / "card.en.md").read_text()
+    card_en = (result.bundle_dir / "card" / "card.en.md").read_text()
+    assert unit.en in card_en
+    # The lists replayed as they are used: each household at most once per cooldown, so fewer repeats.
+    in_use = result.card.performance.in_use
+    assert in_use is not None and in_use.cooldown_days == 182 and set(in_use.orderings) == {"model", "rule", "scorecard"}
+    model = in_use.orderings["model"]
+    assert model.contacts == result.evaluation.capacity_k and model.households == model.contacts
+    assert in_use.lift_over_rule == pytest.approx(model.found / in_use.orderings["rule"].found)
+    assert in_use.summary.en in card_en
+    metrics = json.loads((result.bundle_dir / "metrics.json").read_text())
+    assert metrics["in_use"]["orderings"]["model"]["found"] == model.found
 
 
 def test_the_card_counts_the_periods_the_top_k_was_taken_in(tmp_path):

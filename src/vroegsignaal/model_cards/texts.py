@@ -13,8 +13,8 @@ built from numbers (gates, verdict reasons), so the templates contain no languag
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 from vroegsignaal.schemas.card import (
     DataValidation,
@@ -382,13 +382,61 @@ def counting_unit(
         f"periode mee. De keuze van het model bij de capaciteit is {selected_rows} rijen van {selected_households} "
         f"huishoudens; de {positive_rows} rijen die hulp nodig hadden zijn {positive_households} huishoudens. In "
         "gebruik wacht een huishouden na contact ongeveer een half jaar (de standaard van de dienst), tenzij de "
-        "achterstand stijgt. Reken daarom in de praktijk op een lagere precisie en winst dan hier.",
+        "achterstand stijgt: de tabel van de lijst in gebruik telt het zo.",
         f"The capacity metrics count rows: a household signalled in several test periods counts in each. The "
         f"model's selection at capacity is {selected_rows} rows of {selected_households} households; the "
         f"{positive_rows} rows that needed help are {positive_households} households. In use a household contacted "
-        "is held back for about six months (the service's default) unless its arrears rise, so expect lower "
-        "precision and lift in use than here.",
+        "is held back for about six months (the service's default) unless its arrears rise: the table of the list "
+        "in use counts it that way.",
     )
+
+
+def in_use_summary(
+    *, cooldown_days: int, model: Mapping[str, Any], rule: Mapping[str, Any] | None, lift_over_rule: float | None
+) -> LocalizedText:
+    """The list replayed with the cooldown: what the model's list reaches, beside the rule's (mappings of
+    ``InUseList`` fields)."""
+
+    def share(value: float | None, lang: Lang) -> str:
+        return "–" if value is None else format_number(value, lang, digits=2)
+
+    def sentences(lang: Lang) -> str:
+        nl = lang == "nl"
+        text = (
+            f"Zo werkt de lijst in gebruik: een huishouden dat contact kreeg, wacht {format_count(cooldown_days, lang)} dagen en zijn "
+            f"plek gaat naar het volgende. Dan bereikt het model {format_count(model['households'], lang)} huishoudens in "
+            f"{format_count(model['contacts'], lang)} contacten; {format_count(model['found'], lang)} contacten troffen een huishouden dat op dat moment hulp "
+            f"nodig had (precisie {share(model['precision'], lang)}), {format_count(model['households_helped'], lang)} van de "
+            f"{format_count(model['households_in_need'], lang)} huishoudens die hulp nodig hadden (aandeel "
+            f"{share(model['household_recall'], lang)})."
+            if nl
+            else f"This is how the list works in use: a household that was contacted waits {format_count(cooldown_days, lang)} days and "
+            f"its slot goes to the next one. The model's list then reaches {format_count(model['households'], lang)} households in "
+            f"{format_count(model['contacts'], lang)} contacts; {format_count(model['found'], lang)} contacts met a household that needed help at the time "
+            f"(precision {share(model['precision'], lang)}), {format_count(model['households_helped'], lang)} of the "
+            f"{format_count(model['households_in_need'], lang)} households that needed help (share {share(model['household_recall'], lang)})."
+        )
+        if rule is not None:
+            lift = "–" if lift_over_rule is None else format_number(lift_over_rule, lang, digits=2)
+            text += (
+                f" De regel, op dezelfde manier: precisie {share(rule['precision'], lang)}, aandeel "
+                f"{share(rule['household_recall'], lang)}; het model treft {lift} keer zoveel huishoudens die hulp "
+                "nodig hadden."
+                if nl
+                else f" The rule, replayed the same way: precision {share(rule['precision'], lang)}, share "
+                f"{share(rule['household_recall'], lang)}; the model meets {lift} times as many households that "
+                "needed help."
+            )
+        text += (
+            " Een huishouden met een stijgende achterstand mag in gebruik eerder terug; deze naspeling laat dat weg "
+            "en toont dus het grootste effect van de wachttijd."
+            if nl
+            else " In use a household whose arrears rise may come back earlier; this replay leaves that out, so it "
+            "shows the largest effect the waiting time can have."
+        )
+        return text
+
+    return _t(sentences("nl"), sentences("en"))
 
 
 def rule_description(keys: Sequence[tuple[str, str, bool]]) -> LocalizedText | None:
@@ -417,10 +465,15 @@ def capacity_description(k: int, *, fraction: float | None = None) -> LocalizedT
 
 
 def default_verdict(
-    fairness: FairnessSection, data_validation: DataValidation, *, lift_over_rule: float | None = None
+    fairness: FairnessSection,
+    data_validation: DataValidation,
+    *,
+    lift_over_rule: float | None = None,
+    lift_over_rule_in_use: float | None = None,
 ) -> Verdict:
     """The card's verdict: promotable only when every gate passed, the data validated without failures, and the
-    model found at capacity at least as many households that needed help as the rule it would replace.
+    model found at capacity at least as many households that needed help as the rule it would replace, counted
+    per period and counted as the list is used (with the cooldown).
 
     A gate with too little data does not block promotion, but it is named as a reason, so the committee sees that
     fairness could not be judged there.
@@ -436,6 +489,17 @@ def default_verdict(
                 f"At capacity the model found fewer households that needed help than the rule "
                 f"({format_number(lift_over_rule, 'en', digits=2)} times as many): it does no better than the way "
                 "of working it would replace.",
+            )
+        )
+    worse_in_use = lift_over_rule_in_use is not None and lift_over_rule_in_use < 1.0
+    if worse_in_use:
+        reasons.append(
+            _t(
+                "Zoals de lijst in gebruik werkt (met de wachttijd na contact) traf het model minder huishoudens die "
+                f"hulp nodig hadden dan de regel ({format_number(lift_over_rule_in_use, 'nl', digits=2)} keer "
+                "zoveel).",
+                "As the list works in use (with the wait after contact) the model met fewer households that needed "
+                f"help than the rule ({format_number(lift_over_rule_in_use, 'en', digits=2)} times as many).",
             )
         )
     for gate in fairness.gates:
@@ -463,7 +527,7 @@ def default_verdict(
     failed_proxy = any(check.verdict == "fail" for check in fairness.proxy)
     promotable = (
         fairness.passed and not failed_gate and not failed_proxy and not data_validation.failures
-        and not worse_than_rule
+        and not worse_than_rule and not worse_in_use
     )
     if promotable and not reasons:
         reasons.append(
@@ -735,6 +799,19 @@ LABELS: dict[str, tuple[str, str]] = {
     "capacity": ("Capaciteit", "Capacity"),
     "metrics_table": ("Prestaties op de testset bij capaciteit k", "Performance on the test set at capacity k"),
     "metric": ("Maat", "Metric"),
+    "in_use_table": (
+        "De lijst in gebruik: een huishouden wacht na contact {days} dagen",
+        "The list in use: a household waits {days} days after contact",
+    ),
+    "in_use_households": ("Huishoudens benaderd", "Households contacted"),
+    "in_use_precision": (
+        "Precisie (contacten met een huishouden dat hulp nodig had)",
+        "Precision (contacts that met a household in need)",
+    ),
+    "in_use_household_recall": (
+        "Aandeel van de huishoudens die hulp nodig hadden",
+        "Share of the households that needed help",
+    ),
     "lift_over_rule": ("Winst ten opzichte van de regel", "Lift over the rule"),
     "lift_over_scorecard": ("Winst ten opzichte van de scorekaart", "Lift over the scorecard"),
     "lift_explained": (

@@ -257,6 +257,30 @@ class Curves(_CardPart):
     )
 
 
+class InUseList(_CardPart):
+    """One ordering's list over the test periods as the service hands it out: a contacted household is held back
+    for the cooldown and its slot goes to the next one."""
+
+    contacts: Count = Field(..., description="Slots used over the test periods (one household per slot).")
+    households: Count = Field(..., description="Distinct households contacted.")
+    found: Count = Field(..., description="Contacts that reached a household needing help at that time.")
+    households_helped: Count = Field(..., description="Distinct households reached while they needed help.")
+    households_in_need: Count = Field(..., description="Distinct households that needed help in some test period.")
+    precision: UnitInterval | None = Field(..., description="found / contacts.")
+    household_recall: UnitInterval | None = Field(..., description="households_helped / households_in_need.")
+
+
+class InUse(_CardPart):
+    """The capacity metrics again, counted as the list is used: households, not household-periods."""
+
+    cooldown_days: Count = Field(..., description="Days a contacted household was held back in the replay.")
+    orderings: dict[ModelKind, InUseList] = Field(..., description="The model's list and each baseline's.")
+    lift_over_rule: NonNegative | None = Field(
+        ..., description="Contacts reaching a household in need: the model's list divided by the rule's (1.0 = no gain)."
+    )
+    summary: LocalizedText = Field(..., description="The replay and its outcome in one paragraph.")
+
+
 class Performance(_CardPart):
     """The model beside the rule and the scorecard on the same test set, and against the best achievable."""
 
@@ -282,6 +306,9 @@ class Performance(_CardPart):
     )
     lift_over_scorecard: NonNegative | None = Field(
         ..., description="Positives the model finds in its top k divided by those the scorecard finds (1.0 = no gain)."
+    )
+    in_use: InUse | None = Field(
+        None, description="The lists replayed with the cooldown (null without a time column to replay)."
     )
     curves: Curves = Field(..., description="Points of the ROC, PR, calibration and score-distribution plots.")
 

@@ -217,11 +217,22 @@ class SensitiveAttribute(_Strict):
         return self
 
 
+#: Days a contacted household stays off the outreach list unless its arrears rise (DESIGN.md: about six months).
+DEFAULT_COOLDOWN_DAYS = 182
+
+
 class Capacity(_Strict):
     """How many households the team can contact per period (per reference date when there is a time column)."""
 
     fraction: float | None = Field(None, gt=0, le=1, description="Share of the scored households.")
     count: int | None = Field(None, gt=0, description="Number of households.")
+    cooldown_days: int = Field(
+        DEFAULT_COOLDOWN_DAYS,
+        ge=0,
+        le=730,
+        description="Days a contacted household is held back from the list (the service's cooldown_days): the "
+        "card replays the test periods as the list would hand them out.",
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Capacity:

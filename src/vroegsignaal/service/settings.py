@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from vroegsignaal.errors import ConfigError
 from vroegsignaal.schemas.enums import ContactIntensity
+from vroegsignaal.schemas.dataset_config import DEFAULT_COOLDOWN_DAYS
 
 #: Published in the docs so anyone can run the demo; therefore never acceptable outside demo mode.
 DEMO_JWT_SECRET = "vroegsignaal-demo-secret-do-not-use-in-production"
@@ -72,7 +73,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=5_000_000, ge=1_000, description="Largest request body in bytes (413).")
     first_contact_days: int = Field(default=28, ge=1, le=90, description="Calendar days to the first conversation.")
     urgent_contact_working_days: int = Field(default=3, ge=1, le=10, description="Working days when urgent.")
-    cooldown_days: int = Field(default=182, ge=0, le=730, description="Hold back recently contacted households.")
+    cooldown_days: int = Field(default=DEFAULT_COOLDOWN_DAYS, ge=0, le=730, description="Hold back recently contacted households.")
     control_sample_rate: float = Field(default=0.05, ge=0.0, le=1.0, description="Share of households in the control sample.")
     control_sample_key: SecretStr = SecretStr(DEMO_CONTROL_SAMPLE_KEY)
     standard_intensity: ContactIntensity = Field(

@@ -20,6 +20,8 @@ from vroegsignaal.schemas.card import (
     FeatureEntry,
     Factors,
     GlobalImportance,
+    InUse,
+    InUseList,
     LocalizedText,
     ModelCard,
     ModelDetails,
@@ -67,6 +69,24 @@ def _periods(times: np.ndarray | None, rows: np.ndarray) -> list[str] | None:
     if times is None:
         return None
     return sorted({pd.Timestamp(t).strftime("%Y-%m") for t in np.unique(times[rows])})
+
+
+def _in_use(evaluation: Evaluation) -> InUse | None:
+    if evaluation.in_use is None:
+        return None
+    replay = evaluation.in_use.to_dict()
+    orderings = replay["orderings"]
+    return InUse(
+        cooldown_days=replay["cooldown_days"],
+        orderings={name: InUseList.model_validate(metrics) for name, metrics in orderings.items()},
+        lift_over_rule=replay["lift_over_rule"],
+        summary=texts.in_use_summary(
+            cooldown_days=replay["cooldown_days"],
+            model=orderings["model"],
+            rule=orderings.get("rule"),
+            lift_over_rule=replay["lift_over_rule"],
+        ),
+    )
 
 
 def _rule_description(config: DatasetConfig, dataset: Dataset) -> LocalizedText | None:
@@ -196,6 +216,7 @@ def build_model_card(
             rule_description=_rule_description(config, dataset),
             counting_unit=counting_unit,
             lift_over_scorecard=evaluation.lift_over("scorecard"),
+            in_use=_in_use(evaluation),
             curves=curves,
         ),
         fairness=fairness_section,
@@ -207,6 +228,11 @@ def build_model_card(
         ),
         ethical_considerations=texts.default_ethical_considerations(feature_set),
         caveats_and_recommendations=texts.default_caveats(feature_set, synthetic=synthetic),
-        verdict=texts.default_verdict(fairness_section, validation, lift_over_rule=evaluation.lift_over("rule")),
+        verdict=texts.default_verdict(
+            fairness_section,
+            validation,
+            lift_over_rule=evaluation.lift_over("rule"),
+            lift_over_rule_in_use=None if evaluation.in_use is None else evaluation.in_use.lift_over("rule"),
+        ),
         approval_history=[],
     )

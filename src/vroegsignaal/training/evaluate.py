@@ -4,6 +4,10 @@ A team contacts *k* households a period, so precision, recall and lift among the
 a 0.5 threshold. The model is compared on the same test rows with the rule (the status quo: crisis first, then more
 partners, then more arrears) and a logistic-regression scorecard; on synthetic data also with the Bayes limit, the AUC
 of the true risk.
+
+The capacity metrics count rows: a household signalled in several test periods can take a slot in each. In use the
+service holds a household back for a while after contact (its cooldown), so the list it hands out differs.
+:func:`select_in_use` replays the test periods that way, and :class:`InUseMetrics` counts what that list reaches.
 """
 
 from __future__ import annotations
@@ -56,6 +60,60 @@ class RankingMetrics:
 
 
 @dataclass(frozen=True)
+class InUseMetrics:
+    """What one ordering's list reaches when contacted households are held back for the cooldown."""
+
+    contacts: int
+    households: int
+    found: int
+    households_helped: int
+    households_in_need: int
+
+    @property
+    def precision(self) -> float | None:
+        """Share of the contacts that reached a household needing help at that time."""
+        return self.found / self.contacts if self.contacts else None
+
+    @property
+    def household_recall(self) -> float | None:
+        """Share of the households that needed help (in some test period) reached while they needed it."""
+        return self.households_helped / self.households_in_need if self.households_in_need else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "contacts": self.contacts,
+            "households": self.households,
+            "found": self.found,
+            "households_helped": self.households_helped,
+            "households_in_need": self.households_in_need,
+            "precision": self.precision,
+            "household_recall": self.household_recall,
+        }
+
+
+@dataclass(frozen=True)
+class InUse:
+    """The test periods replayed as the service's list: each ordering's top k of the households not held back."""
+
+    cooldown_days: int
+    orderings: Mapping[str, InUseMetrics]
+
+    def lift_over(self, baseline: str) -> float | None:
+        """Households-in-need contacts of the model's list divided by those of ``baseline``'s list."""
+        if baseline not in self.orderings:
+            return None
+        base = self.orderings[baseline].found
+        return None if base == 0 else self.orderings["model"].found / base
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cooldown_days": self.cooldown_days,
+            "orderings": {name: metrics.to_dict() for name, metrics in self.orderings.items()},
+            "lift_over_rule": self.lift_over("rule"),
+        }
+
+
+@dataclass(frozen=True)
 class Evaluation:
     """Test-set performance of the model and its baselines."""
 
@@ -66,6 +124,8 @@ class Evaluation:
     models: Mapping[str, RankingMetrics]
     bayes_auc: float | None
     curves: Mapping[str, Any] = field(repr=False)
+    #: The list in use (None without a time column or household ids: nothing to replay).
+    in_use: InUse | None = None
 
     @property
     def share_of_bayes_auc(self) -> float | None:
@@ -90,6 +150,7 @@ class Evaluation:
             "share_of_bayes_auc": self.share_of_bayes_auc,
             "lift_over_rule": self.lift_over("rule"),
             "lift_over_scorecard": self.lift_over("scorecard"),
+            "in_use": None if self.in_use is None else self.in_use.to_dict(),
             "curves": self.curves,
         }
 
@@ -109,6 +170,15 @@ class Evaluation:
             lift = self.lift_over(baseline)
             if lift is not None:
                 flat[f"lift_over_{baseline}"] = float(lift)
+        if self.in_use is not None:
+            for name, metrics in self.in_use.orderings.items():
+                for metric in ("precision", "household_recall"):
+                    value = getattr(metrics, metric)
+                    if value is not None:
+                        flat[f"in_use.{name}.{metric}"] = float(value)
+            lift = self.in_use.lift_over("rule")
+            if lift is not None:
+                flat["in_use.lift_over_rule"] = float(lift)
         return flat
 
 
@@ -121,6 +191,48 @@ def select_top_k(scores: np.ndarray, periods: np.ndarray | None, capacity: Capac
         order = rows[np.argsort(-scores[rows], kind="stable")]
         selected[order[:k]] = True
     return selected
+
+
+def select_in_use(
+    scores: np.ndarray, periods: np.ndarray, households: np.ndarray, capacity: Capacity, *, cooldown_days: int
+) -> np.ndarray:
+    """Boolean mask of the rows the service's list would hand out: per period, in time order, the top *k* of the
+    households not contacted within ``cooldown_days`` before it (a held-back household's slot goes to the next one).
+
+    A household is taken as contacted when selected. The service lets a held-back household back earlier when its
+    arrears rise; this replay does not, so it shows the largest effect the cooldown can have.
+    """
+    selected = np.zeros(len(scores), dtype=bool)
+    dates = pd.to_datetime(pd.Series(periods)).to_numpy()
+    cooldown = np.timedelta64(cooldown_days, "D")
+    contacted_on: dict[Any, np.datetime64] = {}
+    for period in np.unique(dates):
+        rows = np.flatnonzero(dates == period)
+        k = capacity.k(len(rows))
+        taken = 0
+        for row in rows[np.argsort(-scores[rows], kind="stable")]:
+            if taken == k:
+                break
+            household = households[row]
+            last = contacted_on.get(household)
+            if last is not None and period - last < cooldown:
+                continue
+            selected[row] = True
+            contacted_on[household] = period
+            taken += 1
+    return selected
+
+
+def in_use_metrics(y: np.ndarray, households: np.ndarray, selected: np.ndarray) -> InUseMetrics:
+    """What a list reaches: contacts, distinct households, and the households in need it reached in time."""
+    positive = y.astype(bool)
+    return InUseMetrics(
+        contacts=int(selected.sum()),
+        households=len(np.unique(households[selected])),
+        found=int((positive & selected).sum()),
+        households_helped=len(np.unique(households[positive & selected])),
+        households_in_need=len(np.unique(households[positive])),
+    )
 
 
 def rule_scores(frame: pd.DataFrame, rule: Sequence[RuleKey]) -> np.ndarray:
@@ -241,8 +353,14 @@ def evaluate(
     periods: np.ndarray | None,
     capacity: Capacity,
     true_risk: np.ndarray | None = None,
+    households: np.ndarray | None = None,
+    cooldown_days: int | None = None,
 ) -> Evaluation:
-    """Compare the model's calibrated ``scores`` with each baseline's scores on the same test rows."""
+    """Compare the model's calibrated ``scores`` with each baseline's scores on the same test rows.
+
+    With ``periods``, the rows' ``households`` and a ``cooldown_days``, each ordering's list is also replayed as the
+    service hands it out (:func:`select_in_use`).
+    """
     for name, values in {"model": scores, **baselines}.items():
         if len(values) != len(y):
             raise ValueError(f"{name}: {len(values)} scores for {len(y)} test rows")
@@ -254,6 +372,17 @@ def evaluate(
             y, values, select_top_k(values, periods, capacity), probabilities=name == "scorecard"
         )
     bayes = float(roc_auc_score(y, true_risk)) if true_risk is not None and len(np.unique(y)) == 2 else None
+    in_use = None
+    if periods is not None and households is not None and cooldown_days is not None:
+        in_use = InUse(
+            cooldown_days=cooldown_days,
+            orderings={
+                name: in_use_metrics(
+                    y, households, select_in_use(values, periods, households, capacity, cooldown_days=cooldown_days)
+                )
+                for name, values in {"model": scores, **baselines}.items()
+            },
+        )
     return Evaluation(
         rows=len(y),
         positives=int(y.sum()),
@@ -262,4 +391,5 @@ def evaluate(
         models=models,
         bayes_auc=bayes,
         curves=curves(y, {"model": scores, **baselines}, scores),
+        in_use=in_use,
     )

@@ -216,6 +216,8 @@ def run_pipeline(
         periods=_periods(dataset, split.test),
         capacity=config.capacity,
         true_risk=None if dataset.true_risk is None else dataset.true_risk[split.test],
+        households=dataset.ids[split.test],
+        cooldown_days=config.capacity.cooldown_days,
     )
 
     step(STEPS[5])
