@@ -160,6 +160,19 @@ def test_an_objection_erases_the_score_a_retry_would_get_back(client):
     assert other == first[1]
 
 
+def test_a_resend_after_an_objection_is_answered_the_standard_way(client):
+    first = _score(client, household("hh_objects_000004", signal("s-1")))["hh_objects_000004"]
+    _decide(client, first["review_item_id"], NO_CONTACT)
+    objected = client.post("/v1/objections", json={"household_id": "hh_objects_000004", "received_on": "2026-03-04"},
+                           headers=CASEWORKER)
+    assert objected.status_code == 201
+    resent = _score(client, household("hh_objects_000004", signal("s-1")))["hh_objects_000004"]
+    assert (resent["case_status"], resent["review_item_id"]) == ("closed", first["review_item_id"])
+    assert (resent["approach"], resent["standard_reason"], resent["score"], resent["reasons"]) == (
+        "standard", "objection", None, []
+    )
+
+
 def test_only_reaching_the_household_starts_the_cooldown(client, clock):
     item = _score(client, household("hh_unreached_0001", signal("s-1", amount=1000.0)))["hh_unreached_0001"]
     not_reached = {

@@ -128,7 +128,9 @@ def test_control_sample_gets_the_standard_approach_and_the_flag(make_client, eng
     assert result["control_sample"] is True and result["approach"] == "standard"
     assert result["standard_reason"] == "control_sample"
     assert result["suggested_intensity"] == "letter"  # the standard approach, although the score is high
-    assert ReviewFlag.CONTROL_SAMPLE.value in [f["flag"] for f in result["review_flags"]]
+    # Blind to its score, as on the list and the household page: no score, band, reasons or high-risk flag.
+    assert (result["score"], result["risk_band"], result["reasons"]) == (None, None, [])
+    assert [f["flag"] for f in result["review_flags"]] == [ReviewFlag.CONTROL_SAMPLE.value]
     with engine.connect() as connection:
         assert connection.execute(select(Score.score)).scalar_one() == 0.9  # still scored, to measure lift
 

@@ -231,7 +231,9 @@ class HouseholdScorePublic(_Response):
     )
     standard_reason: StandardReason | None = Field(description="Why the standard approach applies, if it does.")
     score: float | None = Field(
-        description="Calibrated probability of problematic debt within 12 months; null when not scored."
+        description="Calibrated probability of problematic debt within 12 months; null when not scored, and "
+        "withheld (null, with band, reasons and the score's flags) for a household in the control sample, which is "
+        "handled the standard way without its score."
     )
     risk_band: RiskBand | None
     suggested_intensity: ContactIntensity = Field(description="Suggested first contact (home visit, phone, letter).")

@@ -19,18 +19,15 @@ from sqlalchemy import Text, cast, delete, select, update
 from sqlalchemy.orm import Session
 
 from vroegsignaal.errors import ConflictError, NotFoundError
-from vroegsignaal.schemas.api import HouseholdScorePublic, ObjectionCreate, ObjectionPublic, ScoreBatchResponse
-from vroegsignaal.schemas.enums import ReviewFlag
+from vroegsignaal.schemas.api import ObjectionCreate, ObjectionPublic, ScoreBatchResponse
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
 from vroegsignaal.service.models import Decision, Household, Objection, ReviewItem, Score, ScoreSubmission
-from vroegsignaal.service.scores import STATUS_OPEN
+from vroegsignaal.service.scores import STATUS_OPEN, as_objector
 from vroegsignaal.service.security import Caller
 from vroegsignaal.service.settings import Settings
 
 MSG_ALREADY_OBJECTED = "an active objection for this household is already registered"
 MSG_NO_ACTIVE_OBJECTION = "no active objection for this household in your municipality"
-#: Review flags that come from the signals, not from a score: an objector's answer keeps them.
-SIGNAL_FLAGS = frozenset({ReviewFlag.CRISIS, ReviewFlag.END_OF_SUPPLY})
 
 
 def objection_public(row: Objection) -> ObjectionPublic:
@@ -124,26 +121,10 @@ def _erase_from_stored_responses(session: Session, municipality: str, pseudonym:
     for submission in submissions:
         response = ScoreBatchResponse.model_validate(submission.response)
         results = [
-            _without_score(result, settings) if result.household_id == pseudonym else result
+            as_objector(result, standard_intensity=settings.standard_intensity) if result.household_id == pseudonym else result
             for result in response.results
         ]
         submission.response = response.model_copy(update={"results": results}).model_dump(mode="json")
-
-
-def _without_score(result: HouseholdScorePublic, settings: Settings) -> HouseholdScorePublic:
-    return result.model_copy(
-        update={
-            "approach": "standard",
-            "standard_reason": "objection",
-            "score": None,
-            "risk_band": None,
-            "suggested_intensity": settings.standard_intensity,
-            "reasons": [],
-            "review_flags": [flag for flag in result.review_flags if flag.flag in SIGNAL_FLAGS],
-            "model_version": None,
-            "control_sample": False,
-        }
-    )
 
 
 def withdraw_objection(session: Session, *, pseudonym: str, caller: Caller, now: dt.datetime) -> ObjectionPublic:

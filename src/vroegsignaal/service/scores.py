@@ -538,7 +538,9 @@ def _queue(
     results = []
     for p in prepared:
         if p.closed_case is not None:
-            results.append(_closed_result(p, p.closed_case))
+            closed = _closed_result(p, p.closed_case)
+            standard = context.settings.standard_intensity
+            results.append(as_objector(closed, standard_intensity=standard) if p.state.objected else closed)
             continue
         _, values = planned[p.position]
         item_id = new_ids[p.household_pk] if p.state.item_id is None else p.state.item_id
@@ -549,7 +551,10 @@ def _queue(
 def _result(
     p: _Prepared, item_id: int, plan: Mapping[str, Any], *, model: LoadedModel | None
 ) -> HouseholdScorePublic:
-    scored = p.scored
+    # A household in the control sample is handled the standard way, blind to its score: the answer withholds the
+    # score, band, reasons and the flags drawn from them, as the list, the history and the household page do
+    # (the score is stored, for the oversight report's comparison).
+    scored = None if plan["standard_reason"] == "control_sample" else p.scored
     flags = review_flags(
         scorer_flags=[str(f) for f in scored["flags"]] if scored is not None else [],
         crisis=plan["crisis"],
@@ -599,6 +604,28 @@ def _closed_result(p: _Prepared, case: Any) -> HouseholdScorePublic:
         control_sample=case.control_sample,
         deadline=case.deadline,
         held_back_until=None,
+    )
+
+
+#: Review flags that come from the signals, not from a score: an objector's answer keeps them.
+SIGNAL_FLAGS = frozenset({ReviewFlag.CRISIS, ReviewFlag.END_OF_SUPPLY})
+
+
+def as_objector(result: HouseholdScorePublic, *, standard_intensity: ContactIntensity) -> HouseholdScorePublic:
+    """``result`` as a household that objected is answered: the standard way, without a score or anything drawn
+    from one (objections.py rewrites stored answers with it; a resend after the objection gets it too)."""
+    return result.model_copy(
+        update={
+            "approach": "standard",
+            "standard_reason": "objection",
+            "score": None,
+            "risk_band": None,
+            "suggested_intensity": standard_intensity,
+            "reasons": [],
+            "review_flags": [flag for flag in result.review_flags if flag.flag in SIGNAL_FLAGS],
+            "model_version": None,
+            "control_sample": False,
+        }
     )
 
 
