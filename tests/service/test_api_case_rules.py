@@ -88,6 +88,18 @@ def test_the_fallback_orders_by_the_oldest_signal_still_waiting(client, clock):
     assert [i["household_id"] for i in listing["items"]] == ["hh_waiting_000001", "hh_handled_000001"]
 
 
+def test_a_crisis_its_closed_case_handled_does_not_make_the_next_case_urgent(client):
+    crisis = _score(client, household("hh_crisis_0000001", signal("s-1", days_ago=1, crisis=True)))
+    first = crisis["hh_crisis_0000001"]
+    assert "crisis" in {flag["flag"] for flag in first["review_flags"]}
+    _decide(client, first["review_item_id"], NO_CONTACT)
+    later = _score(client, household("hh_crisis_0000001", signal("s-2", partner="water", days_ago=0)))
+    second = later["hh_crisis_0000001"]
+    assert second["review_item_id"] != first["review_item_id"]
+    assert "crisis" not in {flag["flag"] for flag in second["review_flags"]}
+    assert second["deadline"] == "2026-04-01"  # four weeks, not three working days
+
+
 def test_a_new_crisis_signal_is_not_held_back_by_the_cooldown(client, clock):
     item = _score(client, household("hh_cooldown_00002", signal("s-1", amount=1000.0)))["hh_cooldown_00002"]
     _decide(client, item["review_item_id"])

@@ -163,8 +163,14 @@ def review_flags(
     end_of_supply: bool,
     control_sample: bool,
 ) -> list[str]:
-    """The item's review flags: the scorer's, the signal flags, and the control-sample flag, each once, in order."""
-    flags = list(dict.fromkeys(scorer_flags))
+    """The item's review flags: the scorer's, the signal flags, and the control-sample flag, each once, in order.
+
+    Crisis and end of supply are the case's own (``crisis``, ``end_of_supply``: its signals, in the urgent window);
+    the scorer's flags of the same name look back three months over every signal, a closed case's included, so
+    they are not taken over: a flag on the list means the deadline is urgent.
+    """
+    case_flags = {ReviewFlag.CRISIS.value, ReviewFlag.END_OF_SUPPLY.value}
+    flags = [flag for flag in dict.fromkeys(scorer_flags) if flag not in case_flags]
     for flag, present in (
         (ReviewFlag.CRISIS.value, crisis),
         (ReviewFlag.END_OF_SUPPLY.value, end_of_supply),

@@ -426,7 +426,9 @@ def _plan(
 ) -> dict[str, Any]:
     """The review item's columns for one household: approach, control sample, urgency, deadline, cooldown."""
     state = p.state
-    crisis, end_of_supply = recent_flags(p.signals, reference=reference)
+    # Urgency comes from this case: its new signals and the open item (which keeps what it was opened with); a
+    # crisis its closed case already handled does not make the next one urgent.
+    crisis, end_of_supply = recent_flags(p.new_signals, reference=reference)
     arrears = total_arrears(p.signals, reference=reference)
     existing = state.item_id is not None
     # A resident who objected is not in the control sample: they chose the standard approach themselves, so
