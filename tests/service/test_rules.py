@@ -112,3 +112,12 @@ def test_unranked_item_takes_the_score_at_its_drawn_quantile():
     entries = [_entry(1, 0.9), _entry(2, 0.5), _entry(3, 0.1), _entry(4, 0.99, model=False, draw=0.0)]
     # a draw of 0 places the control item at the lowest score, whatever its own (high) score
     assert [e.item_id for e in order_entries(entries, ordering="model", today=DAY)][-2:] == [3, 4]
+
+
+def test_an_urgent_unranked_item_draws_its_place_among_the_urgent_items():
+    urgent = [_entry(1, 0.9, urgent=True), _entry(2, 0.8, urgent=True), _entry(3, 0.7, urgent=True)]
+    later = [_entry(10 + i, 0.01 * i) for i in range(20)]  # most scores on the list are low
+    control = _entry(5, None, urgent=True, model=False, draw=0.5)
+    order = [e.item_id for e in order_entries([*urgent, *later, control], ordering="model", today=DAY)]
+    # The middle of the urgent block (the draw's quantile of 0.7, 0.8, 0.9 is 0.8; ties go to the older item).
+    assert order[:4] == [1, 2, 5, 3]

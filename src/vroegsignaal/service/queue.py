@@ -3,7 +3,8 @@
 Order of an outreach list (DESIGN "Domain facts"): urgent (crisis or end-of-supply signal) and overdue items first,
 then by score, highest first; with the rule-based fallback, by the oldest signal date instead. Items that are not
 ranked by the model — the control sample, and items received while the model was switched off — are placed by a
-uniform keyed draw: at that quantile of the scores in the list, so their position does not depend on their score.
+uniform keyed draw: at that quantile of the scores in their block (urgent and overdue, or the rest), so their
+position does not depend on their score.
 """
 
 from __future__ import annotations
@@ -135,17 +136,29 @@ def order_entries(entries: Sequence[QueueEntry], *, ordering: Ordering, today: d
         return sorted(
             entries, key=lambda e: (not (e.urgent or e.overdue(today)), e.first_signal_date, e.deadline, e.item_id)
         )
-    model_scores = sorted(e.score for e in entries if e.ranked_by_model and e.score is not None)
+
+    def later(entry: QueueEntry) -> bool:  # the block: urgent and overdue items come first
+        return not (entry.urgent or entry.overdue(today))
+
+    # An item not ranked by the model (control sample, objection) takes the score at its drawn quantile among the
+    # model-ranked items of its own block: an urgent one lands at a random place among the urgent items, not at
+    # the end of them because most scores on the whole list are low.
+    model_scores: dict[bool, list[float]] = {True: [], False: []}
+    for entry in entries:
+        if entry.ranked_by_model and entry.score is not None:
+            model_scores[later(entry)].append(entry.score)
+    for scores in model_scores.values():
+        scores.sort()
 
     def priority(entry: QueueEntry) -> float:
         if entry.ranked_by_model and entry.score is not None:
             return entry.score
-        if not model_scores:
+        scores = model_scores[later(entry)]
+        if not scores:
             return entry.position_draw
-        index = min(int(entry.position_draw * len(model_scores)), len(model_scores) - 1)
-        return model_scores[index]
+        return scores[min(int(entry.position_draw * len(scores)), len(scores) - 1)]
 
-    return sorted(entries, key=lambda e: (not (e.urgent or e.overdue(today)), -priority(e), e.item_id))
+    return sorted(entries, key=lambda e: (later(e), -priority(e), e.item_id))
 
 
 def rank_of(ordered: Sequence[QueueEntry], item_id: int) -> int | None:
