@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 
 from tests.service.conftest import TODAY, auth, batch, household, row_counts, signal
@@ -104,6 +106,29 @@ def test_decision_closes_the_item_and_a_retry_returns_the_same_decision(client, 
     assert retry.status_code == 200 and retry.json() == first.json()
     assert row_counts(engine) == before
     assert client.get("/v1/outreach", headers=CASEWORKER).json()["items"] == []
+
+
+def test_a_decision_must_date_its_attempts_within_the_case_and_agree_with_them(client, engine):
+    # The case's first signal is 10 days old: a contact a year earlier is not about this case (it would also
+    # start no cooldown), and "no contact possible" contradicts an attempt that reached the resident.
+    item = _score(client, household("hh_dates_00000001", signal("s-1", days_ago=10)))["hh_dates_00000001"]
+    before = row_counts(engine)
+    early = _decide(client, item["review_item_id"], contact_attempts=[
+        {"kind": "phone", "reached": True, "attempted_on": "2025-03-04", "part_of_day": "morning"}
+    ])
+    assert early.status_code == 422
+    first_signal = TODAY - dt.timedelta(days=10)
+    assert early.json()["errors"][0]["field"] == "contact_attempts.0.attempted_on"
+    assert f"must not be before the case's first signal ({first_signal})" in early.json()["detail"]
+    assert "(got '2025-03-04')" in early.json()["detail"]
+    contradiction = _decide(client, item["review_item_id"], end_result="no_contact_possible")
+    assert contradiction.status_code == 422
+    assert contradiction.json()["errors"][0]["field"] == "end_result"
+    assert "'no_contact_possible' says the resident was not reached" in contradiction.json()["detail"]
+    assert row_counts(engine) == before
+    unreached = [{"kind": "letter", "reached": False, "attempted_on": TODAY.isoformat(), "part_of_day": "morning"}]
+    assert _decide(client, item["review_item_id"], end_result="no_contact_possible",
+                   contact_attempts=unreached).status_code == 201
 
 
 def test_departure_with_reason_is_recorded_and_reported_in_oversight(client):

@@ -119,6 +119,8 @@ def test_export_keeps_the_facts_of_decision_time_labels_what_tells_and_loads_for
         item = client.post("/v1/scores", json=batch(household(pseudonym, signal(f"s-{pseudonym}"), **facts)),
                            headers=CASEWORKER).json()["results"][0]
         body = {**DECISION, "end_result": end_result}
+        if end_result == "no_contact_possible":  # a letter nobody answered
+            body["contact_attempts"] = [{**DECISION["contact_attempts"][0], "reached": False}]
         assert client.post(f"/v1/review-items/{item['review_item_id']}/decisions", json=body,
                            headers=CASEWORKER).status_code == 201
 

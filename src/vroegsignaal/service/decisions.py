@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from vroegsignaal.errors import ConflictError, DataValidationError, NotFoundError, ValidationFailure
 from vroegsignaal.schemas.api import ContactAttemptCreate, ContactAttemptPublic, DecisionCreate, DecisionPublic
-from vroegsignaal.schemas.enums import ContactKind
+from vroegsignaal.schemas.enums import ContactKind, EndResult
 from vroegsignaal.schemas.tables import HOUSEHOLD_FACT_COLUMNS
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit, input_hash
 from vroegsignaal.service.clock import dutch_today
@@ -36,6 +36,13 @@ MSG_INTENSITY_DEPARTS = "chosen_intensity {chosen!r} departs from the suggested 
 MSG_ORDER_DEPARTS = "the item is at position {rank} of the list, beyond the order tolerance of {tolerance}"
 MSG_HELD_BACK_DEPARTS = "the household is held back by the cooldown until {until}"
 MSG_ATTEMPT_IN_FUTURE = "must not be after today ({today})"
+MSG_ATTEMPT_BEFORE_CASE = "must not be before the case's first signal ({first})"
+MSG_RESULT_CONTRADICTS_CONTACT = (
+    "end_result {result!r} says the resident was not reached, but contact attempt {index} reached them; choose "
+    "another end result or correct the attempt"
+)
+#: End results that say nobody reached the resident: a decision with a reached attempt contradicts them.
+RESULTS_WITHOUT_CONTACT = frozenset({EndResult.NO_CONTACT_POSSIBLE, EndResult.REFERRAL_WITHOUT_CONTACT})
 CHECK_REASON_REQUIRED = "departure_reason_required"
 STATUS_CLOSED = "closed"
 
@@ -51,18 +58,31 @@ def _visible_item_or_raise(session: Session, *, item_id: int, caller: Caller) ->
     return item
 
 
-def _check_attempt_dates(request: DecisionCreate, *, today: dt.date) -> None:
-    failures = [
-        ValidationFailure(
-            "decision",
-            f"contact_attempts.{index}.attempted_on",
-            MSG_ATTEMPT_IN_FUTURE.format(today=today),
-            1,
-            examples=(attempt.attempted_on.isoformat(),),
+def _check_attempts(request: DecisionCreate, *, first_signal: dt.date, today: dt.date) -> None:
+    """Each attempt dated within the case (from its first signal up to today), and the end result in keeping with
+    them: an attempt outside the case would start no cooldown, or one from the wrong date."""
+    failures = []
+    for index, attempt in enumerate(request.contact_attempts):
+        field = f"contact_attempts.{index}.attempted_on"
+        if attempt.attempted_on > today:
+            rule = MSG_ATTEMPT_IN_FUTURE.format(today=today)
+        elif attempt.attempted_on < first_signal:
+            rule = MSG_ATTEMPT_BEFORE_CASE.format(first=first_signal)
+        else:
+            continue
+        failures.append(ValidationFailure("decision", field, rule, 1, examples=(attempt.attempted_on,)))
+    if request.end_result in RESULTS_WITHOUT_CONTACT:
+        failures.extend(
+            ValidationFailure(
+                "decision",
+                "end_result",
+                MSG_RESULT_CONTRADICTS_CONTACT.format(result=request.end_result.value, index=index),
+                1,
+                examples=(request.end_result.value,),
+            )
+            for index, attempt in enumerate(request.contact_attempts)
+            if counts_as_contact(attempt)
         )
-        for index, attempt in enumerate(request.contact_attempts)
-        if attempt.attempted_on > today
-    ]
     if failures:
         raise DataValidationError(failures, summary="decision refused")
 
@@ -109,7 +129,7 @@ def record_decision(
             if existing is not None and existing.request_hash == request_hash:
                 return decisions_public(session, [existing])[0], False
             raise ConflictError(MSG_ALREADY_DECIDED.format(item_id=item_id))
-        _check_attempt_dates(request, today=today)
+        _check_attempts(request, first_signal=item.first_signal_date, today=today)
         ordering, _ = current_ordering(session, item.municipality_code)
         view = load_queue(
             session, municipality=item.municipality_code, team=item.team, today=today, ordering=ordering,

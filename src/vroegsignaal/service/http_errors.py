@@ -7,6 +7,8 @@ the rule, and show the offending value except for identifier fields.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -26,6 +28,7 @@ from vroegsignaal.errors import (
     NotFoundError,
     PermissionDeniedError,
     ServiceUnavailableError,
+    ValidationFailure,
     VroegsignaalError,
 )
 from vroegsignaal.schemas.api import ErrorResponse, FieldErrorPublic
@@ -86,7 +89,10 @@ def error_response(
 
 def _echo(field: str, value: Any) -> str:
     """`` (got …)`` for a message, unless the value is an identifier by its field or looks like one by its content
-    (a BSN sent in a field of its own, say)."""
+    (a BSN sent in a field of its own, say). A date the service itself checked (a ``datetime.date``, never raw
+    input) is repeated: its eight digits are not a number that could identify someone."""
+    if isinstance(value, dt.date):
+        return f" (got {value.isoformat()!r})"
     if field.rsplit(".", 1)[-1] in IDENTIFIER_FIELDS or isinstance(value, (dict, list)) or looks_like_identifier(value):
         return ""
     text = repr(value)
@@ -108,6 +114,13 @@ def field_errors(raw: Sequence[dict[str, Any]]) -> list[FieldErrorPublic]:
     return result
 
 
+def failure_public(failure: ValidationFailure) -> FieldErrorPublic:
+    """A rule the service checked on a request: the field, the rule, and the value sent (unless an identifier)."""
+    field = failure.column or failure.table
+    echo = _echo(field, failure.examples[0]) if failure.examples else ""
+    return FieldErrorPublic(field=field, rule=failure.check, message=f"{failure.check}{echo}")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the one mapping from exceptions to HTTP responses."""
 
@@ -118,11 +131,9 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = str(exc)
         if isinstance(exc, DataValidationError):
             detail = exc.summary if exc.failures else str(exc)
-            errors = [
-                FieldErrorPublic(field=f.column or f.table, rule=f.check, message=f.describe()) for f in exc.failures
-            ]
+            errors = [failure_public(f) for f in exc.failures]
             if errors:
-                detail = f"{detail}: " + "; ".join(f"{e.field}: {e.rule}" for e in errors)
+                detail = f"{detail}: " + "; ".join(f"{e.field}: {e.message}" for e in errors)
         if status >= 500:
             logger.warning("request %s failed: %s", request_id_of(request), type(exc).__name__)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None

@@ -249,7 +249,7 @@ def _check_dates(request: ScoreBatchRequest, *, reference: dt.date, today: dt.da
                         f"households.{position}.signals.{index}.signal_date",
                         MSG_FUTURE_DATE.format(limit=limit),
                         1,
-                        examples=(signal.signal_date.isoformat(),),
+                        examples=(signal.signal_date,),
                     )
                 )
     if failures:

@@ -15,7 +15,12 @@ from pydantic import ValidationError
 
 from vroegsignaal.schemas.api import DecisionCreate, HouseholdHistoryResponse, ReviewItemPublic, SignalPublic
 from vroegsignaal.schemas.enums import ContactIntensity, LabelledEnum, PartnerType, partner_group
-from vroegsignaal.service.decisions import CHECK_REASON_REQUIRED, MSG_ATTEMPT_IN_FUTURE
+from vroegsignaal.service.decisions import (
+    CHECK_REASON_REQUIRED,
+    MSG_ATTEMPT_BEFORE_CASE,
+    MSG_ATTEMPT_IN_FUTURE,
+    MSG_RESULT_CONTRADICTS_CONTACT,
+)
 from vroegsignaal.service.pages.forms import DEFAULT_MESSAGE_KEY, FieldError, errors_from_validation
 from vroegsignaal.service.pages.i18n import Translator
 
@@ -28,6 +33,8 @@ PREFILLED_DATE = "contact_attempts.0.attempted_on"
 #: Hidden field that carries the date the page filled in, so the form knows that date is not the caseworker's entry.
 PREFILLED_DATE_FIELD = "prefilled_attempted_on"
 _FUTURE_CHECK = MSG_ATTEMPT_IN_FUTURE.partition("{")[0]
+_BEFORE_CASE_CHECK = MSG_ATTEMPT_BEFORE_CASE.partition("{")[0]
+_CONTRADICTION_CHECK = MSG_RESULT_CONTRADICTS_CONTACT.partition("{")[0]
 
 
 # ---------------------------------------------------------------------------------------------------------- timeline
@@ -200,6 +207,10 @@ def domain_message_key(check: str) -> str:
         return "form.error.reason_required"
     if check.startswith(_FUTURE_CHECK):
         return "form.error.future_date"
+    if check.startswith(_BEFORE_CASE_CHECK):
+        return "form.error.before_case"
+    if check.startswith(_CONTRADICTION_CHECK):
+        return "form.error.result_contradicts_contact"
     return DEFAULT_MESSAGE_KEY
 
 
