@@ -332,6 +332,8 @@ def test_objection_form_names_its_problems(client):
     assert response.status_code == 422
     assert NL("form.error.pattern") in response.text and NL("form.error.date") in response.text
     assert 'value="yesterday"' in response.text
+    later = client.post("/bezwaren", data={**form, "household_id": LOW, "received_on": "2030-01-01"})
+    assert later.status_code == 422 and NL("form.error.future_date") in later.text
 
 
 # --------------------------------------------------------------------------------------------------------- models

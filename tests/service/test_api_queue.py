@@ -88,6 +88,16 @@ def test_objected_household_is_never_scored_or_ranked_but_still_offered_help(cli
     assert row_counts(engine)["scores"] == 0
 
 
+def test_an_objection_received_after_today_is_refused(client, engine):
+    before = row_counts(engine)
+    response = client.post("/v1/objections", json={"household_id": "hh_objector_00002", "received_on": "2030-01-01"},
+                           headers=CASEWORKER)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "received_on"
+    assert f"must not be after today ({TODAY}) (got '2030-01-01')" in response.json()["detail"]
+    assert row_counts(engine) == before
+
+
 def test_withdrawn_objection_lets_the_next_signal_be_scored(client):
     client.post("/v1/objections", json={"household_id": "hh_changes_mind01", "received_on": "2026-03-01"},
                 headers=CASEWORKER)

@@ -18,9 +18,10 @@ import datetime as dt
 from sqlalchemy import Text, cast, delete, select, update
 from sqlalchemy.orm import Session
 
-from vroegsignaal.errors import ConflictError, NotFoundError
+from vroegsignaal.errors import ConflictError, DataValidationError, NotFoundError, ValidationFailure
 from vroegsignaal.schemas.api import ObjectionCreate, ObjectionPublic, ScoreBatchResponse
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
+from vroegsignaal.service.clock import dutch_today
 from vroegsignaal.service.models import Decision, Household, Objection, ReviewItem, Score, ScoreSubmission
 from vroegsignaal.service.scores import STATUS_OPEN, as_objector
 from vroegsignaal.service.security import Caller
@@ -28,6 +29,7 @@ from vroegsignaal.service.settings import Settings
 
 MSG_ALREADY_OBJECTED = "an active objection for this household is already registered"
 MSG_NO_ACTIVE_OBJECTION = "no active objection for this household in your municipality"
+MSG_RECEIVED_IN_FUTURE = "must not be after today ({today})"
 
 
 def objection_public(row: Objection) -> ObjectionPublic:
@@ -56,6 +58,13 @@ def add_objection(
     """Register an objection: stop scoring, erase scores, move open items to the standard approach."""
     municipality = caller.municipality_or_raise()
     pseudonym = request.household_id
+    today = dutch_today(now)
+    if request.received_on > today:
+        raise DataValidationError(
+            [ValidationFailure("objection", "received_on", MSG_RECEIVED_IN_FUTURE.format(today=today), 1,
+                               examples=(request.received_on,))],
+            summary="objection refused",
+        )
     with session.begin():
         if _active(session, municipality, pseudonym) is not None:
             raise ConflictError(MSG_ALREADY_OBJECTED)

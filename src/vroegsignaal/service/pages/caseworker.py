@@ -273,6 +273,8 @@ def record_objection_page(
         errors = errors_from_validation(exc)
     except ConflictError:
         errors = {"household_id": FieldError("form.error.already_objected")}
+    except DataValidationError:  # the one rule the register checks itself: not received after today
+        errors = {"received_on": FieldError("form.error.future_date")}
     else:
         return redirect(OBJECTIONS_PATH, notice="objection_saved")
     return _objections_page(request, caller, session, today=today, form=FormState(values, errors), status=422)
