@@ -33,6 +33,7 @@ from vroegsignaal.schemas.tables import MUNICIPALITY_PATTERN, PSEUDONYM_PATTERN
 
 MSG_SIGNAL_BEFORE_START = "signal_date must not be before arrears_start_date (signaaldatum >= ontstaansdatum)"
 MSG_END_OF_SUPPLY_PARTNER = "end_of_supply may only be set on a signal from an energy or water partner"
+MSG_REPLACES_ITSELF = "replaces_signal_id must name an earlier signal, not this one"
 MSG_DUPLICATE_SIGNAL_ID = "signal_id must be unique within a request; repeated at {positions}"
 MSG_DUPLICATE_HOUSEHOLD = "household_id must be unique within a batch; repeated at positions {positions}"
 MAX_SIGNALS_PER_HOUSEHOLD = 200
@@ -111,6 +112,14 @@ class SignalCreate(_Request):
         default=False,
         description="End-of-supply signal (einde levering); only from an energy supplier or a water company.",
     )
+    replaces_signal_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="A correction: the id of an earlier signal of this household that this one replaces (a wrong "
+        "amount, date or flag). The replaced signal no longer counts; it stays in the household's history, marked.",
+    )
 
     @model_validator(mode="after")
     def _check_dates_and_partner(self) -> SignalCreate:
@@ -118,6 +127,8 @@ class SignalCreate(_Request):
             raise ValueError(MSG_SIGNAL_BEFORE_START)
         if self.end_of_supply and self.partner_type not in (PartnerType.ENERGY, PartnerType.WATER):
             raise ValueError(MSG_END_OF_SUPPLY_PARTNER)
+        if self.replaces_signal_id == self.signal_id:
+            raise ValueError(MSG_REPLACES_ITSELF)
         return self
 
 
@@ -376,6 +387,10 @@ class SignalPublic(_Response):
     warm_handover: bool
     end_of_supply: bool
     received_at: dt.datetime
+    replaces_signal_id: str | None = Field(default=None, description="The signal this one corrected, if any.")
+    replaced_by_signal_id: str | None = Field(
+        default=None, description="The correction that replaced this signal: it no longer counts."
+    )
 
 
 class ScorePublic(_Response):

@@ -162,7 +162,10 @@ def _collect_tables(
         )
     )
     households = {h.id: h for _, h in kept}
-    signals = session.scalars(select(Signal).where(Signal.household_id.in_(list(households)))).all()
+    # A signal a correction replaced is left out: the training data holds the corrected one.
+    signals = session.scalars(
+        select(Signal).where(Signal.household_id.in_(list(households)), Signal.replaced_by_ref.is_(None))
+    ).all()
     accepted = {result.value for result in HELP_ACCEPTED_RESULTS}
     decisions_frame = pd.DataFrame(
         [

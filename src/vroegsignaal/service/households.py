@@ -123,6 +123,8 @@ def household_history(
                 warm_handover=s.warm_handover,
                 end_of_supply=s.end_of_supply,
                 received_at=s.received_at,
+                replaces_signal_id=s.replaces_ref,
+                replaced_by_signal_id=s.replaced_by_ref,
             )
             for s in signals
         ],

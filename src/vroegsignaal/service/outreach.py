@@ -155,7 +155,12 @@ def recent_partners(session: Session, household_ids: Sequence[int], *, today: dt
     start = today - dt.timedelta(days=ARREARS_WINDOW_DAYS - 1)
     rows = session.execute(
         select(Signal.household_id, Signal.partner_type)
-        .where(Signal.household_id.in_(household_ids), Signal.signal_date >= start, Signal.signal_date <= today)
+        .where(
+            Signal.household_id.in_(household_ids),
+            Signal.signal_date >= start,
+            Signal.signal_date <= today,
+            Signal.replaced_by_ref.is_(None),  # a corrected signal counts once, as its correction
+        )
         .distinct()
     )
     partners: dict[int, set[str]] = defaultdict(set)

@@ -59,6 +59,8 @@ SIGNAL_CONTENT_COLUMNS: tuple[str, ...] = (
     SignalSchema.crisis,
     SignalSchema.warm_handover,
     SignalSchema.end_of_supply,
+    # A correction and a signal with the same values that replaces nothing are not the same signal.
+    "replaces_ref",
 )
 
 _households = Household.__table__
@@ -73,7 +75,10 @@ _submissions = ScoreSubmission.__table__
 # conflict) together with every stored signal of the request's households (the features count earlier
 # signals). Each side of the OR can use its own index.
 _SELECT_SIGNALS = select(
-    _signals.c.household_id, _signals.c.signal_ref, *(_signals.c[column] for column in SIGNAL_CONTENT_COLUMNS)
+    _signals.c.household_id,
+    _signals.c.signal_ref,
+    _signals.c.replaced_by_ref,
+    *(_signals.c[column] for column in SIGNAL_CONTENT_COLUMNS),
 ).where(
     or_(
         and_(
@@ -85,6 +90,11 @@ _SELECT_SIGNALS = select(
 )
 
 _INSERT_SIGNALS = insert(_signals)
+_MARK_REPLACED = (
+    update(_signals)
+    .where(_signals.c.municipality_code == bindparam("municipality"), _signals.c.signal_ref == bindparam("old_ref"))
+    .values(replaced_by_ref=bindparam("new_ref"))
+)
 
 # Whether the household has an active objection (GDPR art. 21). Objections are kept by pseudonym: one may
 # arrive before the household's first signal.
@@ -198,8 +208,8 @@ def upsert_households(connection: Connection, rows: Sequence[Mapping[str, Any]])
 def stored_signals(
     connection: Connection, *, municipality: str, refs: Sequence[str], household_ids: Sequence[int]
 ) -> list[Any]:
-    """Stored signals with one of ``refs`` or of one of ``household_ids`` (columns: household_id, signal_ref
-    and :data:`SIGNAL_CONTENT_COLUMNS`)."""
+    """Stored signals with one of ``refs`` or of one of ``household_ids`` (columns: household_id, signal_ref,
+    replaced_by_ref and :data:`SIGNAL_CONTENT_COLUMNS`), replaced ones included."""
     parameters = {"municipality": municipality, "refs": list(refs), "household_ids": list(household_ids)}
     return execute(connection, _SELECT_SIGNALS, parameters)
 
@@ -207,6 +217,13 @@ def stored_signals(
 def insert_signals(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     if rows:
         execute(connection, _INSERT_SIGNALS, list(rows))
+
+
+def mark_replaced(connection: Connection, *, municipality: str, replaced: Mapping[str, str]) -> None:
+    """Record that each signal ``old_ref`` of ``replaced`` was replaced by the correction ``new_ref``."""
+    if replaced:
+        rows = [{"municipality": municipality, "old_ref": old, "new_ref": new} for old, new in replaced.items()]
+        execute(connection, _MARK_REPLACED, rows)
 
 
 def household_states(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -57,6 +57,7 @@ from vroegsignaal.service.score_store import (
     insert_scores,
     insert_signals,
     insert_submission,
+    mark_replaced,
     stored_signals,
     stored_submission,
     update_review_items,
@@ -80,7 +81,8 @@ MSG_IDEMPOTENCY_REUSED = "Idempotency-Key was already used for a different reque
 # Names the signal by its position in the request: identifiers are never echoed (docs/service.md, "Errors").
 MSG_SIGNAL_CONFLICT = (
     "field 'households.{position}.signals.{index}.signal_id': this signal id was already received with other "
-    "content (or for another household); send a new signal_id for a corrected signal"
+    "content (or for another household); send a correction with a new signal_id and replaces_signal_id naming "
+    "this one"
 )
 MSG_NO_MODEL = (
     "no approved model is loaded; an admin can promote an approved version and reload, or switch to the "
@@ -95,6 +97,8 @@ MSG_CASE_OF_OTHER_TEAM = (
     "its new signals"
 )
 MSG_FUTURE_DATE = "must not be after {limit} (today or the reference date)"
+MSG_REPLACES_UNKNOWN = "names no earlier signal of this household; a correction replaces one sent before"
+MSG_REPLACES_REPLACED = "that signal was already replaced by another correction; correct the latest one"
 CHECK_NOT_IN_FUTURE = "not_after_reference_date"
 TABLE_REQUEST = "request"
 #: A household on file without an open review item or a recent contact.
@@ -147,6 +151,8 @@ class _Prepared:
     new_signals: tuple[SignalFacts, ...] = ()
     #: A resend: no new signal and no open case; the latest closed case, which handled these signals.
     closed_case: Any | None = None
+    #: A correction among the new signals replaced one of the household's earlier signals.
+    corrected: bool = False
     scored: Mapping[str, Any] | None = None
     score_id: int | None = None
 
@@ -298,8 +304,9 @@ def _household_row(p: _Prepared, municipality: str, *, now: dt.datetime) -> dict
 
 
 def _signal_content(signal: Any) -> dict[str, Any]:
-    content = {column: getattr(signal, column) for column in SIGNAL_CONTENT_COLUMNS}
+    content = {column: getattr(signal, column) for column in SIGNAL_CONTENT_COLUMNS if column != "replaces_ref"}
     content[SignalSchema.partner_type] = signal.partner_type.value
+    content["replaces_ref"] = signal.replaces_signal_id
     return content
 
 
@@ -318,7 +325,11 @@ def _record_signals(
     connection: Connection, municipality: str, prepared: Sequence[_Prepared], *, now: dt.datetime
 ) -> None:
     """Store the new signals (a resent one once; a reused id with other content is a conflict) and give every
-    household all its signals, earlier ones included, and apart the ones new to the service."""
+    household all its signals that count, earlier ones included, and apart the ones new to the service.
+
+    A correction (``replaces_signal_id``) replaces an earlier signal of the same household: from then on the
+    replaced one no longer counts (it stays on file, marked).
+    """
     incoming: dict[str, tuple[_Prepared, int, dict[str, Any]]] = {}
     for p in prepared:
         for index, signal in enumerate(p.request.signals):
@@ -329,13 +340,8 @@ def _record_signals(
         refs=list(incoming),
         household_ids=[p.household_pk for p in prepared],
     )
-    facts: dict[int, list[SignalFacts]] = {p.household_pk: [] for p in prepared}
-    fresh: dict[int, list[SignalFacts]] = {p.household_pk: [] for p in prepared}
     already = set()
     for row in stored:
-        mine = facts.get(row.household_id)
-        if mine is not None:
-            mine.append(_facts(row._asdict()))
         if row.signal_ref not in incoming:
             continue
         p, index, content = incoming[row.signal_ref]
@@ -345,6 +351,13 @@ def _record_signals(
         if not same:
             raise ConflictError(MSG_SIGNAL_CONFLICT.format(position=p.position, index=index))
         already.add(row.signal_ref)
+    replaced = _replacements(incoming, already, stored)
+    facts: dict[int, list[SignalFacts]] = {p.household_pk: [] for p in prepared}
+    fresh: dict[int, list[SignalFacts]] = {p.household_pk: [] for p in prepared}
+    for row in stored:
+        mine = facts.get(row.household_id)
+        if mine is not None and row.replaced_by_ref is None and row.signal_ref not in replaced:
+            mine.append(_facts(row._asdict()))
     rows = []
     for signal_id, (p, _index, content) in incoming.items():
         if signal_id in already:
@@ -361,10 +374,42 @@ def _record_signals(
         new = _facts(content)
         facts[p.household_pk].append(new)
         fresh[p.household_pk].append(new)
+        if content["replaces_ref"] is not None:
+            p.corrected = True
     insert_signals(connection, rows)
+    mark_replaced(connection, municipality=municipality, replaced=replaced)
     for p in prepared:
         p.signals = tuple(facts[p.household_pk])
         p.new_signals = tuple(fresh[p.household_pk])
+
+
+def _replacements(
+    incoming: Mapping[str, tuple[_Prepared, int, Mapping[str, Any]]], already: set[str], stored: Sequence[Any]
+) -> dict[str, str]:
+    """The signals the request's new corrections replace (replaced id -> correction id); a correction must name an
+    earlier signal of its own household that no other correction replaced yet."""
+    on_file = {row.signal_ref: row for row in stored}
+    replaced: dict[str, str] = {}
+    failures = []
+    for signal_id, (p, index, content) in incoming.items():
+        target = content["replaces_ref"]
+        if target is None or signal_id in already:
+            continue
+        row = on_file.get(target)
+        # Another household's signal is answered like an unknown one: the answer does not tell it exists.
+        if row is None or row.household_id != p.household_pk:
+            rule = MSG_REPLACES_UNKNOWN
+        elif row.replaced_by_ref is not None or target in replaced:
+            rule = MSG_REPLACES_REPLACED
+        else:
+            replaced[target] = signal_id
+            continue
+        failures.append(
+            ValidationFailure(TABLE_REQUEST, f"households.{p.position}.signals.{index}.replaces_signal_id", rule, 1)
+        )
+    if failures:
+        raise DataValidationError(failures, summary="signal correction refused")
+    return replaced
 
 
 def _find_resent(connection: Connection, prepared: Sequence[_Prepared]) -> None:
@@ -427,8 +472,14 @@ def _plan(
     """The review item's columns for one household: approach, control sample, urgency, deadline, cooldown."""
     state = p.state
     # Urgency comes from this case: its new signals and the open item (which keeps what it was opened with); a
-    # crisis its closed case already handled does not make the next one urgent.
+    # crisis its closed case already handled does not make the next one urgent. A correction may take a crisis or
+    # an end of supply back: then the open case's flags are read again from its signals that still count (a
+    # deadline already set is never postponed).
     crisis, end_of_supply = recent_flags(p.new_signals, reference=reference)
+    if p.corrected and state.item_id is not None and state.first_signal_date is not None:
+        case_signals = [s for s in p.signals if s.signal_date >= state.first_signal_date]
+        crisis, end_of_supply = recent_flags(case_signals, reference=reference)
+        state = replace(state, crisis=False, end_of_supply=False)
     arrears = total_arrears(p.signals, reference=reference)
     existing = state.item_id is not None
     # A resident who objected is not in the control sample: they chose the standard approach themselves, so

@@ -148,7 +148,9 @@ def _household_page(
     latest = history.scores[-1] if history.scores else None
     lang = lang_of(request)
     t = Translator(lang)
-    timeline = signal_timeline(history.signals, today=today)
+    # A signal a correction replaced stays in the table, marked; the timeline shows the signals that count.
+    counting = [signal for signal in history.signals if signal.replaced_by_signal_id is None]
+    timeline = signal_timeline(counting, today=today)
     reasons = [reason.text_nl if lang == "nl" else reason.text_en for reason in latest.reasons] if latest else []
     return render(
         request,
