@@ -199,9 +199,15 @@ def print_training_summary(result: Any) -> None:
         lift = getattr(performance, f"lift_over_{name}")
         if lift is not None:
             out.print(f"Finds {lift:.2f}× as many at-risk households within capacity as the {name}")
+    in_use = performance.in_use
+    if in_use is not None and in_use.lift_over_rule is not None:
+        out.print(
+            f"As the list is used ({in_use.cooldown_days} days' wait after contact): reaches "
+            f"{in_use.lift_over_rule:.2f}× as many households in need as the rule"
+        )
     verdict = result.card.verdict
     colour = "green" if verdict.promotable else "red"
-    out.print(f"[{colour}]Fairness gates {'passed' if verdict.promotable else 'NOT passed'}[/]")
+    out.print(f"[{colour}]Verdict: {'promotable' if verdict.promotable else 'NOT promotable'}[/]")
     for reason in verdict.reasons:
         out.print(f"  - {reason.en}")
     out.print(f"Model version: [bold]{result.model_version}[/]")

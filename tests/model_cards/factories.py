@@ -221,9 +221,9 @@ def in_use() -> InUse:
     return InUse(
         cooldown_days=182,
         orderings={"model": model, "rule": rule},
-        lift_over_rule=2_020 / 1_640,
+        lift_over_rule=1_890 / 1_560,
         summary=texts.in_use_summary(
-            cooldown_days=182, model=model.model_dump(), rule=rule.model_dump(), lift_over_rule=2_020 / 1_640
+            cooldown_days=182, model=model.model_dump(), rule=rule.model_dump(), lift_over_rule=1_890 / 1_560
         ),
     )
 

@@ -80,6 +80,7 @@ def test_signal_entry_states_purpose_human_oversight_and_legal_basis():
         {"title": "Wet gemeentelijke schuldhulpverlening, artikel 3", "link": "https://wetten.example/wgs"}
     ]
     assert "1,6 keer zoveel" in entry["goal"]  # the lift over the rule, from the card
+    assert "met 182 dagen wachttijd na contact, bereikte het model 1,2 keer zoveel" in entry["goal"]  # ... in use
     assert "5 drempels getoetst: 4 gehaald, 0 niet gehaald, 0 onbeslist" in entry["risks"]
     assert "en 1 niet te beoordelen" in entry["risks"]
 

@@ -220,8 +220,8 @@ def test_the_list_in_use_is_a_table_beside_the_per_period_metrics(rendered, rend
         "en": "The list in use: a household waits 182 days after contact",
     }[lang]
     precision = {"nl": "0,468", "en": "0.468"}[lang]  # the model's list in use: 2,020 of 4,320 contacts
-    summary = {"nl": "bereikt het model 3.610 huishoudens in 4.320 contacten",
-               "en": "reaches 3,610 households in 4,320 contacts"}[lang]
+    summary = {"nl": "benadert het model 3.610 huishoudens in 4.320 contacten",
+               "en": "contacts 3,610 households in 4,320 contacts"}[lang]
     for suffix in (".html", ".md"):
         name = card_filename("card", lang, suffix)
         page = (rendered.directory / name).read_text()

@@ -92,17 +92,16 @@ def test_verdict_blocks_a_model_that_does_worse_than_the_rule_it_would_replace()
     assert texts.default_verdict(fairness(failing_gate=False), CLEAN_DATA, lift_over_rule=1.0).promotable is True
 
 
-def test_verdict_blocks_a_model_whose_list_in_use_does_worse_than_the_rules():
-    # Better per period, worse once contacted households wait out the cooldown: the list in use is what counts.
+def test_verdict_names_a_list_in_use_that_does_worse_than_the_rules_without_blocking_on_it():
+    # Better per period, worse once contacted households wait out the cooldown: a reason to weigh (on a few test
+    # months that count moves by a household or two), not a block.
     verdict = texts.default_verdict(
         fairness(failing_gate=False), CLEAN_DATA, lift_over_rule=1.1, lift_over_rule_in_use=0.93
     )
-    assert verdict.promotable is False
+    assert verdict.promotable is True
     assert any("0,93" in reason.nl and "As the list works in use" in reason.en for reason in verdict.reasons)
-    passing = texts.default_verdict(
-        fairness(failing_gate=False), CLEAN_DATA, lift_over_rule=1.1, lift_over_rule_in_use=1.0
-    )
-    assert passing.promotable is True
+    even = texts.default_verdict(fairness(failing_gate=False), CLEAN_DATA, lift_over_rule=1.1, lift_over_rule_in_use=1.0)
+    assert not any("As the list works in use" in reason.en for reason in even.reasons)
 
 
 def test_in_use_summary_gives_both_lists_numbers_in_each_language():
@@ -110,8 +109,9 @@ def test_in_use_summary_gives_both_lists_numbers_in_each_language():
              "precision": 0.55, "household_recall": 0.84}
     rule = {**model, "found": 20, "precision": 0.5, "household_recall": 0.76}
     text = texts.in_use_summary(cooldown_days=182, model=model, rule=rule, lift_over_rule=1.1)
-    assert "waits 182 days" in text.en and "38 households in 40 contacts" in text.en
-    assert "precision 0.55" in text.en and "21 of the 25 households" in text.en and "1.10 times" in text.en
+    assert "waits 182 days" in text.en and "contacts 38 households in 40 contacts" in text.en
+    assert "precision 0.55" in text.en and "reaches 21 of the 25 households in need" in text.en
+    assert "1.10 times as many households in need" in text.en and "nobody waits in the first test period" in text.en
     assert "wacht 182 dagen" in text.nl and "precisie 0,55" in text.nl and "1,10 keer" in text.nl
     without_rule = texts.in_use_summary(cooldown_days=182, model=model, rule=None, lift_over_rule=None)
     assert "The rule" not in without_rule.en and "De regel" not in without_rule.nl

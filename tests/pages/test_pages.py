@@ -3,6 +3,8 @@ decision form, objections, a model card with approval and promotion, the compari
 
 from __future__ import annotations
 
+import html
+
 import re
 from html.parser import HTMLParser
 
@@ -506,4 +508,7 @@ def test_the_card_page_says_what_its_capacity_numbers_count(client, engine):
                                             "en": "The metrics count rows of 162 households."}
     seed_version(engine, "card-9", ModelStatus.CANDIDATE, card=card, html="<html lang='nl'>kaart</html>")
     sign_in(client, Role.ETHICS_REVIEWER)
-    assert "De maten tellen rijen van 162 huishoudens." in client.get("/modellen/card-9").text
+    page = client.get("/modellen/card-9").text
+    assert "De maten tellen rijen van 162 huishoudens." in page
+    # ... and how the list does in use, with the wait after contact.
+    assert html.escape(card["performance"]["in_use"]["summary"]["nl"], quote=False)[:120] in page

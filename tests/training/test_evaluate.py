@@ -78,9 +78,11 @@ def test_evaluation_replays_each_list_in_use_when_it_has_periods_and_households(
     # August, and the rule's list reaches "a" only when "b" waits (February).
     assert evaluation.models["model"].found_at_k == 4 and evaluation.models["rule"].found_at_k == 0
     assert in_use.orderings["model"].found == 2 and in_use.orderings["rule"].found == 1
-    assert in_use.lift_over("rule") == 2.0
+    # The lift counts households in need reached, not contacts: both lists reached "a", the only one.
+    assert in_use.orderings["model"].households_helped == in_use.orderings["rule"].households_helped == 1
+    assert in_use.lift_over("rule") == 1.0
     flat = evaluation.flat_metrics()
-    assert flat["in_use.lift_over_rule"] == 2.0 and flat["in_use.model.precision"] == 0.5
+    assert flat["in_use.lift_over_rule"] == 1.0 and flat["in_use.model.precision"] == 0.5
     assert evaluation.to_dict()["in_use"]["orderings"]["rule"]["households"] == 3
     without = evaluate(y=y, scores=scores, baselines={}, periods=None, capacity=Capacity(count=1),
                        households=households, cooldown_days=182)

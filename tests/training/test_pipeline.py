@@ -116,11 +116,21 @@ def test_the_card_says_its_capacity_metrics_count_rows_of_repeating_households(t
     in_use = result.card.performance.in_use
     assert in_use is not None and in_use.cooldown_days == 182 and set(in_use.orderings) == {"model", "rule", "scorecard"}
     model = in_use.orderings["model"]
-    assert model.contacts == result.evaluation.capacity_k and model.households == model.contacts
-    assert in_use.lift_over_rule == pytest.approx(model.found / in_use.orderings["rule"].found)
+    assert model.contacts == result.evaluation.capacity_k
+    assert in_use.lift_over_rule == pytest.approx(model.households_helped / in_use.orderings["rule"].households_helped)
     assert in_use.summary.en in card_en
     metrics = json.loads((result.bundle_dir / "metrics.json").read_text())
     assert metrics["in_use"]["orderings"]["model"]["found"] == model.found
+
+
+def test_the_verdict_names_a_list_in_use_that_reaches_fewer_households_than_the_rules(tmp_path, monkeypatch):
+    from vroegsignaal.training.evaluate import InUse
+
+    config = write_flat_dataset(tmp_path / "data", flat_frame(3_000, seed=2, with_time=True), time="period")
+    monkeypatch.setattr(InUse, "lift_over", lambda self, baseline: 0.8 if baseline == "rule" else None)
+    card = run_pipeline(config, tmp_path / "bundle", now=FIXED_NOW).card
+    assert card.performance.in_use is not None and card.performance.in_use.lift_over_rule == 0.8
+    assert any("As the list works in use" in reason.en and "0.80" in reason.en for reason in card.verdict.reasons)
 
 
 def test_the_card_counts_the_periods_the_top_k_was_taken_in(tmp_path):

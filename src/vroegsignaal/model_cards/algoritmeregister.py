@@ -150,11 +150,20 @@ def _capacity_sentence(card: ModelCard) -> str:
     rule = card.performance.rule_description
     periods = texts.test_periods(card)
     where = f"de eerste {k} van elk van de {periods} toetsperiodes" if periods > 1 else f"die eerste {k}"
-    return (
+    sentence = (
         f"Het team kan per periode ongeveer {k} huishoudens benaderen. In de toets vond het model in {where} "
         f"{texts.format_number(lift, 'nl', digits=1)} keer zoveel huishoudens die hulp nodig hadden als een regel "
         f"{rule.nl if rule is not None else 'zonder model'}."
     )
+    in_use = card.performance.in_use
+    if in_use is not None and in_use.lift_over_rule is not None:
+        # Per period a household can count in several months; the list in use holds it back after contact.
+        sentence += (
+            f" Nagebootst zoals de lijst werkt, met {in_use.cooldown_days} dagen wachttijd na contact, bereikte het "
+            f"model {texts.format_number(in_use.lift_over_rule, 'nl', digits=1)} keer zoveel huishoudens met een "
+            "hulpvraag als die regel."
+        )
+    return sentence
 
 
 def _goal(card: ModelCard, signal_data: bool) -> str:

@@ -382,12 +382,12 @@ def counting_unit(
         f"periode mee. De keuze van het model bij de capaciteit is {selected_rows} rijen van {selected_households} "
         f"huishoudens; de {positive_rows} rijen die hulp nodig hadden zijn {positive_households} huishoudens. In "
         "gebruik wacht een huishouden na contact ongeveer een half jaar (de standaard van de dienst), tenzij de "
-        "achterstand stijgt: de tabel van de lijst in gebruik telt het zo.",
+        "achterstand stijgt; de tabel van de lijst in gebruik bootst de lijst met die wachttijd na.",
         f"The capacity metrics count rows: a household signalled in several test periods counts in each. The "
         f"model's selection at capacity is {selected_rows} rows of {selected_households} households; the "
         f"{positive_rows} rows that needed help are {positive_households} households. In use a household contacted "
-        "is held back for about six months (the service's default) unless its arrears rise: the table of the list "
-        "in use counts it that way.",
+        "is held back for about six months (the service's default) unless its arrears rise; the table of the list "
+        "in use replays the list with that wait.",
     )
 
 
@@ -404,35 +404,38 @@ def in_use_summary(
         nl = lang == "nl"
         text = (
             f"Zo werkt de lijst in gebruik: een huishouden dat contact kreeg, wacht {format_count(cooldown_days, lang)} dagen en zijn "
-            f"plek gaat naar het volgende. Dan bereikt het model {format_count(model['households'], lang)} huishoudens in "
-            f"{format_count(model['contacts'], lang)} contacten; {format_count(model['found'], lang)} contacten troffen een huishouden dat op dat moment hulp "
-            f"nodig had (precisie {share(model['precision'], lang)}), {format_count(model['households_helped'], lang)} van de "
-            f"{format_count(model['households_in_need'], lang)} huishoudens die hulp nodig hadden (aandeel "
+            f"plek gaat naar het volgende. Dan benadert het model {format_count(model['households'], lang)} huishoudens "
+            f"in {format_count(model['contacts'], lang)} contacten; {format_count(model['found'], lang)} contacten "
+            f"troffen een huishouden dat op dat moment hulp nodig had (precisie {share(model['precision'], lang)}). "
+            f"Zo bereikt het {format_count(model['households_helped'], lang)} van de "
+            f"{format_count(model['households_in_need'], lang)} huishoudens met een hulpvraag (aandeel "
             f"{share(model['household_recall'], lang)})."
             if nl
             else f"This is how the list works in use: a household that was contacted waits {format_count(cooldown_days, lang)} days and "
-            f"its slot goes to the next one. The model's list then reaches {format_count(model['households'], lang)} households in "
-            f"{format_count(model['contacts'], lang)} contacts; {format_count(model['found'], lang)} contacts met a household that needed help at the time "
-            f"(precision {share(model['precision'], lang)}), {format_count(model['households_helped'], lang)} of the "
-            f"{format_count(model['households_in_need'], lang)} households that needed help (share {share(model['household_recall'], lang)})."
+            f"its slot goes to the next one. The model's list then contacts {format_count(model['households'], lang)} "
+            f"households in {format_count(model['contacts'], lang)} contacts; {format_count(model['found'], lang)} "
+            f"contacts met a household that needed help at the time (precision {share(model['precision'], lang)}). "
+            f"So it reaches {format_count(model['households_helped'], lang)} of the "
+            f"{format_count(model['households_in_need'], lang)} households in need (share "
+            f"{share(model['household_recall'], lang)})."
         )
         if rule is not None:
             lift = "–" if lift_over_rule is None else format_number(lift_over_rule, lang, digits=2)
             text += (
-                f" De regel, op dezelfde manier: precisie {share(rule['precision'], lang)}, aandeel "
-                f"{share(rule['household_recall'], lang)}; het model treft {lift} keer zoveel huishoudens die hulp "
-                "nodig hadden."
+                f" De regel, op dezelfde manier nagebootst: precisie {share(rule['precision'], lang)}, aandeel "
+                f"{share(rule['household_recall'], lang)}; zo gebruikt bereikt het model {lift} keer zoveel "
+                "huishoudens met een hulpvraag als de regel."
                 if nl
                 else f" The rule, replayed the same way: precision {share(rule['precision'], lang)}, share "
-                f"{share(rule['household_recall'], lang)}; the model meets {lift} times as many households that "
-                "needed help."
+                f"{share(rule['household_recall'], lang)}; used this way the model reaches {lift} times as many "
+                "households in need as the rule."
             )
         text += (
-            " Een huishouden met een stijgende achterstand mag in gebruik eerder terug; deze naspeling laat dat weg "
-            "en toont dus het grootste effect van de wachttijd."
+            " De nabootsing begint zonder eerdere contacten (in de eerste toetsperiode wacht niemand) en laat een "
+            "huishouden met een stijgende achterstand niet eerder terugkomen, zoals de dienst wel doet."
             if nl
-            else " In use a household whose arrears rise may come back earlier; this replay leaves that out, so it "
-            "shows the largest effect the waiting time can have."
+            else " The replay starts without earlier contacts (nobody waits in the first test period), and it does "
+            "not let a household whose arrears rise come back early, as the service does."
         )
         return text
 
@@ -472,11 +475,12 @@ def default_verdict(
     lift_over_rule_in_use: float | None = None,
 ) -> Verdict:
     """The card's verdict: promotable only when every gate passed, the data validated without failures, and the
-    model found at capacity at least as many households that needed help as the rule it would replace, counted
-    per period and counted as the list is used (with the cooldown).
+    model found at capacity at least as many households that needed help as the rule it would replace.
 
     A gate with too little data does not block promotion, but it is named as a reason, so the committee sees that
-    fairness could not be judged there.
+    fairness could not be judged there. So is a list in use (the replay with the cooldown) that reached fewer
+    households in need than the rule's: on a municipality's few test months that count differs by a household or
+    two from one data set to the next, too little to block on, too much to leave unsaid.
     """
     reasons: list[LocalizedText] = []
     worse_than_rule = lift_over_rule is not None and lift_over_rule < 1.0
@@ -495,11 +499,11 @@ def default_verdict(
     if worse_in_use:
         reasons.append(
             _t(
-                "Zoals de lijst in gebruik werkt (met de wachttijd na contact) traf het model minder huishoudens die "
-                f"hulp nodig hadden dan de regel ({format_number(lift_over_rule_in_use, 'nl', digits=2)} keer "
-                "zoveel).",
-                "As the list works in use (with the wait after contact) the model met fewer households that needed "
-                f"help than the rule ({format_number(lift_over_rule_in_use, 'en', digits=2)} times as many).",
+                "Zoals de lijst in gebruik werkt (met de wachttijd na contact) bereikte het model minder huishoudens "
+                f"met een hulpvraag dan de regel ({format_number(lift_over_rule_in_use, 'nl', digits=2)} keer "
+                "zoveel). Weeg dit mee.",
+                "As the list works in use (with the wait after contact) the model reached fewer households in need "
+                f"than the rule ({format_number(lift_over_rule_in_use, 'en', digits=2)} times as many). Weigh it.",
             )
         )
     for gate in fairness.gates:
@@ -527,7 +531,7 @@ def default_verdict(
     failed_proxy = any(check.verdict == "fail" for check in fairness.proxy)
     promotable = (
         fairness.passed and not failed_gate and not failed_proxy and not data_validation.failures
-        and not worse_than_rule and not worse_in_use
+        and not worse_than_rule
     )
     if promotable and not reasons:
         reasons.append(
@@ -803,14 +807,14 @@ LABELS: dict[str, tuple[str, str]] = {
         "De lijst in gebruik: een huishouden wacht na contact {days} dagen",
         "The list in use: a household waits {days} days after contact",
     ),
-    "in_use_households": ("Huishoudens benaderd", "Households contacted"),
+    "in_use_households": ("Benaderde huishoudens", "Households contacted"),
     "in_use_precision": (
         "Precisie (contacten met een huishouden dat hulp nodig had)",
         "Precision (contacts that met a household in need)",
     ),
     "in_use_household_recall": (
-        "Aandeel van de huishoudens die hulp nodig hadden",
-        "Share of the households that needed help",
+        "Bereikt deel van de huishoudens met een hulpvraag",
+        "Share of the households in need reached",
     ),
     "lift_over_rule": ("Winst ten opzichte van de regel", "Lift over the rule"),
     "lift_over_scorecard": ("Winst ten opzichte van de scorekaart", "Lift over the scorecard"),

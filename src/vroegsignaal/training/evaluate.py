@@ -99,11 +99,11 @@ class InUse:
     orderings: Mapping[str, InUseMetrics]
 
     def lift_over(self, baseline: str) -> float | None:
-        """Households-in-need contacts of the model's list divided by those of ``baseline``'s list."""
+        """Households in need the model's list reached divided by those ``baseline``'s list reached."""
         if baseline not in self.orderings:
             return None
-        base = self.orderings[baseline].found
-        return None if base == 0 else self.orderings["model"].found / base
+        base = self.orderings[baseline].households_helped
+        return None if base == 0 else self.orderings["model"].households_helped / base
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -199,8 +199,9 @@ def select_in_use(
     """Boolean mask of the rows the service's list would hand out: per period, in time order, the top *k* of the
     households not contacted within ``cooldown_days`` before it (a held-back household's slot goes to the next one).
 
-    A household is taken as contacted when selected. The service lets a held-back household back earlier when its
-    arrears rise; this replay does not, so it shows the largest effect the cooldown can have.
+    A household is taken as contacted when selected. The replay starts with nobody held back (contacts before the
+    test periods are not known), and it does not let a held-back household back early when its arrears rise, as
+    the service does.
     """
     selected = np.zeros(len(scores), dtype=bool)
     dates = pd.to_datetime(pd.Series(periods)).to_numpy()
