@@ -86,6 +86,7 @@ def test_a_bad_filter_is_named_and_the_whole_list_shown(client):
     response = client.get("/", params={"band": "extreme"})
     assert response.status_code == 422
     assert NL("outreach.filter_error") in response.text and "&#39;extreme&#39;" in response.text
+    assert "(mogelijk: high, medium, low)" in response.text  # a Dutch sentence, no English inside it
     assert len(_rows(response.text)) == 3
 
 

@@ -16,8 +16,9 @@ from vroegsignaal.schemas.enums import PartnerType, RiskBand
 
 FILTER_TABLE = "filters"
 MSG_BAD_FILTER = "the list's filters are not valid"
-CHECK_ONE_OF = "one of: {values}"
-CHECK_PATTERN = "matches {pattern}"
+# Language-neutral: the page puts it into its own sentence ("possible: ..." / "mogelijk: ...").
+CHECK_ONE_OF = "{values}"
+CHECK_PATTERN = "{pattern}"
 OVERDUE_ON = "1"
 
 
