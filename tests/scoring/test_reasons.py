@@ -31,6 +31,23 @@ def test_features_that_lower_the_score_are_not_reasons():
     assert [r["feature"] for r in reasons] == ["signals_3m"]
 
 
+def test_a_trend_is_a_reason_only_while_the_arrears_grow():
+    names = ["rent_arrears_eur", "arrears_trend_eur_per_month", "signals_3m", "rent_arrears_months"]
+    writer = ReasonWriter.build(names, categorical=[], feature_text={})
+    contributions = np.array([[0.5, 0.9, 0.3, 0.1]] * 3)
+    rows = household(arrears_trend_eur_per_month=0.0), household(arrears_trend_eur_per_month=-40.0), household(
+        arrears_trend_eur_per_month=75.0
+    )
+    flat, falling, growing = (writer.top_reasons(contributions[:1], row)[0] for row in rows)
+    # "Arrears growing by EUR 0 a month" would be said to a resident whose arrears do not grow: the next reason
+    # takes its place, and three reasons are still given.
+    assert [r["feature"] for r in flat] == [r["feature"] for r in falling] == [
+        "rent_arrears_eur", "signals_3m", "rent_arrears_months"
+    ]
+    assert [r["feature"] for r in growing][:1] == ["arrears_trend_eur_per_month"]
+    assert growing[0]["text_en"] == "Arrears growing by €75 a month"
+
+
 def test_household_type_is_never_shown_as_a_reason():
     reasons = catalogue_writer().top_reasons(np.array([[0.0, 0.0, 2.0, 0.0]]), household())[0]
     assert reasons == []

@@ -101,8 +101,10 @@ class ReasonWriter:
         masked = np.where(self.allowed_mask[None, :], contributions, -np.inf)
         masked = np.where(masked > 0, masked, -np.inf)
         n_features = masked.shape[1]
-        take = min(top_n, n_features)
-        if take == 0 or len(masked) == 0:
+        # A trend reason reads "arrears growing by ... a month": it only fits a growing trend, so a row may skip one
+        # candidate per trend feature and take the next.
+        take = min(top_n + self.trend_features, n_features)
+        if top_n == 0 or take == 0 or len(masked) == 0:
             return [[] for _ in range(len(masked))]
         top = np.argpartition(-masked, take - 1, axis=1)[:, :take]
         top_values = np.take_along_axis(masked, top, axis=1)
@@ -114,11 +116,18 @@ class ReasonWriter:
             reasons = []
             for j in features:
                 weight = masked[row, j]
-                if not np.isfinite(weight):
+                if len(reasons) == top_n or not np.isfinite(weight):
+                    break
+                wording = self.wordings[j]
+                if wording.kind == "trend" and not _number(records[row].get(wording.name)) > 0:
                     continue
-                reasons.append(self._reason(self.wordings[j], float(weight), records[row]))
+                reasons.append(self._reason(wording, float(weight), records[row]))
             result.append(reasons)
         return result
+
+    @cached_property
+    def trend_features(self) -> int:
+        return sum(w.kind == "trend" for w in self.wordings)
 
     def _reason(self, wording: FeatureWording, contribution: float, record: Mapping[str, Any]) -> dict[str, Any]:
         value = record.get(wording.name)
@@ -136,6 +145,14 @@ class ReasonWriter:
         values = {**record, "value": record.get(wording.name)}
         kinds = {**self.kinds, "value": wording.kind}
         return render_reason(template or "", values, kinds, lang)  # type: ignore[arg-type]
+
+
+def _number(value: Any) -> float:
+    """A feature value as a number for a comparison (missing or not a number: NaN, which compares false)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def _plain(value: Any) -> Any:
