@@ -143,15 +143,23 @@ def test_control_sample_draw_is_stable_across_retries(make_client):
     assert first == second
 
 
-def test_admin_must_name_the_team_when_the_token_has_none(client, engine):
+def test_admin_must_name_the_team_of_a_new_household_when_the_token_has_none(client, engine):
     before = row_counts(engine)
     response = client.post("/v1/scores", json=batch(household("hh_team_00000001", signal("s-1"))),
                            headers=auth(Role.ADMIN))
     assert response.status_code == 422 and "households.0.team is required" in response.json()["detail"]
+    assert response.json()["errors"][0]["field"] == "households.0.team"
     assert row_counts(engine) == before
     ok = client.post("/v1/scores", json=batch(household("hh_team_00000001", signal("s-1"), team=TEAM)),
                      headers=auth(Role.ADMIN))
     assert ok.status_code == 200
+    # A household on file keeps its team: an admin's next signal for it needs none.
+    later = client.post("/v1/scores", json=batch(household("hh_team_00000001", signal("s-2", partner="water"))),
+                        headers=auth(Role.ADMIN))
+    assert later.status_code == 200, later.text
+    assert later.json()["results"][0]["review_item_id"] == ok.json()["results"][0]["review_item_id"]
+    listing = client.get("/v1/outreach", headers=CASEWORKER).json()["items"]
+    assert [i["household_id"] for i in listing] == ["hh_team_00000001"]
 
 
 def test_score_rows_record_the_model_version(client, engine):

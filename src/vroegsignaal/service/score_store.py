@@ -214,6 +214,18 @@ def stored_signals(
     return execute(connection, _SELECT_SIGNALS, parameters)
 
 
+_SELECT_TEAMS = select(_households.c.household_pseudonym, _households.c.team).where(
+    _households.c.municipality_code == bindparam("municipality"),
+    _households.c.household_pseudonym.in_(bindparam("pseudonyms", expanding=True)),
+)
+
+
+def household_teams(connection: Connection, *, municipality: str, pseudonyms: Sequence[str]) -> dict[str, str]:
+    """The team each household of ``pseudonyms`` is on file with (households not on file are left out)."""
+    rows = execute(connection, _SELECT_TEAMS, {"municipality": municipality, "pseudonyms": list(pseudonyms)})
+    return {row.household_pseudonym: row.team for row in rows}
+
+
 def insert_signals(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     if rows:
         execute(connection, _INSERT_SIGNALS, list(rows))

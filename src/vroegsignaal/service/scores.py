@@ -56,6 +56,7 @@ from vroegsignaal.service.score_store import (
     insert_review_items,
     insert_scores,
     insert_signals,
+    household_teams,
     insert_submission,
     mark_replaced,
     stored_signals,
@@ -88,7 +89,9 @@ MSG_NO_MODEL = (
     "no approved model is loaded; an admin can promote an approved version and reload, or switch to the "
     "rule-based order"
 )
-MSG_NO_TEAM = "households.{position}.team is required: your token has no team"
+MSG_NO_TEAM = (
+    "households.{position}.team is required: your token has no team and the household is not on file with one"
+)
 MSG_OTHER_TEAM = (
     "households.{position}.team: {team!r} is not your team; a caseworker files households for their own team"
 )
@@ -142,7 +145,7 @@ class _Prepared:
 
     position: int
     request: HouseholdScoreCreate
-    team: str
+    team: str | None
     payload: Mapping[str, Any]
     household_pk: int = 0
     state: HouseholdState = _NOTHING_ON_FILE
@@ -194,6 +197,7 @@ def score_batch(
         use_model = ordering == "model"
         if use_model and context.model is None:
             raise ServiceUnavailableError(MSG_NO_MODEL)
+        _teams_on_file(connection, municipality, prepared)
         ids = upsert_households(connection, [_household_row(p, municipality, now=now) for p in prepared])
         for p in prepared:
             p.household_pk = ids[p.request.household_id]
@@ -262,16 +266,29 @@ def _check_dates(request: ScoreBatchRequest, *, reference: dt.date, today: dt.da
         raise DataValidationError(failures, summary="scoring request refused")
 
 
-def _team_or_raise(household: HouseholdScoreCreate, caller: Caller, position: int) -> str:
+def _team_or_raise(household: HouseholdScoreCreate, caller: Caller, position: int) -> str | None:
+    """The team a household is filed for: the request's, else the caller's; ``None`` when neither names one (an
+    admin's token has no team): then the household's own team, if it is on file (:func:`_teams_on_file`)."""
     team = household.team or caller.team
-    if team is None:
-        raise DataValidationError(
-            [ValidationFailure(TABLE_REQUEST, f"households.{position}.team", "required", 1)],
-            summary=MSG_NO_TEAM.format(position=position),
-        )
     if caller.team is not None and team != caller.team:  # a caseworker works their own team's list
         raise PermissionDeniedError(MSG_OTHER_TEAM.format(position=position, team=team))
     return team
+
+
+def _teams_on_file(connection: Connection, municipality: str, prepared: Sequence[_Prepared]) -> None:
+    """Give the households sent without a team the team they are on file with; a household new to the service
+    needs one (422, nothing written)."""
+    missing = [p for p in prepared if p.team is None]
+    if not missing:
+        return
+    teams = household_teams(connection, municipality=municipality, pseudonyms=[p.request.household_id for p in missing])
+    failures = []
+    for p in missing:
+        p.team = teams.get(p.request.household_id)
+        if p.team is None:
+            failures.append(ValidationFailure(TABLE_REQUEST, f"households.{p.position}.team", "required", 1))
+    if failures:
+        raise DataValidationError(failures, summary=MSG_NO_TEAM.format(position=missing[0].position))
 
 
 def _keep_with_team_or_raise(p: _Prepared, caller: Caller) -> None:
