@@ -43,11 +43,14 @@ BAD_BODIES = {
     "unknown field": (_with(("households", 0, "bsn"), "111222333"), "households.0.bsn"),
     "bad pseudonym": (_with(("households", 0, "household_id"), "123"), "households.0.household_id"),
     "bad municipality": (_with(("municipality_code",), "Utrecht"), "municipality_code"),
+    # Rules across fields name the field they are about.
     "dates reversed": (
-        _with(("households", 0, "signals", 0, "arrears_start_date"), "2026-03-03"), MSG_SIGNAL_BEFORE_START
+        _with(("households", 0, "signals", 0, "arrears_start_date"), "2026-03-03"),
+        f"households.0.signals.0.signal_date: Value error, {MSG_SIGNAL_BEFORE_START}",
     ),
     "end of supply from rent": (
-        _with(("households", 0, "signals", 0, "end_of_supply"), True), MSG_END_OF_SUPPLY_PARTNER
+        _with(("households", 0, "signals", 0, "end_of_supply"), True),
+        f"households.0.signals.0.end_of_supply: Value error, {MSG_END_OF_SUPPLY_PARTNER}",
     ),
 }
 

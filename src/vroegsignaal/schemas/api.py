@@ -14,7 +14,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from vroegsignaal.schemas.catalogue import MAX_AMOUNT_EUR
 from vroegsignaal.schemas.enums import (
@@ -121,15 +130,30 @@ class SignalCreate(_Request):
         "amount, date or flag). The replaced signal no longer counts; it stays in the household's history, marked.",
     )
 
-    @model_validator(mode="after")
-    def _check_dates_and_partner(self) -> SignalCreate:
-        if self.signal_date < self.arrears_start_date:
+    # Field validators that read the fields before them (pydantic validates in declaration order), so an error
+    # names the field it is about, not the whole signal.
+    @field_validator("signal_date")
+    @classmethod
+    def _not_before_start(cls, signal_date: dt.date, info: ValidationInfo) -> dt.date:
+        start = info.data.get("arrears_start_date")
+        if start is not None and signal_date < start:
             raise ValueError(MSG_SIGNAL_BEFORE_START)
-        if self.end_of_supply and self.partner_type not in (PartnerType.ENERGY, PartnerType.WATER):
+        return signal_date
+
+    @field_validator("end_of_supply")
+    @classmethod
+    def _supply_partner(cls, end_of_supply: bool, info: ValidationInfo) -> bool:
+        partner = info.data.get("partner_type")
+        if end_of_supply and partner is not None and partner not in (PartnerType.ENERGY, PartnerType.WATER):
             raise ValueError(MSG_END_OF_SUPPLY_PARTNER)
-        if self.replaces_signal_id == self.signal_id:
+        return end_of_supply
+
+    @field_validator("replaces_signal_id")
+    @classmethod
+    def _not_itself(cls, replaces: str | None, info: ValidationInfo) -> str | None:
+        if replaces is not None and replaces == info.data.get("signal_id"):
             raise ValueError(MSG_REPLACES_ITSELF)
-        return self
+        return replaces
 
 
 class HouseholdFactsCreate(_Request):
