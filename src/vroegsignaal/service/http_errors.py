@@ -44,7 +44,7 @@ MSG_INTERNAL = "internal error; nothing was saved. Quote the request id to the o
 MSG_BATCH_TOO_LARGE = "field 'households': {count} households exceed the limit of {limit} per request; split the batch"
 
 #: Fields whose values are never repeated in an error message.
-IDENTIFIER_FIELDS = frozenset({"household_id", "signal_id"})
+IDENTIFIER_FIELDS = frozenset({"household_id", "signal_id", "replaces_signal_id"})
 MAX_ECHO_LENGTH = 40
 
 

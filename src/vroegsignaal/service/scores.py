@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -85,6 +85,10 @@ MSG_SIGNAL_CONFLICT = (
     "content (or for another household); send a correction with a new signal_id and replaces_signal_id naming "
     "this one"
 )
+MSG_REPLACED_SIGNAL_CONFLICT = (
+    "field 'households.{position}.signals.{index}.signal_id': this signal was already received with other content "
+    "and has been replaced by a correction since; correct the latest correction instead"
+)
 MSG_NO_MODEL = (
     "no approved model is loaded; an admin can promote an approved version and reload, or switch to the "
     "rule-based order"
@@ -150,12 +154,13 @@ class _Prepared:
     household_pk: int = 0
     state: HouseholdState = _NOTHING_ON_FILE
     signals: tuple[SignalFacts, ...] = ()
-    #: The signals of this request not on file before (a resent one is not new).
+    #: The signals of this request not on file before (a resent one is not new, nor is a correction: it fixes a
+    #: signal already handled, so it opens no case, adds no urgency and is no rise of the arrears by itself).
     new_signals: tuple[SignalFacts, ...] = ()
+    #: The ids of the household's signals that this request's corrections replaced (for the audit record).
+    replaced_refs: tuple[str, ...] = ()
     #: A resend: no new signal and no open case; the latest closed case, which handled these signals.
     closed_case: Any | None = None
-    #: A correction among the new signals replaced one of the household's earlier signals.
-    corrected: bool = False
     scored: Mapping[str, Any] | None = None
     score_id: int | None = None
 
@@ -366,7 +371,8 @@ def _record_signals(
             getattr(row, column) == content[column] for column in SIGNAL_CONTENT_COLUMNS
         )
         if not same:
-            raise ConflictError(MSG_SIGNAL_CONFLICT.format(position=p.position, index=index))
+            message = MSG_REPLACED_SIGNAL_CONFLICT if row.replaced_by_ref is not None else MSG_SIGNAL_CONFLICT
+            raise ConflictError(message.format(position=p.position, index=index))
         already.add(row.signal_ref)
     replaced = _replacements(incoming, already, stored)
     facts: dict[int, list[SignalFacts]] = {p.household_pk: [] for p in prepared}
@@ -390,9 +396,10 @@ def _record_signals(
         )
         new = _facts(content)
         facts[p.household_pk].append(new)
-        fresh[p.household_pk].append(new)
-        if content["replaces_ref"] is not None:
-            p.corrected = True
+        if content["replaces_ref"] is None:
+            fresh[p.household_pk].append(new)
+        else:
+            p.replaced_refs = (*p.replaced_refs, content["replaces_ref"])
     insert_signals(connection, rows)
     mark_replaced(connection, municipality=municipality, replaced=replaced)
     for p in prepared:
@@ -489,14 +496,9 @@ def _plan(
     """The review item's columns for one household: approach, control sample, urgency, deadline, cooldown."""
     state = p.state
     # Urgency comes from this case: its new signals and the open item (which keeps what it was opened with); a
-    # crisis its closed case already handled does not make the next one urgent. A correction may take a crisis or
-    # an end of supply back: then the open case's flags are read again from its signals that still count (a
-    # deadline already set is never postponed).
+    # crisis its closed case already handled does not make the next one urgent. A correction does not take an
+    # urgency back (the caseworker sees the replaced signal marked), nor add one.
     crisis, end_of_supply = recent_flags(p.new_signals, reference=reference)
-    if p.corrected and state.item_id is not None and state.first_signal_date is not None:
-        case_signals = [s for s in p.signals if s.signal_date >= state.first_signal_date]
-        crisis, end_of_supply = recent_flags(case_signals, reference=reference)
-        state = replace(state, crisis=False, end_of_supply=False)
     arrears = total_arrears(p.signals, reference=reference)
     existing = state.item_id is not None
     # A resident who objected is not in the control sample: they chose the standard approach themselves, so
@@ -525,7 +527,8 @@ def _plan(
     held_until = None if listed else cooldown_hold(
         last_contact_on=state.last_contact_on,
         arrears_at_contact=state.arrears_at_contact,
-        arrears_now=arrears,
+        # A correction alone is no new debt: only a new signal can lift the cooldown by a rise of the arrears.
+        arrears_now=arrears if p.new_signals else min(arrears, state.arrears_at_contact or arrears),
         cooldown_days=settings.cooldown_days,
         today=today,
         new_threat=any(recent_flags(p.new_signals, reference=reference)),
@@ -718,7 +721,8 @@ def _audit_entries(
             model_version=_served_version(p, model),
             input_hash=input_hash(p.payload),
             detail={"signals": len(p.request.signals), "objected": p.state.objected}
-            | ({"closed_review_item_id": p.closed_case.item_id} if p.closed_case is not None else {}),
+            | ({"closed_review_item_id": p.closed_case.item_id} if p.closed_case is not None else {})
+            | ({"replaced_signals": list(p.replaced_refs)} if p.replaced_refs else {}),
         )
         for p in prepared
     ]
