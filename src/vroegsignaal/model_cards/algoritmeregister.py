@@ -158,10 +158,10 @@ def _capacity_sentence(card: ModelCard) -> str:
     in_use = card.performance.in_use
     if in_use is not None and in_use.lift_over_rule is not None:
         # Per period a household can count in several months; the list in use holds it back after contact.
+        lift_in_use = texts.format_number(in_use.lift_over_rule, "nl", digits=1)
         sentence += (
-            f" Nagebootst zoals de lijst werkt, met {in_use.cooldown_days} dagen wachttijd na contact, bereikte het "
-            f"model {texts.format_number(in_use.lift_over_rule, 'nl', digits=1)} keer zoveel huishoudens met een "
-            "hulpvraag als die regel."
+            f" Nagebootst zoals de lijst werkt, met {in_use.cooldown_days} dagen wachttijd na contact, bereikte "
+            f"het model {lift_in_use} keer zoveel huishoudens met een hulpvraag als die regel."
         )
     return sentence
 

@@ -386,8 +386,8 @@ def counting_unit(
         f"The capacity metrics count rows: a household signalled in several test periods counts in each. The "
         f"model's selection at capacity is {selected_rows} rows of {selected_households} households; the "
         f"{positive_rows} rows that needed help are {positive_households} households. In use a household contacted "
-        "is held back for about six months (the service's default) unless its arrears rise; the table of the list "
-        "in use replays the list with that wait.",
+        "is held back for about six months (the service's default) unless its arrears rise; the table of the "
+        "list in use replays the list with that wait.",
     )
 
 
@@ -397,43 +397,46 @@ def in_use_summary(
     """The list replayed with the cooldown: what the model's list reaches, beside the rule's (mappings of
     ``InUseList`` fields)."""
 
-    def share(value: float | None, lang: Lang) -> str:
-        return "–" if value is None else format_number(value, lang, digits=2)
-
     def sentences(lang: Lang) -> str:
-        nl = lang == "nl"
-        text = (
-            f"Zo werkt de lijst in gebruik: een huishouden dat contact kreeg, wacht {format_count(cooldown_days, lang)} dagen en zijn "
-            f"plek gaat naar het volgende. Dan benadert het model {format_count(model['households'], lang)} huishoudens "
-            f"in {format_count(model['contacts'], lang)} contacten; {format_count(model['found'], lang)} contacten "
-            f"troffen een huishouden dat op dat moment hulp nodig had (precisie {share(model['precision'], lang)}). "
-            f"Zo bereikt het {format_count(model['households_helped'], lang)} van de "
-            f"{format_count(model['households_in_need'], lang)} huishoudens met een hulpvraag (aandeel "
-            f"{share(model['household_recall'], lang)})."
-            if nl
-            else f"This is how the list works in use: a household that was contacted waits {format_count(cooldown_days, lang)} days and "
-            f"its slot goes to the next one. The model's list then contacts {format_count(model['households'], lang)} "
-            f"households in {format_count(model['contacts'], lang)} contacts; {format_count(model['found'], lang)} "
-            f"contacts met a household that needed help at the time (precision {share(model['precision'], lang)}). "
-            f"So it reaches {format_count(model['households_helped'], lang)} of the "
-            f"{format_count(model['households_in_need'], lang)} households in need (share "
-            f"{share(model['household_recall'], lang)})."
+        def count(value: int) -> str:
+            return format_count(value, lang)
+
+        def share(value: float | None) -> str:
+            return "–" if value is None else format_number(value, lang, digits=2)
+
+        days, households, contacts = count(cooldown_days), count(model["households"]), count(model["contacts"])
+        found, helped, in_need = count(model["found"]), count(model["households_helped"]), count(
+            model["households_in_need"]
         )
+        precision, reach = share(model["precision"]), share(model["household_recall"])
+        if lang == "nl":
+            text = (
+                f"Zo werkt de lijst in gebruik: een huishouden dat contact kreeg, wacht {days} dagen en zijn plek gaat "
+                f"naar het volgende. Dan benadert het model {households} huishoudens in {contacts} contacten; {found} "
+                f"contacten troffen een huishouden dat op dat moment hulp nodig had (precisie {precision}). Zo bereikt "
+                f"het {helped} van de {in_need} huishoudens met een hulpvraag (aandeel {reach})."
+            )
+        else:
+            text = (
+                f"This is how the list works in use: a household that was contacted waits {days} days and its slot "
+                f"goes to the next one. The model's list then contacts {households} households in {contacts} "
+                f"contacts; {found} contacts met a household that needed help at the time (precision {precision}). "
+                f"So it reaches {helped} of the {in_need} households in need (share {reach})."
+            )
         if rule is not None:
             lift = "–" if lift_over_rule is None else format_number(lift_over_rule, lang, digits=2)
+            rule_precision, rule_reach = share(rule["precision"]), share(rule["household_recall"])
             text += (
-                f" De regel, op dezelfde manier nagebootst: precisie {share(rule['precision'], lang)}, aandeel "
-                f"{share(rule['household_recall'], lang)}; zo gebruikt bereikt het model {lift} keer zoveel "
-                "huishoudens met een hulpvraag als de regel."
-                if nl
-                else f" The rule, replayed the same way: precision {share(rule['precision'], lang)}, share "
-                f"{share(rule['household_recall'], lang)}; used this way the model reaches {lift} times as many "
-                "households in need as the rule."
+                f" De regel, op dezelfde manier nagebootst: precisie {rule_precision}, aandeel {rule_reach}; zo "
+                f"gebruikt bereikt het model {lift} keer zoveel huishoudens met een hulpvraag als de regel."
+                if lang == "nl"
+                else f" The rule, replayed the same way: precision {rule_precision}, share {rule_reach}; used this "
+                f"way the model reaches {lift} times as many households in need as the rule."
             )
         text += (
             " De nabootsing begint zonder eerdere contacten (in de eerste toetsperiode wacht niemand) en laat een "
             "huishouden met een stijgende achterstand niet eerder terugkomen, zoals de dienst wel doet."
-            if nl
+            if lang == "nl"
             else " The replay starts without earlier contacts (nobody waits in the first test period), and it does "
             "not let a household whose arrears rise come back early, as the service does."
         )

@@ -53,10 +53,10 @@ from vroegsignaal.service.score_store import (
     HouseholdState,
     closed_cases,
     household_states,
+    household_teams,
     insert_review_items,
     insert_scores,
     insert_signals,
-    household_teams,
     insert_submission,
     mark_replaced,
     stored_signals,
@@ -528,7 +528,9 @@ def _plan(
         last_contact_on=state.last_contact_on,
         arrears_at_contact=state.arrears_at_contact,
         # A correction alone is no new debt: only a new signal can lift the cooldown by a rise of the arrears.
-        arrears_now=arrears if p.new_signals else min(arrears, state.arrears_at_contact or arrears),
+        arrears_now=(
+            arrears if p.new_signals or state.arrears_at_contact is None else min(arrears, state.arrears_at_contact)
+        ),
         cooldown_days=settings.cooldown_days,
         today=today,
         new_threat=any(recent_flags(p.new_signals, reference=reference)),
