@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.service.conftest import TODAY, auth, batch, household, row_counts, signal
+from tests.service.conftest import OTHER_TEAM, TODAY, auth, batch, household, row_counts, signal
 from vroegsignaal.schemas.enums import Role
 from vroegsignaal.service.models import AuditRecord, ReviewItem, Signal
 
@@ -40,25 +40,27 @@ def test_a_correction_replaces_the_wrong_amount_on_the_open_case(client, engine)
     assert _arrears(engine, item_id) == 1_500.0
 
 
-def test_a_correction_neither_takes_an_urgency_back_nor_adds_one(client):
-    # A crisis signal whose amount is corrected: the case stays urgent (erring on the side of the household; the
-    # caseworker sees the replaced signal marked). A new crisis sent along with a correction counts as usual.
+def test_a_correction_counts_like_a_new_signal_for_urgency_and_never_takes_one_back(client):
+    # A crisis signal whose amount is corrected: the case stays urgent (the caseworker sees the replaced signal
+    # marked). A correction that adds a missing crisis flag makes the case urgent, like any crisis signal.
     first = _post(client, household("hh_typo_000000002", signal("s-2", days_ago=2, crisis=True))).json()["results"][0]
-    correction = {**signal("s-2-corr", days_ago=5, amount=900.0, crisis=True), "replaces_signal_id": "s-2"}
+    correction = {**signal("s-2-corr", days_ago=5, amount=900.0), "replaces_signal_id": "s-2"}
     fixed = _post(client, household("hh_typo_000000002", correction)).json()["results"][0]
     assert "crisis" in {flag["flag"] for flag in fixed["review_flags"]} and fixed["deadline"] == first["deadline"]
-    plain = _post(client, household("hh_typo_000000005", signal("s-5", days_ago=2, amount=15_000.0)))
-    fix = {**signal("s-5-corr", days_ago=2, amount=1_500.0), "replaces_signal_id": "s-5"}
-    late_crisis = signal("s-6", partner="energy", days_ago=6, crisis=True)
-    both = _post(client, household("hh_typo_000000005", fix, late_crisis)).json()["results"][0]
-    assert both["review_item_id"] == plain.json()["results"][0]["review_item_id"]
-    assert "crisis" in {flag["flag"] for flag in both["review_flags"]}
+    plain = _post(client, household("hh_typo_000000005", signal("s-5", days_ago=2))).json()["results"][0]
+    assert "crisis" not in {flag["flag"] for flag in plain["review_flags"]}
+    added = {**signal("s-5-corr", days_ago=2, crisis=True), "replaces_signal_id": "s-5"}
+    urgent = _post(client, household("hh_typo_000000005", added)).json()["results"][0]
+    assert urgent["review_item_id"] == plain["review_item_id"]
+    assert "crisis" in {flag["flag"] for flag in urgent["review_flags"]}
+    assert urgent["deadline"] == "2026-03-09"  # three working days from Wednesday 4 March
 
 
-def test_a_correction_of_a_handled_case_opens_no_new_case(client, engine):
-    # The case was decided (the resident reached); then the partner corrects the amount of its crisis signal. The
-    # correction fixes data of a handled case: no second case, no new urgency, the cooldown not lifted.
-    first = _post(client, household("hh_typo_000000006", signal("s-7", days_ago=3, amount=2_000.0, crisis=True)))
+def test_a_correction_of_a_handled_case_is_a_new_signal_for_the_household(client, engine):
+    # The case was decided (the resident reached); then the partner corrects the amount of its signal. Like any new
+    # signal it opens a case; the cooldown holds it back unless the arrears rose, and the audit record names the
+    # signal that stopped counting.
+    first = _post(client, household("hh_typo_000000006", signal("s-7", days_ago=3, amount=2_000.0)))
     item_id = first.json()["results"][0]["review_item_id"]
     decided = client.post(f"/v1/review-items/{item_id}/decisions", headers=CASEWORKER, json={
         "end_result": "advice_quick_fix", "chosen_intensity": "letter", "departure_reason": "resident asked",
@@ -66,17 +68,35 @@ def test_a_correction_of_a_handled_case_opens_no_new_case(client, engine):
                               "part_of_day": "morning"}],
     })
     assert decided.status_code == 201, decided.text
-    before = row_counts(engine)
-    upwards = {**signal("s-7-corr", days_ago=3, amount=5_000.0, crisis=True), "replaces_signal_id": "s-7"}
-    again = _post(client, household("hh_typo_000000006", upwards)).json()["results"][0]
-    assert (again["case_status"], again["review_item_id"]) == ("closed", item_id)
-    assert row_counts(engine)["review_items"] == before["review_items"]
+    lower = {**signal("s-7-corr", days_ago=3, amount=1_800.0), "replaces_signal_id": "s-7"}
+    again = _post(client, household("hh_typo_000000006", lower)).json()["results"][0]
+    assert again["case_status"] == "open" and again["review_item_id"] != item_id
+    assert again["held_back_until"] is not None  # contacted today, and the arrears did not rise
     assert client.get("/v1/outreach", headers=CASEWORKER).json()["items"] == []
     with engine.connect() as connection:
         detail = connection.execute(
-            select(AuditRecord.detail).where(AuditRecord.action == "signals_resent")
-        ).scalar_one()
-    assert detail["replaced_signals"] == ["s-7"]  # the audit record says which signal stopped counting
+            select(AuditRecord.detail).where(AuditRecord.object_id == "hh_typo_000000006")
+            .order_by(AuditRecord.seq.desc())
+        ).scalars().first()
+    assert detail["replaced_signals"] == ["s-7"]
+
+
+def test_another_team_cannot_resend_a_closed_cases_signals_or_learn_of_a_correction(client, engine):
+    first = _post(client, household("hh_typo_000000007", signal("s-8", amount=2_000.0))).json()["results"][0]
+    assert client.post(f"/v1/review-items/{first['review_item_id']}/decisions", headers=CASEWORKER, json={
+        "end_result": "unjustified_signal", "chosen_intensity": "letter", "contact_attempts": [],
+        "departure_reason": "paid before we wrote",
+    }).status_code == 201
+    before = row_counts(engine)
+    other = client.post("/v1/scores", json=batch(household("hh_typo_000000007", signal("s-8", amount=2_000.0))),
+                        headers=auth(Role.CASEWORKER, team=OTHER_TEAM))
+    assert other.status_code == 403 and "another team's case" in other.json()["detail"]
+    assert "score" not in other.text and row_counts(engine) == before
+    assert client.get("/v1/households/hh_typo_000000007", headers=CASEWORKER).status_code == 200  # still theirs
+    # Another household reusing a corrected signal's id learns nothing about the correction.
+    _post(client, household("hh_typo_000000007", {**signal("s-8-c", amount=1_000.0), "replaces_signal_id": "s-8"}))
+    reuse = _post(client, household("hh_typo_000000008", signal("s-8", amount=5.0)))
+    assert reuse.status_code == 409 and "replaced" not in reuse.json()["detail"]
 
 
 def test_a_correction_must_name_an_earlier_signal_of_the_same_household(client, engine):

@@ -272,6 +272,7 @@ _SELECT_CLOSED_CASES = (
     select(
         _items.c.household_id,
         _items.c.id.label("item_id"),
+        _items.c.team,
         _items.c.approach,
         _items.c.standard_reason,
         _items.c.control_sample,

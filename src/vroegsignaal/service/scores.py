@@ -103,6 +103,9 @@ MSG_CASE_OF_OTHER_TEAM = (
     "households.{position}: this household's open case is on another team's list; that team, or an admin, handles "
     "its new signals"
 )
+MSG_CLOSED_CASE_OF_OTHER_TEAM = (
+    "households.{position}: these signals were handled in another team's case; that team, or an admin, resends them"
+)
 MSG_FUTURE_DATE = "must not be after {limit} (today or the reference date)"
 MSG_REPLACES_UNKNOWN = "names no earlier signal of this household; a correction replaces one sent before"
 MSG_REPLACES_REPLACED = "that signal was already replaced by another correction; correct the latest one"
@@ -154,8 +157,7 @@ class _Prepared:
     household_pk: int = 0
     state: HouseholdState = _NOTHING_ON_FILE
     signals: tuple[SignalFacts, ...] = ()
-    #: The signals of this request not on file before (a resent one is not new, nor is a correction: it fixes a
-    #: signal already handled, so it opens no case, adds no urgency and is no rise of the arrears by itself).
+    #: The signals of this request not on file before (a resent one is not new; a correction is, like any signal).
     new_signals: tuple[SignalFacts, ...] = ()
     #: The ids of the household's signals that this request's corrections replaced (for the audit record).
     replaced_refs: tuple[str, ...] = ()
@@ -216,6 +218,8 @@ def score_batch(
             _keep_with_team_or_raise(p, caller)
         _record_signals(connection, municipality, prepared, now=now)
         _find_resent(connection, prepared)
+        for p in prepared:
+            _keep_closed_case_with_team_or_raise(p, caller)
         model = context.model if use_model else None
         to_score = [p for p in prepared if model is not None and not p.state.objected and p.closed_case is None]
         if model is not None and to_score:
@@ -302,6 +306,13 @@ def _keep_with_team_or_raise(p: _Prepared, caller: Caller) -> None:
         raise PermissionDeniedError(MSG_CASE_OF_OTHER_TEAM.format(position=p.position))
 
 
+def _keep_closed_case_with_team_or_raise(p: _Prepared, caller: Caller) -> None:
+    """Signals resent for another team's closed case are that team's (or an admin's) to resend: a caseworker would
+    otherwise be answered with that case, its score and reasons, and take the household to their own team."""
+    if caller.team is not None and p.closed_case is not None and p.closed_case.team != p.team:
+        raise PermissionDeniedError(MSG_CLOSED_CASE_OF_OTHER_TEAM.format(position=p.position))
+
+
 def _stored_response(
     connection: Connection, municipality: str, key: str, request_hash: str
 ) -> ScoreBatchResponse | None:
@@ -349,8 +360,9 @@ def _record_signals(
     """Store the new signals (a resent one once; a reused id with other content is a conflict) and give every
     household all its signals that count, earlier ones included, and apart the ones new to the service.
 
-    A correction (``replaces_signal_id``) replaces an earlier signal of the same household: from then on the
-    replaced one no longer counts (it stays on file, marked).
+    A correction (``replaces_signal_id``) is a new signal that replaces an earlier one of the same household: it
+    counts like any new signal (it opens or updates a case, its flags and amount count), and the replaced one no
+    longer counts (it stays on file, marked).
     """
     incoming: dict[str, tuple[_Prepared, int, dict[str, Any]]] = {}
     for p in prepared:
@@ -371,7 +383,9 @@ def _record_signals(
             getattr(row, column) == content[column] for column in SIGNAL_CONTENT_COLUMNS
         )
         if not same:
-            message = MSG_REPLACED_SIGNAL_CONFLICT if row.replaced_by_ref is not None else MSG_SIGNAL_CONFLICT
+            # Whether another household's signal was corrected is none of this caller's business.
+            replaced = row.replaced_by_ref is not None and row.household_id == p.household_pk
+            message = MSG_REPLACED_SIGNAL_CONFLICT if replaced else MSG_SIGNAL_CONFLICT
             raise ConflictError(message.format(position=p.position, index=index))
         already.add(row.signal_ref)
     replaced = _replacements(incoming, already, stored)
@@ -396,9 +410,8 @@ def _record_signals(
         )
         new = _facts(content)
         facts[p.household_pk].append(new)
-        if content["replaces_ref"] is None:
-            fresh[p.household_pk].append(new)
-        else:
+        fresh[p.household_pk].append(new)
+        if content["replaces_ref"] is not None:
             p.replaced_refs = (*p.replaced_refs, content["replaces_ref"])
     insert_signals(connection, rows)
     mark_replaced(connection, municipality=municipality, replaced=replaced)
@@ -495,9 +508,9 @@ def _plan(
 ) -> dict[str, Any]:
     """The review item's columns for one household: approach, control sample, urgency, deadline, cooldown."""
     state = p.state
-    # Urgency comes from this case: its new signals and the open item (which keeps what it was opened with); a
-    # crisis its closed case already handled does not make the next one urgent. A correction does not take an
-    # urgency back (the caseworker sees the replaced signal marked), nor add one.
+    # Urgency comes from this case: its new signals (a correction's included) and the open item (which keeps what
+    # it was opened with); a crisis its closed case already handled does not make the next one urgent, and a
+    # correction never takes an urgency back.
     crisis, end_of_supply = recent_flags(p.new_signals, reference=reference)
     arrears = total_arrears(p.signals, reference=reference)
     existing = state.item_id is not None
@@ -527,10 +540,7 @@ def _plan(
     held_until = None if listed else cooldown_hold(
         last_contact_on=state.last_contact_on,
         arrears_at_contact=state.arrears_at_contact,
-        # A correction alone is no new debt: only a new signal can lift the cooldown by a rise of the arrears.
-        arrears_now=(
-            arrears if p.new_signals or state.arrears_at_contact is None else min(arrears, state.arrears_at_contact)
-        ),
+        arrears_now=arrears,
         cooldown_days=settings.cooldown_days,
         today=today,
         new_threat=any(recent_flags(p.new_signals, reference=reference)),
