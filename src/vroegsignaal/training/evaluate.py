@@ -59,6 +59,13 @@ class RankingMetrics:
         }
 
 
+def _lift(found: Mapping[str, int], baseline: str) -> float | None:
+    """What the model found divided by what ``baseline`` found (``None`` without that baseline or when it found
+    nothing)."""
+    base = found.get(baseline)
+    return None if not base else found["model"] / base
+
+
 @dataclass(frozen=True)
 class InUseMetrics:
     """What one ordering's list reaches when contacted households are held back for the cooldown."""
@@ -100,10 +107,7 @@ class InUse:
 
     def lift_over(self, baseline: str) -> float | None:
         """Households in need the model's list reached divided by those ``baseline``'s list reached."""
-        if baseline not in self.orderings:
-            return None
-        base = self.orderings[baseline].households_helped
-        return None if base == 0 else self.orderings["model"].households_helped / base
+        return _lift({name: m.households_helped for name, m in self.orderings.items()}, baseline)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -134,10 +138,7 @@ class Evaluation:
 
     def lift_over(self, baseline: str) -> float | None:
         """How many more at-risk households the model finds within capacity than ``baseline`` (a ratio)."""
-        if baseline not in self.models:
-            return None
-        base = self.models[baseline].found_at_k
-        return None if base == 0 else self.models["model"].found_at_k / base
+        return _lift({name: m.found_at_k for name, m in self.models.items()}, baseline)
 
     def to_dict(self) -> dict[str, Any]:
         return {
