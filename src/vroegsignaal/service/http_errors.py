@@ -8,7 +8,6 @@ the rule, and show the offending value except for identifier fields.
 from __future__ import annotations
 
 import datetime as dt
-
 import logging
 from collections.abc import Sequence
 from typing import Any

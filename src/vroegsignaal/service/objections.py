@@ -129,8 +129,9 @@ def _erase_from_stored_responses(session: Session, municipality: str, pseudonym:
     )
     for submission in submissions:
         response = ScoreBatchResponse.model_validate(submission.response)
+        standard = settings.standard_intensity
         results = [
-            as_objector(result, standard_intensity=settings.standard_intensity) if result.household_id == pseudonym else result
+            as_objector(result, standard_intensity=standard) if result.household_id == pseudonym else result
             for result in response.results
         ]
         submission.response = response.model_copy(update={"results": results}).model_dump(mode="json")
