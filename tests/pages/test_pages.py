@@ -143,6 +143,15 @@ def test_household_shows_signals_scores_with_versions_and_reasons_in_sentences(c
     assert "WK034401" in page
 
 
+def test_a_corrected_signal_is_marked_in_the_table_and_left_off_the_timeline(client):
+    _score(client, household(HIGH, signal("s-1", amount=8000.0)))
+    _score(client, household(HIGH, {**signal("s-1-corr", amount=800.0), "replaces_signal_id": "s-1"}))
+    sign_in(client, Role.CASEWORKER)
+    page = client.get(f"/huishoudens/{HIGH}").text
+    assert page.count(NL("household.replaced")) == 1
+    assert len(re.findall(r'<circle class="point', page)) == 1  # only the correction is drawn
+
+
 def test_control_sample_household_shows_no_score_or_reasons(make_client):
     client = make_client(control_sample_rate=1.0)
     _score(client, household(HIGH, signal("s-1", amount=8000.0)))
