@@ -33,6 +33,7 @@ from vroegsignaal.schemas.card import (
     GlobalImportance,
     GroupResult,
     InUse,
+    InUseGroup,
     InUseList,
     LocalizedText,
     Mitigation,
@@ -225,6 +226,14 @@ def in_use() -> InUse:
         summary=texts.in_use_summary(
             cooldown_days=182, model=model.model_dump(), rule=rule.model_dump(), lift_over_rule=1_890 / 1_560
         ),
+        groups=[
+            InUseGroup(attribute="origin", group="dutch", households_in_need=1_480, households_helped=1_190,
+                       share=1_190 / 1_480, judgeable=True),
+            InUseGroup(attribute="origin", group="europe", households_in_need=520, households_helped=390,
+                       share=390 / 520, judgeable=True),
+            InUseGroup(attribute="origin", group="outside_europe", households_in_need=12, households_helped=7,
+                       share=7 / 12, judgeable=False),
+        ],
     )
 
 

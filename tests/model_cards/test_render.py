@@ -229,6 +229,21 @@ def test_the_list_in_use_is_a_table_beside_the_per_period_metrics(rendered, rend
         assert caption not in (rendered_unknowns.directory / name).read_text()
 
 
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_fairness_section_shows_the_reach_of_the_list_in_use_per_group(rendered, rendered_unknowns, lang):
+    caption = {"nl": "Bereik van de lijst in gebruik (model), per groep: origin",
+               "en": "Reach of the list in use (model), per group: origin"}[lang]
+    share = {"nl": "0,804", "en": "0.804"}[lang]  # 1,190 of 1,480 Dutch households in need
+    too_few = {"nl": "te weinig", "en": "too few"}[lang]  # 12 households in need outside Europe
+    for suffix in (".html", ".md"):
+        name = card_filename("card", lang, suffix)
+        fairness = (rendered.directory / name).read_text().split(caption, 1)
+        assert len(fairness) == 2, f"{name}: no reach table"
+        table = fairness[1][:1500]
+        assert share in table and too_few in table
+        assert caption not in (rendered_unknowns.directory / name).read_text()
+
+
 def test_mitigation_reports_every_group_before_and_after(rendered):
     markdown = rendered.markdown["en"].read_text(encoding="utf-8")
     section = markdown.split("## Mitigation: before and after")[1].split("## Data validation")[0]

@@ -11,6 +11,7 @@ from vroegsignaal.training.evaluate import (
     calibration_error,
     evaluate,
     in_use_metrics,
+    reach_by_group,
     rule_scores,
     select_in_use,
     select_top_k,
@@ -87,6 +88,19 @@ def test_evaluation_replays_each_list_in_use_when_it_has_periods_and_households(
     without = evaluate(y=y, scores=scores, baselines={}, periods=None, capacity=Capacity(count=1),
                        households=households, cooldown_days=182)
     assert without.in_use is None and without.to_dict()["in_use"] is None
+
+
+def test_reach_per_group_counts_households_in_need_and_those_the_list_reached():
+    households = np.array(["a", "a", "b", "c", "d", "e"], dtype=object)
+    y = np.array([1, 1, 1, 0, 1, 1])
+    selected = np.array([False, True, False, True, True, False])
+    audit = pd.DataFrame({"gender": ["female", "female", "male", "male", "male", "female"]})
+    reach = {g.group: g for g in reach_by_group(y, households, selected, audit, min_in_need=2)}
+    # female: a (reached in its second month) and e (not reached); male: b (not), d (reached); c needed no help.
+    assert (reach["female"].households_in_need, reach["female"].households_helped) == (2, 1)
+    assert (reach["male"].households_in_need, reach["male"].households_helped) == (2, 1)
+    assert reach["female"].share == 0.5 and reach["male"].judgeable
+    assert not reach_by_group(y, households, selected, audit, min_in_need=3)[0].judgeable
 
 
 def test_rule_orders_crisis_first_then_partners_then_arrears():

@@ -119,6 +119,11 @@ def test_the_card_says_its_capacity_metrics_count_rows_of_repeating_households(t
     assert model.contacts == result.evaluation.capacity_k
     assert in_use.lift_over_rule == pytest.approx(model.households_helped / in_use.orderings["rule"].households_helped)
     assert in_use.summary.en in card_en
+    # ... and its reach per group of every audit attribute, in households.
+    assert {g.attribute for g in in_use.groups} == {a.name for a in result.card.factors.audit_attributes}
+    origin = [g for g in in_use.groups if g.attribute == "origin"]
+    assert sum(g.households_in_need for g in origin) == model.households_in_need
+    assert sum(g.households_helped for g in origin) == model.households_helped
     metrics = json.loads((result.bundle_dir / "metrics.json").read_text())
     assert metrics["in_use"]["orderings"]["model"]["found"] == model.found
 

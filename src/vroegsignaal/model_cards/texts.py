@@ -811,6 +811,20 @@ LABELS: dict[str, tuple[str, str]] = {
         "The list in use: a household waits {days} days after contact",
     ),
     "in_use_households": ("Benaderde huishoudens", "Households contacted"),
+    "in_use_groups": (
+        "Bereik van de lijst in gebruik (model), per groep",
+        "Reach of the list in use (model), per group",
+    ),
+    "in_use_groups_note": (
+        "Huishoudens, geen rijen; puntschattingen zonder marge. 'Te weinig': minder huishoudens met een hulpvraag "
+        "dan de drempel voor een oordeel.",
+        "Households, not rows; point estimates without an interval. 'Too few': fewer households in need than the "
+        "threshold for a judgement.",
+    ),
+    "in_use_in_need": ("Met een hulpvraag", "In need"),
+    "in_use_reached": ("Bereikt", "Reached"),
+    "in_use_share": ("Aandeel bereikt", "Share reached"),
+    "too_few": ("te weinig", "too few"),
     "in_use_precision": (
         "Precisie (contacten met een huishouden dat hulp nodig had)",
         "Precision (contacts that met a household in need)",

@@ -270,6 +270,17 @@ class InUseList(_CardPart):
     household_recall: UnitInterval | None = Field(..., description="households_helped / households_in_need.")
 
 
+class InUseGroup(_CardPart):
+    """How many of one group's households in need the model's list in use reached (point estimates)."""
+
+    attribute: str = Field(..., description="Audit attribute (only counted, never a feature).")
+    group: str = Field(..., description="Group of the attribute.")
+    households_in_need: Count = Field(..., description="Distinct households of the group that needed help.")
+    households_helped: Count = Field(..., description="Of those, the households the list reached while in need.")
+    share: UnitInterval | None = Field(..., description="households_helped / households_in_need.")
+    judgeable: bool = Field(..., description="At least the fairness config's min_group_positives households in need.")
+
+
 class InUse(_CardPart):
     """The capacity metrics again, counted as the list is used: households, not household-periods."""
 
@@ -279,6 +290,9 @@ class InUse(_CardPart):
         ..., description="Contacts reaching a household in need: the model's list divided by the rule's (1.0 = no gain)."
     )
     summary: LocalizedText = Field(..., description="The replay and its outcome in one paragraph.")
+    groups: list[InUseGroup] = Field(
+        default_factory=list, description="Per audit attribute and group: the reach of the model's list in use."
+    )
 
 
 class Performance(_CardPart):

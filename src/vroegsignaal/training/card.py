@@ -21,6 +21,7 @@ from vroegsignaal.schemas.card import (
     Factors,
     GlobalImportance,
     InUse,
+    InUseGroup,
     InUseList,
     LocalizedText,
     ModelCard,
@@ -80,6 +81,7 @@ def _in_use(evaluation: Evaluation) -> InUse | None:
         cooldown_days=replay["cooldown_days"],
         orderings={name: InUseList.model_validate(metrics) for name, metrics in orderings.items()},
         lift_over_rule=replay["lift_over_rule"],
+        groups=[InUseGroup.model_validate(group) for group in replay["groups"]],
         summary=texts.in_use_summary(
             cooldown_days=replay["cooldown_days"],
             model=orderings["model"],

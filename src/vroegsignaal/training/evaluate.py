@@ -99,11 +99,39 @@ class InUseMetrics:
 
 
 @dataclass(frozen=True)
+class GroupReach:
+    """How many of a group's households in need the model's list in use reached."""
+
+    attribute: str
+    group: str
+    households_in_need: int
+    households_helped: int
+    #: Enough households in need to read the share (the fairness config's ``min_group_positives``).
+    judgeable: bool
+
+    @property
+    def share(self) -> float | None:
+        return self.households_helped / self.households_in_need if self.households_in_need else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "attribute": self.attribute,
+            "group": self.group,
+            "households_in_need": self.households_in_need,
+            "households_helped": self.households_helped,
+            "share": self.share,
+            "judgeable": self.judgeable,
+        }
+
+
+@dataclass(frozen=True)
 class InUse:
     """The test periods replayed as the service's list: each ordering's top k of the households not held back."""
 
     cooldown_days: int
     orderings: Mapping[str, InUseMetrics]
+    #: Per audit attribute and group: the reach of the model's list in use (empty without audit attributes).
+    groups: tuple[GroupReach, ...] = ()
 
     def lift_over(self, baseline: str) -> float | None:
         """Households in need the model's list reached divided by those ``baseline``'s list reached."""
@@ -114,6 +142,7 @@ class InUse:
             "cooldown_days": self.cooldown_days,
             "orderings": {name: metrics.to_dict() for name, metrics in self.orderings.items()},
             "lift_over_rule": self.lift_over("rule"),
+            "groups": [group.to_dict() for group in self.groups],
         }
 
 
@@ -237,6 +266,23 @@ def in_use_metrics(y: np.ndarray, households: np.ndarray, selected: np.ndarray) 
     )
 
 
+def reach_by_group(
+    y: np.ndarray, households: np.ndarray, selected: np.ndarray, audit: pd.DataFrame, *, min_in_need: int
+) -> tuple[GroupReach, ...]:
+    """Per audit attribute and group: the households in need (a positive row in the group) and how many of them the
+    list ``selected`` reached at such a row. Audit attributes are only counted here, never used to select."""
+    positive = y.astype(bool)
+    reach = []
+    for attribute in audit.columns:
+        values = audit[attribute].astype(str).to_numpy()
+        for group in sorted(set(values)):
+            need = positive & (values == group)
+            in_need = len(np.unique(households[need]))
+            helped = len(np.unique(households[need & selected]))
+            reach.append(GroupReach(attribute, group, in_need, helped, judgeable=in_need >= min_in_need))
+    return tuple(reach)
+
+
 def rule_scores(frame: pd.DataFrame, rule: Sequence[RuleKey]) -> np.ndarray:
     """The status-quo rule as a score in [0, 1]: the lexicographic rank over the rule's keys."""
     missing = [key.column for key in rule if key.column not in frame.columns]
@@ -357,11 +403,14 @@ def evaluate(
     true_risk: np.ndarray | None = None,
     households: np.ndarray | None = None,
     cooldown_days: int | None = None,
+    audit: pd.DataFrame | None = None,
+    min_in_need: int = 1,
 ) -> Evaluation:
     """Compare the model's calibrated ``scores`` with each baseline's scores on the same test rows.
 
     With ``periods``, the rows' ``households`` and a ``cooldown_days``, each ordering's list is also replayed as the
-    service hands it out (:func:`select_in_use`).
+    service hands it out (:func:`select_in_use`); with the rows' ``audit`` attributes too, the model's list's reach
+    per group (:func:`reach_by_group`, judgeable from ``min_in_need`` households in need).
     """
     for name, values in {"model": scores, **baselines}.items():
         if len(values) != len(y):
@@ -376,14 +425,16 @@ def evaluate(
     bayes = float(roc_auc_score(y, true_risk)) if true_risk is not None and len(np.unique(y)) == 2 else None
     in_use = None
     if periods is not None and households is not None and cooldown_days is not None:
+        lists = {
+            name: select_in_use(values, periods, households, capacity, cooldown_days=cooldown_days)
+            for name, values in {"model": scores, **baselines}.items()
+        }
         in_use = InUse(
             cooldown_days=cooldown_days,
-            orderings={
-                name: in_use_metrics(
-                    y, households, select_in_use(values, periods, households, capacity, cooldown_days=cooldown_days)
-                )
-                for name, values in {"model": scores, **baselines}.items()
-            },
+            orderings={name: in_use_metrics(y, households, selected) for name, selected in lists.items()},
+            groups=()
+            if audit is None
+            else reach_by_group(y, households, lists["model"], audit, min_in_need=min_in_need),
         )
     return Evaluation(
         rows=len(y),

@@ -218,6 +218,8 @@ def run_pipeline(
         true_risk=None if dataset.true_risk is None else dataset.true_risk[split.test],
         households=dataset.ids[split.test],
         cooldown_days=config.capacity.cooldown_days,
+        audit=dataset.audit.iloc[split.test].reset_index(drop=True),
+        min_in_need=config.fairness.min_group_positives,
     )
 
     step(STEPS[5])
