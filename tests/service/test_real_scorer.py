@@ -116,6 +116,45 @@ def test_a_champion_whose_files_are_gone_starts_the_service_without_a_model(engi
         assert client.post("/v1/scores", json=body, headers=auth(Role.CASEWORKER)).status_code == 200
 
 
+def _promote_the_only_version(client: TestClient) -> str:
+    version = client.get("/v1/models", headers=auth(Role.ETHICS_REVIEWER)).json()[0]["version"]
+    client.post(f"/v1/models/{version}/approval", headers=auth(Role.ETHICS_REVIEWER),
+                json={"decision": "approve", "comment": "reviewed the small test card"})
+    assert client.post(f"/v1/models/{version}/promote", json={}, headers=auth(Role.ADMIN)).status_code == 200
+    return version
+
+
+def test_a_champions_folder_overwritten_by_another_model_is_never_served_under_its_name(
+    engine, database_url, models_dir, clock, tmp_path
+):
+    own = tmp_path / "models"
+    shutil.copytree(models_dir, own)
+    with _client(database_url, own, clock) as client:
+        version = _promote_the_only_version(client)
+    # 'train --overwrite' into the champion's folder: a new, unreviewed model under the approved version's path.
+    other = load_dataset_config(write_signal_dataset(tmp_path / "data", households=600, seed=2, name="service-test"))
+    shutil.rmtree(own / "bundle-1")
+    train_bare_bundle(other, own / "bundle-1")
+    with _client(database_url, own, clock) as client:
+        assert client.get("/ready").json()["model_version"] is None  # nothing served at start
+        reload = client.post("/v1/admin/reload", headers=auth(Role.ADMIN))
+        assert reload.status_code == 409 and f"model version {version} cannot be served" in reload.json()["detail"]
+        body = batch(household("hh_real_000000004", signal("s-1")))
+        assert client.post("/v1/scores", json=body, headers=auth(Role.CASEWORKER)).status_code == 503
+
+
+def test_the_champion_is_found_again_when_the_models_folder_moves(engine, database_url, models_dir, clock, tmp_path):
+    own = tmp_path / "models"
+    shutil.copytree(models_dir, own)
+    with _client(database_url, own, clock) as client:
+        version = _promote_the_only_version(client)
+    moved = tmp_path / "mounted" / "models"
+    moved.parent.mkdir()
+    own.rename(moved)
+    with _client(database_url, moved, clock) as client:
+        assert client.get("/ready").json()["model_version"] == version
+
+
 @pytest.mark.filterwarnings(
     # Third-party warnings raised inside MLflow while it creates its store (see tests/test_tracking.py).
     "ignore:.*Any type hint is inferred as AnyType:UserWarning",

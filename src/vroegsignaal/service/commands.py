@@ -29,7 +29,7 @@ from vroegsignaal.service.retention import PurgeReport, purge_expired
 from vroegsignaal.service.security import DEMO_MUNICIPALITY, DEMO_TEAM, Caller
 from vroegsignaal.service.security import issue_demo_tokens as _issue_demo_tokens
 from vroegsignaal.service.settings import Settings, get_settings
-from vroegsignaal.service.serving import default_scorer_loader
+from vroegsignaal.service.serving import default_scorer_loader, load_version
 from vroegsignaal.service.versions import change_status, get_version_or_raise
 
 if TYPE_CHECKING:
@@ -133,7 +133,7 @@ def promote(version: str, settings: Settings | None = None, *, comment: str | No
         source_uri = get_version_or_raise(session, version).source_uri
     # Loaded first, as a promotion through the service is: a version that cannot be served is never promoted (the
     # champion it would retire keeps serving).
-    default_scorer_loader(settings)(source_uri)
+    load_version(default_scorer_loader(settings), version, source_uri)
     with _session(settings) as session, session.begin():
         row = change_status(
             session, version=version, target=ModelStatus.CHAMPION, caller=caller, comment=comment, now=_now(),

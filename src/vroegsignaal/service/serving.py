@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, Integer, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from vroegsignaal.errors import ConflictError, ModelNotApprovedError, VroegsignaalError
+from vroegsignaal.errors import ConflictError, ModelBundleError, ModelNotApprovedError, VroegsignaalError
 from vroegsignaal.schemas.api import ReloadResponse
 from vroegsignaal.schemas.enums import ModelStatus
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
@@ -58,6 +58,10 @@ DEMO_UNAPPROVED = "unapproved-model"
 DEMO_MODE = "demo-mode"
 MSG_NOTHING_TO_SERVE = "there is no champion to serve: promote an approved version first"
 MSG_CANNOT_LOAD = "cannot load a model version from a {source!r} source: only bundle directories and models:/ URIs"
+MSG_SOURCE_HOLDS_OTHER_VERSION = (
+    "model version {version} cannot be served: its source now holds version {found} (the bundle folder was "
+    "overwritten after registration); restore the folder, or have the new version approved and promote it"
+)
 
 ScorerLoader = Callable[[str], ScorerProtocol]
 
@@ -98,6 +102,10 @@ def default_scorer_loader(settings: Settings) -> ScorerLoader:
 
     def load(source_uri: str) -> ScorerProtocol:
         path = bundle_path(source_uri)
+        if path is not None and not path.exists() and (settings.models_dir / path.name).is_dir():
+            # The models folder moved (another mount, another working directory): the bundle keeps its folder
+            # name. load_version still checks that the folder holds the registered version.
+            path = settings.models_dir / path.name
         if path is None and source_uri.startswith(REGISTRY_PREFIX):
             path = download_registry_bundle(
                 source_uri, cache_dir=settings.model_cache_dir, tracking_uri=settings.mlflow_tracking_uri
@@ -107,6 +115,16 @@ def default_scorer_loader(settings: Settings) -> ScorerLoader:
         return load_scorer_from_bundle(path)
 
     return load
+
+
+def load_version(load_scorer: ScorerLoader, version: str, source_uri: str) -> ScorerProtocol:
+    """The scorer of ``version`` from its source, refused when the source now holds another model: a bundle folder
+    overwritten after registration (``train --overwrite`` into it) would otherwise be served, and its scores stored,
+    under the name of the version the ethics reviewer approved."""
+    scorer = load_scorer(source_uri)
+    if scorer.model_version != version:
+        raise ModelBundleError(MSG_SOURCE_HOLDS_OTHER_VERSION.format(version=version, found=scorer.model_version))
+    return scorer
 
 
 def register_sources(session: Session, services: Services, *, now: dt.datetime) -> list[str]:
@@ -172,7 +190,7 @@ def _load(services: Services, row: ModelVersion) -> LoadedModel:
     check_servable(row, demo_mode=services.settings.demo_mode)
     if services.injected is not None and row.version == services.injected.model_version:
         return loaded(row, services.injected)
-    return loaded(row, services.load_scorer(row.source_uri))
+    return loaded(row, load_version(services.load_scorer, row.version, row.source_uri))
 
 
 def start_model(services: Services) -> LoadedModel | None:
@@ -265,7 +283,11 @@ def promote_and_serve(services: Services, *, version: str, caller: Caller, comme
     with transaction(services.sessions) as session:
         source_uri = get_version_or_raise(session, version).source_uri
     injected = services.injected
-    scorer = injected if injected is not None and injected.model_version == version else services.load_scorer(source_uri)
+    scorer = (
+        injected
+        if injected is not None and injected.model_version == version
+        else load_version(services.load_scorer, version, source_uri)
+    )
     now = services.now()
     with transaction(services.sessions) as session:
         row = change_status(
