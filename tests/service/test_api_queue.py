@@ -69,7 +69,11 @@ def test_rule_based_fallback_orders_by_oldest_signal_and_stops_using_the_model(c
     assert result["score"] is None and result["standard_reason"] == "rule_order"
     assert row_counts(engine)["scores"] == scores_before
     with engine.connect() as connection:
-        assert "ordering_switch" in connection.execute(select(AuditRecord.action)).scalars().all()
+        detail = connection.execute(
+            select(AuditRecord.detail).where(AuditRecord.action == "ordering_switch")
+        ).scalar_one()
+    # The audit log keeps why (the switch's own row is overwritten by the next switch).
+    assert detail == {"from": "model", "to": "rule", "reason": "model under review"}
 
 
 def test_objected_household_is_never_scored_or_ranked_but_still_offered_help(client, engine):

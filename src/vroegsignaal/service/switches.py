@@ -86,7 +86,7 @@ def switch_ordering(session: Session, *, mode: Ordering, reason: str, caller: Ca
             caller,
             municipality_code=municipality,
             action=AuditAction.ORDERING_SWITCH,
-            detail={"from": previous, "to": mode},
+            detail={"from": previous, "to": mode, "reason": reason},
         ),
         now=now,
     )
