@@ -100,6 +100,27 @@ def environment_settings(database_url, monkeypatch):  # noqa: ANN001, ANN201
     get_settings.cache_clear()
 
 
+@pytest.mark.parametrize("command", [["audit-verify"], ["purge"], ["promote", "--version", "v1"]])
+def test_commands_on_a_missing_or_unmigrated_database_say_what_to_run(command, tmp_path, monkeypatch):
+    missing = tmp_path / "typo" / "service.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{missing}")
+    monkeypatch.setenv("VROEGSIGNAAL_DEMO_MODE", "true")
+    get_settings.cache_clear()
+    try:
+        refused = CliRunner().invoke(app, command)
+        assert refused.exit_code != 0 and "does not exist" in refused.output and "db upgrade" in refused.output
+        assert not missing.parent.exists()  # nothing created for a mistyped path
+        empty = tmp_path / "empty.db"
+        empty.touch()
+        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{empty}")
+        get_settings.cache_clear()
+        unmigrated = CliRunner().invoke(app, command)
+        assert unmigrated.exit_code != 0 and "run 'vroegsignaal db upgrade'" in unmigrated.output
+        assert "Traceback" not in unmigrated.output
+    finally:
+        get_settings.cache_clear()
+
+
 @pytest.mark.usefixtures("environment_settings")
 def test_audit_verify_command_counts_the_records_and_names_a_broken_one(client, engine):
     _score_and_decide(client, "hh_verified_00001")

@@ -23,7 +23,7 @@ from vroegsignaal.service.audit import AuditVerification, verify_audit_log
 from vroegsignaal.service.db import create_db_engine, create_session_factory
 from vroegsignaal.service.export import ExportReport
 from vroegsignaal.service.export import export_decisions as _export_decisions
-from vroegsignaal.service.migrate import upgrade_database
+from vroegsignaal.service.migrate import require_migrated, require_sqlite_file, upgrade_database
 from vroegsignaal.service.registry import alias_mirror
 from vroegsignaal.service.retention import PurgeReport, purge_expired
 from vroegsignaal.service.security import DEMO_MUNICIPALITY, DEMO_TEAM, Caller
@@ -50,8 +50,11 @@ def _operator() -> str:
 
 @contextmanager
 def _session(settings: Settings) -> Iterator[Session]:
+    """A session on the service's database, which must exist and be migrated (a clear error otherwise)."""
+    require_sqlite_file(settings.database_url)
     engine = create_db_engine(settings.database_url, pool_size=1, connect_timeout=settings.db_connect_timeout_seconds)
     try:
+        require_migrated(engine)
         with create_session_factory(engine)() as session:
             yield session
     finally:

@@ -4,11 +4,27 @@ installed wheel (``vroegsignaal db upgrade``) as well as from a checkout.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
+from vroegsignaal.errors import ConfigError
 from vroegsignaal.service.db import ensure_sqlite_folder
+
+MSG_NO_DATABASE = (
+    "DATABASE_URL: the SQLite database '{path}' does not exist; run 'vroegsignaal db upgrade' to create it, or "
+    "point DATABASE_URL at the service's database"
+)
+MSG_NOT_MIGRATED = (
+    "DATABASE_URL: the database is at migration {current}, the service needs {head}; run 'vroegsignaal db upgrade'"
+)
+MSG_UNREACHABLE = "DATABASE_URL: the database cannot be reached ({error})"
 
 SCRIPT_LOCATION = "vroegsignaal.service:migrations"
 
@@ -28,3 +44,25 @@ def upgrade_database(database_url: str, *, revision: str = "head") -> None:
     """Bring the database to ``revision`` (creates every table on an empty database)."""
     ensure_sqlite_folder(database_url)
     command.upgrade(alembic_config(database_url), revision)
+
+
+def require_sqlite_file(database_url: str) -> None:
+    """A command that reads the service's database refuses a SQLite path that does not exist (a typo would
+    otherwise create an empty database file, and folders, and fail later with a traceback)."""
+    parsed = make_url(database_url)
+    database = parsed.database
+    if parsed.get_backend_name() == "sqlite" and database and database != ":memory:" and not Path(database).exists():
+        raise ConfigError(MSG_NO_DATABASE.format(path=database))
+
+
+def require_migrated(engine: Engine) -> None:
+    """Refuse a database that is not at the newest migration, with the command that fixes it."""
+    head = ScriptDirectory.from_config(alembic_config(engine.url.render_as_string(hide_password=False))).get_current_head()
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    except DBAPIError as error:
+        reason = (str(error.orig).strip().splitlines() or [type(error.orig).__name__])[0][:200]
+        raise ConfigError(MSG_UNREACHABLE.format(error=reason)) from None
+    if current != head:
+        raise ConfigError(MSG_NOT_MIGRATED.format(current=current or "none (an empty database)", head=head))

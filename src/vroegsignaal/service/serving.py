@@ -102,10 +102,11 @@ def default_scorer_loader(settings: Settings) -> ScorerLoader:
 
     def load(source_uri: str) -> ScorerProtocol:
         path = bundle_path(source_uri)
-        if path is not None and not path.exists() and (settings.models_dir / path.name).is_dir():
+        moved = settings.models_dir / path.name if path is not None and settings.models_dir is not None else None
+        if path is not None and not path.exists() and moved is not None and moved.is_dir():
             # The models folder moved (another mount, another working directory): the bundle keeps its folder
             # name. load_version still checks that the folder holds the registered version.
-            path = settings.models_dir / path.name
+            path = moved
         if path is None and source_uri.startswith(REGISTRY_PREFIX):
             path = download_registry_bundle(
                 source_uri, cache_dir=settings.model_cache_dir, tracking_uri=settings.mlflow_tracking_uri
