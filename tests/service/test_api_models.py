@@ -169,6 +169,26 @@ def test_an_ethics_reviewer_can_withdraw_the_model_in_use(client, engine):
     assert withdrawn.detail == {"previous": "fake-1", "serving": None}
 
 
+def test_a_rejected_model_no_longer_steers_the_open_cases_it_scored(client, engine):
+    first = client.post("/v1/scores", json=batch(household("hh_steered_00001", signal("s-1", amount=9000.0))),
+                        headers=CASEWORKER).json()["results"][0]
+    assert first["approach"] == "model" and first["score"] is not None
+    client.post("/v1/models/fake-1/approval", headers=ETHICS,
+                json={"decision": "reject", "comment": "recall ratio of 50+ fell below the gate in use"})
+    # Still on the list (every signal gets an offer), placed like the control sample: not by the rejected score.
+    (case,) = client.get("/v1/outreach", headers=CASEWORKER).json()["items"]
+    assert (case["household_id"], case["approach"], case["standard_reason"], case["score"]) == (
+        "hh_steered_00001", "standard", "model_withdrawn", None
+    )
+    history = client.get("/v1/households/hh_steered_00001", headers=CASEWORKER).json()
+    assert history["scores"] == [] and history["review_items"][0]["suggested_intensity"] == "letter"
+    with engine.connect() as connection:
+        detail = connection.execute(
+            select(AuditRecord.detail).where(AuditRecord.action == AuditAction.MODEL_ADVICE_WITHDRAWN)
+        ).scalar_one()
+    assert detail == {"open_cases": 1}
+
+
 def test_the_promote_command_never_retires_the_champion_for_a_version_that_cannot_be_served(
     client, engine, database_url, tmp_path
 ):

@@ -247,7 +247,9 @@ class ReviewFlagPublic(_Response):
 
 
 Approach = Literal["model", "standard"]
-StandardReason = Literal["objection", "control_sample", "rule_order"]
+#: Why a case is handled the standard way: the resident objected, the control sample, the rule-based order, or the
+#: model that scored it was rejected by the ethics reviewer after it was used (its advice no longer steers the case).
+StandardReason = Literal["objection", "control_sample", "rule_order", "model_withdrawn"]
 
 
 class HouseholdScorePublic(_Response):

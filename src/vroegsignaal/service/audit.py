@@ -54,6 +54,7 @@ class AuditAction:
     MODEL_REGISTERED = "model_registered"
     MODEL_STATUS = "model_status_changed"
     MODEL_RELOAD = "model_reload"
+    MODEL_ADVICE_WITHDRAWN = "model_advice_withdrawn"  # a rejected model's open cases went to the standard approach
     ORDERING_SWITCH = "ordering_switch"
     RETENTION_PURGE = "retention_purge"
     EXPORT_DECISIONS = "export_decisions"

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, Integer, func, select
+from sqlalchemy import Engine, Integer, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from vroegsignaal.errors import ConflictError, ModelBundleError, ModelNotApprovedError, VroegsignaalError
@@ -23,7 +23,8 @@ from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
 from vroegsignaal.service.clock import dutch_today
 from vroegsignaal.service.db import transaction
 from vroegsignaal.service.metrics import ServiceMetrics
-from vroegsignaal.service.models import ModelStatusEvent, ModelVersion, ReviewItem
+from vroegsignaal.service.models import ModelStatusEvent, ModelVersion, ReviewItem, Score
+from vroegsignaal.service.scores import STATUS_OPEN
 from vroegsignaal.service.registry import download_registry_bundle, parse_model_uri, resolve_registry_version
 from vroegsignaal.service.runtime import (
     FeatureBuilder,
@@ -56,6 +57,8 @@ logger = logging.getLogger("vroegsignaal.service")
 INJECTED_PREFIX = "injected:"
 DEMO_UNAPPROVED = "unapproved-model"
 DEMO_MODE = "demo-mode"
+#: The standard reason of an open case whose model was rejected after it scored the case.
+MODEL_WITHDRAWN = "model_withdrawn"
 MSG_NOTHING_TO_SERVE = "there is no champion to serve: promote an approved version first"
 MSG_CANNOT_LOAD = "cannot load a model version from a {source!r} source: only bundle directories and models:/ URIs"
 MSG_SOURCE_HOLDS_OTHER_VERSION = (
@@ -317,6 +320,8 @@ def review_model_version(
             session, version=version, target=target, caller=caller, comment=comment, now=now, mirror=services.mirror
         )
         events = events_of(session, [version])[version]
+        if target is ModelStatus.REJECTED:
+            _withdraw_advice(session, services, version=version, caller=caller, now=now)
         if withdrawn:
             _audit_reload(session, caller, serving=None, previous=version, now=now)
     if withdrawn:
@@ -324,6 +329,30 @@ def review_model_version(
     else:
         refresh_status(services, version=version, status=target)
     return row, events
+
+
+def _withdraw_advice(session: Session, services: Services, *, version: str, caller: Caller, now: dt.datetime) -> None:
+    """A rejected model no longer steers the open cases it scored: they switch to the standard approach (standard
+    contact, no score shown, placed on the list like the control sample) until a new signal is scored by a model
+    in use. Audited with how many cases changed."""
+    scored_by_it = select(Score.id).where(Score.model_version == version)
+    changed = session.execute(
+        update(ReviewItem)
+        .where(ReviewItem.status == STATUS_OPEN, ReviewItem.score_id.in_(scored_by_it))
+        .values(
+            approach="standard",
+            standard_reason=MODEL_WITHDRAWN,
+            suggested_intensity=services.settings.standard_intensity.value,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    audit(
+        session,
+        AuditEntry.by(
+            caller, action=AuditAction.MODEL_ADVICE_WITHDRAWN, model_version=version, detail={"open_cases": changed}
+        ),
+        now=now,
+    )
 
 
 def _serve_none(services: Services, *, version: str) -> None:
