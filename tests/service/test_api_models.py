@@ -55,8 +55,24 @@ def test_candidate_is_approved_with_comment_then_promoted_and_served(client, eng
     assert statuses == {"fake-1": "retired", "fake-2": "champion"}
     scored = client.post("/v1/scores", json=batch(household("hh_after_promo_01", signal("s-1"))), headers=CASEWORKER)
     assert scored.json()["model_version"] == "fake-2"
-    assert client.get("/v1/models/fake-2/card", headers=CASEWORKER).json() == {"name": "fake-2"}
+    card = client.get("/v1/models/fake-2/card", headers=CASEWORKER).json()
+    # The card as trained, with who approved and promoted it, when and why (the service's registration left out).
+    assert card["name"] == "fake-2"
+    assert [(e["from_status"], e["to_status"], e["role"], e["comment"]) for e in card["approval_history"]] == [
+        ("candidate", "approved", "ethics_reviewer", APPROVE["comment"]),
+        ("approved", "champion", "admin", "go"),
+    ]
     assert client.get("/v1/models/fake-2/card.html", headers=CASEWORKER).text == "<p>card</p>"
+
+
+def test_a_served_card_with_its_approval_history_is_still_a_valid_card(client, engine):
+    from tests.model_cards.factories import card_dict
+    from vroegsignaal.schemas.card import ModelCard
+
+    seed_version(engine, "card-9", ModelStatus.CANDIDATE, card=card_dict(failing_gate=False, approval_history=[]))
+    assert client.post("/v1/models/card-9/approval", json=APPROVE, headers=ETHICS).status_code == 200
+    card = ModelCard.model_validate(client.get("/v1/models/card-9/card", headers=CASEWORKER).json())
+    assert [event.to_status for event in card.approval_history] == [ModelStatus.APPROVED]
 
 
 def test_approval_needs_a_comment(client, engine):

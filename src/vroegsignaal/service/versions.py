@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event as orm_events
 from sqlalchemy import select
@@ -79,6 +80,25 @@ def events_of(session: Session, versions: Sequence[str]) -> dict[str, list[Model
     for event in rows:
         result[event.version].append(event)
     return result
+
+
+def card_with_history(card_json: dict[str, Any], events: Sequence[ModelStatusEvent]) -> dict[str, Any]:
+    """The card as trained, with the version's status moves by staff (approvals, promotion, rejection) as its
+    approval history; the service's own registration steps are not part of it."""
+    staff = {role.value for role in Role}
+    history = [
+        {
+            "from_status": event.from_status,
+            "to_status": event.to_status,
+            "by": event.actor,
+            "role": event.role,
+            "at": event.created_at.isoformat(),
+            "comment": event.comment or "",
+        }
+        for event in events
+        if event.role in staff
+    ]
+    return {**card_json, "approval_history": history}
 
 
 def register_version(

@@ -22,7 +22,7 @@ from vroegsignaal.service.deps import AdminCaller, AnyRoleCaller, EthicsCaller, 
 from vroegsignaal.service.models import ModelVersion
 from vroegsignaal.service.serving import promote_and_serve, register_sources, review_model_version
 from vroegsignaal.service.switches import ordering_for
-from vroegsignaal.service.versions import events_of, get_version_or_raise, list_versions
+from vroegsignaal.service.versions import card_with_history, events_of, get_version_or_raise, list_versions
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
@@ -85,12 +85,14 @@ def get_version(version: VersionPath, caller: AnyRoleCaller, services: ServicesD
 
 @router.get("/{version}/card", responses={404: {"model": ErrorResponse}})
 def get_card(version: VersionPath, caller: AnyRoleCaller, services: ServicesDep) -> dict:
-    """The model card as JSON (validated against its schema by training). Roles: all."""
+    """The model card as JSON (validated against its schema by training), with the version's approval history as
+    recorded by the service: who approved, promoted or rejected it, when and why. Roles: all."""
     with transaction(services.sessions) as session:
         row = get_version_or_raise(session, version)
+        events = events_of(session, [version])[version]
     if row.card_json is None:
         raise NotFoundError(MSG_NO_CARD.format(version=version, kind="JSON"))
-    return row.card_json
+    return card_with_history(row.card_json, events)
 
 
 @router.get("/{version}/card.html", response_class=HTMLResponse, responses={404: {"model": ErrorResponse}})
