@@ -10,7 +10,7 @@ import os
 import pandas as pd
 import pytest
 import yaml
-from sqlalchemy import update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
@@ -22,7 +22,8 @@ from vroegsignaal.schemas.dataset_config import load_dataset_config
 from vroegsignaal.schemas.tables import HouseholdSchema, OutcomeSchema, SignalSchema
 from vroegsignaal.service import commands, export
 from vroegsignaal.service.export import MSG_OUT_NOT_WRITTEN, MSG_OUT_NOT_A_FOLDER
-from vroegsignaal.service.models import AuditRecord
+from vroegsignaal.service.db import create_db_engine
+from vroegsignaal.service.models import AuditChainHead, AuditRecord
 from vroegsignaal.service.settings import get_settings
 from vroegsignaal.training.data import load_dataset
 from vroegsignaal.training.synth import dataset_config
@@ -53,6 +54,18 @@ def test_purge_deletes_old_data_reports_it_and_keeps_the_chain_verifiable(client
     assert later.deleted["audit_log"] == 2  # the score and the decision; the purges' own records are younger
     verification = commands.audit_verify(settings)
     assert verification.ok and verification.first_seq == 3
+    # Deleting the oldest records outside a purge, and moving the chain's start past them, is found: no purge
+    # in the log moved the start there.
+    engine = create_db_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(delete(AuditRecord).where(AuditRecord.seq == 3))
+            start = connection.execute(select(AuditRecord.prev_hash).where(AuditRecord.seq == 4)).scalar_one()
+            connection.execute(update(AuditChainHead).values(anchor_seq=3, anchor_hash=start))
+    finally:
+        engine.dispose()
+    tampered = commands.audit_verify(settings)
+    assert not tampered.ok and [p.kind for p in tampered.problems] == ["unexplained_anchor"]
 
 
 def test_audit_retention_below_six_months_is_refused(database_url):

@@ -38,6 +38,13 @@ PROBLEM_GAP = "missing_records"
 PROBLEM_PREV_HASH = "broken_link"
 PROBLEM_HASH = "edited_record"
 PROBLEM_HEAD = "head_mismatch"
+PROBLEM_ANCHOR = "unexplained_anchor"
+MSG_UNEXPLAINED_ANCHOR = (
+    "the chain starts after record {anchor}, but no retention purge in the log moved its start there: the oldest "
+    "records were deleted outside a purge"
+)
+#: Keys of a retention purge's audit detail that record where it moved the start of the chain.
+ANCHOR_SEQ_KEY, ANCHOR_HASH_KEY = "audit_anchor_seq", "audit_anchor_hash"
 
 class AuditAction:
     """Names of audited actions (stored in the ``action`` column)."""
@@ -248,6 +255,9 @@ def verify_audit_log(session: Session) -> AuditVerification:
     count, first, last, last_hash, problems = _check_records(
         records, expected_seq=head.anchor_seq + 1, expected_prev=head.anchor_hash
     )
+    if head.anchor_seq > 0 and not _anchor_explained(session, head):
+        message = MSG_UNEXPLAINED_ANCHOR.format(anchor=head.anchor_seq)
+        problems.append(AuditProblem(head.anchor_seq, PROBLEM_ANCHOR, message))
     if (last if last is not None else head.anchor_seq) != head.last_seq or last_hash != head.last_hash:
         problems.append(
             AuditProblem(
@@ -258,6 +268,17 @@ def verify_audit_log(session: Session) -> AuditVerification:
             )
         )
     return AuditVerification(not problems, count, first, last, tuple(problems))
+
+
+def _anchor_explained(session: Session, head: AuditChainHead) -> bool:
+    """Whether a retention purge still in the chain (so covered by its hashes) moved the start to the anchor."""
+    purges = session.scalars(select(AuditRecord.detail).where(AuditRecord.action == AuditAction.RETENTION_PURGE))
+    return any(
+        detail is not None
+        and detail.get(ANCHOR_SEQ_KEY) == head.anchor_seq
+        and detail.get(ANCHOR_HASH_KEY) == head.anchor_hash
+        for detail in purges
+    )
 
 
 def purge_audit_records(session: Session, *, before: dt.datetime) -> int:

@@ -13,8 +13,17 @@ from typing import Any
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
-from vroegsignaal.service.audit import AuditAction, AuditEntry, audit, purge_audit_records
+from vroegsignaal.service.audit import (
+    ANCHOR_HASH_KEY,
+    ANCHOR_SEQ_KEY,
+    CHAIN_HEAD_ID,
+    AuditAction,
+    AuditEntry,
+    audit,
+    purge_audit_records,
+)
 from vroegsignaal.service.models import (
+    AuditChainHead,
     Decision,
     Household,
     ReviewItem,
@@ -65,9 +74,14 @@ def purge_expired(session: Session, *, settings: Settings, now: dt.datetime, act
         )
         deleted["households"] = _count(session.execute(delete(Household).where(orphan)))
         deleted["audit_log"] = purge_audit_records(session, before=audit_cutoff)
+        detail: dict[str, Any] = dict(deleted)
+        if deleted["audit_log"]:
+            # Where the chain now starts, under this record's hash: audit-verify accepts a start it can explain.
+            head = session.get(AuditChainHead, CHAIN_HEAD_ID)
+            detail |= {ANCHOR_SEQ_KEY: head.anchor_seq, ANCHOR_HASH_KEY: head.anchor_hash}
         audit(
             session,
-            AuditEntry(actor=actor, role="system", action=AuditAction.RETENTION_PURGE, detail=dict(deleted)),
+            AuditEntry(actor=actor, role="system", action=AuditAction.RETENTION_PURGE, detail=detail),
             now=now,
         )
     return PurgeReport(data_cutoff=data_cutoff, audit_cutoff=audit_cutoff, deleted=deleted)
