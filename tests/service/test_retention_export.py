@@ -14,7 +14,16 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
-from tests.service.conftest import TODAY, auth, batch, household, make_settings, row_counts, signal
+from tests.service.conftest import (
+    OTHER_MUNICIPALITY,
+    TODAY,
+    auth,
+    batch,
+    household,
+    make_settings,
+    row_counts,
+    signal,
+)
 from vroegsignaal.cli import app
 from vroegsignaal.errors import ConfigError
 from vroegsignaal.schemas.enums import Role
@@ -94,6 +103,22 @@ def test_export_writes_labelled_tables_without_objected_households(client, datab
     SignalSchema.validate(signals, lazy=True)
     HouseholdSchema.validate(households, lazy=True)
     assert row_counts(engine)["audit_log"] > 0
+
+
+def test_an_export_spanning_two_municipalities_is_refused_one_at_a_time_works(client, database_url, tmp_path):
+    _score_and_decide(client, "hh_shared_name_01")
+    other = auth(Role.CASEWORKER, municipality=OTHER_MUNICIPALITY)
+    body = batch(household("hh_shared_name_01", signal("s-elsewhere", amount=700.0)), municipality=OTHER_MUNICIPALITY)
+    item = client.post("/v1/scores", json=body, headers=other).json()["results"][0]
+    assert client.post(f"/v1/review-items/{item['review_item_id']}/decisions", json=DECISION,
+                       headers=other).status_code == 201
+    with pytest.raises(ConfigError, match=r"--municipality: .*several municipalities \(GM0344, GM0363\)"):
+        commands.export_decisions(tmp_path / "both", make_settings(database_url))
+    assert not (tmp_path / "both").exists()
+    report = commands.export_decisions(tmp_path / "one", make_settings(database_url), municipality=OTHER_MUNICIPALITY)
+    assert report.decisions == 1
+    households = pd.read_parquet(tmp_path / "one" / "households.parquet")
+    assert households["household_id"].tolist() == ["hh_shared_name_01"]
 
 
 def test_demo_tokens_only_in_demo_mode(database_url):

@@ -41,6 +41,10 @@ SIGNALS_FILE = "signals.parquet"
 HOUSEHOLDS_FILE = "households.parquet"
 OUTCOMES_FILE = "outcomes.parquet"
 EXPORT_FILES = (DECISIONS_FILE, HOUSEHOLDS_FILE, SIGNALS_FILE, OUTCOMES_FILE)
+MSG_SEVERAL_MUNICIPALITIES = (
+    "--municipality: the decisions belong to several municipalities ({codes}); export one municipality at a time "
+    "(a household's pseudonym is unique within its municipality only)"
+)
 MSG_OUT_NOT_A_FOLDER = "is a file, not a folder"
 MSG_OUT_NOT_WRITTEN = "cannot write the export"
 _STAGING_PREFIX = ".export-decisions-"
@@ -146,6 +150,10 @@ def _collect_tables(
     if since is not None:
         query = query.where(Decision.decided_at >= start_of_dutch_day(since))
     rows = session.execute(query.order_by(Decision.id)).all()
+    municipalities = sorted({h.municipality_code for _, h in rows})
+    if municipality is None and len(municipalities) > 1:
+        # A pseudonym is unique within a municipality only: one export would merge two households.
+        raise ConfigError(MSG_SEVERAL_MUNICIPALITIES.format(codes=", ".join(municipalities)))
     objected = set(
         session.execute(
             select(Objection.municipality_code, Objection.household_pseudonym).where(
