@@ -94,6 +94,18 @@ def test_a_broken_bundle_folder_does_not_keep_the_others_out(engine, database_ur
         assert client.post("/v1/models/discover", headers=auth(Role.ADMIN)).status_code == 200
 
 
+def test_a_version_discovered_on_request_is_registered_by_who_asked(engine, database_url, models_dir, clock,
+                                                                    tmp_path):
+    own = tmp_path / "models"
+    own.mkdir()
+    with _client(database_url, own, clock) as client:
+        shutil.copytree(models_dir / "bundle-1", own / "bundle-1")  # trained while the service runs
+        found = client.post("/v1/models/discover", headers=auth(Role.DATA_SCIENTIST))
+        assert found.status_code == 200 and len(found.json()) == 1
+        (registered,) = client.get(f"/v1/models/{found.json()[0]}", headers=auth(Role.ADMIN)).json()["events"]
+        assert (registered["actor"], registered["role"]) == ("user-data_scientist", "data_scientist")
+
+
 def test_a_champion_whose_files_are_gone_starts_the_service_without_a_model(engine, database_url, models_dir, clock,
                                                                             tmp_path):
     own = tmp_path / "models"

@@ -58,6 +58,7 @@ def test_purge_deletes_old_data_reports_it_and_keeps_the_chain_verifiable(client
     report = commands.purge(settings, now=clock.now + dt.timedelta(days=31))
     assert report.deleted["signals"] == 1 and report.deleted["scores"] == 1
     assert report.deleted["decisions"] == 1 and report.deleted["households"] == 1
+    assert report.deleted["contact_attempts"] == 1  # deleted with their decision, and counted
     assert report.deleted["audit_log"] == 0  # younger than 200 days
     later = commands.purge(settings, now=clock.now + dt.timedelta(days=201))
     assert later.deleted["audit_log"] == 2  # the score and the decision; the purges' own records are younger

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from vroegsignaal.service.audit import (
@@ -24,6 +24,7 @@ from vroegsignaal.service.audit import (
 )
 from vroegsignaal.service.models import (
     AuditChainHead,
+    ContactAttempt,
     Decision,
     Household,
     ReviewItem,
@@ -62,7 +63,11 @@ def purge_expired(session: Session, *, settings: Settings, now: dt.datetime, act
             session.execute(delete(ScoreSubmission).where(ScoreSubmission.created_at < data_cutoff))
         )
         old_items = select(ReviewItem.id).where(ReviewItem.status == STATUS_CLOSED, ReviewItem.closed_at < data_cutoff)
-        # Decisions go with their review items (contact attempts cascade with the decisions).
+        # Decisions go with their review items; their contact attempts cascade with them and are counted first.
+        old_decisions = select(Decision.id).where(Decision.review_item_id.in_(old_items))
+        deleted["contact_attempts"] = session.scalar(
+            select(func.count()).select_from(ContactAttempt).where(ContactAttempt.decision_id.in_(old_decisions))
+        ) or 0
         deleted["decisions"] = _count(session.execute(delete(Decision).where(Decision.review_item_id.in_(old_items))))
         deleted["review_items"] = _count(session.execute(delete(ReviewItem).where(ReviewItem.id.in_(old_items))))
         deleted["scores"] = _count(session.execute(delete(Score).where(Score.scored_at < data_cutoff)))

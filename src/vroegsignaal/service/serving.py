@@ -131,16 +131,19 @@ def load_version(load_scorer: ScorerLoader, version: str, source_uri: str) -> Sc
     return scorer
 
 
-def register_sources(session: Session, services: Services, *, now: dt.datetime) -> list[str]:
+def register_sources(
+    session: Session, services: Services, *, now: dt.datetime, by: Caller | None = None
+) -> list[str]:
     """Register what the service can find as candidates: the bundles in the models folder and, with ``MODEL_URI``,
     the registry version it points at and the newest one training registered (alias ``candidate``; on a fresh install
-    no version is ``@champion`` yet). Returns the versions new to the service."""
+    no version is ``@champion`` yet). Registered by ``by`` (discovery on request), else by the service itself.
+    Returns the versions new to the service."""
     settings = services.settings
-    new = register_bundles(session, discover_bundles(settings.models_dir), now=now)
+    new = register_bundles(session, discover_bundles(settings.models_dir), now=now, by=by)
     if settings.model_uri:
         name, _alias, _version = parse_model_uri(settings.model_uri)
         for uri in dict.fromkeys((settings.model_uri, f"{REGISTRY_PREFIX}{name}@{ModelStatus.CANDIDATE.value}")):
-            version = _register_model_uri(session, settings, uri, now=now)
+            version = _register_model_uri(session, settings, uri, now=now, by=by)
             if version is not None:
                 new.append(version)
     return new
@@ -161,7 +164,9 @@ def _register_sources(session: Session, services: Services, *, now: dt.datetime)
         )
 
 
-def _register_model_uri(session: Session, settings: Settings, uri: str, *, now: dt.datetime) -> str | None:
+def _register_model_uri(
+    session: Session, settings: Settings, uri: str, *, now: dt.datetime, by: Caller | None = None
+) -> str | None:
     """Register the registry version ``uri`` points at now, if it can be found; its version if new to the service."""
     name, _alias, _version = parse_model_uri(uri)
     tracking_uri = settings.mlflow_tracking_uri
@@ -183,8 +188,8 @@ def _register_model_uri(session: Session, settings: Settings, uri: str, *, now: 
         model_name=name,
         source_uri=pinned,
         card=info.card,
-        actor="system",
-        role="system",
+        actor=by.subject if by is not None else "system",
+        role=by.role.value if by is not None else "system",
         now=now,
     )
     return info.version

@@ -144,8 +144,11 @@ def register_version(
     return row
 
 
-def register_bundles(session: Session, bundles: Sequence[BundleInfo], *, now: dt.datetime) -> list[str]:
-    """Register every bundle not yet known as a candidate; returns the new versions."""
+def register_bundles(
+    session: Session, bundles: Sequence[BundleInfo], *, now: dt.datetime, by: Caller | None = None
+) -> list[str]:
+    """Register every bundle not yet known as a candidate (by ``by``, else by the service itself at its start);
+    returns the new versions."""
     known = set(session.scalars(select(ModelVersion.version)))
     new = [info for info in bundles if info.version not in known]
     for info in new:
@@ -155,8 +158,8 @@ def register_bundles(session: Session, bundles: Sequence[BundleInfo], *, now: dt
             model_name=info.model_name,
             source_uri=f"{BUNDLE_PREFIX}{info.path.resolve()}",
             card=info.card,
-            actor="system",
-            role="system",
+            actor=by.subject if by is not None else "system",
+            role=by.role.value if by is not None else "system",
             now=now,
         )
     return [info.version for info in new]

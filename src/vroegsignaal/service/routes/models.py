@@ -72,7 +72,7 @@ def discover_versions(caller: ModelManagerCaller, services: ServicesDep) -> list
     """Register new versions as candidates: bundles in the models directory and, with ``MODEL_URI``, the registry
     version it names and the newest one training registered (``@candidate``). Roles: data scientist, admin."""
     with transaction(services.sessions) as session:
-        return register_sources(session, services, now=services.now())
+        return register_sources(session, services, now=services.now(), by=caller)
 
 
 @router.get("/{version}", response_model=ModelVersionPublic, responses={404: {"model": ErrorResponse}})
