@@ -75,6 +75,15 @@ def test_a_served_card_with_its_approval_history_is_still_a_valid_card(client, e
     assert [event.to_status for event in card.approval_history] == [ModelStatus.APPROVED]
 
 
+def test_model_info_tells_the_recorded_status_of_the_served_version(client, engine):
+    assert client.get("/v1/models/current", headers=CASEWORKER).json()["status"] == "champion"
+    # Another process (the CLI's promote) retired it; this replica serves it until its reload, and says so.
+    with engine.begin() as connection:
+        connection.execute(update(ModelVersion).where(ModelVersion.version == "fake-1").values(status="retired"))
+    info = client.get("/v1/models/current", headers=CASEWORKER).json()
+    assert (info["serving_version"], info["status"], info["approved"]) == ("fake-1", "retired", False)
+
+
 def test_approval_needs_a_comment(client, engine):
     seed_version(engine, "fake-3", ModelStatus.CANDIDATE)
     response = client.post("/v1/models/fake-3/approval", json={"decision": "approve", "comment": "ok"}, headers=ETHICS)

@@ -17,9 +17,11 @@ from vroegsignaal.schemas.api import (
     ReloadResponse,
     StatusEventPublic,
 )
+from vroegsignaal.schemas.enums import ModelStatus
 from vroegsignaal.service.db import transaction
 from vroegsignaal.service.deps import AdminCaller, AnyRoleCaller, EthicsCaller, ModelManagerCaller, ServicesDep
 from vroegsignaal.service.models import ModelVersion
+from vroegsignaal.service.runtime import APPROVED_STATUSES
 from vroegsignaal.service.serving import promote_and_serve, register_sources, review_model_version
 from vroegsignaal.service.switches import ordering_for
 from vroegsignaal.service.versions import card_with_history, events_of, get_version_or_raise, list_versions
@@ -52,14 +54,17 @@ def get_versions(caller: AnyRoleCaller, services: ServicesDep) -> list[ModelVers
 
 @router.get("/current", response_model=ModelInfoResponse)
 def get_current_model(caller: AnyRoleCaller, services: ServicesDep) -> ModelInfoResponse:
-    """The version being served now, whether it is approved, and the ordering mode. Roles: all."""
+    """The version being served now, its status as recorded now (another process, e.g. the CLI's promote, may
+    have retired it: this replica serves it until its reload), and the ordering mode. Roles: all."""
     model = services.holder.current
     with transaction(services.sessions) as session:
         ordering, rule_municipalities = ordering_for(session, caller)
+        row = session.get(ModelVersion, model.version) if model else None
+    status = ModelStatus(row.status) if row is not None else model.status if model else None
     return ModelInfoResponse(
         serving_version=model.version if model else None,
-        status=model.status if model else None,
-        approved=bool(model and model.approved),
+        status=status,
+        approved=status in APPROVED_STATUSES if status is not None else False,
         demo_mode=services.settings.demo_mode,
         ordering=ordering,
         rule_ordered_municipalities=rule_municipalities,
