@@ -59,11 +59,15 @@ class RankingMetrics:
         }
 
 
+def _share(part: int, whole: int) -> float | None:
+    """``part / whole``, or ``None`` when there is no whole to take a share of."""
+    return part / whole if whole else None
+
+
 def _lift(found: Mapping[str, int], baseline: str) -> float | None:
     """What the model found divided by what ``baseline`` found (``None`` without that baseline or when it found
     nothing)."""
-    base = found.get(baseline)
-    return None if not base else found["model"] / base
+    return _share(found["model"], found.get(baseline, 0))
 
 
 @dataclass(frozen=True)
@@ -79,12 +83,12 @@ class InUseMetrics:
     @property
     def precision(self) -> float | None:
         """Share of the contacts that reached a household needing help at that time."""
-        return self.found / self.contacts if self.contacts else None
+        return _share(self.found, self.contacts)
 
     @property
     def household_recall(self) -> float | None:
         """Share of the households that needed help (in some test period) reached while they needed it."""
-        return self.households_helped / self.households_in_need if self.households_in_need else None
+        return _share(self.households_helped, self.households_in_need)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -111,7 +115,7 @@ class GroupReach:
 
     @property
     def share(self) -> float | None:
-        return self.households_helped / self.households_in_need if self.households_in_need else None
+        return _share(self.households_helped, self.households_in_need)
 
     def to_dict(self) -> dict[str, Any]:
         return {
