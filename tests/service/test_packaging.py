@@ -25,6 +25,13 @@ def test_compose_has_the_three_services_with_healthchecks(compose):
         assert service["healthcheck"]["test"], name
 
 
+def test_service_container_health_is_liveness_not_readiness(compose):
+    # /ready is 503 until a first model is approved and promoted; the container is alive and useful meanwhile
+    # (lists, decisions, the rule-based order), so an orchestrator must not mark it unhealthy or replace it.
+    test = " ".join(compose["services"]["service"]["healthcheck"]["test"])
+    assert "/health'" in test and "/ready" not in test
+
+
 def test_service_waits_for_a_healthy_postgres_and_migrates_on_start(compose):
     service = compose["services"]["service"]
     assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
