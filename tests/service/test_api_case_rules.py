@@ -53,6 +53,22 @@ def test_a_caseworker_sees_and_files_households_of_their_own_team_only(client, e
     assert client.get("/v1/households/hh_noord_00000001", headers=OTHER_TEAMS_CASEWORKER).status_code == 200
 
 
+def test_a_new_signal_does_not_move_a_closed_case_to_another_team(client, engine):
+    # The household's case is closed: without a check on the team it is on file with, another team's caseworker
+    # filed a new signal, took the household (and its decisions' history) to their team, and locked its team out.
+    item = _score(client, household("hh_noord_00000002", signal("s-1")))["hh_noord_00000002"]
+    _decide(client, item["review_item_id"], NO_CONTACT)
+    before = row_counts(engine)
+    for body in (household("hh_noord_00000002", signal("s-9")), household("hh_noord_00000002", signal("s-9"), team=OTHER_TEAM)):
+        taken = client.post("/v1/scores", json=batch(body), headers=OTHER_TEAMS_CASEWORKER)
+        assert taken.status_code == 403, taken.text
+        assert "on file with another team" in taken.json()["detail"] and "score" not in taken.text
+    assert row_counts(engine) == before
+    assert client.get("/v1/households/hh_noord_00000002", headers=OTHER_TEAMS_CASEWORKER).status_code == 404
+    assert client.get("/v1/households/hh_noord_00000002", headers=CASEWORKER).status_code == 200
+    assert _score(client, household("hh_noord_00000002", signal("s-9")))  # its own team files it
+
+
 def test_a_resident_who_objected_is_not_in_the_control_sample(make_client, engine):
     client = make_client(control_sample_rate=1.0)
     assert _score(client, household("hh_objects_000001", signal("s-1")))["hh_objects_000001"]["control_sample"]

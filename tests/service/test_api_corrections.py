@@ -90,7 +90,7 @@ def test_another_team_cannot_resend_a_closed_cases_signals_or_learn_of_a_correct
     before = row_counts(engine)
     other = client.post("/v1/scores", json=batch(household("hh_typo_000000007", signal("s-8", amount=2_000.0))),
                         headers=auth(Role.CASEWORKER, team=OTHER_TEAM))
-    assert other.status_code == 403 and "another team's case" in other.json()["detail"]
+    assert other.status_code == 403 and "another team" in other.json()["detail"]
     assert "score" not in other.text and row_counts(engine) == before
     assert client.get("/v1/households/hh_typo_000000007", headers=CASEWORKER).status_code == 200  # still theirs
     # Another household reusing a corrected signal's id learns nothing about the correction.

@@ -103,6 +103,10 @@ MSG_CASE_OF_OTHER_TEAM = (
     "households.{position}: this household's open case is on another team's list; that team, or an admin, handles "
     "its new signals"
 )
+MSG_HOUSEHOLD_OF_OTHER_TEAM = (
+    "households.{position}: this household is on file with another team; that team sends its signals, or an admin, "
+    "who can move it to your team"
+)
 MSG_CLOSED_CASE_OF_OTHER_TEAM = (
     "households.{position}: these signals were handled in another team's case; that team, or an admin, resends them"
 )
@@ -204,7 +208,7 @@ def score_batch(
         use_model = ordering == "model"
         if use_model and context.model is None:
             raise ServiceUnavailableError(MSG_NO_MODEL)
-        _teams_on_file(connection, municipality, prepared)
+        _teams_on_file(connection, municipality, caller, prepared)
         ids = upsert_households(connection, [_household_row(p, municipality, now=now) for p in prepared])
         for p in prepared:
             p.household_pk = ids[p.request.household_id]
@@ -284,20 +288,29 @@ def _team_or_raise(household: HouseholdScoreCreate, caller: Caller, position: in
     return team
 
 
-def _teams_on_file(connection: Connection, municipality: str, prepared: Sequence[_Prepared]) -> None:
-    """Give the households sent without a team the team they are on file with; a household new to the service
-    needs one (422, nothing written)."""
-    missing = [p for p in prepared if p.team is None]
-    if not missing:
+def _teams_on_file(connection: Connection, municipality: str, caller: Caller, prepared: Sequence[_Prepared]) -> None:
+    """Give the households sent without a team the team they are on file with (a household new to the service
+    needs one: 422, nothing written), and keep a caseworker to their own team's households: a household on file
+    with another team is that team's (or an admin's) to file, whatever the state of its case, for filing it would
+    move the household, and its history, to the caseworker's team (403)."""
+    asked = [p for p in prepared if p.team is None or caller.team is not None]
+    if not asked:
         return
-    teams = household_teams(connection, municipality=municipality, pseudonyms=[p.request.household_id for p in missing])
-    failures = []
-    for p in missing:
-        p.team = teams.get(p.request.household_id)
+    teams = household_teams(connection, municipality=municipality, pseudonyms=[p.request.household_id for p in asked])
+    missing = []
+    for p in asked:
+        on_file = teams.get(p.request.household_id)
+        if caller.team is not None and on_file is not None and on_file != caller.team:
+            raise PermissionDeniedError(MSG_HOUSEHOLD_OF_OTHER_TEAM.format(position=p.position))
         if p.team is None:
-            failures.append(ValidationFailure(TABLE_REQUEST, f"households.{p.position}.team", "required", 1))
-    if failures:
-        raise DataValidationError(failures, summary=MSG_NO_TEAM.format(position=missing[0].position))
+            p.team = on_file
+            if p.team is None:
+                missing.append(p.position)
+    if missing:
+        raise DataValidationError(
+            [ValidationFailure(TABLE_REQUEST, f"households.{position}.team", "required", 1) for position in missing],
+            summary=MSG_NO_TEAM.format(position=missing[0]),
+        )
 
 
 def _keep_with_team_or_raise(p: _Prepared, caller: Caller) -> None:
