@@ -55,6 +55,27 @@ def test_default_features_exclude_sensitive_but_refuse_undeclared_denylisted_col
         config.resolve_features(["id", "y", "age", "sex", "income", "foreign_worker"])
 
 
+@pytest.mark.parametrize(
+    "column",
+    # Dutch compounds and short codes: whole-word matching let each of these through as a feature.
+    ["geslachtscode", "herkomstland", "leeftijdsklasse", "nationaliteitcode", "geboortelandcode", "buurtnaam",
+     "woonwijk", "gezondheidsklachten", "pc4", "sexe", "agegroup", "ageGroup", "etnische_groep", "religieuze_voorkeur",
+     "moedertaal_nl", "opmerkingen_klantmanager", "postcodegebied"],
+)
+def test_compound_names_of_denylisted_attributes_are_refused(column):
+    assert denylisted_reason(column) is not None
+    with pytest.raises(SensitiveFeatureError, match=column):
+        parse_dataset_config(make_raw(features=["income", column]))
+
+
+@pytest.mark.parametrize(
+    "column", ["afwijkingsbedrag", "totaal_bedrag", "average_arrears", "agent_code", "agenda_items", "wage_eur",
+               "package_count", "usage_kwh", "mortgage_eur", "huurachterstand", "betaalregeling"],
+)
+def test_ordinary_words_that_contain_a_denylisted_part_are_not_refused(column):
+    assert denylisted_reason(column) is None
+
+
 def test_health_insurance_arrears_are_not_health_data():
     assert denylisted_reason("health_insurance_arrears_eur") is None
     assert denylisted_reason("health_insurance_signals_12m") is None

@@ -26,7 +26,8 @@ MSG_SENSITIVE_AS_FEATURE = "is a sensitive (audit-only) attribute and can never 
 MSG_DENYLISTED_AS_FEATURE = "looks like a denylisted attribute ({what}) and can never be a model feature"
 
 #: Name fragments of attributes that are never model features, with what they stand for. Matched on whole words of
-#: the column name (split on ``_``, ``-``, spaces and camelCase), in Dutch and English.
+#: the column name (split on ``_``, ``-``, spaces and camelCase), in Dutch and English; see also
+#: :data:`DENYLIST_PARTS` and :data:`DENYLIST_EDGES` for the parts of compound words.
 DENYLIST: dict[str, str] = {
     # The four audit attributes of DESIGN ("Sensitive attributes"): age band, gender, origin, neighbourhood.
     "age": "age",
@@ -103,6 +104,47 @@ DENYLIST: dict[str, str] = {
     "judgement": "free text",
     "oordeel": "free text",
 }
+#: Word parts that mark a denylisted attribute anywhere inside a word: Dutch glues words together
+#: ("geslachtscode", "herkomstland", "nationaliteitcode"), so whole words alone let those through. Only parts long
+#: and distinctive enough not to occur inside ordinary words ("taal" does, in "totaal": it stays a whole word).
+DENYLIST_PARTS: dict[str, str] = {
+    "leeftijd": "age",
+    "geboorte": "age/origin",
+    "birth": "age/origin",
+    "geslacht": "gender",
+    "gender": "gender",
+    "nationalit": "nationality",
+    "herkomst": "ethnicity/origin",
+    "etnic": "ethnicity/origin",
+    "etnisch": "ethnicity/origin",
+    "ethnic": "ethnicity/origin",
+    "migratie": "ethnicity/origin",
+    "moedertaal": "language ability",
+    "taalniveau": "language ability",
+    "gezondheid": "health data",
+    "medisch": "health data",
+    "handicap": "health data",
+    "religi": "religion",
+    "postcode": "neighbourhood",
+    "opmerking": "free text",
+}
+#: Word parts that mark a denylisted attribute at the start or the end of a word ("buurtnaam", "woonwijk"), not in
+#: its middle ("afwijking" is a deviation, not a district).
+DENYLIST_EDGES: dict[str, str] = {"wijk": "neighbourhood", "buurt": "neighbourhood"}
+#: Further whole words: short codes and compounds of English words that are too short to match as parts ("age" is
+#: in "average" and "agent").
+DENYLIST.update(
+    {
+        "sexe": "gender",
+        "agegroup": "age",
+        "ageband": "age",
+        "agecategory": "age",
+        "agebracket": "age",
+        "pc4": "neighbourhood",
+        "pc5": "neighbourhood",
+        "pc6": "neighbourhood",
+    }
+)
 #: Column-name words that are allowed although a denylisted word appears in them (the premium of a health insurer is
 #: an arrears signal, not health data).
 DENYLIST_EXCEPTIONS: frozenset[str] = frozenset({"health_insurance"})
@@ -114,6 +156,8 @@ def denylisted_reason(column: str) -> str | None:
     >>> denylisted_reason("gender")
     'gender'
     >>> denylisted_reason("personal_status_sex")
+    'gender'
+    >>> denylisted_reason("geslachtscode")
     'gender'
     >>> denylisted_reason("health_insurance_arrears_eur") is None
     True
@@ -127,6 +171,13 @@ def denylisted_reason(column: str) -> str | None:
     for word in [*words, joined]:
         if word in DENYLIST:
             return DENYLIST[word]
+    for word in words:
+        for part, what in DENYLIST_PARTS.items():
+            if part in word:
+                return what
+        for edge, what in DENYLIST_EDGES.items():
+            if word.startswith(edge) or word.endswith(edge):
+                return what
     return None
 
 
