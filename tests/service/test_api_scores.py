@@ -6,11 +6,23 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from tests.service.conftest import MUNICIPALITY, TEAM, TODAY, auth, batch, household, row_counts, signal
+from tests.service.conftest import (
+    MUNICIPALITY,
+    OTHER_TEAM,
+    TEAM,
+    TODAY,
+    auth,
+    batch,
+    household,
+    row_counts,
+    signal,
+)
 from vroegsignaal.schemas.enums import ReviewFlag, Role
 from vroegsignaal.service.models import AuditRecord, ReviewItem, Score, Signal
 
 CASEWORKER = auth(Role.CASEWORKER)
+ADMIN = auth(Role.ADMIN)
+ETHICS = auth(Role.ETHICS_REVIEWER)
 
 
 def test_score_returns_score_reasons_flags_and_a_review_item_per_household(client, engine):
@@ -71,6 +83,49 @@ def test_retry_with_idempotency_key_returns_the_stored_response_and_writes_nothi
         ).all()
     assert [row.action for row in served] == ["score", "score_replayed"]
     assert served[0][1:] == served[1][1:] == ("hh_retry_00000001", "fake-1", served[0].input_hash)
+
+
+def test_a_retry_passes_the_team_check_of_a_fresh_request(client, engine):
+    # Another team's caseworker retrying with the key got the stored answer (score, reasons, review item) that the
+    # same request without the key is refused.
+    body = batch(household("hh_retry_00000004", signal("s-1")))
+    client.post("/v1/scores", json=body, headers={**CASEWORKER, "Idempotency-Key": "batch-2026-03-04-004"})
+    before = row_counts(engine)
+    other = auth(Role.CASEWORKER, team=OTHER_TEAM)
+    for headers in (other, {**other, "Idempotency-Key": "batch-2026-03-04-004"}):
+        refused = client.post("/v1/scores", json=body, headers=headers)
+        assert refused.status_code == 403 and "another team" in refused.json()["detail"], refused.text
+        assert "score" not in refused.text
+    assert row_counts(engine) == before
+
+
+def test_a_retry_gets_no_advice_the_service_stopped_giving(client, engine):
+    headers = {**CASEWORKER, "Idempotency-Key": "batch-2026-03-04-005"}
+    body = batch(household("hh_retry_00000005", signal("s-1", amount=9000.0)))
+    first = client.post("/v1/scores", json=body, headers=headers).json()
+    assert first["results"][0]["approach"] == "model" and first["results"][0]["reasons"]
+    # The rule-based order: answered the standard way, as a fresh request in that order is.
+    client.put("/v1/admin/ordering", json={"mode": "rule", "reason": "model under review"}, headers=ADMIN)
+    ruled = client.post("/v1/scores", json=body, headers=headers).json()
+    assert (ruled["ordering"], ruled["model_version"]) == ("rule", None)
+    (result,) = ruled["results"]
+    assert (result["approach"], result["standard_reason"], result["score"], result["risk_band"]) == (
+        "standard", "rule_order", None, None
+    )
+    assert result["reasons"] == [] and result["model_version"] is None and result["suggested_intensity"] == "letter"
+    assert result["review_item_id"] == first["results"][0]["review_item_id"]
+    # Back on the model: the stored answer again.
+    client.put("/v1/admin/ordering", json={"mode": "model", "reason": "review done"}, headers=ADMIN)
+    assert client.post("/v1/scores", json=body, headers=headers).json() == first
+    # A rejected model: its advice is withdrawn, as on the open case itself.
+    client.post("/v1/models/fake-1/approval", headers=ETHICS,
+                json={"decision": "reject", "comment": "recall ratio of 50+ fell below the gate in use"})
+    withdrawn = client.post("/v1/scores", json=body, headers=headers)
+    assert withdrawn.status_code == 200 and withdrawn.headers["Idempotent-Replayed"] == "true"
+    (result,) = withdrawn.json()["results"]
+    assert (result["approach"], result["standard_reason"], result["score"], result["reasons"]) == (
+        "standard", "model_withdrawn", None, []
+    )
 
 
 def test_reused_idempotency_key_with_another_body_is_a_conflict(client, engine):

@@ -16,7 +16,7 @@ dialect-specific (built once per dialect). Nothing here commits: the caller owns
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -36,11 +36,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from vroegsignaal.schemas.enums import ModelStatus
 from vroegsignaal.schemas.tables import HOUSEHOLD_FACT_COLUMNS, SignalSchema
 from vroegsignaal.service.hot_sql import execute
 from vroegsignaal.service.models import (
     Decision,
     Household,
+    ModelVersion,
     Objection,
     ReviewItem,
     Score,
@@ -218,6 +220,16 @@ _SELECT_TEAMS = select(_households.c.household_pseudonym, _households.c.team).wh
     _households.c.municipality_code == bindparam("municipality"),
     _households.c.household_pseudonym.in_(bindparam("pseudonyms", expanding=True)),
 )
+
+
+def rejected_versions(connection: Connection, versions: Collection[str]) -> set[str]:
+    """Which of ``versions`` an ethics reviewer has rejected (their advice is withdrawn)."""
+    rows = connection.execute(
+        select(ModelVersion.version).where(
+            ModelVersion.version.in_(list(versions)), ModelVersion.status == ModelStatus.REJECTED.value
+        )
+    )
+    return {version for (version,) in rows}
 
 
 def household_teams(connection: Connection, *, municipality: str, pseudonyms: Sequence[str]) -> dict[str, str]:

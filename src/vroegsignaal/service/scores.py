@@ -59,6 +59,7 @@ from vroegsignaal.service.score_store import (
     insert_signals,
     insert_submission,
     mark_replaced,
+    rejected_versions,
     stored_signals,
     stored_submission,
     update_review_items,
@@ -201,6 +202,10 @@ def score_batch(
         if idempotency_key is not None:
             stored = _stored_response(connection, municipality, idempotency_key, request_hash)
             if stored is not None:
+                # A retry passes the checks of a fresh request on whose households these are, and gets no advice
+                # the service has stopped giving since (rule-based order, a rejected model).
+                _teams_on_file(connection, municipality, caller, prepared)
+                stored = _as_answered_now(connection, municipality, stored, settings=context.settings)
                 # Served again, so audited again (nothing else is written).
                 append_audit_records(connection, _replay_entries(prepared, stored, caller, municipality), now=now)
                 return ScoredBatch(stored, (), replayed=True)
@@ -335,6 +340,32 @@ def _stored_response(
     if stored.request_hash != request_hash:
         raise ConflictError(MSG_IDEMPOTENCY_REUSED)
     return ScoreBatchResponse.model_validate(stored.response)
+
+
+def _as_answered_now(
+    connection: Connection, municipality: str, stored: ScoreBatchResponse, *, settings: Settings
+) -> ScoreBatchResponse:
+    """A stored answer without the model's advice the service no longer gives: in the rule-based order every
+    household is answered the standard way, and a rejected model's advice is withdrawn (as on its open cases).
+    Objections rewrite stored answers when they are registered (objections.py)."""
+    if ordering_mode(connection, municipality) == "rule":
+        standard = settings.standard_intensity
+        results = [
+            as_standard(result, reason="rule_order", standard_intensity=standard) if result.approach == "model" else result
+            for result in stored.results
+        ]
+        return stored.model_copy(update={"ordering": "rule", "model_version": None, "results": results})
+    versions = {result.model_version for result in stored.results if result.model_version is not None}
+    rejected = rejected_versions(connection, versions) if versions else set()
+    if not rejected:
+        return stored
+    results = [
+        as_standard(result, reason="model_withdrawn", standard_intensity=settings.standard_intensity)
+        if result.model_version in rejected
+        else result
+        for result in stored.results
+    ]
+    return stored.model_copy(update={"results": results})
 
 
 def _household_row(p: _Prepared, municipality: str, *, now: dt.datetime) -> dict[str, Any]:
@@ -709,13 +740,16 @@ def _closed_result(p: _Prepared, case: Any) -> HouseholdScorePublic:
 SIGNAL_FLAGS = frozenset({ReviewFlag.CRISIS, ReviewFlag.END_OF_SUPPLY})
 
 
-def as_objector(result: HouseholdScorePublic, *, standard_intensity: ContactIntensity) -> HouseholdScorePublic:
-    """``result`` as a household that objected is answered: the standard way, without a score or anything drawn
-    from one (objections.py rewrites stored answers with it; a resend after the objection gets it too)."""
+def as_standard(
+    result: HouseholdScorePublic, *, reason: StandardReason, standard_intensity: ContactIntensity
+) -> HouseholdScorePublic:
+    """``result`` answered the standard way for ``reason``: without a score or anything drawn from one (the flags
+    of the signals stay), and outside the control sample (a household that objected leaves it; one answered with
+    the model's advice was never in it)."""
     return result.model_copy(
         update={
             "approach": "standard",
-            "standard_reason": "objection",
+            "standard_reason": reason,
             "score": None,
             "risk_band": None,
             "suggested_intensity": standard_intensity,
@@ -725,6 +759,12 @@ def as_objector(result: HouseholdScorePublic, *, standard_intensity: ContactInte
             "control_sample": False,
         }
     )
+
+
+def as_objector(result: HouseholdScorePublic, *, standard_intensity: ContactIntensity) -> HouseholdScorePublic:
+    """``result`` as a household that objected is answered (objections.py rewrites stored answers with it; a resend
+    after the objection gets it too)."""
+    return as_standard(result, reason="objection", standard_intensity=standard_intensity)
 
 
 def flag_public(flag: str, *, ood: Sequence[str] = ()) -> ReviewFlagPublic:
