@@ -20,11 +20,13 @@ from tests.service.conftest import (
     batch,
     household,
     make_settings,
+    row_counts,
     seed_version,
     signal,
 )
 from tests.service.fakes import FakeScorer
 from vroegsignaal.schemas.api import NEIGHBOURHOOD_PATTERN
+from vroegsignaal.schemas.identifiers import looks_like_identifier
 from vroegsignaal.schemas.enums import ModelStatus, Role
 from vroegsignaal.scoring.household import household_features
 from vroegsignaal.service.app import create_app
@@ -70,6 +72,25 @@ def test_neighbourhood_that_could_be_an_address_is_refused_naming_the_field(clie
     error = response.json()["errors"][0]
     assert error["field"] == "households.0.neighbourhood" and error["rule"] == "string_pattern_mismatch"
     assert NEIGHBOURHOOD_PATTERN.strip("^$") in error["message"]
+
+
+@pytest.mark.parametrize("value", ["1012 AB 5", "1012AB", "Kalverstraat 92", "Dorpsweg 1", "0612345678", "123456782"])
+def test_a_neighbourhood_that_is_an_address_postcode_or_number_is_refused_without_repeating_it(client, engine, value):
+    before = row_counts(engine)
+    body = _with_neighbourhood(household("hh_wijk_000000004", signal("s-1")), value)
+    response = client.post("/v1/scores", json=batch(body), headers=CASEWORKER)
+    assert response.status_code == 422
+    error = response.json()["errors"][0]
+    assert error["field"] == "households.0.neighbourhood" and "never an address" in error["message"]
+    if looks_like_identifier(value):
+        assert value not in response.text
+    assert row_counts(engine) == before
+
+
+@pytest.mark.parametrize("value", ["WK034402", "BU03440201", "Oud-West", "De Pijp", "Wijk 12", "Centrum"])
+def test_neighbourhood_codes_and_names_are_taken(client, value):
+    _score(client, _with_neighbourhood(household("hh_wijk_000000005", signal("s-1")), value))
+    assert _items(client)["hh_wijk_000000005"]["neighbourhood"] == value
 
 
 def test_neighbourhood_never_reaches_the_model(engine, database_url, clock):

@@ -12,9 +12,11 @@ out. Messages of the validators are module constants so tests can match them.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -38,6 +40,7 @@ from vroegsignaal.schemas.enums import (
     ReviewFlag,
     RiskBand,
 )
+from vroegsignaal.schemas.identifiers import looks_like_identifier
 from vroegsignaal.schemas.tables import MUNICIPALITY_PATTERN, PSEUDONYM_PATTERN
 
 MSG_SIGNAL_BEFORE_START = "signal_date must not be before arrears_start_date (signaaldatum >= ontstaansdatum)"
@@ -71,9 +74,30 @@ TeamName = Annotated[
 ]
 #: Same rule as the audit table's neighbourhood column (``AuditSchema.neighbourhood``), e.g. a CBS wijkcode.
 NEIGHBOURHOOD_PATTERN = r"^[A-Za-z0-9 _-]{1,64}$"
+#: A full postcode (four digits, two letters): a few dozen addresses, far finer than a neighbourhood.
+_FULL_POSTCODE = re.compile(r"^\s*[1-9]\d{3}\s?[A-Za-z]{2}\b", re.ASCII)
+MSG_NOT_A_NEIGHBOURHOOD = (
+    "must be a neighbourhood (wijk) code or name, never an address, a full postcode or a number that could "
+    "identify a person"
+)
+
+
+#: CBS codes of a wijk (WK + 6 digits) and a buurt (BU + 8 digits): their digits are no personal number.
+_CBS_AREA_CODE = re.compile(r"^(WK\d{6}|BU\d{8})$", re.ASCII)
+
+
+def _not_an_address(value: str) -> str:
+    if _CBS_AREA_CODE.match(value):
+        return value
+    if looks_like_identifier(value) or _FULL_POSTCODE.match(value):
+        raise ValueError(MSG_NOT_A_NEIGHBOURHOOD)
+    return value
+
+
 NeighbourhoodCode = Annotated[
     str,
     StringConstraints(pattern=NEIGHBOURHOOD_PATTERN),
+    AfterValidator(_not_an_address),
     Field(
         description="Neighbourhood (wijk) the household lives in, e.g. the CBS wijkcode WK034402. Teams organise "
         "their outreach by it; it is never a model feature and never an address.",
