@@ -153,6 +153,7 @@ def test_an_admin_sees_only_their_own_municipality_in_oversight(world):
     assert "team-noord" not in own.text
     other = world.get("/toezicht", params={"municipality": "GM0344"})
     assert other.status_code == 422 and "team-noord" not in other.text
+    assert world.get("/toezicht", params={"since": "0001-01-01"}).status_code == 422  # was a 500
 
 
 def test_an_ethics_reviewer_chooses_a_municipality_first(world):

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from tests.service.conftest import TEST_SECRET, auth, batch, household, row_counts, signal, token
+from tests.service.conftest import MUNICIPALITY, TEAM, TEST_SECRET, auth, batch, household, row_counts, signal, token
 from vroegsignaal.schemas.api import MSG_END_OF_SUPPLY_PARTNER, MSG_SIGNAL_BEFORE_START
 from vroegsignaal.schemas.enums import Role
 from vroegsignaal.service.decisions import MSG_REASON_REQUIRED
@@ -125,8 +125,13 @@ def test_body_over_the_byte_limit_is_413(make_client, engine):
         ({"Authorization": f"Bearer {token(Role.CASEWORKER, now=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))}"},
          MSG_EXPIRED_TOKEN),
         ({"Authorization": "Basic dXNlcjpwYXNz"}, "missing bearer token"),
+        # A claim with a line break after a valid value is not that value ("$" of re.match allowed it: a 500 on
+        # the municipality, another team or user for the others).
+        ({"Authorization": f"Bearer {token(Role.CASEWORKER, municipality=MUNICIPALITY + chr(10))}"}, "'municipality'"),
+        ({"Authorization": f"Bearer {token(Role.CASEWORKER, team=TEAM + chr(10))}"}, "'team'"),
+        ({"Authorization": f"Bearer {token(Role.CASEWORKER, subject='user-1' + chr(10))}"}, "'sub'"),
     ],
-    ids=["garbage", "wrong-key", "expired", "basic-auth"],
+    ids=["garbage", "wrong-key", "expired", "basic-auth", "municipality-newline", "team-newline", "subject-newline"],
 )
 def test_bad_token_is_401_and_changes_nothing(client, engine, headers, message):
     before = row_counts(engine)
@@ -173,3 +178,31 @@ def test_decision_departing_from_the_advice_without_reason_is_422_and_changes_no
     expected = MSG_REASON_REQUIRED.format(why="chosen_intensity 'letter' departs from the suggested 'home_visit'")
     assert response.json()["detail"].startswith(expected)
     assert row_counts(engine) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [("reference_date", "reference_date"), ("signal_date", "households.0.signals.0.signal_date"),
+     ("arrears_start_date", "households.0.signals.0.arrears_start_date")],
+)
+def test_a_date_before_1900_is_refused_naming_the_field(client, engine, path, field):
+    # 0001-01-01 was a 500: the day arithmetic on it (a year of signals, the cooldown) left the calendar.
+    body = _valid()
+    if path == "reference_date":
+        body["reference_date"] = "0001-01-01"
+    else:
+        body["households"][0]["signals"][0][path] = "0001-01-01"
+        body["households"][0]["signals"][0]["arrears_start_date"] = "0001-01-01"
+    before = row_counts(engine)
+    response = client.post("/v1/scores", json=body, headers=CASEWORKER)
+    assert response.status_code == 422, response.text
+    assert field in [error["field"] for error in response.json()["errors"]]
+    assert "1900-01-01" in response.text
+    assert row_counts(engine) == before
+
+
+def test_an_oversight_report_from_before_1900_is_refused(client):
+    admin = auth(Role.ADMIN)
+    response = client.get("/v1/oversight", params={"since": "0001-01-01"}, headers=admin)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "query.since"
+    assert client.get("/v1/oversight", params={"since": "9999-12-31"}, headers=admin).status_code == 200

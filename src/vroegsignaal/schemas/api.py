@@ -104,6 +104,10 @@ NeighbourhoodCode = Annotated[
         examples=["WK034402"],
     ),
 ]
+#: No date the service takes in lies before this: an older one is a typing error, and the day arithmetic on it (a
+#: year of signals, the cooldown) would leave the calendar.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+InputDate = Annotated[dt.date, Field(ge=EARLIEST_DATE)]
 # Strict: a number must be a JSON number and a flag a JSON boolean (no "12" or "true"); dates and enumerations
 # are read from their JSON strings.
 AmountEur = Annotated[float, Strict(), Field(ge=0, le=MAX_AMOUNT_EUR)]
@@ -137,8 +141,8 @@ class SignalCreate(_Request):
     )
     partner_type: PartnerType = Field(description="Kind of signal partner (partnertype).")
     amount_eur: AmountEur = Field(description="Amount in arrears in euro (bedrag).")
-    arrears_start_date: dt.date = Field(description="Date the arrears arose (ontstaansdatum).")
-    signal_date: dt.date = Field(description="Date the signal was sent (signaaldatum).")
+    arrears_start_date: InputDate = Field(description="Date the arrears arose (ontstaansdatum).")
+    signal_date: InputDate = Field(description="Date the signal was sent (signaaldatum).")
     crisis: Flag = Field(default=False, description="Crisis flag (crisissignaal), e.g. threatened eviction.")
     warm_handover: Flag = Field(default=False, description="Warm-handover flag (warmeOverdracht).")
     end_of_supply: Flag = Field(
@@ -219,7 +223,7 @@ class ScoreBatchRequest(_Request):
     """A batch of households of one municipality to score, explain and put on the review queue."""
 
     municipality_code: MunicipalityCode
-    reference_date: dt.date | None = Field(
+    reference_date: InputDate | None = Field(
         default=None, description="Date the features describe (peildatum); defaults to today."
     )
     households: list[HouseholdScoreCreate] = Field(
@@ -376,7 +380,7 @@ class ContactAttemptCreate(_Request):
 
     kind: ContactKind
     reached: Flag = Field(description="Whether the resident was reached (bereikt).")
-    attempted_on: dt.date = Field(description="Date of the attempt; not in the future.")
+    attempted_on: InputDate = Field(description="Date of the attempt; not in the future.")
     part_of_day: PartOfDay
 
 
@@ -497,7 +501,7 @@ class ObjectionCreate(_Request):
     """A resident's objection (bezwaar, GDPR art. 21) to being profiled."""
 
     household_id: Pseudonym
-    received_on: dt.date = Field(description="Date the municipality received the objection.")
+    received_on: InputDate = Field(description="Date the municipality received the objection.")
 
 
 class ObjectionPublic(_Response):

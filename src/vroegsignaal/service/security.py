@@ -113,7 +113,7 @@ def caller_from_claims(claims: dict[str, Any]) -> Caller:
             raise InvalidTokenError(MSG_CLAIM_REQUIRED.format(claim=claim, role=role.value))
     for claim, pattern in (("sub", SUBJECT_PATTERN), ("municipality", MUNICIPALITY_PATTERN), ("team", TEAM_PATTERN)):
         value = claims.get(claim)
-        if value is not None and not (isinstance(value, str) and re.match(pattern, value)):
+        if value is not None and not (isinstance(value, str) and re.fullmatch(pattern, value)):
             raise InvalidTokenError(MSG_BAD_CLAIM.format(claim=claim, rule=pattern))
     return Caller(
         subject=claims["sub"], role=role, municipality=claims.get("municipality"), team=claims.get("team")

@@ -73,7 +73,7 @@ def parse_filters(
     if overdue not in (None, "", OVERDUE_ON):
         failures.append(ValidationFailure(FILTER_TABLE, "overdue", CHECK_ONE_OF.format(values=OVERDUE_ON), 1,
                                           examples=(overdue,)))
-    if neighbourhood and not re.match(NEIGHBOURHOOD_PATTERN, neighbourhood):
+    if neighbourhood and not re.fullmatch(NEIGHBOURHOOD_PATTERN, neighbourhood):
         failures.append(ValidationFailure(FILTER_TABLE, "neighbourhood",
                                           CHECK_PATTERN.format(pattern=NEIGHBOURHOOD_PATTERN), 1,
                                           examples=(neighbourhood,)))

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from vroegsignaal.schemas.api import EARLIEST_DATE
 from vroegsignaal.schemas.tables import MUNICIPALITY_PATTERN
 from vroegsignaal.service.clock import dutch_today
 from vroegsignaal.service.deps import ServicesDep, SessionDep
@@ -29,7 +30,7 @@ def oversight_page(
     services: ServicesDep,
     session: SessionDep,
     municipality: Annotated[str | None, Query(pattern=MUNICIPALITY_PATTERN)] = None,
-    since: Annotated[dt.date | None, Query()] = None,
+    since: Annotated[dt.date | None, Query(ge=EARLIEST_DATE)] = None,
 ) -> Response:
     """The report of the caller's municipality (an ethics reviewer, who has none, chooses one)."""
     now = services.now()

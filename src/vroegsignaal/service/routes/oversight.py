@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from vroegsignaal.schemas.api import OversightResponse
+from vroegsignaal.schemas.api import EARLIEST_DATE, OversightResponse
 from vroegsignaal.schemas.tables import MUNICIPALITY_PATTERN
 from vroegsignaal.service.clock import dutch_today
 from vroegsignaal.service.deps import OversightCaller, ServicesDep, SessionDep
@@ -25,7 +25,9 @@ def get_oversight(
     services: ServicesDep,
     session: SessionDep,
     municipality: Annotated[str | None, Query(pattern=MUNICIPALITY_PATTERN)] = None,
-    since: Annotated[dt.date | None, Query(description="Decisions from this date; default 90 days ago.")] = None,
+    since: Annotated[
+        dt.date | None, Query(ge=EARLIEST_DATE, description="Decisions from this date; default 90 days ago.")
+    ] = None,
 ) -> OversightResponse:
     """Departure rates per team, backlog, overdue, and control sample vs scored outcomes. Roles: ethics reviewer,
     admin."""
