@@ -374,7 +374,11 @@ def export_decisions(
             f"[yellow]{report.facts_from_household_row:,} households[/] have decisions from before decisions kept the "
             "household's facts: their facts are the latest on file, which may be from after the decision."
         )
-    out.print("Add the audit attributes (age band, gender, origin) from your own records before training.")
+    out.print(
+        f"Before training, add {out_dir / 'audit.parquet'} with the audit attributes (age band, gender, origin, "
+        f"neighbourhood) from your own records; then: vroegsignaal train --config {out_dir / 'dataset.yaml'} --out "
+        "MODEL_DIR"
+    )
 
 
 @app.command()

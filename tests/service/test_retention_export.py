@@ -9,7 +9,6 @@ import os
 
 import pandas as pd
 import pytest
-import yaml
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
@@ -35,7 +34,6 @@ from vroegsignaal.service.db import create_db_engine
 from vroegsignaal.service.models import AuditChainHead, AuditRecord
 from vroegsignaal.service.settings import get_settings
 from vroegsignaal.training.data import load_dataset
-from vroegsignaal.training.synth import dataset_config
 
 CASEWORKER = auth(Role.CASEWORKER)
 DECISION = {"end_result": "financial_follow_up", "chosen_intensity": "letter",
@@ -175,24 +173,28 @@ def test_audit_verify_command_counts_the_records_and_names_a_broken_one(client, 
 
 def test_export_keeps_the_facts_of_decision_time_labels_what_tells_and_loads_for_training(client, database_url,
                                                                                             tmp_path):
-    def decide(pseudonym: str, end_result: str, **facts: object) -> None:
+    def decide(pseudonym: str, end_result: str, attempts: list | None = None, **facts: object) -> None:
         item = client.post("/v1/scores", json=batch(household(pseudonym, signal(f"s-{pseudonym}"), **facts)),
                            headers=CASEWORKER).json()["results"][0]
         body = {**DECISION, "end_result": end_result}
         if end_result == "no_contact_possible":  # a letter nobody answered
             body["contact_attempts"] = [{**DECISION["contact_attempts"][0], "reached": False}]
+        if attempts is not None:
+            body["contact_attempts"] = attempts
         assert client.post(f"/v1/review-items/{item['review_item_id']}/decisions", json=body,
                            headers=CASEWORKER).status_code == 201
 
     decide("hh_referred_00001", "financial_follow_up")
     decide("hh_paid_000000001", "already_paid")
     decide("hh_unreached_0001", "no_contact_possible")
+    # Paid, as the partner told, but nobody reached: no finding of a conversation, so no label.
+    decide("hh_paid_unreached", "already_paid", attempts=[{**DECISION["contact_attempts"][0], "reached": False}])
     # After the decision a new signal arrives, with the facts as they are now: the referral shows.
     later = household("hh_referred_00001", signal("s-later", partner="water", days_ago=1), prior_debt_assistance=True)
     assert client.post("/v1/scores", json=batch(later), headers=CASEWORKER).status_code == 200
 
     report = commands.export_decisions(tmp_path, make_settings(database_url))
-    assert (report.decisions, report.labelled, report.facts_from_household_row) == (3, 2, 0)
+    assert (report.decisions, report.labelled, report.facts_from_household_row) == (4, 2, 0)
     households = pd.read_parquet(tmp_path / "households.parquet").set_index("household_id")
     assert not households.loc["hh_referred_00001", "prior_debt_assistance"]  # as it was at the decision
     outcomes = OutcomeSchema.validate(pd.read_parquet(tmp_path / "outcomes.parquet"))
@@ -202,15 +204,14 @@ def test_export_keeps_the_facts_of_decision_time_labels_what_tells_and_loads_for
     # With the audit attributes a municipality adds from its own records, the tables load like any training data.
     pd.DataFrame({"household_id": households.index, "age_band": "35-44", "gender": "female", "origin": "dutch",
                   "neighbourhood": "centrum"}).to_parquet(tmp_path / "audit.parquet", index=False)
-    config = dataset_config()
-    config["data"] = {name: f"{name}.parquet" for name in ("signals", "households", "audit", "outcomes")}
-    del config["true_risk"]
-    (tmp_path / "dataset.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    dataset = load_dataset(load_dataset_config(tmp_path / "dataset.yaml"))
+    # The export's own dataset config says how the label was made (the model card repeats it).
+    config = load_dataset_config(tmp_path / "dataset.yaml")
+    assert "caseworker's finding" in config.label_description and "selection-biased" in config.label_description
+    dataset = load_dataset(config)
     assert dataset.rows == 2 and sorted(dataset.y.tolist()) == [False, True]
 
 
-EXPORT_FILES = {"decisions.parquet", "households.parquet", "outcomes.parquet", "signals.parquet"}
+EXPORT_FILES = {"decisions.parquet", "households.parquet", "outcomes.parquet", "signals.parquet", "dataset.yaml"}
 
 
 def test_export_writes_the_four_tables_and_one_audit_record(client, database_url, engine, tmp_path):
@@ -226,10 +227,21 @@ def test_export_into_an_existing_folder_replaces_the_tables_and_keeps_other_file
     _score_and_decide(client, "hh_exported_00001")
     (tmp_path / "decisions.parquet").write_text("an older export", encoding="utf-8")
     (tmp_path / "audit.parquet").write_text("the municipality's own file", encoding="utf-8")
+    (tmp_path / "dataset.yaml").write_text("the data scientist's own config", encoding="utf-8")
     commands.export_decisions(tmp_path, make_settings(database_url))
     assert {path.name for path in tmp_path.iterdir()} == EXPORT_FILES | {"audit.parquet"}
     assert pd.read_parquet(tmp_path / "decisions.parquet")["household_id"].tolist() == ["hh_exported_00001"]
     assert (tmp_path / "audit.parquet").read_text(encoding="utf-8") == "the municipality's own file"
+    assert (tmp_path / "dataset.yaml").read_text(encoding="utf-8") == "the data scientist's own config"
+
+
+def test_an_export_without_decisions_still_has_the_contracts_columns(client, database_url, tmp_path):
+    report = commands.export_decisions(tmp_path, make_settings(database_url))
+    assert report.decisions == 0
+    for name, schema in (("signals", SignalSchema), ("households", HouseholdSchema), ("outcomes", OutcomeSchema)):
+        frame = pd.read_parquet(tmp_path / f"{name}.parquet")
+        assert frame.empty and set(schema.to_schema().columns) <= set(frame.columns), name
+    assert "end_result" in pd.read_parquet(tmp_path / "decisions.parquet").columns
 
 
 @pytest.mark.parametrize("out", ["afile", "afile/export"], ids=["a-file", "under-a-file"])

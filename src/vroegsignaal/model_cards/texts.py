@@ -232,13 +232,16 @@ def default_ethical_considerations(feature_set: FeatureSet) -> list[LocalizedTex
 _SELECTION_BIAS = _t(
     "Het label heeft een selectie-effect. We weten alleen van mensen die de gemeente bereikte of die zelf hulp "
     "vroegen of zij in de schuldhulp kwamen. Wie niet bereikt werd, telt misschien ten onrechte als 'geen "
-    "schulden'. Zo kan het model groepen die moeilijk te bereiken zijn te laag inschatten. Meet de winst van het "
-    "model daarom ook in de controlegroep: een kleine willekeurige groep huishoudens die de standaardaanpak krijgt, "
-    "los van de score.",
+    "schulden' (een label uit de registratie van de schuldhulp) of heeft geen label (de bevindingen van "
+    "schuldhulpverleners, zoals de service ze exporteert). Zo kan het model groepen die moeilijk te bereiken zijn "
+    "te laag inschatten. Meet de winst van het model daarom ook in de controlegroep: een kleine willekeurige groep "
+    "huishoudens die de standaardaanpak krijgt, los van de score.",
     "The label carries selection bias. Whether someone entered debt assistance is only known for people the "
     "municipality reached or who asked for help themselves. Someone who was never reached may wrongly count as "
-    "'no debt'. The model can therefore underrate groups that are hard to reach. Measure the model's gain in the "
-    "control sample too: a small random group of households that gets the standard approach regardless of score.",
+    "'no debt' (a label from the debt-assistance register) or have no label at all (caseworkers' findings, as the "
+    "service exports them). The model can therefore underrate groups that are hard to reach. Measure the model's "
+    "gain in the control sample too: a small random group of households that gets the standard approach "
+    "regardless of score.",
 )
 _SMALL_GROUPS = _t(
     "Kleine groepen hebben brede onzekerheidsmarges. Een groep die te klein is om te beoordelen, is daarmee niet "

@@ -21,16 +21,19 @@ import datetime as dt
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vroegsignaal.errors import ConfigError
 from vroegsignaal.schemas.enums import HELP_ACCEPTED_RESULTS, EndResult
+from vroegsignaal.schemas.signal_dataset import CONFIG_FILE, signal_dataset_config
 from vroegsignaal.schemas.tables import HOUSEHOLD_FACT_COLUMNS, HouseholdSchema, OutcomeSchema, SignalSchema
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
 from vroegsignaal.service.clock import start_of_dutch_day
@@ -41,6 +44,30 @@ SIGNALS_FILE = "signals.parquet"
 HOUSEHOLDS_FILE = "households.parquet"
 OUTCOMES_FILE = "outcomes.parquet"
 EXPORT_FILES = (DECISIONS_FILE, HOUSEHOLDS_FILE, SIGNALS_FILE, OUTCOMES_FILE)
+#: The columns of ``decisions.parquet``.
+DECISION_COLUMNS = (
+    "household_id", "municipality_code", "reference_date", "decided_at", "end_result", "help_accepted", "reached",
+    "control_sample", "approach", "model_version", "score", "band", "suggested_intensity", "chosen_intensity",
+    "departed_intensity", "departed_order", "team",
+)
+#: The columns of ``signals.parquet``, the data contract's.
+SIGNAL_COLUMNS = (
+    SignalSchema.household_id, SignalSchema.signal_id, SignalSchema.municipality_code, SignalSchema.partner_type,
+    SignalSchema.amount_eur, SignalSchema.arrears_start_date, SignalSchema.signal_date, SignalSchema.crisis,
+    SignalSchema.warm_handover, SignalSchema.end_of_supply,
+)
+#: The audit attributes' table: not in the service, the municipality adds it from its own records.
+AUDIT_FILE = "audit.parquet"
+#: How the exported label was made, for the dataset config and so for the model card the ethics committee reads.
+LABEL_DESCRIPTION = (
+    "The caseworker's finding at the first conversation after an arrears signal (decisions exported by "
+    "Vroegsignaal): yes when the household was referred on to financial follow-up help (debt assistance); no when "
+    "the signal was unjustified, the arrears were already paid, or advice, a quick fix or non-financial help was "
+    "enough. It is not a follow-up a year later. Only households the caseworker reached have a label; those not "
+    "reached, who declined help or were already in debt assistance have none. The label is therefore "
+    "selection-biased: who was reached depends on who was contacted, and how. decisions.parquet marks the random "
+    "control sample (the standard approach regardless of score), which lets you measure that bias."
+)
 MSG_SEVERAL_MUNICIPALITIES = (
     "--municipality: the decisions belong to several municipalities ({codes}); export one municipality at a time "
     "(a household's pseudonym is unique within its municipality only)"
@@ -70,6 +97,8 @@ class ExportReport:
     labelled: int = 0
     #: Households whose facts come from the household row, their decisions predating the facts snapshot.
     facts_from_household_row: int = 0
+    #: The municipality the decisions belong to (none when nothing was exported).
+    municipality: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +109,7 @@ class ExportReport:
             "skipped_objected": self.skipped_objected,
             "labelled": self.labelled,
             "facts_from_household_row": self.facts_from_household_row,
+            "municipality": self.municipality,
         }
 
 
@@ -102,7 +132,7 @@ def export_decisions(
     anchor = _nearest_existing_folder_or_raise(out_dir)
     with session.begin():
         tables, report = _collect_tables(session, out_dir=out_dir, municipality=municipality, since=since)
-    staging = _write_staging_or_raise(tables, anchor=anchor, out_dir=out_dir)
+    staging = _write_staging_or_raise(tables, _export_config(report.municipality), anchor=anchor, out_dir=out_dir)
     try:
         with session.begin():
             audit(
@@ -175,7 +205,7 @@ def _collect_tables(
         select(Signal).where(Signal.household_id.in_(list(households)), Signal.replaced_by_ref.is_(None))
     ).all()
     accepted = {result.value for result in HELP_ACCEPTED_RESULTS}
-    decisions_frame = pd.DataFrame(
+    decisions_frame = _frame(
         [
             {
                 "household_id": h.household_pseudonym,
@@ -197,10 +227,11 @@ def _collect_tables(
                 "team": d.team,
             }
             for d, h in kept
-        ]
+        ],
+        DECISION_COLUMNS,
     )
     facts, from_row = _facts_at_first_decision(kept)
-    households_frame = pd.DataFrame(
+    households_frame = _frame(
         [
             {
                 HouseholdSchema.household_id: h.household_pseudonym,
@@ -208,10 +239,11 @@ def _collect_tables(
                 **facts[h.id],
             }
             for h in households.values()
-        ]
+        ],
+        (HouseholdSchema.household_id, HouseholdSchema.municipality_code, *HOUSEHOLD_FACT_COLUMNS),
     )
-    outcomes_frame = _outcomes(kept)
-    signals_frame = pd.DataFrame(
+    outcomes_frame = _outcomes(kept, reached)
+    signals_frame = _frame(
         [
             {
                 SignalSchema.household_id: households[s.household_id].household_pseudonym,
@@ -226,7 +258,8 @@ def _collect_tables(
                 SignalSchema.end_of_supply: s.end_of_supply,
             }
             for s in signals
-        ]
+        ],
+        SIGNAL_COLUMNS,
     )
     tables = {
         DECISIONS_FILE: decisions_frame,
@@ -235,13 +268,34 @@ def _collect_tables(
         OUTCOMES_FILE: outcomes_frame,
     }
     report = ExportReport(
-        out_dir, len(kept), len(households), len(signals), len(rows) - len(kept), len(outcomes_frame), from_row
+        out_dir,
+        len(kept),
+        len(households),
+        len(signals),
+        len(rows) - len(kept),
+        len(outcomes_frame),
+        from_row,
+        municipality or (municipalities[0] if municipalities else None),
     )
     return tables, report
 
 
-def _write_staging_or_raise(tables: dict[str, pd.DataFrame], *, anchor: Path, out_dir: Path) -> Path:
-    """Write the tables into ``<staging>/tables`` under ``anchor`` and return the staging folder.
+def _export_config(municipality: str | None) -> str:
+    """The dataset config for training on the export (and the municipality's ``audit.parquet``)."""
+    where = f" of {municipality}" if municipality else ""
+    config = signal_dataset_config(
+        name=f"decisions{'-' + municipality.lower() if municipality else ''}",
+        description=f"Review decisions{where} exported by Vroegsignaal (vroegsignaal export-decisions), with the "
+        f"audit attributes the municipality added from its own records ({AUDIT_FILE}).",
+        label_description=LABEL_DESCRIPTION,
+        data={"signals": SIGNALS_FILE, "households": HOUSEHOLDS_FILE, "audit": AUDIT_FILE, "outcomes": OUTCOMES_FILE},
+    )
+    return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+
+
+def _write_staging_or_raise(tables: dict[str, pd.DataFrame], config: str, *, anchor: Path, out_dir: Path) -> Path:
+    """Write the tables and the dataset config into ``<staging>/tables`` under ``anchor`` and return the staging
+    folder.
 
     On failure nothing is left behind. The tables go one level down so that the folder moved into place is
     made by ``mkdir`` (permissions from the umask), not by ``mkdtemp`` (owner only).
@@ -256,6 +310,7 @@ def _write_staging_or_raise(tables: dict[str, pd.DataFrame], *, anchor: Path, ou
         folder.mkdir()
         for name, frame in tables.items():
             frame.to_parquet(folder / name, index=False)
+        (folder / CONFIG_FILE).write_text(config, encoding="utf-8")
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
         message = f"--out: {MSG_OUT_NOT_WRITTEN} to '{out_dir}' ({_reason(error)}); {_NOTHING}"
@@ -267,11 +322,14 @@ def _write_staging_or_raise(tables: dict[str, pd.DataFrame], *, anchor: Path, ou
 
 
 def _move_into_place_or_raise(folder: Path, *, out_dir: Path) -> None:
-    """Rename the staged tables into ``out_dir``: the whole folder when it is new, else table by table."""
+    """Rename the staged tables into ``out_dir``: the whole folder when it is new, else table by table (a dataset
+    config already there is the data scientist's and stays)."""
     try:
         if out_dir.is_dir():
             for name in EXPORT_FILES:
                 os.replace(folder / name, out_dir / name)
+            if not (out_dir / CONFIG_FILE).exists():
+                os.replace(folder / CONFIG_FILE, out_dir / CONFIG_FILE)
         else:
             out_dir.parent.mkdir(parents=True, exist_ok=True)
             folder.rename(out_dir)
@@ -303,8 +361,14 @@ def _facts_at_first_decision(kept: list[Any]) -> tuple[dict[int, dict[str, Any]]
     return facts, from_row
 
 
-def _outcomes(kept: list[Any]) -> pd.DataFrame:
-    """The label table: one row per household and reference date whose decision's end result tells."""
+def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
+    """A table of ``rows`` with ``columns`` (an export without decisions still has its columns)."""
+    return pd.DataFrame(rows, columns=list(columns))
+
+
+def _outcomes(kept: list[Any], reached: set[int]) -> pd.DataFrame:
+    """The label table: one row per household and reference date whose decision's end result tells, for
+    households the caseworker reached (about one never reached, an end result is no finding of the conversation)."""
     rows = [
         {
             OutcomeSchema.household_id: h.household_pseudonym,
@@ -312,7 +376,7 @@ def _outcomes(kept: list[Any]) -> pd.DataFrame:
             OutcomeSchema.problematic_debt_12m: EndResult(d.end_result) in LABEL_TRUE,
         }
         for d, h in kept
-        if EndResult(d.end_result) in LABEL_TRUE | LABEL_FALSE
+        if EndResult(d.end_result) in LABEL_TRUE | LABEL_FALSE and d.id in reached
     ]
     columns = [OutcomeSchema.household_id, OutcomeSchema.reference_date, OutcomeSchema.problematic_debt_12m]
     frame = pd.DataFrame(rows, columns=columns)

@@ -65,9 +65,8 @@ import pandas as pd
 import yaml
 
 from vroegsignaal.errors import ConfigError
-from vroegsignaal.schemas.catalogue import CATEGORICAL_FEATURES, MONOTONE_DECREASING, MONOTONE_INCREASING
-from vroegsignaal.schemas.dataset_config import parse_dataset_config
-from vroegsignaal.schemas.tables import MUNICIPALITY_PATTERN, AuditSchema, OutcomeSchema, TrueRiskSchema
+from vroegsignaal.schemas.signal_dataset import CONFIG_FILE, signal_dataset_config
+from vroegsignaal.schemas.tables import MUNICIPALITY_PATTERN, TrueRiskSchema
 from vroegsignaal.training.synth_partners import (
     PARTNER_TYPES_BY_CODE,
     PartnerBook,
@@ -114,10 +113,7 @@ TABLE_FILES: dict[str, str] = {
     "true_risk": "true_risk.parquet",
 }
 SUMMARY_FILE = "summary.json"
-CONFIG_FILE = "dataset.yaml"
 DATASET_NAME = "synthetic-municipality"
-#: The proxy gate of the written dataset config (see :func:`dataset_config`).
-PROXY_AUC_GATE = 0.78
 
 MSG_TOO_FEW_HOUSEHOLDS = "households must be at least 1"
 MSG_TOO_FEW_MONTHS = f"months must be at least {MIN_MONTHS} (12 of history up to a reference date, 12 ahead)"
@@ -331,38 +327,13 @@ def dataset_config(
             "depends on who was reached."
         )
     knobs = ", ".join(bias) or "none"
-    raw = {
-        "name": DATASET_NAME,
-        "description": f"Synthetic municipality (vroegsignaal.training.synth), bias knobs: {knobs}.",
-        "data": dict(TABLE_FILES),
-        "id": OutcomeSchema.household_id,
-        "time": OutcomeSchema.reference_date,
-        "label": OutcomeSchema.problematic_debt_12m,
-        "positive": True,
-        "label_description": label_description,
-        "categorical": list(CATEGORICAL_FEATURES),
-        "monotone_increasing": list(MONOTONE_INCREASING),
-        "monotone_decreasing": list(MONOTONE_DECREASING),
-        "sensitive": [
-            {"column": AuditSchema.age_band},
-            {"column": AuditSchema.gender},
-            {"column": AuditSchema.origin},
-            {"column": AuditSchema.neighbourhood},
-        ],
-        "true_risk": TrueRiskSchema.true_risk,
-        "capacity": {"fraction": 0.1},
-        # The state pension reveals the 65+ band and household types follow age, so the features predict the
-        # age band with a macro AUC of about 0.73-0.75 in this world; the gate flags every proxy stronger than
-        # that natural one (the 'proxy' knob takes origin to about 0.85).
-        "fairness": {"gates": {"proxy_auc_max": PROXY_AUC_GATE}},
-        "baseline_rule": [
-            {"column": "crisis_signal_3m", "descending": True},
-            {"column": "distinct_partners_12m", "descending": True},
-            {"column": "total_arrears_eur", "descending": True},
-        ],
-    }
-    parse_dataset_config(raw, source=CONFIG_FILE)  # a config we write must always load
-    return raw
+    return signal_dataset_config(
+        name=DATASET_NAME,
+        description=f"Synthetic municipality (vroegsignaal.training.synth), bias knobs: {knobs}.",
+        label_description=label_description,
+        data=TABLE_FILES,
+        true_risk=TrueRiskSchema.true_risk,
+    )
 
 
 def reference_months(months: int) -> np.ndarray:
