@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, event, select, update
 
 from tests.service.conftest import NOON, auth, batch, household, signal
 from vroegsignaal.schemas.enums import Role
@@ -90,6 +90,30 @@ def test_concurrent_writers_do_not_fork_the_chain(engine):
         thread.join()
     result = _verify(engine)
     assert result.ok and result.records_checked == 40
+
+
+def test_records_appended_while_verifying_are_not_taken_for_a_broken_chain(engine):
+    # A serving replica appends between the verification's read of the head and its scan of the records: read in
+    # two snapshots, the chain "ended after the head" (PostgreSQL). On SQLite the appender waits for the
+    # verification's transaction instead.
+    _append(engine, 5)
+    appender: list[threading.Thread] = []
+
+    def append_after_the_head_is_read(conn, cursor, statement, *args):  # noqa: ANN001, ANN002, ANN202
+        if not appender and "FROM audit_chain_head" in statement:
+            appender.append(threading.Thread(target=_append, args=(engine, 2), kwargs={"actor": "replica-2"}))
+            appender[0].start()
+            appender[0].join(timeout=1.0)
+
+    event.listen(engine, "after_cursor_execute", append_after_the_head_is_read)
+    try:
+        result = _verify(engine)
+    finally:
+        event.remove(engine, "after_cursor_execute", append_after_the_head_is_read)
+    assert result.ok, result.problems
+    assert result.records_checked == 5
+    appender[0].join(timeout=10)
+    assert _verify(engine).records_checked == 7
 
 
 def test_api_actions_are_audited_and_the_api_reports_tampering(client, engine):

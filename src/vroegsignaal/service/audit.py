@@ -244,7 +244,12 @@ def _check_records(
 
 
 def verify_audit_log(session: Session) -> AuditVerification:
-    """Walk the chain from the purge anchor to the head; report every edited, deleted or reordered record."""
+    """Walk the chain from the purge anchor to the head; report every edited, deleted or reordered record.
+
+    Head and records are read in one snapshot (PostgreSQL: this transaction is REPEATABLE READ; SQLite reads one
+    anyway), so records appended meanwhile by a serving replica are not taken for a broken chain."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     head = session.get(AuditChainHead, CHAIN_HEAD_ID)
     if head is None:
         problem = AuditProblem(None, PROBLEM_HEAD, MSG_NO_CHAIN_HEAD)

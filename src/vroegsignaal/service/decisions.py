@@ -50,7 +50,13 @@ STATUS_CLOSED = "closed"
 def _visible_item_or_raise(session: Session, *, item_id: int, caller: Caller) -> ReviewItem:
     """The review item if it belongs to the caller's municipality and team; otherwise 404 (never 403, so the
     existence of another municipality's item does not leak)."""
-    item = session.get(ReviewItem, item_id, with_for_update=True)
+    # The household first, then the item: the order a scoring request locks them in (its upsert, then the item),
+    # so a new signal arriving meanwhile waits for the decision and opens a new case (or goes first, and the
+    # decision is made on the case it updated), and neither waits for the other in a circle (PostgreSQL).
+    household_id = session.scalar(select(ReviewItem.household_id).where(ReviewItem.id == item_id))
+    if household_id is not None:
+        session.execute(select(Household.id).where(Household.id == household_id).with_for_update())
+    item = session.get(ReviewItem, item_id, with_for_update=True, populate_existing=True)
     if item is None or item.municipality_code != caller.municipality or (
         caller.team is not None and item.team != caller.team
     ):

@@ -42,6 +42,8 @@ MSG_CONCURRENT_CHANGE = "a concurrent request changed the same data; nothing was
 MSG_INTERNAL = "internal error; nothing was saved. Quote the request id to the operator"
 MSG_BATCH_TOO_LARGE = "field 'households': {count} households exceed the limit of {limit} per request; split the batch"
 
+#: PostgreSQL's serialization failure and deadlock: another transaction got in the way, the database is fine.
+CONCURRENCY_SQLSTATES = frozenset({"40001", "40P01"})
 #: Fields whose values are never repeated in an error message.
 IDENTIFIER_FIELDS = frozenset({"household_id", "signal_id", "replaces_signal_id"})
 MAX_ECHO_LENGTH = 40
@@ -155,6 +157,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if getattr(exc.orig, "sqlstate", None) in CONCURRENCY_SQLSTATES:
+            logger.warning("request %s: concurrent change (%s)", request_id_of(request), type(exc.orig).__name__)
+            return error_response(request, 409, MSG_CONCURRENT_CHANGE)
         logger.warning("request %s: database unavailable (%s)", request_id_of(request), type(exc.orig).__name__)
         return error_response(request, 503, MSG_DATABASE_UNAVAILABLE, headers={"Retry-After": "5"})
 

@@ -22,6 +22,7 @@ from vroegsignaal.errors import ConflictError, DataValidationError, NotFoundErro
 from vroegsignaal.schemas.api import ObjectionCreate, ObjectionPublic, ScoreBatchResponse
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
 from vroegsignaal.service.clock import dutch_today
+from vroegsignaal.service.household_locks import own_household
 from vroegsignaal.service.models import Decision, Household, Objection, ReviewItem, Score, ScoreSubmission
 from vroegsignaal.service.scores import STATUS_OPEN, as_objector
 from vroegsignaal.service.security import Caller
@@ -66,6 +67,8 @@ def add_objection(
             summary="objection refused",
         )
     with session.begin():
+        # Scoring requests of this household in flight commit first; those after it see the objection.
+        own_household(session.connection(), municipality, pseudonym)
         if _active(session, municipality, pseudonym) is not None:
             raise ConflictError(MSG_ALREADY_OBJECTED)
         row = Objection(

@@ -77,7 +77,7 @@ def purge_expired(session: Session, *, settings: Settings, now: dt.datetime, act
             & ~exists().where(ReviewItem.household_id == Household.id)
             & ~exists().where(Decision.household_id == Household.id)
         )
-        deleted["households"] = _count(session.execute(delete(Household).where(orphan)))
+        deleted["households"] = _delete_orphans(session, orphan)
         deleted["audit_log"] = purge_audit_records(session, before=audit_cutoff)
         detail: dict[str, Any] = dict(deleted)
         if deleted["audit_log"]:
@@ -90,6 +90,26 @@ def purge_expired(session: Session, *, settings: Settings, now: dt.datetime, act
             now=now,
         )
     return PurgeReport(data_cutoff=data_cutoff, audit_cutoff=audit_cutoff, deleted=deleted)
+
+
+#: Households deleted per statement (PostgreSQL takes at most 65,535 parameters in one).
+_ORPHAN_CHUNK = 10_000
+
+
+def _delete_orphans(session: Session, orphan: Any) -> int:
+    """Delete the households left without signals, items and decisions, safely beside scoring requests.
+
+    The orphans are locked first, skipping any a scoring request holds (its upsert locks the household until it
+    commits, and then it is no orphan); the delete then checks again, in a statement that sees what was committed
+    meanwhile. A scoring request that comes for a locked household waits for the purge and then files it anew.
+    Without this, a household with an acknowledged new signal could be deleted, and its signal and open case with
+    it (PostgreSQL; SQLite writes one transaction at a time)."""
+    locked = session.scalars(select(Household.id).where(orphan).with_for_update(skip_locked=True)).all()
+    count = 0
+    for start in range(0, len(locked), _ORPHAN_CHUNK):
+        chunk = locked[start : start + _ORPHAN_CHUNK]
+        count += _count(session.execute(delete(Household).where(Household.id.in_(chunk), orphan)))
+    return count
 
 
 def _count(result: Any) -> int:

@@ -202,9 +202,13 @@ class HouseholdState:
 
 
 def upsert_households(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
-    """Insert or update households (facts, team, neighbourhood); their primary keys by pseudonym."""
+    """Insert or update households (facts, team, neighbourhood); their primary keys by pseudonym.
+
+    In pseudonym order: each upsert locks its household (PostgreSQL), so two batches sharing households lock them
+    in the same order and never wait for each other in a circle (a deadlock)."""
     statement = _household_upsert(connection.dialect.name)
-    return {row.household_pseudonym: row.id for row in execute(connection, statement, list(rows))}
+    ordered = sorted(rows, key=lambda row: row["household_pseudonym"])
+    return {row.household_pseudonym: row.id for row in execute(connection, statement, ordered)}
 
 
 def stored_signals(

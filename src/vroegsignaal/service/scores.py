@@ -39,6 +39,7 @@ from vroegsignaal.service.audit import AuditAction, AuditEntry, append_audit_rec
 from vroegsignaal.service.clock import dutch_today
 from vroegsignaal.service.control_sample import in_control_sample, sample_period
 from vroegsignaal.service.deadlines import first_contact_deadline
+from vroegsignaal.service.household_locks import share_households
 from vroegsignaal.service.queue import (
     SignalFacts,
     cooldown_hold,
@@ -199,6 +200,7 @@ def score_batch(
     request_hash = input_hash(payload) if idempotency_key is not None else ""
     # A Core transaction rather than an ORM session: nothing here needs the unit of work, and it costs ~40 µs.
     with engine.begin() as connection:
+        share_households(connection, municipality, [p.request.household_id for p in prepared])
         if idempotency_key is not None:
             stored = _stored_response(connection, municipality, idempotency_key, request_hash)
             if stored is not None:

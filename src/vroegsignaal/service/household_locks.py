@@ -1,0 +1,43 @@
+"""Locks that keep an objection and the scoring of the same household apart (PostgreSQL).
+
+A scoring request reads whether a household objected once, near its start; an objection registered meanwhile on
+another replica would otherwise see no score to erase yet, and the score would be stored after it (GDPR art. 21:
+once the objection is registered, the household is never scored). A household row cannot carry that lock: a new
+household has none until the scoring request commits. So both take a transaction-level advisory lock on the
+household's pseudonym: scoring requests a shared one for each household of the batch (they never wait for each
+other), an objection an exclusive one. Whichever comes second waits for the first to commit and then reads what it
+wrote. On SQLite, where one transaction writes at a time, there is nothing to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
+
+_SHARED = text("SELECT pg_advisory_xact_lock_shared(key) FROM unnest(:keys) AS key").bindparams(
+    bindparam("keys", type_=ARRAY(BIGINT))
+)
+_EXCLUSIVE = text("SELECT pg_advisory_xact_lock(:key)")
+
+
+def lock_key(municipality: str, pseudonym: str) -> int:
+    """The advisory lock key of one household: 64 bits of a hash of its municipality and pseudonym."""
+    digest = hashlib.blake2b(f"{municipality}\x1f{pseudonym}".encode(), digest_size=8, person=b"vs-objection").digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def share_households(connection: Connection, municipality: str, pseudonyms: Sequence[str]) -> None:
+    """For a scoring request: wait for any objection being registered for these households, and keep new ones out
+    until this transaction ends."""
+    if connection.dialect.name == "postgresql" and pseudonyms:
+        connection.execute(_SHARED, {"keys": sorted({lock_key(municipality, p) for p in pseudonyms})})
+
+
+def own_household(connection: Connection, municipality: str, pseudonym: str) -> None:
+    """For an objection: wait for the scoring requests of this household in flight, and keep new ones out until
+    this transaction ends."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(_EXCLUSIVE, {"key": lock_key(municipality, pseudonym)})

@@ -1,0 +1,172 @@
+"""Requests that meet on one household from two replicas at once (PostgreSQL; on SQLite one transaction writes at a
+time, and the same tests hold trivially).
+
+Each test pauses one transaction at a chosen statement (an ``after_cursor_execute`` hook), lets the other request
+run meanwhile for up to a second, and then checks the outcome both orders must give.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, event, select
+
+from tests.service.conftest import auth, batch, household, make_settings, signal
+from vroegsignaal.schemas.enums import Role
+from vroegsignaal.service import commands
+from vroegsignaal.service.models import Household, ReviewItem, Score, Signal
+
+CASEWORKER = auth(Role.CASEWORKER)
+DECISION = {"end_result": "declines_help", "chosen_intensity": "letter",
+            "contact_attempts": [], "departure_reason": "declined on the phone"}
+
+
+@contextmanager
+def meanwhile(client, pause_at: Callable[[str], bool], other: Callable[[], None]) -> Iterator[None]:  # noqa: ANN001
+    """While the block runs: right after the first statement ``pause_at`` picks, start ``other`` in a thread and
+    give it a second before going on. On SQLite the scoring request's statements bypass SQLAlchemy's events
+    (``service/hot_sql.py``) and one transaction writes at a time anyway: there ``other`` runs after the block."""
+    engine: Engine = client.app.state.services.engine
+    started: list[threading.Thread] = []
+
+    def pause(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
+        if not started and pause_at(statement):
+            started.append(threading.Thread(target=other))
+            started[0].start()
+            started[0].join(timeout=1.0)
+
+    event.listen(engine, "after_cursor_execute", pause)
+    try:
+        yield
+    finally:
+        event.remove(engine, "after_cursor_execute", pause)
+        for thread in started:
+            thread.join(timeout=30)
+    if engine.dialect.name == "postgresql":
+        assert started, "the pause never happened"
+    elif not started:
+        other()
+
+
+def _score(client, body) -> dict:  # noqa: ANN001
+    response = client.post("/v1/scores", json=body, headers=CASEWORKER)
+    assert response.status_code == 200, response.text
+    return response.json()["results"][0]
+
+
+def test_a_signal_arriving_during_a_decision_opens_a_new_case(client, engine):
+    first = _score(client, batch(household("hh_race_decide_01", signal("s-1"))))
+    answers: list[dict] = []
+
+    def new_crisis_signal() -> None:
+        answers.append(_score(client, batch(household("hh_race_decide_01", signal("s-2", days_ago=1, crisis=True)))))
+
+    def item_locked(statement: str) -> bool:
+        return "FROM review_items" in statement and "FOR UPDATE" in statement
+
+    with meanwhile(client, item_locked, new_crisis_signal):
+        decided = client.post(f"/v1/review-items/{first['review_item_id']}/decisions", json=DECISION,
+                              headers=CASEWORKER)
+        assert decided.status_code == 201, decided.text
+    [answer] = answers
+    # Without the household's lock the signal landed on the case being closed: no open case, the crisis on no list.
+    assert answer["review_item_id"] != first["review_item_id"] and answer["case_status"] == "open"
+    with engine.connect() as connection:
+        items = connection.execute(select(ReviewItem.status, ReviewItem.crisis).order_by(ReviewItem.id)).all()
+    assert [tuple(item) for item in items] == [("closed", False), ("open", True)]
+
+
+def test_an_objection_registered_while_a_household_is_scored_leaves_no_score(client, engine):
+    statuses: list[int] = []
+
+    def object_now() -> None:
+        objection = {"household_id": "hh_race_object_01", "received_on": "2026-03-04"}
+        statuses.append(client.post("/v1/objections", json=objection, headers=CASEWORKER).status_code)
+
+    with meanwhile(client, lambda statement: "INSERT INTO scores" in statement, object_now):
+        _score(client, batch(household("hh_race_object_01", signal("s-1", amount=9000.0))))
+    assert statuses == [201]
+    # Without the lock the objection saw no household yet, and the score was stored after it.
+    with engine.connect() as connection:
+        assert connection.execute(select(Score.id)).all() == []
+        item = connection.execute(select(ReviewItem.approach, ReviewItem.standard_reason)).one()
+    assert tuple(item) == ("standard", "objection")
+
+
+def test_a_purge_never_deletes_a_household_a_scoring_request_is_filing(client, engine, database_url, clock):
+    first = _score(client, batch(household("hh_race_purge_01", signal("s-1"))))
+    assert client.post(f"/v1/review-items/{first['review_item_id']}/decisions", json=DECISION,
+                       headers=CASEWORKER).status_code == 201
+    # A year on everything of the household is past retention: the purge takes it as an orphan.
+    clock.advance(days=400)
+    settings = make_settings(database_url, retention_days=30, cooldown_days=30, audit_retention_days=800)
+    reports = []
+
+    def purge() -> None:
+        reports.append(commands.purge(settings, now=clock.now))
+
+    with meanwhile(client, lambda statement: "INSERT INTO signals" in statement, purge):
+        answer = _score(client, batch(household("hh_race_purge_01", signal("s-2", days_ago=1))))
+    assert answer["case_status"] == "open"
+    # Without the lock and the second look the purge deleted the household, and the new signal and case with it.
+    with engine.connect() as connection:
+        assert connection.execute(select(Household.household_pseudonym)).scalars().all() == ["hh_race_purge_01"]
+        assert connection.execute(select(Signal.signal_ref)).scalars().all() == ["s-2"]
+        assert connection.execute(select(ReviewItem.id).where(ReviewItem.status == "open")).scalars().all() == [
+            answer["review_item_id"]
+        ]
+    assert reports and reports[0].deleted["households"] == 0
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"
+
+
+def test_a_deadlock_or_serialization_failure_is_a_conflict_to_retry_not_an_outage():
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from sqlalchemy.exc import DBAPIError
+
+    from vroegsignaal.service.http_errors import MSG_CONCURRENT_CHANGE, MSG_DATABASE_UNAVAILABLE, install_error_handlers
+
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/deadlock")
+    def deadlock() -> None:
+        raise DBAPIError("UPDATE ...", {}, _Deadlock("deadlock detected"))
+
+    @app.get("/down")
+    def down() -> None:
+        raise DBAPIError("SELECT 1", {}, ConnectionError("server closed the connection"))
+
+    with TestClient(app) as test_client:
+        conflict, outage = test_client.get("/deadlock"), test_client.get("/down")
+    assert (conflict.status_code, conflict.json()["detail"]) == (409, MSG_CONCURRENT_CHANGE)
+    assert (outage.status_code, outage.json()["detail"]) == (503, MSG_DATABASE_UNAVAILABLE)
+
+
+def test_households_of_a_batch_are_locked_in_one_order_whatever_the_request_order(client, engine):
+    # Two batches sharing households in opposite orders locked them crosswise and deadlocked (PostgreSQL).
+    seen: list[list[str]] = []
+
+    def upserts(conn, cursor, statement, parameters, *args) -> None:  # noqa: ANN001, ANN002
+        if statement.startswith("INSERT INTO households"):
+            rows = parameters if isinstance(parameters, (list, tuple)) else [parameters]
+            seen.append([value for row in rows for key, value in dict(row).items() if "household_pseudonym" in key])
+
+    services_engine = client.app.state.services.engine
+    event.listen(services_engine, "before_cursor_execute", upserts)
+    try:
+        _score_all(client, ["hh_order_b_000001", "hh_order_a_000001"])
+    finally:
+        event.remove(services_engine, "before_cursor_execute", upserts)
+    if services_engine.dialect.name == "postgresql":
+        assert seen == [["hh_order_a_000001", "hh_order_b_000001"]]
+
+
+def _score_all(client, pseudonyms: list[str]) -> None:  # noqa: ANN001
+    body = batch(*(household(p, signal(f"s-{p}")) for p in pseudonyms))
+    assert client.post("/v1/scores", json=body, headers=CASEWORKER).status_code == 200
