@@ -110,3 +110,23 @@ def test_migrating_a_sqlite_file_in_a_folder_not_made_yet_makes_the_folder(tmp_p
     path = tmp_path / "fresh-checkout" / "var" / "service.db"
     upgrade_database(f"sqlite:///{path}")  # a fresh checkout has no var/ yet
     assert path.is_file()
+
+
+def test_two_champions_left_by_concurrent_promotions_become_one(unmigrated_url):
+    upgrade_database(unmigrated_url, revision="0006")
+    engine = create_db_engine(unmigrated_url)
+    moment = dt.datetime(2026, 3, 4, 12, 0, tzinfo=dt.UTC)
+    with engine.begin() as connection:
+        for version, changed in (("m-1", moment), ("m-3", moment + dt.timedelta(minutes=1)), ("m-2", moment)):
+            connection.execute(
+                text("INSERT INTO model_versions (version, model_name, source_uri, status, created_at, "
+                     "status_changed_at) VALUES (:v, 'm', :source, 'champion', :t, :t)"),
+                {"v": version, "source": f"injected:{version}", "t": changed},
+            )
+    try:
+        upgrade_database(unmigrated_url)
+        with engine.connect() as connection:
+            statuses = dict(connection.execute(text("SELECT version, status FROM model_versions")).all())
+    finally:
+        engine.dispose()
+    assert statuses == {"m-1": "retired", "m-2": "retired", "m-3": "champion"}

@@ -13,10 +13,10 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine, event, select
 
-from tests.service.conftest import auth, batch, household, make_settings, signal
-from vroegsignaal.schemas.enums import Role
+from tests.service.conftest import auth, batch, household, make_settings, seed_version, signal
+from vroegsignaal.schemas.enums import ModelStatus, Role
 from vroegsignaal.service import commands
-from vroegsignaal.service.models import Household, ReviewItem, Score, Signal
+from vroegsignaal.service.models import Household, ModelVersion, ReviewItem, Score, Signal
 
 CASEWORKER = auth(Role.CASEWORKER)
 DECISION = {"end_result": "declines_help", "chosen_intensity": "letter",
@@ -170,3 +170,29 @@ def test_households_of_a_batch_are_locked_in_one_order_whatever_the_request_orde
 def _score_all(client, pseudonyms: list[str]) -> None:  # noqa: ANN001
     body = batch(*(household(p, signal(f"s-{p}")) for p in pseudonyms))
     assert client.post("/v1/scores", json=body, headers=CASEWORKER).status_code == 200
+
+
+def test_two_promotions_at_once_leave_one_champion(client, engine):
+    # Each promotion retired the champion it saw and two versions ended as champion, each replica serving another.
+    for version in ("a-fake-2", "fake-3"):  # "a-fake-2" sorts before the champion "fake-1": its row is written last
+        seed_version(engine, version, ModelStatus.APPROVED)
+    admin = auth(Role.ADMIN)
+    statuses: list[int] = []
+    updates = iter(range(1_000))
+
+    def second_status_update(statement: str) -> bool:  # the old champion retired, then the new one crowned
+        return statement.startswith("UPDATE model_versions") and next(updates) == 1
+
+    def promote_the_other() -> None:
+        statuses.append(client.post("/v1/models/fake-3/promote", json={}, headers=admin).status_code)
+
+    with meanwhile(client, second_status_update, promote_the_other):
+        first = client.post("/v1/models/a-fake-2/promote", json={}, headers=admin)
+    assert first.status_code == 200, first.text
+    with engine.connect() as connection:
+        champions = connection.execute(
+            select(ModelVersion.version).where(ModelVersion.status == ModelStatus.CHAMPION.value)
+        ).scalars().all()
+    assert len(champions) == 1
+    if client.app.state.services.engine.dialect.name == "postgresql":
+        assert statuses == [409] and champions == ["a-fake-2"]

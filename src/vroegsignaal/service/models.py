@@ -258,6 +258,16 @@ class ModelVersion(Base):
     """A model version the service knows, with its card and life-cycle status."""
 
     __tablename__ = "model_versions"
+    # At most one champion, whatever the timing of two promotions (migration 0007).
+    __table_args__ = (
+        Index(
+            "uq_model_versions_one_champion",
+            "status",
+            unique=True,
+            sqlite_where=text("status = 'champion'"),
+            postgresql_where=text("status = 'champion'"),
+        ),
+    )
 
     version: Mapped[str] = mapped_column(String(128), primary_key=True)
     model_name: Mapped[str] = mapped_column(String(128))

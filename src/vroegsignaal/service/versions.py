@@ -203,6 +203,9 @@ def change_status(
             changed.append((previous, ModelStatus.CHAMPION))
             _set_status(session, previous, ModelStatus.RETIRED, caller=caller, now=now,
                         comment=f"retired: {version} promoted to champion")
+        # The old champion's row is written first: the unit of work orders updates by key, and at most one row
+        # may be champion at any moment (a unique index; a concurrent promotion fails on it, 409).
+        session.flush()
     _set_status(session, row, target, caller=caller, now=now, comment=comment)
     if mirror is not None:
         moves = [
