@@ -214,6 +214,22 @@ def test_a_rejected_model_no_longer_steers_the_open_cases_it_scored(client, engi
     assert detail == {"open_cases": 1}
 
 
+def test_a_replica_that_served_a_model_rejected_elsewhere_withdraws_its_advice_on_reload(make_client, engine):
+    this_replica = make_client()
+    other_replica = make_client(seed_status=None)  # the same database and champion, another process
+    rejected = other_replica.post("/v1/models/fake-1/approval", headers=ETHICS,
+                                  json={"decision": "reject", "comment": "recall ratio of 50+ fell below the gate"})
+    assert rejected.status_code == 200
+    # Until it reloads, this replica still scores with it (docs/operations.md: reload each replica) ...
+    scored = this_replica.post("/v1/scores", json=batch(household("hh_late_advice_01", signal("s-1"))),
+                               headers=CASEWORKER).json()["results"][0]
+    assert scored["approach"] == "model"
+    # ... and its reload takes that advice off the case, as the rejection did on the cases scored before it.
+    assert this_replica.post("/v1/admin/reload", headers=ADMIN).json()["serving_version"] is None
+    (case,) = this_replica.get("/v1/outreach", headers=CASEWORKER).json()["items"]
+    assert (case["approach"], case["standard_reason"], case["score"]) == ("standard", "model_withdrawn", None)
+
+
 def test_the_promote_command_never_retires_the_champion_for_a_version_that_cannot_be_served(
     client, engine, database_url, tmp_path
 ):

@@ -230,11 +230,15 @@ def start_model(services: Services) -> LoadedModel | None:
 def reload_model(services: Services, *, caller: Caller) -> ReloadResponse:
     """Serve the current champion (or the demo choice) from now on; in-flight requests finish on the old one."""
     now = services.now()
+    served = services.holder.current
     with transaction(services.sessions) as session:
+        if served is not None and _status_now(session, served.version) is ModelStatus.REJECTED:
+            # Rejected through another replica while this one kept serving it: the cases it scored here since then
+            # lose its advice too.
+            _withdraw_advice(session, services, version=served.version, caller=caller, now=now)
         register_sources(session, services, now=now)
         row = servable_version(session, demo_mode=services.settings.demo_mode)
         if row is None:
-            served = services.holder.current
             if served is None:
                 raise ConflictError(MSG_NOTHING_TO_SERVE)
             # The version this process serves is no longer servable (rejected in use, through another replica):
@@ -334,6 +338,11 @@ def review_model_version(
     else:
         refresh_status(services, version=version, status=target)
     return row, events
+
+
+def _status_now(session: Session, version: str) -> ModelStatus | None:
+    status = session.scalar(select(ModelVersion.status).where(ModelVersion.version == version))
+    return None if status is None else ModelStatus(status)
 
 
 def _withdraw_advice(session: Session, services: Services, *, version: str, caller: Caller, now: dt.datetime) -> None:
