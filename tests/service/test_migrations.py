@@ -130,3 +130,32 @@ def test_two_champions_left_by_concurrent_promotions_become_one(unmigrated_url):
     finally:
         engine.dispose()
     assert statuses == {"m-1": "retired", "m-2": "retired", "m-3": "champion"}
+
+
+@pytest.mark.postgres
+def test_replicas_migrating_one_fresh_database_at_once_all_start():
+    # Each replica migrates on start; two at once on a fresh PostgreSQL collided (a type or table created twice)
+    # and one of them exited. They take turns on an advisory lock now, the second finding the work done.
+    import threading
+
+    failures: list[BaseException] = []
+    with postgres_schema("vs_twostarts") as url:
+
+        def start() -> None:
+            try:
+                upgrade_database(url)
+            except BaseException as error:  # noqa: BLE001 - reported below
+                failures.append(error)
+
+        replicas = [threading.Thread(target=start) for _ in range(3)]
+        for replica in replicas:
+            replica.start()
+        for replica in replicas:
+            replica.join(timeout=120)
+        engine = create_db_engine(url)
+        try:
+            tables = set(inspect(engine).get_table_names())
+        finally:
+            engine.dispose()
+    assert failures == []
+    assert {table.name for table in Base.metadata.sorted_tables} <= tables

@@ -10,9 +10,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from vroegsignaal.errors import ConfigError
 from vroegsignaal.service.db import ensure_sqlite_folder
@@ -40,10 +41,29 @@ def alembic_config(database_url: str, *, connection: Connection | None = None) -
     return config
 
 
+#: The advisory lock that lets one process at a time migrate a PostgreSQL database.
+MIGRATION_LOCK_KEY = 0x7673_6D69_6772_6174  # "vsmigrat"
+
+
 def upgrade_database(database_url: str, *, revision: str = "head") -> None:
-    """Bring the database to ``revision`` (creates every table on an empty database)."""
+    """Bring the database to ``revision`` (creates every table on an empty database).
+
+    On PostgreSQL one process migrates at a time (replicas start together and each migrates on start): the others
+    wait on an advisory lock, then find the database at ``revision`` already."""
     ensure_sqlite_folder(database_url)
-    command.upgrade(alembic_config(database_url), revision)
+    if make_url(database_url).get_backend_name() != "postgresql":
+        command.upgrade(alembic_config(database_url), revision)
+        return
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.connect() as lock:
+            lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            try:
+                command.upgrade(alembic_config(database_url), revision)
+            finally:
+                lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    finally:
+        engine.dispose()
 
 
 def require_sqlite_file(database_url: str) -> None:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, Integer, func, select, update
+from sqlalchemy import Engine, Integer, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from vroegsignaal.errors import ConflictError, ModelBundleError, ModelNotApprovedError, VroegsignaalError
@@ -131,6 +131,10 @@ def load_version(load_scorer: ScorerLoader, version: str, source_uri: str) -> Sc
     return scorer
 
 
+#: The advisory lock that serialises registering versions across replicas (PostgreSQL).
+REGISTRATION_LOCK_KEY = 0x7673_7265_6769_7374  # "vsregist"
+
+
 def register_sources(
     session: Session, services: Services, *, now: dt.datetime, by: Caller | None = None
 ) -> list[str]:
@@ -139,6 +143,9 @@ def register_sources(
     no version is ``@champion`` yet). Registered by ``by`` (discovery on request), else by the service itself.
     Returns the versions new to the service."""
     settings = services.settings
+    # Replicas starting together register the same versions: the second waits for the first, then finds them known.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REGISTRATION_LOCK_KEY})
     new = register_bundles(session, discover_bundles(settings.models_dir), now=now, by=by)
     if settings.model_uri:
         name, _alias, _version = parse_model_uri(settings.model_uri)
