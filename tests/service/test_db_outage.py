@@ -39,6 +39,10 @@ class CuttableProxy:
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         self._markers: list[bytes] = []
+        #: The connection the markers are being found on, once the first was.
+        self._marked: socket.socket | None = None
+        #: Server sockets whose answers are dropped (a cut after forwarding).
+        self._muted: set[socket.socket] = set()
         self._cut_after_forwarding = False
         self._listener: socket.socket | None = None
         self.up()
@@ -65,6 +69,7 @@ class CuttableProxy:
         when ``after_forwarding``: the server gets the message, the client never gets the answer)."""
         with self._lock:
             self._markers = list(markers)
+            self._marked = None
             self._cut_after_forwarding = after_forwarding
 
     def _cut_all(self) -> None:
@@ -96,8 +101,11 @@ class CuttableProxy:
     def _pump(self, source: socket.socket, sink: socket.socket, from_client: bool) -> None:
         try:
             while data := source.recv(65536):
-                fire, after = (self._match(data) if from_client else (False, False))
+                fire, after = (self._match(data, source) if from_client else (False, False))
+                if not from_client and source in self._muted:
+                    return  # the answer to the message forwarded last never reaches the client
                 if fire and after:
+                    self._muted.add(sink)  # before forwarding: the server may answer at once
                     sink.sendall(data)
                     source.shutdown(socket.SHUT_RDWR)  # the server got the message; the client loses the answer
                     return
@@ -111,14 +119,19 @@ class CuttableProxy:
             for sock in (source, sink):
                 sock.close()
 
-    def _match(self, data: bytes) -> tuple[bool, bool]:
-        """Consume the markers found in ``data``; fire (once) when the last one is consumed."""
+    def _match(self, data: bytes, source: socket.socket) -> tuple[bool, bool]:
+        """Consume the markers found in ``data``; fire (once) when the last one is consumed. Once a marker is
+        consumed on a connection the rest must come on that one (another connection's COMMIT is not this one's)."""
         with self._lock:
-            if not self._markers:
+            if not self._markers or self._marked not in (None, source):
                 return False, False
             while self._markers and self._markers[0] in data:
                 self._markers.pop(0)
-            return not self._markers, self._cut_after_forwarding
+                self._marked = source
+            fire = not self._markers
+            if fire:
+                self._marked = None
+            return fire, self._cut_after_forwarding
 
 
 @pytest.fixture
