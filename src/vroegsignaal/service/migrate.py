@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from vroegsignaal.errors import ConfigError
+from vroegsignaal.service.advisory_locks import MIGRATION
 from vroegsignaal.service.db import ensure_sqlite_folder
 
 MSG_NO_DATABASE = (
@@ -41,10 +42,6 @@ def alembic_config(database_url: str, *, connection: Connection | None = None) -
     return config
 
 
-#: The advisory lock that lets one process at a time migrate a PostgreSQL database.
-MIGRATION_LOCK_KEY = 0x7673_6D69_6772_6174  # "vsmigrat"
-
-
 def upgrade_database(database_url: str, *, revision: str = "head") -> None:
     """Bring the database to ``revision`` (creates every table on an empty database).
 
@@ -57,11 +54,11 @@ def upgrade_database(database_url: str, *, revision: str = "head") -> None:
     engine = create_engine(database_url, poolclass=NullPool)
     try:
         with engine.connect() as lock:
-            lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION})
             try:
                 command.upgrade(alembic_config(database_url), revision)
             finally:
-                lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION})
     finally:
         engine.dispose()
 

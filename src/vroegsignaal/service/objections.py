@@ -22,7 +22,7 @@ from vroegsignaal.errors import ConflictError, DataValidationError, NotFoundErro
 from vroegsignaal.schemas.api import ObjectionCreate, ObjectionPublic, ScoreBatchResponse
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
 from vroegsignaal.service.clock import dutch_today
-from vroegsignaal.service.household_locks import own_household
+from vroegsignaal.service.advisory_locks import own_household
 from vroegsignaal.service.models import Decision, Household, Objection, ReviewItem, Score, ScoreSubmission
 from vroegsignaal.service.scores import STATUS_OPEN, as_objector
 from vroegsignaal.service.security import Caller

@@ -39,7 +39,7 @@ from vroegsignaal.service.audit import AuditAction, AuditEntry, append_audit_rec
 from vroegsignaal.service.clock import dutch_today
 from vroegsignaal.service.control_sample import in_control_sample, sample_period
 from vroegsignaal.service.deadlines import first_contact_deadline
-from vroegsignaal.service.household_locks import share_households
+from vroegsignaal.service.advisory_locks import share_households
 from vroegsignaal.service.queue import (
     SignalFacts,
     cooldown_hold,

@@ -13,12 +13,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, Integer, func, select, text, update
+from sqlalchemy import Engine, Integer, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from vroegsignaal.errors import ConflictError, ModelBundleError, ModelNotApprovedError, VroegsignaalError
 from vroegsignaal.schemas.api import ReloadResponse
 from vroegsignaal.schemas.enums import ModelStatus
+from vroegsignaal.service import advisory_locks
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
 from vroegsignaal.service.clock import dutch_today
 from vroegsignaal.service.db import transaction
@@ -131,10 +132,6 @@ def load_version(load_scorer: ScorerLoader, version: str, source_uri: str) -> Sc
     return scorer
 
 
-#: The advisory lock that serialises registering versions across replicas (PostgreSQL).
-REGISTRATION_LOCK_KEY = 0x7673_7265_6769_7374  # "vsregist"
-
-
 def register_sources(
     session: Session, services: Services, *, now: dt.datetime, by: Caller | None = None
 ) -> list[str]:
@@ -144,8 +141,7 @@ def register_sources(
     Returns the versions new to the service."""
     settings = services.settings
     # Replicas starting together register the same versions: the second waits for the first, then finds them known.
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REGISTRATION_LOCK_KEY})
+    advisory_locks.lock_for_transaction(session.connection(), advisory_locks.REGISTRATION)
     new = register_bundles(session, discover_bundles(settings.models_dir), now=now, by=by)
     if settings.model_uri:
         name, _alias, _version = parse_model_uri(settings.model_uri)
