@@ -211,6 +211,32 @@ def test_export_keeps_the_facts_of_decision_time_labels_what_tells_and_loads_for
     assert dataset.rows == 2 and sorted(dataset.y.tolist()) == [False, True]
 
 
+def test_a_signal_received_after_the_decisions_reference_date_stays_out_of_its_features(client, database_url, clock,
+                                                                                         tmp_path):
+    for pseudonym, end_result in (("hh_late_signal_01", "financial_follow_up"), ("hh_paid_in_time_1", "already_paid")):
+        item = client.post("/v1/scores", json=batch(household(pseudonym, signal(f"s-{pseudonym}", amount=400.0))),
+                           headers=CASEWORKER).json()["results"][0]
+        assert client.post(f"/v1/review-items/{item['review_item_id']}/decisions",
+                           json={**DECISION, "end_result": end_result}, headers=CASEWORKER).status_code == 201
+    # Three days on, the energy company sends a crisis signal dated before that reference date.
+    clock.advance(days=3)
+    late = {**signal("s-late", partner="energy", amount=2_000.0, crisis=True), "signal_date": TODAY.isoformat()}
+    assert client.post("/v1/scores", json=batch(household("hh_late_signal_01", late)),
+                       headers=CASEWORKER).status_code == 200
+    commands.export_decisions(tmp_path, make_settings(database_url))
+    signals = pd.read_parquet(tmp_path / "signals.parquet").set_index("signal_id")
+    assert signals.loc["s-late", "received_date"] == pd.Timestamp(TODAY + dt.timedelta(days=3))
+    pd.DataFrame({"household_id": ["hh_late_signal_01", "hh_paid_in_time_1"], "age_band": "35-44",
+                  "gender": "female", "origin": "dutch", "neighbourhood": "centrum"}).to_parquet(
+        tmp_path / "audit.parquet", index=False
+    )
+    dataset = load_dataset(load_dataset_config(tmp_path / "dataset.yaml"))
+    # The decision's row holds what was known when the household was scored: not the late crisis signal.
+    assert dataset.rows == 2
+    row = dataset.frame.iloc[list(dataset.ids).index("hh_late_signal_01")]
+    assert (row["crisis_signal_3m"], row["signals_12m"], row["energy_arrears_eur"]) == (0, 1, 0.0)
+
+
 EXPORT_FILES = {"decisions.parquet", "households.parquet", "outcomes.parquet", "signals.parquet", "dataset.yaml"}
 
 

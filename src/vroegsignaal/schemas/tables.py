@@ -14,6 +14,8 @@ file holds for those (``"true"``, ``"False"``, ``"1"``, ``"0.0"``).
 
 from __future__ import annotations
 
+from typing import Optional
+
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -81,6 +83,11 @@ class SignalSchema(_HouseholdKeyed):
         description="Date the arrears arose (ontstaansdatum)."
     )
     signal_date: Series[pd.Timestamp] = pa.Field(description="Date the signal was sent (signaaldatum).")
+    received_date: Optional[Series[pd.Timestamp]] = pa.Field(
+        nullable=True,
+        description="Optional: date the municipality received the signal. Where given, a signal counts for a "
+        "reference date only once received (the service's decisions export gives it).",
+    )
     crisis: Series[pd.BooleanDtype] = pa.Field(description="Crisis flag (crisissignaal), e.g. threatened eviction.")
     warm_handover: Series[pd.BooleanDtype] = pa.Field(description="Warm-handover flag (warmeOverdracht).")
     end_of_supply: Series[pd.BooleanDtype] = pa.Field(

@@ -36,7 +36,7 @@ from vroegsignaal.schemas.enums import HELP_ACCEPTED_RESULTS, EndResult
 from vroegsignaal.schemas.signal_dataset import CONFIG_FILE, signal_dataset_config
 from vroegsignaal.schemas.tables import HOUSEHOLD_FACT_COLUMNS, HouseholdSchema, OutcomeSchema, SignalSchema
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
-from vroegsignaal.service.clock import start_of_dutch_day
+from vroegsignaal.service.clock import dutch_today, start_of_dutch_day
 from vroegsignaal.service.models import REACHED_RESIDENT, ContactAttempt, Decision, Household, Objection, Signal
 
 DECISIONS_FILE = "decisions.parquet"
@@ -53,8 +53,8 @@ DECISION_COLUMNS = (
 #: The columns of ``signals.parquet``, the data contract's.
 SIGNAL_COLUMNS = (
     SignalSchema.household_id, SignalSchema.signal_id, SignalSchema.municipality_code, SignalSchema.partner_type,
-    SignalSchema.amount_eur, SignalSchema.arrears_start_date, SignalSchema.signal_date, SignalSchema.crisis,
-    SignalSchema.warm_handover, SignalSchema.end_of_supply,
+    SignalSchema.amount_eur, SignalSchema.arrears_start_date, SignalSchema.signal_date, SignalSchema.received_date,
+    SignalSchema.crisis, SignalSchema.warm_handover, SignalSchema.end_of_supply,
 )
 #: The audit attributes' table: not in the service, the municipality adds it from its own records.
 AUDIT_FILE = "audit.parquet"
@@ -253,6 +253,8 @@ def _collect_tables(
                 SignalSchema.amount_eur: s.amount_eur,
                 SignalSchema.arrears_start_date: pd.Timestamp(s.arrears_start_date),
                 SignalSchema.signal_date: pd.Timestamp(s.signal_date),
+                # A decision's features count only what was received by its reference date (features.py).
+                SignalSchema.received_date: pd.Timestamp(dutch_today(s.received_at)),
                 SignalSchema.crisis: s.crisis,
                 SignalSchema.warm_handover: s.warm_handover,
                 SignalSchema.end_of_supply: s.end_of_supply,
