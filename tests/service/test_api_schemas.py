@@ -9,8 +9,9 @@ from vroegsignaal.schemas.api import HouseholdFactsCreate, SignalCreate
 from vroegsignaal.schemas.catalogue import FEATURE_CATALOGUE
 from vroegsignaal.schemas.tables import HouseholdSchema, SignalSchema
 
-#: Columns carried outside the per-signal / per-household model (the batch or the household level).
-OUTSIDE_MODEL = {"household_id", "municipality_code"}
+#: Columns carried outside the per-signal / per-household model (the batch or the household level), or set by the
+#: service itself (the day a signal was received).
+OUTSIDE_MODEL = {"household_id", "municipality_code", "received_date"}
 #: Fields of a request that are about the message, not the data: a correction names the signal it replaces (the
 #: table holds the signals that count; the export leaves replaced ones out).
 SERVICE_ONLY = {"replaces_signal_id"}

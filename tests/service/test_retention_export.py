@@ -237,6 +237,27 @@ def test_a_signal_received_after_the_decisions_reference_date_stays_out_of_its_f
     assert (row["crisis_signal_3m"], row["signals_12m"], row["energy_arrears_eur"]) == (0, 1, 0.0)
 
 
+def test_in_the_rule_based_order_a_decision_is_exported_at_its_requests_reference_date(client, database_url, tmp_path):
+    # Without a score the export took the day the case was opened: two cases sent for two past dates became one row
+    # and one label was lost.
+    client.put("/v1/admin/ordering", json={"mode": "rule", "reason": "model under review"}, headers=auth(Role.ADMIN))
+    for days_ago, end_result in ((60, "financial_follow_up"), (20, "already_paid")):
+        reference = TODAY - dt.timedelta(days=days_ago)
+        body = {**batch(household("hh_rule_dates_001", signal(f"s-{days_ago}", days_ago=days_ago + 5))),
+                "reference_date": reference.isoformat()}
+        item = client.post("/v1/scores", json=body, headers=CASEWORKER).json()["results"][0]
+        # The second case is held back (contacted in the first): working it anyway is a departure, with a reason.
+        decision = {**DECISION, "end_result": end_result, "departure_reason": "new signal, called back anyway"}
+        decided = client.post(f"/v1/review-items/{item['review_item_id']}/decisions", json=decision,
+                              headers=CASEWORKER)
+        assert decided.status_code == 201, decided.text
+    commands.export_decisions(tmp_path, make_settings(database_url))
+    outcomes = pd.read_parquet(tmp_path / "outcomes.parquet").sort_values("reference_date")
+    assert [(row.reference_date.date(), row.problematic_debt_12m) for row in outcomes.itertuples()] == [
+        (TODAY - dt.timedelta(days=60), True), (TODAY - dt.timedelta(days=20), False)
+    ]
+
+
 EXPORT_FILES = {"decisions.parquet", "households.parquet", "outcomes.parquet", "signals.parquet", "dataset.yaml"}
 
 

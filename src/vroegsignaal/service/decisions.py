@@ -179,7 +179,9 @@ def record_decision(
             model_version=score.model_version if score is not None else None,
             score=score.score if score is not None else None,
             band=score.band if score is not None else None,
-            reference_date=score.reference_date if score is not None else item.received_on,
+            reference_date=(
+                score.reference_date if score is not None else item.reference_date or item.received_on
+            ),
             total_arrears_eur=item.total_arrears_eur,
             last_contact_on=max(reached_on) if reached_on else None,
             request_hash=request_hash,

@@ -154,6 +154,9 @@ class ReviewItem(Base):
     total_arrears_eur: Mapped[float] = mapped_column(Float)
     first_signal_date: Mapped[dt.date] = mapped_column(Date)
     received_on: Mapped[dt.date] = mapped_column(Date)
+    #: The reference date of the request that last filed signals on this item: the date a decision's exported
+    #: training row describes when no score does (the rule-based order). Empty for items from before 0008.
+    reference_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     deadline: Mapped[dt.date] = mapped_column(Date)
     held_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

@@ -611,6 +611,7 @@ def _plan(
         "suggested_intensity": intensity,
         "total_arrears_eur": arrears,
         "first_signal_date": _first_signal_date(p),
+        "reference_date": reference,
         "deadline": deadline,
         "held_until": held_until,
     }
