@@ -128,6 +128,21 @@ def test_a_retry_gets_no_advice_the_service_stopped_giving(client, engine):
     )
 
 
+def test_a_retry_answers_a_household_that_objected_as_an_objector_whatever_its_stored_answer_says(client, engine):
+    from vroegsignaal.service.models import Objection
+
+    headers = {**CASEWORKER, "Idempotency-Key": "batch-2026-03-04-006"}
+    body = batch(household("hh_retry_00000006", signal("s-1", amount=9000.0)))
+    assert client.post("/v1/scores", json=body, headers=headers).json()["results"][0]["score"] is not None
+    with engine.begin() as connection:  # registered without the rewrite of stored answers (a lost update, say)
+        connection.execute(Objection.__table__.insert().values(
+            municipality_code=MUNICIPALITY, household_pseudonym="hh_retry_00000006", received_on=TODAY,
+            registered_at=dt.datetime(2026, 3, 4, 12, tzinfo=dt.UTC), registered_by="user-caseworker",
+        ))
+    (result,) = client.post("/v1/scores", json=body, headers=headers).json()["results"]
+    assert (result["standard_reason"], result["score"], result["reasons"]) == ("objection", None, [])
+
+
 def test_reused_idempotency_key_with_another_body_is_a_conflict(client, engine):
     headers = {**CASEWORKER, "Idempotency-Key": "batch-2026-03-04-002"}
     client.post("/v1/scores", json=batch(household("hh_retry_00000002", signal("s-1"))), headers=headers)

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, event, select
 from tests.service.conftest import auth, batch, household, make_settings, seed_version, signal
 from vroegsignaal.schemas.enums import ModelStatus, Role
 from vroegsignaal.service import commands
-from vroegsignaal.service.models import Household, ModelVersion, ReviewItem, Score, Signal
+from vroegsignaal.service.models import Household, ModelVersion, ReviewItem, Score, ScoreSubmission, Signal
 
 CASEWORKER = auth(Role.CASEWORKER)
 DECISION = {"end_result": "declines_help", "chosen_intensity": "letter",
@@ -196,3 +196,48 @@ def test_two_promotions_at_once_leave_one_champion(client, engine):
     assert len(champions) == 1
     if client.app.state.services.engine.dialect.name == "postgresql":
         assert statuses == [409] and champions == ["a-fake-2"]
+
+
+def test_two_objections_at_once_leave_no_score_in_a_stored_answer(client, engine):
+    # Each objection rewrote the batch's stored answer from its own copy: the second put the first household's score
+    # back, and a retry handed it out again (GDPR art. 21).
+    body = batch(household("hh_race_twice_001", signal("s-1", amount=9000.0)),
+                 household("hh_race_twice_002", signal("s-2", amount=9000.0)))
+    keyed = {**CASEWORKER, "Idempotency-Key": "batch-race-objections"}
+    assert client.post("/v1/scores", json=body, headers=keyed).status_code == 200
+    statuses: list[int] = []
+
+    def object_to(pseudonym: str) -> int:
+        objection = {"household_id": pseudonym, "received_on": "2026-03-04"}
+        return client.post("/v1/objections", json=objection, headers=CASEWORKER).status_code
+
+    with meanwhile(client, lambda statement: "FROM score_submissions" in statement,
+                   lambda: statuses.append(object_to("hh_race_twice_002"))):
+        statuses.append(object_to("hh_race_twice_001"))
+    assert sorted(statuses) == [201, 201]
+    with engine.connect() as connection:
+        (stored,) = connection.execute(select(ScoreSubmission.response)).scalars().all()
+    assert [(r["standard_reason"], r["score"]) for r in stored["results"]] == [("objection", None)] * 2
+    retry = client.post("/v1/scores", json=body, headers=keyed).json()
+    assert [(r["standard_reason"], r["score"]) for r in retry["results"]] == [("objection", None)] * 2
+
+
+def test_an_objection_and_a_purge_at_once_both_succeed(client, engine, database_url, clock):
+    # They took the same rows in opposite orders (scores then decisions, against decisions then scores) and
+    # deadlocked: the objection was refused with "retry", or the night's purge rolled back.
+    first = _score(client, batch(household("hh_race_purgeobj1", signal("s-1"))))
+    assert client.post(f"/v1/review-items/{first['review_item_id']}/decisions", json=DECISION,
+                       headers=CASEWORKER).status_code == 201
+    clock.advance(days=400)
+    settings = make_settings(database_url, retention_days=30, cooldown_days=30, audit_retention_days=800)
+    reports: list = []
+    statuses: list[int] = []
+
+    def purge() -> None:
+        reports.append(commands.purge(settings, now=clock.now))
+
+    with meanwhile(client, lambda statement: statement.startswith("DELETE FROM scores"), purge):
+        objection = {"household_id": "hh_race_purgeobj1", "received_on": "2026-03-04"}
+        statuses.append(client.post("/v1/objections", json=objection, headers=CASEWORKER).status_code)
+    assert statuses == [201] and len(reports) == 1
+    assert reports[0].deleted["decisions"] == 1

@@ -86,6 +86,15 @@ def add_objection(
         )
         erased = 0
         if household_id is not None:
+            # In the order a retention purge takes these rows (stored answers, decisions, review items, scores), so
+            # the two never wait for each other in a circle (PostgreSQL).
+            _erase_from_stored_responses(session, municipality, pseudonym, settings=settings)
+            # Decisions keep a copy of the score they were made on: erased as well.
+            session.execute(
+                update(Decision)
+                .where(Decision.household_id == household_id)
+                .values(score=None, band=None, model_version=None)
+            )
             session.execute(
                 update(ReviewItem)
                 .where(ReviewItem.household_id == household_id, ReviewItem.status == STATUS_OPEN)
@@ -98,14 +107,13 @@ def add_objection(
                     updated_at=now,
                 )
             )
-            erased = session.execute(delete(Score).where(Score.household_id == household_id)).rowcount or 0
-            # Decisions keep a copy of the score they were made on: erased as well.
+            # Closed items let go of their scores here rather than through the foreign key when the scores go.
             session.execute(
-                update(Decision)
-                .where(Decision.household_id == household_id)
-                .values(score=None, band=None, model_version=None)
+                update(ReviewItem)
+                .where(ReviewItem.household_id == household_id, ReviewItem.score_id.is_not(None))
+                .values(score_id=None)
             )
-            _erase_from_stored_responses(session, municipality, pseudonym, settings=settings)
+            erased = session.execute(delete(Score).where(Score.household_id == household_id)).rowcount or 0
         session.flush()
         audit(
             session,
@@ -123,12 +131,18 @@ def add_objection(
 
 def _erase_from_stored_responses(session: Session, municipality: str, pseudonym: str, *, settings: Settings) -> None:
     """Stored answers to idempotent scoring requests (what a retry gets back) keep the household's score too: its
-    entry is rewritten as the household would be answered now, the standard way and without a score."""
+    entry is rewritten as the household would be answered now, the standard way and without a score.
+
+    The answers are locked first, in id order: two objections of households of one batch, at once, would otherwise
+    each write back their own copy, the second putting back the first household's score."""
     submissions = session.scalars(
-        select(ScoreSubmission).where(
+        select(ScoreSubmission)
+        .where(
             ScoreSubmission.municipality_code == municipality,
             cast(ScoreSubmission.response, Text).contains(f'"{pseudonym}"', autoescape=True),
         )
+        .order_by(ScoreSubmission.id)
+        .with_for_update()
     )
     for submission in submissions:
         response = ScoreBatchResponse.model_validate(submission.response)

@@ -226,6 +226,18 @@ _SELECT_TEAMS = select(_households.c.household_pseudonym, _households.c.team).wh
 )
 
 
+def objecting_households(connection: Connection, municipality: str, pseudonyms: Sequence[str]) -> set[str]:
+    """Which of ``pseudonyms`` have an active objection."""
+    rows = connection.execute(
+        select(Objection.household_pseudonym).where(
+            Objection.municipality_code == municipality,
+            Objection.household_pseudonym.in_(list(pseudonyms)),
+            Objection.withdrawn_at.is_(None),
+        )
+    )
+    return {pseudonym for (pseudonym,) in rows}
+
+
 def rejected_versions(connection: Connection, versions: Collection[str]) -> set[str]:
     """Which of ``versions`` an ethics reviewer has rejected (their advice is withdrawn)."""
     rows = connection.execute(

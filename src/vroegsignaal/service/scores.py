@@ -60,6 +60,7 @@ from vroegsignaal.service.score_store import (
     insert_signals,
     insert_submission,
     mark_replaced,
+    objecting_households,
     rejected_versions,
     stored_signals,
     stored_submission,
@@ -347,9 +348,17 @@ def _stored_response(
 def _as_answered_now(
     connection: Connection, municipality: str, stored: ScoreBatchResponse, *, settings: Settings
 ) -> ScoreBatchResponse:
-    """A stored answer without the model's advice the service no longer gives: in the rule-based order every
-    household is answered the standard way, and a rejected model's advice is withdrawn (as on its open cases).
-    Objections rewrite stored answers when they are registered (objections.py)."""
+    """A stored answer without the model's advice the service no longer gives: a household that objected is
+    answered as an objector (objections.py also rewrites the stored answer itself), in the rule-based order every
+    household is answered the standard way, and a rejected model's advice is withdrawn (as on its open cases)."""
+    objected = objecting_households(connection, municipality, [result.household_id for result in stored.results])
+    if objected:
+        standard = settings.standard_intensity
+        results = [
+            as_objector(result, standard_intensity=standard) if result.household_id in objected else result
+            for result in stored.results
+        ]
+        stored = stored.model_copy(update={"results": results})
     if ordering_mode(connection, municipality) == "rule":
         standard = settings.standard_intensity
         results = [
