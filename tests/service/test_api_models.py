@@ -6,12 +6,13 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from tests.service.conftest import NOON, auth, batch, household, seed_version, signal
+from tests.service.conftest import NOON, auth, batch, household, row_counts, seed_version, signal
 from vroegsignaal.errors import ModelNotApprovedError
 from vroegsignaal.schemas.enums import ModelStatus, Role
 from vroegsignaal.service.audit import AuditAction
 from vroegsignaal.service.middleware import DEMO_HEADER
-from vroegsignaal.service.models import AuditRecord, ModelVersion
+from vroegsignaal.service.models import AuditRecord, ModelVersion, ReviewItem
+from vroegsignaal.service.scores import MSG_MODEL_REJECTED
 from vroegsignaal.service.serving import DEMO_UNAPPROVED
 from vroegsignaal.service.security import Caller
 from vroegsignaal.service.versions import MSG_BAD_TRANSITION, change_status
@@ -214,17 +215,24 @@ def test_a_rejected_model_no_longer_steers_the_open_cases_it_scored(client, engi
     assert detail == {"open_cases": 1}
 
 
-def test_a_replica_that_served_a_model_rejected_elsewhere_withdraws_its_advice_on_reload(make_client, engine):
+def test_a_model_rejected_through_another_replica_is_used_by_none(make_client, engine):
     this_replica = make_client()
     other_replica = make_client(seed_status=None)  # the same database and champion, another process
-    rejected = other_replica.post("/v1/models/fake-1/approval", headers=ETHICS,
-                                  json={"decision": "reject", "comment": "recall ratio of 50+ fell below the gate"})
-    assert rejected.status_code == 200
-    # Until it reloads, this replica still scores with it (docs/operations.md: reload each replica) ...
     scored = this_replica.post("/v1/scores", json=batch(household("hh_late_advice_01", signal("s-1"))),
                                headers=CASEWORKER).json()["results"][0]
     assert scored["approach"] == "model"
-    # ... and its reload takes that advice off the case, as the rejection did on the cases scored before it.
+    rejected = other_replica.post("/v1/models/fake-1/approval", headers=ETHICS,
+                                  json={"decision": "reject", "comment": "recall ratio of 50+ fell below the gate"})
+    assert rejected.status_code == 200
+    # This replica still holds the model, but scores with it no more (it used to until its reload).
+    before = row_counts(engine)
+    refused = this_replica.post("/v1/scores", json=batch(household("hh_late_advice_02", signal("s-2"))),
+                                headers=CASEWORKER)
+    assert refused.status_code == 503 and refused.json()["detail"] == MSG_MODEL_REJECTED
+    assert row_counts(engine) == before
+    # A case a request scored while the rejection was being recorded loses the advice at the reload.
+    with engine.begin() as connection:
+        connection.execute(update(ReviewItem).values(approach="model", standard_reason=None))
     assert this_replica.post("/v1/admin/reload", headers=ADMIN).json()["serving_version"] is None
     (case,) = this_replica.get("/v1/outreach", headers=CASEWORKER).json()["items"]
     assert (case["approach"], case["standard_reason"], case["score"]) == ("standard", "model_withdrawn", None)

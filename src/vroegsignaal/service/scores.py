@@ -69,7 +69,7 @@ from vroegsignaal.service.score_store import (
 )
 from vroegsignaal.service.security import Caller
 from vroegsignaal.service.settings import Settings
-from vroegsignaal.service.switches import ordering_mode
+from vroegsignaal.service.switches import ordering_and_rejection, ordering_mode
 
 __all__ = [
     "STATUS_OPEN",
@@ -95,6 +95,10 @@ MSG_REPLACED_SIGNAL_CONFLICT = (
 MSG_NO_MODEL = (
     "no approved model is loaded; an admin can promote an approved version and reload, or switch to the "
     "rule-based order"
+)
+MSG_MODEL_REJECTED = (
+    "the model this replica serves was rejected by an ethics reviewer; an admin can reload it (POST /v1/admin/reload) "
+    "to serve the current champion, or switch to the rule-based order"
 )
 MSG_NO_TEAM = (
     "households.{position}.team is required: your token has no team and the household is not on file with one"
@@ -212,10 +216,11 @@ def score_batch(
                 # Served again, so audited again (nothing else is written).
                 append_audit_records(connection, _replay_entries(prepared, stored, caller, municipality), now=now)
                 return ScoredBatch(stored, (), replayed=True)
-        ordering = ordering_mode(connection, municipality)
+        served = context.model.version if context.model is not None else None
+        ordering, rejected = ordering_and_rejection(connection, municipality, served)
         use_model = ordering == "model"
-        if use_model and context.model is None:
-            raise ServiceUnavailableError(MSG_NO_MODEL)
+        if use_model and (context.model is None or rejected):
+            raise ServiceUnavailableError(MSG_MODEL_REJECTED if rejected else MSG_NO_MODEL)
         _teams_on_file(connection, municipality, caller, prepared)
         ids = upsert_households(connection, [_household_row(p, municipality, now=now) for p in prepared])
         for p in prepared:

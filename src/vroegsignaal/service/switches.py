@@ -13,9 +13,10 @@ import datetime as dt
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
+from vroegsignaal.schemas.enums import ModelStatus
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
 from vroegsignaal.service.hot_sql import execute
-from vroegsignaal.service.models import ServiceSwitch
+from vroegsignaal.service.models import ModelVersion, ServiceSwitch
 from vroegsignaal.service.queue import Ordering
 from vroegsignaal.service.security import Caller
 
@@ -30,7 +31,13 @@ def ordering_key(municipality: str) -> str:
 
 # Read on every scoring request, from the database rather than a cache: every worker sees a switch at once.
 _switches = ServiceSwitch.__table__
+_versions = ModelVersion.__table__
 _SELECT_ORDERING = select(_switches.c.value).where(_switches.c.key == bindparam("key"))
+#: The ordering mode and the served version's status in one statement (one round trip on PostgreSQL).
+_SELECT_ORDERING_AND_STATUS = select(
+    select(_switches.c.value).where(_switches.c.key == bindparam("key")).scalar_subquery().label("value"),
+    select(_versions.c.status).where(_versions.c.version == bindparam("version")).scalar_subquery().label("status"),
+)
 
 
 def _mode(value: str | None) -> Ordering:
@@ -41,6 +48,16 @@ def current_ordering(session: Session, municipality: str) -> tuple[Ordering, Ser
     """``municipality``'s ordering mode (``model`` until an admin switched it) and its switch row, if any."""
     row = session.get(ServiceSwitch, ordering_key(municipality))
     return _mode(row.value if row is not None else None), row
+
+
+def ordering_and_rejection(connection: Connection, municipality: str, version: str | None) -> tuple[Ordering, bool]:
+    """``municipality``'s ordering mode, and whether ``version`` (the model this replica serves) has been rejected
+    since it was loaded, perhaps through another replica: read on every scoring request, so a rejection stops the
+    model's use on every replica at once, not at their next reload."""
+    rows = execute(
+        connection, _SELECT_ORDERING_AND_STATUS, {"key": ordering_key(municipality), "version": version or ""}
+    )
+    return _mode(rows[0].value), rows[0].status == ModelStatus.REJECTED.value
 
 
 def ordering_mode(connection: Connection, municipality: str) -> Ordering:
