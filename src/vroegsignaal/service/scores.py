@@ -35,11 +35,11 @@ from vroegsignaal.schemas.api import (
 )
 from vroegsignaal.schemas.enums import ContactIntensity, ReviewFlag
 from vroegsignaal.schemas.tables import SignalSchema
+from vroegsignaal.service.advisory_locks import share_households
 from vroegsignaal.service.audit import AuditAction, AuditEntry, append_audit_records, input_hash
 from vroegsignaal.service.clock import dutch_today
 from vroegsignaal.service.control_sample import in_control_sample, sample_period
 from vroegsignaal.service.deadlines import first_contact_deadline
-from vroegsignaal.service.advisory_locks import share_households
 from vroegsignaal.service.queue import (
     SignalFacts,
     cooldown_hold,
@@ -357,31 +357,29 @@ def _as_answered_now(
     answered as an objector (objections.py also rewrites the stored answer itself), in the rule-based order every
     household is answered the standard way, and a rejected model's advice is withdrawn (as on its open cases)."""
     objected = objecting_households(connection, municipality, [result.household_id for result in stored.results])
-    if objected:
-        standard = settings.standard_intensity
-        results = [
-            as_objector(result, standard_intensity=standard) if result.household_id in objected else result
-            for result in stored.results
-        ]
-        stored = stored.model_copy(update={"results": results})
-    if ordering_mode(connection, municipality) == "rule":
-        standard = settings.standard_intensity
-        results = [
-            as_standard(result, reason="rule_order", standard_intensity=standard) if result.approach == "model" else result
-            for result in stored.results
-        ]
-        return stored.model_copy(update={"ordering": "rule", "model_version": None, "results": results})
+    rule = ordering_mode(connection, municipality) == "rule"
     versions = {result.model_version for result in stored.results if result.model_version is not None}
-    rejected = rejected_versions(connection, versions) if versions else set()
-    if not rejected:
-        return stored
+    rejected = rejected_versions(connection, versions) if versions and not rule else set()
+
+    def reason_now(result: HouseholdScorePublic) -> StandardReason | None:
+        if result.household_id in objected:
+            return "objection"
+        if result.approach != "model":
+            return None
+        if rule:
+            return "rule_order"
+        return "model_withdrawn" if result.model_version in rejected else None
+
+    standard = settings.standard_intensity
     results = [
-        as_standard(result, reason="model_withdrawn", standard_intensity=settings.standard_intensity)
-        if result.model_version in rejected
-        else result
+        result if (reason := reason_now(result)) is None
+        else as_standard(result, reason=reason, standard_intensity=standard)
         for result in stored.results
     ]
-    return stored.model_copy(update={"results": results})
+    update: dict[str, Any] = {"results": results}
+    if rule:
+        update |= {"ordering": "rule", "model_version": None}
+    return stored.model_copy(update=update)
 
 
 def _household_row(p: _Prepared, municipality: str, *, now: dt.datetime) -> dict[str, Any]:
