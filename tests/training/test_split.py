@@ -78,6 +78,16 @@ def test_too_few_positives_is_a_clear_error(tmp_path):
         split_dataset(load_dataset(config), config.split, seed=1)
 
 
+def test_too_few_rows_of_a_class_names_the_labels_table_and_column(tmp_path):
+    frame = flat_frame(300).assign(at_risk="no")
+    frame.loc[:2, "at_risk"] = "yes"
+    config = write_flat_dataset(tmp_path, frame)
+    with pytest.raises(DataValidationError) as raised:
+        split_dataset(load_dataset(config), config.split, seed=1, label=("outcomes", "problematic_debt_12m"))
+    failure = raised.value.failures[0]
+    assert (failure.table, failure.column, failure.check) == ("outcomes", "problematic_debt_12m", MSG_TOO_FEW_ROWS)
+
+
 def test_a_validation_or_calibration_part_with_too_few_positives_is_a_clear_error(tmp_path):
     # 7 positives among 1,000 rows: enough for the whole data and the test rows, too few to give each part the model
     # learns from (early stopping and calibration need both classes) one; a clear error, not scikit-learn's.

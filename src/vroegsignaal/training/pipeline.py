@@ -170,7 +170,8 @@ def run_pipeline(
     step(STEPS[0])
     dataset = load_dataset(config)
     step(STEPS[1])
-    split = split_dataset(dataset, config.split, seed=config.seed)
+    label_table = "outcomes" if dataset.layout == "signals" else "data"
+    split = split_dataset(dataset, config.split, seed=config.seed, label=(label_table, config.label))
     step(STEPS[2])
     fitted = fit_model(dataset, split, config)
     test_frame = dataset.frame.iloc[split.test]

@@ -82,14 +82,18 @@ class DataSplit:
         }
 
 
+class _TooFewRows(Exception):
+    """A part of the data lacks rows of a class; :func:`split_dataset` names the label's table and column."""
+
+    def __init__(self, where: str, counts: np.ndarray, minimum: int) -> None:
+        super().__init__(where)
+        self.where, self.counts, self.minimum = where, counts, minimum
+
+
 def _check_classes(y: np.ndarray, where: str, *, minimum: int = MIN_PER_CLASS) -> None:
     counts = np.bincount(y, minlength=2)
     if counts.min() < minimum:
-        raise DataValidationError(
-            [ValidationFailure("data", "label", MSG_TOO_FEW_ROWS, int(counts.min()))],
-            summary=f"{where}: {counts[1]} positive and {counts[0]} negative row(s); at least {minimum} of each "
-            "are needed to train, calibrate and test",
-        )
+        raise _TooFewRows(where, counts, minimum)
 
 
 def _split_rest(
@@ -118,8 +122,25 @@ def _split_rest(
     return np.sort(train), np.sort(valid), np.sort(calib)
 
 
-def split_dataset(dataset: Dataset, config: SplitConfig, *, seed: int) -> DataSplit:
-    """Temporal split when the data has at least two periods, else stratified random."""
+def split_dataset(
+    dataset: Dataset, config: SplitConfig, *, seed: int, label: tuple[str, str] = ("data", "label")
+) -> DataSplit:
+    """Temporal split when the data has at least two periods, else stratified random.
+
+    Too few rows of a class for a part is a :class:`DataValidationError` naming ``label``, the table and column the
+    label comes from."""
+    try:
+        return _split(dataset, config, seed=seed)
+    except _TooFewRows as few:
+        table, column = label
+        raise DataValidationError(
+            [ValidationFailure(table, column, MSG_TOO_FEW_ROWS, int(few.counts.min()))],
+            summary=f"{few.where}: {few.counts[1]} positive and {few.counts[0]} negative row(s); at least "
+            f"{few.minimum} of each are needed to train, calibrate and test",
+        ) from None
+
+
+def _split(dataset: Dataset, config: SplitConfig, *, seed: int) -> DataSplit:
     _check_classes(dataset.y, "the data")
     positions = np.arange(dataset.rows)
     if dataset.times is not None:
