@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, event, select, update
 
 from tests.service.conftest import auth, batch, household, make_settings, seed_version, signal
 from vroegsignaal.schemas.enums import ModelStatus, Role
@@ -241,3 +241,24 @@ def test_an_objection_and_a_purge_at_once_both_succeed(client, engine, database_
         statuses.append(client.post("/v1/objections", json=objection, headers=CASEWORKER).status_code)
     assert statuses == [201] and len(reports) == 1
     assert reports[0].deleted["decisions"] == 1
+
+
+def test_a_replica_starts_while_another_reloads_a_rejected_model(client, make_client, engine):
+    # The reload withdrew the rejected model's advice (the audit chain's head locked) before it took the registration
+    # lock, a starting replica the other way round: the start failed on a deadlock.
+    from tests.service.fakes import FakeScorer
+
+    _score(client, batch(household("hh_race_reload_01", signal("s-1"))))
+    with engine.begin() as connection:
+        connection.execute(update(ModelVersion).where(ModelVersion.version == "fake-1").values(status="rejected"))
+    started: list[str] = []
+
+    def start_replica() -> None:
+        make_client(scorer=FakeScorer(model_version="fake-new"), seed_status=None, demo_mode=True)
+        started.append("started")
+
+    with meanwhile(client, lambda statement: statement.startswith("UPDATE audit_chain_head SET last_hash"),
+                   start_replica):
+        reloaded = client.post("/v1/admin/reload", headers=auth(Role.ADMIN))
+    assert reloaded.status_code == 200, reloaded.text
+    assert started == ["started"]

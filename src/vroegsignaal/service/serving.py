@@ -235,11 +235,13 @@ def reload_model(services: Services, *, caller: Caller) -> ReloadResponse:
     now = services.now()
     served = services.holder.current
     with transaction(services.sessions) as session:
-        if served is not None and _status_now(session, served.version) is ModelStatus.REJECTED:
-            # Rejected through another replica while this one kept serving it: the cases it scored here since then
-            # lose its advice too.
-            _withdraw_advice(session, services, version=served.version, caller=caller, now=now)
+        # Registration first: it takes the registration lock, and locks come before the rows and the audit chain's
+        # head (a replica starting takes them in that order too).
         register_sources(session, services, now=now)
+        if served is not None and _status_now(session, served.version) is ModelStatus.REJECTED:
+            # Rejected through another replica while this one kept serving it: a case a request scored with it while
+            # the rejection was being recorded loses its advice too.
+            _withdraw_advice(session, services, version=served.version, caller=caller, now=now)
         row = servable_version(session, demo_mode=services.settings.demo_mode)
         if row is None:
             if served is None:
