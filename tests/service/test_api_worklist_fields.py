@@ -26,7 +26,6 @@ from tests.service.conftest import (
 )
 from tests.service.fakes import FakeScorer
 from vroegsignaal.schemas.api import NEIGHBOURHOOD_PATTERN
-from vroegsignaal.schemas.identifiers import looks_like_identifier
 from vroegsignaal.schemas.enums import ModelStatus, Role
 from vroegsignaal.scoring.household import household_features
 from vroegsignaal.service.app import create_app
@@ -74,7 +73,9 @@ def test_neighbourhood_that_could_be_an_address_is_refused_naming_the_field(clie
     assert NEIGHBOURHOOD_PATTERN.strip("^$") in error["message"]
 
 
-@pytest.mark.parametrize("value", ["1012 AB 5", "1012AB", "Kalverstraat 92", "Dorpsweg 1", "0612345678", "123456782"])
+@pytest.mark.parametrize("value", ["1012 AB 5", "1012AB", "Kalverstraat 92", "Dorpsweg 1", "0612345678", "123456782",
+                                   "Kalverstraat-92", "Kalverstraat_92", "Hoofdstraat12", "1012-AB 5", "1012-AB-5",
+                                   "1012_AB", "Centrum 1012AB"])
 def test_a_neighbourhood_that_is_an_address_postcode_or_number_is_refused_without_repeating_it(client, engine, value):
     before = row_counts(engine)
     body = _with_neighbourhood(household("hh_wijk_000000004", signal("s-1")), value)
@@ -82,8 +83,7 @@ def test_a_neighbourhood_that_is_an_address_postcode_or_number_is_refused_withou
     assert response.status_code == 422
     error = response.json()["errors"][0]
     assert error["field"] == "households.0.neighbourhood" and "never an address" in error["message"]
-    if looks_like_identifier(value):
-        assert value not in response.text
+    assert value not in response.text  # a neighbourhood's value is never repeated in a message
     assert row_counts(engine) == before
 
 

@@ -127,9 +127,15 @@ def test_two_champions_left_by_concurrent_promotions_become_one(unmigrated_url):
         upgrade_database(unmigrated_url)
         with engine.connect() as connection:
             statuses = dict(connection.execute(text("SELECT version, status FROM model_versions")).all())
+            events = connection.execute(
+                text("SELECT version, from_status, to_status, actor FROM model_status_events ORDER BY version")
+            ).all()
     finally:
         engine.dispose()
     assert statuses == {"m-1": "retired", "m-2": "retired", "m-3": "champion"}
+    assert [tuple(event) for event in events] == [
+        ("m-1", "champion", "retired", "migration-0007"), ("m-2", "champion", "retired", "migration-0007")
+    ]
 
 
 @pytest.mark.postgres

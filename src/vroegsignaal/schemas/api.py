@@ -74,8 +74,13 @@ TeamName = Annotated[
 ]
 #: Same rule as the audit table's neighbourhood column (``AuditSchema.neighbourhood``), e.g. a CBS wijkcode.
 NEIGHBOURHOOD_PATTERN = r"^[A-Za-z0-9 _-]{1,64}$"
-#: A full postcode (four digits, two letters): a few dozen addresses, far finer than a neighbourhood.
-_FULL_POSTCODE = re.compile(r"^\s*[1-9]\d{3}\s?[A-Za-z]{2}\b", re.ASCII)
+#: A full postcode (four digits, two letters) anywhere in the value: a few dozen addresses, far finer than a
+#: neighbourhood.
+_FULL_POSTCODE = re.compile(r"(?<!\d)[1-9]\d{3}\s*[A-Za-z]{2}(?![A-Za-z])", re.ASCII)
+#: A street name glued to its house number ("Hoofdstraat12").
+_STREET_NUMBER = re.compile(
+    r"[A-Za-z]+(straat|laan|weg|plein|gracht|kade|singel|dijk|hof|pad|dreef|steeg|park|markt)\s*\d+", re.IGNORECASE
+)
 MSG_NOT_A_NEIGHBOURHOOD = (
     "must be a neighbourhood (wijk) code or name, never an address, a full postcode or a number that could "
     "identify a person"
@@ -89,7 +94,9 @@ _CBS_AREA_CODE = re.compile(r"^(WK\d{6}|BU\d{8})$", re.ASCII)
 def _not_an_address(value: str) -> str:
     if _CBS_AREA_CODE.match(value):
         return value
-    if looks_like_identifier(value) or _FULL_POSTCODE.match(value):
+    # The pattern lets '-' and '_' join the parts ("Kalverstraat-92", "1012_AB"): read them as spaces.
+    spaced = re.sub(r"[-_]+", " ", value)
+    if looks_like_identifier(spaced) or _FULL_POSTCODE.search(spaced) or _STREET_NUMBER.search(spaced):
         raise ValueError(MSG_NOT_A_NEIGHBOURHOOD)
     return value
 

@@ -45,7 +45,7 @@ MSG_BATCH_TOO_LARGE = "field 'households': {count} households exceed the limit o
 #: PostgreSQL's serialization failure and deadlock: another transaction got in the way, the database is fine.
 CONCURRENCY_SQLSTATES = frozenset({"40001", "40P01"})
 #: Fields whose values are never repeated in an error message.
-IDENTIFIER_FIELDS = frozenset({"household_id", "signal_id", "replaces_signal_id"})
+IDENTIFIER_FIELDS = frozenset({"household_id", "signal_id", "replaces_signal_id", "neighbourhood"})
 MAX_ECHO_LENGTH = 40
 
 
