@@ -186,14 +186,14 @@ def test_the_same_household_on_two_reference_dates_sees_only_its_past():
 def test_a_signal_received_after_the_reference_date_is_not_counted_there():
     # Sent 20 days before the reference date, received 10 days after it: unknown when the household was scored.
     signals = signals_frame(signal(sent=20, amount=2_000.0, crisis=True), signal(sent=40, amount=500.0))
-    signals["received_date"] = [days_before(-10), days_before(38)]
+    signals["known_date"] = [days_before(-10), days_before(38)]
     early, later = REFERENCE, days_before(-30)
     frame = build_features(signals, households_frame(ANNA), reference_frame((ANNA, early), (ANNA, later)))
     assert list(frame["signals_12m"]) == [1, 2]
     assert list(frame["crisis_signal_3m"]) == [0, 1]
     assert list(frame["rent_arrears_eur"]) == [500.0, 2_000.0]
     # With a missing receipt date (or none at all) the signal date decides, as before.
-    signals["received_date"] = [pd.NaT, days_before(38)]
+    signals["known_date"] = [pd.NaT, days_before(38)]
     assert build_features(signals, households_frame(ANNA), reference_frame((ANNA, early)))["signals_12m"].tolist() == [2]
 
 

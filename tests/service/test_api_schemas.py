@@ -11,7 +11,7 @@ from vroegsignaal.schemas.tables import HouseholdSchema, SignalSchema
 
 #: Columns carried outside the per-signal / per-household model (the batch or the household level), or set by the
 #: service itself (the day a signal was received).
-OUTSIDE_MODEL = {"household_id", "municipality_code", "received_date"}
+OUTSIDE_MODEL = {"household_id", "municipality_code", "known_date"}
 #: Fields of a request that are about the message, not the data: a correction names the signal it replaces (the
 #: table holds the signals that count; the export leaves replaced ones out).
 SERVICE_ONLY = {"replaces_signal_id"}

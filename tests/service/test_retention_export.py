@@ -225,7 +225,7 @@ def test_a_signal_received_after_the_decisions_reference_date_stays_out_of_its_f
                        headers=CASEWORKER).status_code == 200
     commands.export_decisions(tmp_path, make_settings(database_url))
     signals = pd.read_parquet(tmp_path / "signals.parquet").set_index("signal_id")
-    assert signals.loc["s-late", "received_date"] == pd.Timestamp(TODAY + dt.timedelta(days=3))
+    assert signals.loc["s-late", "known_date"] == pd.Timestamp(TODAY + dt.timedelta(days=3))
     pd.DataFrame({"household_id": ["hh_late_signal_01", "hh_paid_in_time_1"], "age_band": "35-44",
                   "gender": "female", "origin": "dutch", "neighbourhood": "centrum"}).to_parquet(
         tmp_path / "audit.parquet", index=False
@@ -235,6 +235,37 @@ def test_a_signal_received_after_the_decisions_reference_date_stays_out_of_its_f
     assert dataset.rows == 2
     row = dataset.frame.iloc[list(dataset.ids).index("hh_late_signal_01")]
     assert (row["crisis_signal_3m"], row["signals_12m"], row["energy_arrears_eur"]) == (0, 1, 0.0)
+
+
+def test_signals_of_a_request_for_a_past_date_and_a_later_correction_stay_in_the_decisions_features(
+    client, database_url, clock, tmp_path
+):
+    # Marked by the day they were received, the signals of a request for a past reference date and a correction sent
+    # after the decision fell out of the decision's training row (0 signals, 0 arrears, the label kept).
+    past = TODAY - dt.timedelta(days=60)
+    for pseudonym, end_result in (("hh_past_date_0001", "financial_follow_up"), ("hh_past_paid_0001", "already_paid")):
+        body = {**batch(household(pseudonym, signal(f"s-{pseudonym}", days_ago=65, amount=900.0))),
+                "reference_date": past.isoformat()}
+        item = client.post("/v1/scores", json=body, headers=CASEWORKER).json()["results"][0]
+        assert client.post(f"/v1/review-items/{item['review_item_id']}/decisions",
+                           json={**DECISION, "end_result": end_result}, headers=CASEWORKER).status_code == 201
+    clock.advance(days=2)
+    correction = {**signal("s-hh_past_date_0001-c", days_ago=65, amount=1_500.0),
+                  "replaces_signal_id": "s-hh_past_date_0001"}
+    assert client.post("/v1/scores", json=batch(household("hh_past_date_0001", correction)),
+                       headers=CASEWORKER).status_code == 200
+    commands.export_decisions(tmp_path, make_settings(database_url))
+    pd.DataFrame({"household_id": ["hh_past_date_0001", "hh_past_paid_0001"], "age_band": "35-44",
+                  "gender": "female", "origin": "dutch", "neighbourhood": "centrum"}).to_parquet(
+        tmp_path / "audit.parquet", index=False
+    )
+    dataset = load_dataset(load_dataset_config(tmp_path / "dataset.yaml"))
+    rows = dataset.frame.set_index(pd.Index(dataset.ids))
+    assert (rows.loc["hh_past_paid_0001", "signals_12m"], rows.loc["hh_past_paid_0001", "rent_arrears_eur"]) == (1, 900.0)
+    # The correction counts from the date the signal it corrects counted from, with the corrected amount.
+    assert (rows.loc["hh_past_date_0001", "signals_12m"], rows.loc["hh_past_date_0001", "rent_arrears_eur"]) == (
+        1, 1_500.0
+    )
 
 
 def test_in_the_rule_based_order_a_decision_is_exported_at_its_requests_reference_date(client, database_url, tmp_path):

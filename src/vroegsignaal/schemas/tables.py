@@ -83,10 +83,11 @@ class SignalSchema(_HouseholdKeyed):
         description="Date the arrears arose (ontstaansdatum)."
     )
     signal_date: Series[pd.Timestamp] = pa.Field(description="Date the signal was sent (signaaldatum).")
-    received_date: Optional[Series[pd.Timestamp]] = pa.Field(
+    known_date: Optional[Series[pd.Timestamp]] = pa.Field(
         nullable=True,
-        description="Optional: date the municipality received the signal. Where given, a signal counts for a "
-        "reference date only once received (the service's decisions export gives it).",
+        description="Optional: the first reference date for which the signal was known. Where given, a signal counts "
+        "for a reference date only from then on (the service's decisions export gives it: the reference date of the "
+        "request that brought it, or of the signal a correction replaces).",
     )
     crisis: Series[pd.BooleanDtype] = pa.Field(description="Crisis flag (crisissignaal), e.g. threatened eviction.")
     warm_handover: Series[pd.BooleanDtype] = pa.Field(description="Warm-handover flag (warmeOverdracht).")

@@ -8,8 +8,8 @@ Rules that hold for every feature:
 
 - Dates are compared by calendar day; a time of day is ignored.
 - Only signals with ``signal_date <= reference_date`` count, so nothing leaks from the future; where the signals
-  carry the optional ``received_date`` (the service's export does), only those received by the reference date too:
-  a signal sent before a decision but received after it was not known when the household was scored. (Whether a
+  carry the optional ``known_date`` (the service's export does), only those known by the reference date too: a
+  signal sent before a decision but received after it was not known when the household was scored. (Whether a
   signal repeats an earlier one of its partner type is read from the signal dates alone.)
 - A window of *W* days holds the signals whose signal date lies 0 to *W* - 1 days before the reference date:
   the reference date itself and the *W* - 1 days before it.
@@ -177,7 +177,7 @@ class _PreparedSignals:
     """
 
     day: np.ndarray
-    #: The day the signal was known: its receipt day when the signals say, else its signal day.
+    #: The first day the signal counts: its known date when the signals say, else its signal day.
     known_day: np.ndarray
     start_day: np.ndarray
     amount: np.ndarray
@@ -197,7 +197,7 @@ def _prepare_signals(signals: pd.DataFrame, keys: _HouseholdKeys) -> _PreparedSi
     codes = keys.signals[keep]
     signal_days = _days(_dates_or_raise(signals[SignalSchema.signal_date], table="signals"))
     day = signal_days[keep]
-    known_day = _received_days(signals, signal_days)[keep]
+    known_day = _known_days(signals, signal_days)[keep]
     start_day = _days(_dates_or_raise(signals[SignalSchema.arrears_start_date], table="signals"))[keep]
     amount = signals[SignalSchema.amount_eur].to_numpy(dtype=np.float64)[keep]
     partner_codes, partner_values = pd.factorize(signals[SignalSchema.partner_type].astype("str"))
@@ -227,17 +227,17 @@ def _prepare_signals(signals: pd.DataFrame, keys: _HouseholdKeys) -> _PreparedSi
     )
 
 
-def _received_days(signals: pd.DataFrame, signal_days: np.ndarray) -> np.ndarray:
-    """The day each signal was received (``received_date``), never before its signal day; the signal day where the
+def _known_days(signals: pd.DataFrame, signal_days: np.ndarray) -> np.ndarray:
+    """The first day each signal counts (``known_date``), never before its signal day; the signal day where the
     signals do not say."""
-    if SignalSchema.received_date not in signals.columns:
+    if SignalSchema.known_date not in signals.columns:
         return signal_days
-    received = pd.to_datetime(signals[SignalSchema.received_date], errors="coerce")
-    if getattr(received.dt, "tz", None) is not None:
-        received = received.dt.tz_localize(None)
-    days = received.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
-    known = ~np.isnat(days)
-    return np.where(known, np.maximum(days.astype(np.int64, copy=False), signal_days), signal_days)
+    known = pd.to_datetime(signals[SignalSchema.known_date], errors="coerce")
+    if getattr(known.dt, "tz", None) is not None:
+        known = known.dt.tz_localize(None)
+    days = known.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    given = ~np.isnat(days)
+    return np.where(given, np.maximum(days.astype(np.int64, copy=False), signal_days), signal_days)
 
 
 def _repeat_flags(codes: np.ndarray, partner: np.ndarray, day: np.ndarray, day_span: int) -> np.ndarray:

@@ -3,7 +3,7 @@
 :func:`household_features` computes exactly what :func:`vroegsignaal.scoring.features.build_features` computes for a
 single (household, reference date) — a property test holds the two together on random signal histories — but from
 plain mappings, in microseconds instead of milliseconds. Use ``build_features`` for tables; use this for the few
-households of one request.
+households of one request. It takes no ``known_date``: every signal the service holds when it scores is known.
 """
 
 from __future__ import annotations

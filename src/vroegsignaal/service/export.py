@@ -53,7 +53,7 @@ DECISION_COLUMNS = (
 #: The columns of ``signals.parquet``, the data contract's.
 SIGNAL_COLUMNS = (
     SignalSchema.household_id, SignalSchema.signal_id, SignalSchema.municipality_code, SignalSchema.partner_type,
-    SignalSchema.amount_eur, SignalSchema.arrears_start_date, SignalSchema.signal_date, SignalSchema.received_date,
+    SignalSchema.amount_eur, SignalSchema.arrears_start_date, SignalSchema.signal_date, SignalSchema.known_date,
     SignalSchema.crisis, SignalSchema.warm_handover, SignalSchema.end_of_supply,
 )
 #: The audit attributes' table: not in the service, the municipality adds it from its own records.
@@ -200,10 +200,10 @@ def _collect_tables(
         )
     )
     households = {h.id: h for _, h in kept}
+    every_signal = session.scalars(select(Signal).where(Signal.household_id.in_(list(households)))).all()
+    known = _known_dates(every_signal)
     # A signal a correction replaced is left out: the training data holds the corrected one.
-    signals = session.scalars(
-        select(Signal).where(Signal.household_id.in_(list(households)), Signal.replaced_by_ref.is_(None))
-    ).all()
+    signals = [s for s in every_signal if s.replaced_by_ref is None]
     accepted = {result.value for result in HELP_ACCEPTED_RESULTS}
     decisions_frame = _frame(
         [
@@ -253,8 +253,8 @@ def _collect_tables(
                 SignalSchema.amount_eur: s.amount_eur,
                 SignalSchema.arrears_start_date: pd.Timestamp(s.arrears_start_date),
                 SignalSchema.signal_date: pd.Timestamp(s.signal_date),
-                # A decision's features count only what was received by its reference date (features.py).
-                SignalSchema.received_date: pd.Timestamp(dutch_today(s.received_at)),
+                # A decision's features count only the signals known by its reference date (features.py).
+                SignalSchema.known_date: pd.Timestamp(known[s.id]),
                 SignalSchema.crisis: s.crisis,
                 SignalSchema.warm_handover: s.warm_handover,
                 SignalSchema.end_of_supply: s.end_of_supply,
@@ -361,6 +361,24 @@ def _facts_at_first_decision(kept: list[Any]) -> tuple[dict[int, dict[str, Any]]
             snapshot = {column: getattr(household, column) for column in HOUSEHOLD_FACT_COLUMNS}
         facts[household.id] = {column: snapshot[column] for column in HOUSEHOLD_FACT_COLUMNS}
     return facts, from_row
+
+
+def _known_dates(signals: Sequence[Signal]) -> dict[int, dt.date]:
+    """Per signal id: the first reference date it was known for. That is the reference date of the request that
+    brought it (the day it was received, for signals from before that was kept), and for a correction the earliest
+    of the chain it ends: it corrects what was known then, as the replaced signal counted from then on."""
+    own = {s.signal_ref: (s.known_on or dutch_today(s.received_at), s.replaces_ref) for s in signals}
+
+    def earliest(ref: str) -> dt.date:
+        day, replaces = own[ref]
+        seen = {ref}
+        while replaces is not None and replaces in own and replaces not in seen:
+            seen.add(replaces)
+            earlier, replaces = own[replaces]
+            day = min(day, earlier)
+        return day
+
+    return {s.id: earliest(s.signal_ref) for s in signals}
 
 
 def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:

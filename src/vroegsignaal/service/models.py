@@ -100,6 +100,9 @@ class Signal(Base):
     warm_handover: Mapped[bool] = mapped_column(Boolean)
     end_of_supply: Mapped[bool] = mapped_column(Boolean)
     received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+    #: The reference date of the request that brought the signal: the first one it was scored for (migration 0009;
+    #: empty for signals from before it). The export's ``known_date``.
+    known_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True, default=None)
     #: A correction names the signal it replaces; the replaced one names its correction and no longer counts.
     replaces_ref: Mapped[str | None] = mapped_column(String(128), nullable=True, default=None)
     replaced_by_ref: Mapped[str | None] = mapped_column(String(128), nullable=True, default=None)

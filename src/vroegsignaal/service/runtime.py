@@ -53,7 +53,8 @@ class FeatureBuilder(Protocol):
     """``vroegsignaal.scoring.household.household_features``: one household's signals and facts to its features.
 
     It computes exactly what the table builder ``build_features`` computes for training (a property test holds
-    them together), without pandas, so one request costs microseconds instead of milliseconds.
+    them together; signals without a ``known_date``, as every signal the service holds is known when it scores),
+    without pandas, so one request costs microseconds instead of milliseconds.
     """
 
     def __call__(

@@ -233,7 +233,7 @@ def score_batch(
         for p in prepared:
             p.state = states.get(p.household_pk, _NOTHING_ON_FILE)
             _keep_with_team_or_raise(p, caller)
-        _record_signals(connection, municipality, prepared, now=now)
+        _record_signals(connection, municipality, prepared, now=now, reference=reference)
         _find_resent(connection, prepared)
         for p in prepared:
             _keep_closed_case_with_team_or_raise(p, caller)
@@ -413,7 +413,7 @@ def _facts(content: Mapping[str, Any]) -> SignalFacts:
 
 
 def _record_signals(
-    connection: Connection, municipality: str, prepared: Sequence[_Prepared], *, now: dt.datetime
+    connection: Connection, municipality: str, prepared: Sequence[_Prepared], *, now: dt.datetime, reference: dt.date
 ) -> None:
     """Store the new signals (a resent one once; a reused id with other content is a conflict) and give every
     household all its signals that count, earlier ones included, and apart the ones new to the service.
@@ -464,6 +464,7 @@ def _record_signals(
                 "signal_ref": signal_id,
                 **content,
                 "received_at": now,
+                "known_on": reference,
             }
         )
         new = _facts(content)
