@@ -9,7 +9,12 @@ import pytest
 from vroegsignaal.errors import DataValidationError, ValidationFailure
 from vroegsignaal.schemas.api import ReviewItemPublic, SignalPublic
 from vroegsignaal.schemas.enums import ContactIntensity, ContactKind, EndResult, PartnerType
-from vroegsignaal.service.decisions import CHECK_REASON_REQUIRED, MSG_ATTEMPT_IN_FUTURE
+from vroegsignaal.service.decisions import (
+    CHECK_REASON_REQUIRED,
+    MSG_ATTEMPT_IN_FUTURE,
+    MSG_RESULT_CONTRADICTS_CONTACT,
+    MSG_RESULT_NEEDS_CONTACT,
+)
 from vroegsignaal.service.pages.forms import DEFAULT_MESSAGE_KEY, FieldError, FormState, errors_from_domain
 from vroegsignaal.service.pages.household_view import (
     REACHED_NO,
@@ -165,6 +170,15 @@ def test_domain_refusals_map_to_the_form_fields():
         "contact_attempts.1.attempted_on": FieldError("form.error.future_date"),
         "other": FieldError(DEFAULT_MESSAGE_KEY),
     }
+
+
+def test_each_refusal_about_the_end_result_gets_its_own_message():
+    # Both messages start alike ("end_result 'x' says the resident ..."): each is told by its whole text.
+    not_reached = MSG_RESULT_CONTRADICTS_CONTACT.format(result="no_contact_possible", index=0)
+    spoken_to = MSG_RESULT_NEEDS_CONTACT.format(result="financial_follow_up")
+    assert domain_message_key(not_reached) == "form.error.result_contradicts_contact"
+    assert domain_message_key(spoken_to) == "form.error.result_needs_contact"
+    assert domain_message_key("end_result 'x' is something else") == DEFAULT_MESSAGE_KEY
 
 
 def test_a_field_is_described_by_its_hint_and_its_message():

@@ -240,6 +240,11 @@ def signal(signal_id: str, *, partner: str = "rent", amount: float = 1000.0, day
     }
 
 
+def spoken_to(kind: str = "phone", *, on: dt.date = TODAY) -> dict[str, Any]:
+    """A contact attempt that reached the resident: what a decision "declines help" or "advice" needs."""
+    return {"kind": kind, "reached": True, "attempted_on": on.isoformat(), "part_of_day": "morning"}
+
+
 def household(pseudonym: str, *signals: dict[str, Any], team: str | None = None, **facts: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "household_id": pseudonym,

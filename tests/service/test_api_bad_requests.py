@@ -6,7 +6,18 @@ import datetime as dt
 
 import pytest
 
-from tests.service.conftest import MUNICIPALITY, TEAM, TEST_SECRET, auth, batch, household, row_counts, signal, token
+from tests.service.conftest import (
+    MUNICIPALITY,
+    TEAM,
+    TEST_SECRET,
+    auth,
+    batch,
+    household,
+    row_counts,
+    signal,
+    spoken_to,
+    token,
+)
 from vroegsignaal.schemas.api import MSG_END_OF_SUPPLY_PARTNER, MSG_SIGNAL_BEFORE_START
 from vroegsignaal.schemas.enums import Role
 from vroegsignaal.service.decisions import MSG_REASON_REQUIRED
@@ -171,7 +182,8 @@ def test_decision_departing_from_the_advice_without_reason_is_422_and_changes_no
     before = row_counts(engine)
     response = client.post(
         f"/v1/review-items/{scored['review_item_id']}/decisions",
-        json={"end_result": "declines_help", "chosen_intensity": "letter", "departure_reason": "   "},
+        json={"end_result": "declines_help", "chosen_intensity": "letter", "departure_reason": "   ",
+              "contact_attempts": [spoken_to()]},
         headers=CASEWORKER,
     )
     assert response.status_code == 422

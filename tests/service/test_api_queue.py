@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
 from tests.service.conftest import TODAY, auth, batch, household, row_counts, signal
@@ -143,6 +144,30 @@ def test_a_decision_must_date_its_attempts_within_the_case_and_agree_with_them(c
     unreached = [{"kind": "letter", "reached": False, "attempted_on": TODAY.isoformat(), "part_of_day": "morning"}]
     assert _decide(client, item["review_item_id"], end_result="no_contact_possible",
                    contact_attempts=unreached).status_code == 201
+
+
+@pytest.mark.parametrize("end_result", ["declines_help", "advice_quick_fix", "financial_follow_up",
+                                        "non_financial_follow_up"])
+def test_a_result_from_a_conversation_needs_the_attempt_that_reached_the_resident(client, engine, end_result):
+    # Without it the household would count as not reached in oversight, and the export would drop its label.
+    pseudonym = f"hh_spoken_{end_result[:7]}"
+    item = _score(client, household(pseudonym, signal("s-1", days_ago=10)))[pseudonym]
+    before = row_counts(engine)
+    on_paper = [
+        {"kind": "letter", "reached": False, "attempted_on": TODAY.isoformat(), "part_of_day": "morning"},
+        {"kind": "administrative", "reached": True, "attempted_on": TODAY.isoformat(), "part_of_day": "morning"},
+    ]
+    for attempts in ([], on_paper):
+        refused = _decide(client, item["review_item_id"], end_result=end_result, contact_attempts=attempts)
+        assert refused.status_code == 422
+        assert refused.json()["errors"][0]["field"] == "end_result"
+        assert f"'{end_result}' says the resident was spoken to, but no contact attempt reached them" in (
+            refused.json()["detail"])
+        assert row_counts(engine) == before
+    spoken = [*on_paper, {"kind": "phone", "reached": True, "attempted_on": TODAY.isoformat(),
+                          "part_of_day": "afternoon"}]
+    assert _decide(client, item["review_item_id"], end_result=end_result,
+                   contact_attempts=spoken).status_code == 201
 
 
 def test_departure_with_reason_is_recorded_and_reported_in_oversight(client):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.service.conftest import OTHER_MUNICIPALITY, OTHER_TEAM, auth, batch, household, signal
+from tests.service.conftest import OTHER_MUNICIPALITY, OTHER_TEAM, auth, batch, household, signal, spoken_to
 from vroegsignaal.schemas.enums import ModelStatus, Role
 from vroegsignaal.service.app import create_app
 from vroegsignaal.service.security import MSG_MISSING_TOKEN
@@ -44,7 +44,7 @@ REQUESTS = {
     ("GET", "/v1/outreach"): ("/v1/outreach", None),
     ("POST", "/v1/review-items/{item_id}/decisions"): (
         "/v1/review-items/{item_id}/decisions",
-        {"end_result": "declines_help", "chosen_intensity": "letter", "contact_attempts": []},
+        {"end_result": "declines_help", "chosen_intensity": "letter", "contact_attempts": [spoken_to()]},
     ),
     ("GET", "/v1/households/{household_id}"): (f"/v1/households/{PSEUDONYM}", None),
     ("POST", "/v1/objections"): ("/v1/objections", {"household_id": "hh_objector_00001", "received_on": "2026-03-01"}),

@@ -13,14 +13,14 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine, event, select, update
 
-from tests.service.conftest import auth, batch, household, make_settings, seed_version, signal
+from tests.service.conftest import auth, batch, household, make_settings, seed_version, signal, spoken_to
 from vroegsignaal.schemas.enums import ModelStatus, Role
 from vroegsignaal.service import commands
 from vroegsignaal.service.models import Household, ModelVersion, ReviewItem, Score, ScoreSubmission, Signal
 
 CASEWORKER = auth(Role.CASEWORKER)
 DECISION = {"end_result": "declines_help", "chosen_intensity": "letter",
-            "contact_attempts": [], "departure_reason": "declined on the phone"}
+            "contact_attempts": [spoken_to()], "departure_reason": "declined on the phone"}
 
 
 @contextmanager

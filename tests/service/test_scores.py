@@ -7,7 +7,7 @@ import threading
 
 from sqlalchemy import select
 
-from tests.service.conftest import TODAY, auth, batch, household, row_counts, signal
+from tests.service.conftest import TODAY, auth, batch, household, row_counts, signal, spoken_to
 from vroegsignaal.schemas.enums import Role
 from vroegsignaal.service.audit import verify_audit_log
 from vroegsignaal.service.db import create_session_factory, transaction
@@ -55,7 +55,8 @@ def test_earlier_signals_of_a_household_count_and_a_resent_one_is_stored_once(cl
 
 def test_a_decided_item_is_not_reopened_and_the_next_signal_opens_a_new_one(client, engine):
     [first] = _score(client, household("hh_reopen_000001", signal("s-1", amount=100.0)))
-    decision = {"end_result": "advice_quick_fix", "chosen_intensity": first["suggested_intensity"]}
+    decision = {"end_result": "advice_quick_fix", "chosen_intensity": first["suggested_intensity"],
+                "contact_attempts": [spoken_to()]}
     item_url = f"/v1/review-items/{first['review_item_id']}/decisions"
     decided = client.post(item_url, json=decision, headers=CASEWORKER)
     assert decided.status_code == 201

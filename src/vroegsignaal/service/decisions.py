@@ -41,8 +41,23 @@ MSG_RESULT_CONTRADICTS_CONTACT = (
     "end_result {result!r} says the resident was not reached, but contact attempt {index} reached them; choose "
     "another end result or correct the attempt"
 )
+MSG_RESULT_NEEDS_CONTACT = (
+    "end_result {result!r} says the resident was spoken to, but no contact attempt reached them; add the attempt "
+    "that did (reached, and not administrative) or choose another end result"
+)
 #: End results that say nobody reached the resident: a decision with a reached attempt contradicts them.
 RESULTS_WITHOUT_CONTACT = frozenset({EndResult.NO_CONTACT_POSSIBLE, EndResult.REFERRAL_WITHOUT_CONTACT})
+#: End results that only a conversation with the resident can give: a decision needs the attempt that reached them.
+#: Without it the oversight report would count a household as not reached, and the export would leave out its label
+#: (only reached households get one), though the caseworker did speak with them.
+RESULTS_AFTER_CONTACT = frozenset(
+    {
+        EndResult.DECLINES_HELP,
+        EndResult.ADVICE_QUICK_FIX,
+        EndResult.FINANCIAL_FOLLOW_UP,
+        EndResult.NON_FINANCIAL_FOLLOW_UP,
+    }
+)
 CHECK_REASON_REQUIRED = "departure_reason_required"
 STATUS_CLOSED = "closed"
 
@@ -66,7 +81,8 @@ def _visible_item_or_raise(session: Session, *, item_id: int, caller: Caller) ->
 
 def _check_attempts(request: DecisionCreate, *, first_signal: dt.date, today: dt.date) -> None:
     """Each attempt dated within the case (from its first signal up to today), and the end result in keeping with
-    them: an attempt outside the case would start no cooldown, or one from the wrong date."""
+    them: an attempt outside the case would start no cooldown, or one from the wrong date; a result that says the
+    resident was (not) reached needs an attempt that did (none that did)."""
     failures = []
     for index, attempt in enumerate(request.contact_attempts):
         field = f"contact_attempts.{index}.attempted_on"
@@ -77,6 +93,17 @@ def _check_attempts(request: DecisionCreate, *, first_signal: dt.date, today: dt
         else:
             continue
         failures.append(ValidationFailure("decision", field, rule, 1, examples=(attempt.attempted_on,)))
+    reached = [index for index, attempt in enumerate(request.contact_attempts) if counts_as_contact(attempt)]
+    if request.end_result in RESULTS_AFTER_CONTACT and not reached:
+        failures.append(
+            ValidationFailure(
+                "decision",
+                "end_result",
+                MSG_RESULT_NEEDS_CONTACT.format(result=request.end_result.value),
+                1,
+                examples=(request.end_result.value,),
+            )
+        )
     if request.end_result in RESULTS_WITHOUT_CONTACT:
         failures.extend(
             ValidationFailure(
@@ -86,8 +113,7 @@ def _check_attempts(request: DecisionCreate, *, first_signal: dt.date, today: dt
                 1,
                 examples=(request.end_result.value,),
             )
-            for index, attempt in enumerate(request.contact_attempts)
-            if counts_as_contact(attempt)
+            for index in reached
         )
     if failures:
         raise DataValidationError(failures, summary="decision refused")

@@ -8,6 +8,8 @@ beside it, which is what a screen reader reads. The decision form is turned into
 from __future__ import annotations
 
 import datetime as dt
+import re
+import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -20,6 +22,7 @@ from vroegsignaal.service.decisions import (
     MSG_ATTEMPT_BEFORE_CASE,
     MSG_ATTEMPT_IN_FUTURE,
     MSG_RESULT_CONTRADICTS_CONTACT,
+    MSG_RESULT_NEEDS_CONTACT,
 )
 from vroegsignaal.service.pages.forms import DEFAULT_MESSAGE_KEY, FieldError, errors_from_validation
 from vroegsignaal.service.pages.i18n import Translator
@@ -32,9 +35,20 @@ REACHED_YES, REACHED_NO = "yes", "no"
 PREFILLED_DATE = "contact_attempts.0.attempted_on"
 #: Hidden field that carries the date the page filled in, so the form knows that date is not the caseworker's entry.
 PREFILLED_DATE_FIELD = "prefilled_attempted_on"
-_FUTURE_CHECK = MSG_ATTEMPT_IN_FUTURE.partition("{")[0]
-_BEFORE_CASE_CHECK = MSG_ATTEMPT_BEFORE_CASE.partition("{")[0]
-_CONTRADICTION_CHECK = MSG_RESULT_CONTRADICTS_CONTACT.partition("{")[0]
+
+
+def _template_pattern(template: str) -> re.Pattern[str]:
+    """What the messages formatted from ``template`` match: its fixed text, anything in its placeholders."""
+    return re.compile(".*".join(re.escape(text) for text, *_ in string.Formatter().parse(template)), re.DOTALL)
+
+
+#: The decision refusals the form explains in the caseworker's language, by the message the API gives.
+_DOMAIN_MESSAGE_KEYS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (_template_pattern(MSG_ATTEMPT_IN_FUTURE), "form.error.future_date"),
+    (_template_pattern(MSG_ATTEMPT_BEFORE_CASE), "form.error.before_case"),
+    (_template_pattern(MSG_RESULT_CONTRADICTS_CONTACT), "form.error.result_contradicts_contact"),
+    (_template_pattern(MSG_RESULT_NEEDS_CONTACT), "form.error.result_needs_contact"),
+)
 
 
 # ---------------------------------------------------------------------------------------------------------- timeline
@@ -205,13 +219,7 @@ def domain_message_key(check: str) -> str:
     """Message key of a refusal by :func:`~vroegsignaal.service.decisions.record_decision`."""
     if check == CHECK_REASON_REQUIRED:
         return "form.error.reason_required"
-    if check.startswith(_FUTURE_CHECK):
-        return "form.error.future_date"
-    if check.startswith(_BEFORE_CASE_CHECK):
-        return "form.error.before_case"
-    if check.startswith(_CONTRADICTION_CHECK):
-        return "form.error.result_contradicts_contact"
-    return DEFAULT_MESSAGE_KEY
+    return next((key for pattern, key in _DOMAIN_MESSAGE_KEYS if pattern.fullmatch(check)), DEFAULT_MESSAGE_KEY)
 
 
 def options(enum: type[LabelledEnum], t: Translator) -> list[tuple[str, str]]:
