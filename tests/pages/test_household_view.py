@@ -44,7 +44,7 @@ def review_item(approach: str, reason: str | None) -> ReviewItemPublic:
     return ReviewItemPublic(id=1, team="team-noord", status="open", approach=approach, standard_reason=reason,
                             control_sample=reason == "control_sample", urgent=False,
                             suggested_intensity=ContactIntensity.PHONE, received_on=TODAY, deadline=TODAY,
-                            held_until=None, created_at=NOON, closed_at=None)
+                            held_until=None, created_at=NOON, updated_at=NOON, closed_at=None)
 
 
 def test_timeline_places_the_newest_signal_right_and_the_largest_amount_at_the_top():

@@ -36,6 +36,7 @@ def item(
         reasons=[Reason(feature="total_arrears_eur", value=1.0, contribution=0.1, text_nl=f"reden {i}",
                         text_en=f"reason {i}") for i in range(reasons)],
         review_flags=[], urgent=False, received_on=DAY, first_signal_date=DAY, deadline=DAY, overdue=overdue,
+        updated_at=dt.datetime(2026, 3, 4, 12, tzinfo=dt.UTC),
     )
 
 

@@ -306,6 +306,27 @@ def test_a_recorded_decision_leaves_the_list_and_shows_on_the_household(client):
     assert NL("household.no_open_item") in page and 'name="review_item_id"' not in page
 
 
+def test_a_case_that_changed_while_its_page_was_open_is_shown_again_with_what_was_filled_in(client, engine, clock):
+    _three(client)
+    sign_in(client, Role.CASEWORKER)
+    action = f"/huishoudens/{LOW}/beslissing"
+    form = form_as_rendered(client.get(f"/huishoudens/{LOW}").text, action)
+    clock.advance(minutes=5)  # a crisis signal comes in while the caseworker fills in the form
+    _score(client, household(LOW, signal("s-9", amount=400.0, partner="water", crisis=True)))
+    filled = {**form, "end_result": "referral_without_contact", "chosen_intensity": "letter",
+              "departure_reason": "resident asked for a letter"}
+    before = row_counts(engine)
+    refused = client.post(action, data=filled)
+    assert refused.status_code == 409 and NL("notice.case_changed") in refused.text
+    after = row_counts(engine)
+    assert after.pop("audit_log") == before.pop("audit_log") + 1  # the page shown again is a read of the household
+    assert after == before
+    assert '<option value="referral_without_contact" selected>' in refused.text  # what was filled in is kept
+    again = form_as_rendered(refused.text, action)
+    assert again["case_updated_at"] != form["case_updated_at"]  # the page now shows the case as it is
+    assert client.post(action, data=again).status_code == 303
+
+
 def test_an_attempt_in_the_future_is_refused_at_its_date(client, clock):
     _three(client)
     sign_in(client, Role.CASEWORKER)

@@ -195,10 +195,12 @@ def test_an_ethics_reviewer_can_withdraw_the_model_in_use(client, engine):
     assert withdrawn.detail == {"previous": "fake-1", "serving": None}
 
 
-def test_a_rejected_model_no_longer_steers_the_open_cases_it_scored(client, engine):
+def test_a_rejected_model_no_longer_steers_the_open_cases_it_scored(client, engine, clock):
     first = client.post("/v1/scores", json=batch(household("hh_steered_00001", signal("s-1", amount=9000.0))),
                         headers=CASEWORKER).json()["results"][0]
     assert first["approach"] == "model" and first["score"] is not None
+    (seen,) = client.get("/v1/outreach", headers=CASEWORKER).json()["items"]
+    clock.advance(minutes=1)
     client.post("/v1/models/fake-1/approval", headers=ETHICS,
                 json={"decision": "reject", "comment": "recall ratio of 50+ fell below the gate in use"})
     # Still on the list (every signal gets an offer), placed like the control sample: not by the rejected score.
@@ -213,6 +215,11 @@ def test_a_rejected_model_no_longer_steers_the_open_cases_it_scored(client, engi
             select(AuditRecord.detail).where(AuditRecord.action == AuditAction.MODEL_ADVICE_WITHDRAWN)
         ).scalar_one()
     assert detail == {"open_cases": 1}
+    # A caseworker who had the model's advice open decides on the case as it is now, not on the withdrawn advice.
+    decision = {"end_result": "no_contact_possible", "chosen_intensity": "home_visit",
+                "case_updated_at": seen["updated_at"], "departure_reason": "resident is hard to reach by letter"}
+    stale = client.post(f"/v1/review-items/{case['review_item_id']}/decisions", json=decision, headers=CASEWORKER)
+    assert stale.status_code == 409 and "field 'case_updated_at'" in stale.json()["detail"]
 
 
 def test_a_model_rejected_through_another_replica_is_used_by_none(make_client, engine):

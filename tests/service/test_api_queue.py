@@ -170,6 +170,27 @@ def test_a_result_from_a_conversation_needs_the_attempt_that_reached_the_residen
                    contact_attempts=spoken).status_code == 201
 
 
+def test_a_decision_on_a_case_that_changed_since_it_was_read_is_refused(client, engine, clock):
+    pseudonym = "hh_changed_000001"
+    _score(client, household(pseudonym, signal("s-1", amount=500.0)))
+    [seen] = client.get("/v1/outreach", headers=CASEWORKER).json()["items"]
+    clock.advance(minutes=5)  # meanwhile a crisis signal comes in for the same household
+    _score(client, household(pseudonym, signal("s-2", partner="energy", amount=300.0, crisis=True)))
+    before = row_counts(engine)
+    stale = _decide(client, seen["review_item_id"], case_updated_at=seen["updated_at"])
+    assert stale.status_code == 409
+    assert stale.json()["detail"].startswith(
+        f"field 'case_updated_at': review item {seen['review_item_id']} changed at 2026-03-04T12:05:00+00:00 after "
+        "the version you saw (2026-03-04T12:00:00+00:00)")
+    assert row_counts(engine) == before
+    [now_seen] = client.get(f"/v1/households/{pseudonym}", headers=CASEWORKER).json()["review_items"]
+    assert now_seen["updated_at"] != seen["updated_at"]
+    decided = _decide(client, seen["review_item_id"], case_updated_at=now_seen["updated_at"])
+    assert decided.status_code == 201
+    retried = _decide(client, seen["review_item_id"], case_updated_at=now_seen["updated_at"])
+    assert retried.status_code == 200 and retried.json() == decided.json()
+
+
 def test_departure_with_reason_is_recorded_and_reported_in_oversight(client):
     item = _score(client, household("hh_depart_0000001", signal("s-1", amount=9000.0)))["hh_depart_0000001"]
     decided = _decide(client, item["review_item_id"], chosen_intensity="phone",

@@ -356,6 +356,9 @@ class OutreachItemPublic(_Response):
     first_signal_date: dt.date = Field(description="Oldest signal date of the household (rule-based order).")
     deadline: dt.date
     overdue: bool
+    updated_at: dt.datetime = Field(
+        description="When the case last changed; send it with the decision as `case_updated_at`."
+    )
 
 
 class OutreachListResponse(_Response):
@@ -403,6 +406,13 @@ class DecisionCreate(_Request):
         max_length=500,
         description="Required when the chosen intensity or the order departs from the advice. Describe the "
         "professional reason; never write names, addresses or other personal data here.",
+    )
+    case_updated_at: dt.datetime | None = Field(
+        default=None,
+        description="The review item's `updated_at` as the caseworker saw it (outreach list or household history). "
+        "When given and the case changed since (a new signal or a correction came in, an objection, advice "
+        "withdrawn), the decision is refused with 409 so the caseworker looks at the case again. Recommended; "
+        "without it the decision is made on the case as it is now.",
     )
 
 
@@ -480,6 +490,9 @@ class ReviewItemPublic(_Response):
     deadline: dt.date
     held_until: dt.date | None
     created_at: dt.datetime
+    updated_at: dt.datetime = Field(
+        description="When the case last changed; send it with the decision as `case_updated_at`."
+    )
     closed_at: dt.datetime | None
 
 

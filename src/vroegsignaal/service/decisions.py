@@ -31,6 +31,11 @@ from vroegsignaal.service.switches import current_ordering
 
 MSG_UNKNOWN_ITEM = "review item {item_id} does not exist"
 MSG_ALREADY_DECIDED = "review item {item_id} was already decided with a different decision"
+MSG_CASE_CHANGED = (
+    "field 'case_updated_at': review item {item_id} changed at {updated_at} after the version you saw "
+    "({seen}): a new signal, a correction, an objection or withdrawn advice; look at the case again and send the "
+    "decision with its new updated_at"
+)
 MSG_REASON_REQUIRED = "field 'departure_reason' is required: {why}"
 MSG_INTENSITY_DEPARTS = "chosen_intensity {chosen!r} departs from the suggested {suggested!r}"
 MSG_ORDER_DEPARTS = "the item is at position {rank} of the list, beyond the order tolerance of {tolerance}"
@@ -60,6 +65,10 @@ RESULTS_AFTER_CONTACT = frozenset(
 )
 CHECK_REASON_REQUIRED = "departure_reason_required"
 STATUS_CLOSED = "closed"
+
+
+class CaseChangedError(ConflictError):
+    """The case changed after the version the caseworker decided on (``case_updated_at``)."""
 
 
 def _visible_item_or_raise(session: Session, *, item_id: int, caller: Caller) -> ReviewItem:
@@ -161,6 +170,11 @@ def record_decision(
             if existing is not None and existing.request_hash == request_hash:
                 return decisions_public(session, [existing])[0], False
             raise ConflictError(MSG_ALREADY_DECIDED.format(item_id=item_id))
+        seen = request.case_updated_at
+        if seen is not None and seen != item.updated_at:
+            raise CaseChangedError(
+                MSG_CASE_CHANGED.format(item_id=item_id, updated_at=item.updated_at.isoformat(), seen=seen.isoformat())
+            )
         _check_attempts(request, first_signal=item.first_signal_date, today=today)
         ordering, _ = current_ordering(session, item.municipality_code)
         view = load_queue(

@@ -157,6 +157,7 @@ def household_history(
                 deadline=i.deadline,
                 held_until=i.held_until,
                 created_at=i.created_at,
+                updated_at=i.updated_at,
                 closed_at=i.closed_at,
             )
             for i, advice in zip(items, advices, strict=True)

@@ -147,6 +147,7 @@ def item_public(
         first_signal_date=item.first_signal_date,
         deadline=item.deadline,
         overdue=entry.overdue(today),
+        updated_at=item.updated_at,
     )
 
 

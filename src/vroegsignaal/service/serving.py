@@ -362,6 +362,7 @@ def _withdraw_advice(session: Session, services: Services, *, version: str, call
             approach="standard",
             standard_reason=MODEL_WITHDRAWN,
             suggested_intensity=services.settings.standard_intensity.value,
+            updated_at=now,  # the case changed: a decision made on the withdrawn advice is refused (decisions.py)
         )
         .execution_options(synchronize_session=False)
     ).rowcount

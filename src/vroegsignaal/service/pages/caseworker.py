@@ -21,7 +21,7 @@ from vroegsignaal.schemas.api import HouseholdHistoryResponse, ObjectionCreate
 from vroegsignaal.schemas.enums import ContactKind, EndResult, PartnerType, PartOfDay, RiskBand
 from vroegsignaal.schemas.tables import PSEUDONYM_PATTERN
 from vroegsignaal.service.clock import dutch_today
-from vroegsignaal.service.decisions import MSG_UNKNOWN_ITEM, record_decision
+from vroegsignaal.service.decisions import MSG_UNKNOWN_ITEM, CaseChangedError, record_decision
 from vroegsignaal.service.deps import CASEWORKER_ROLES, ServicesDep, SessionDep
 from vroegsignaal.service.households import household_history
 from vroegsignaal.service.objections import add_objection, list_objections, withdraw_objection
@@ -71,6 +71,7 @@ LIST_LIMIT = 1000
 #: ``?notice=`` after a redirect → message key of the confirmation shown at the top of the page.
 NOTICES: dict[str, str] = {
     "decision_saved": "notice.decision_saved",
+    "case_changed": "notice.case_changed",
     "objection_saved": "notice.objection_saved",
     "objection_withdrawn": "notice.objection_withdrawn",
 }
@@ -142,7 +143,7 @@ def outreach_page(
 
 def _household_page(
     request: Request, caller: Caller, history: HouseholdHistoryResponse, *, today: dt.date, form: FormState,
-    status: int = 200,
+    status: int = 200, notice: str | None = None,
 ) -> Response:
     item = open_item(history)
     latest = history.scores[-1] if history.scores else None
@@ -176,6 +177,7 @@ def _household_page(
         result_options=options(EndResult, t),
         intensity_options=intensity_options(item.suggested_intensity if item else None, t),
         today=today,
+        notice_key=notice_key(notice),
     )
 
 
@@ -215,6 +217,7 @@ def record_decision_page(
     item_id = _review_item_id(form)
     parsed = parse_decision_form(form)
     errors: dict[str, FieldError] = parsed.errors
+    status, notice = 422, None
     if parsed.request is not None:
         try:
             record_decision(
@@ -223,11 +226,16 @@ def record_decision_page(
             )
         except DataValidationError as exc:
             errors = errors_from_domain(exc, key_for=domain_message_key, rename=parsed.form_field)
+        except CaseChangedError:
+            # The page shows the case as it is now, with what was filled in; saving again decides on this version.
+            status, notice = 409, "case_changed"
         else:
             return redirect("/", notice="decision_saved")
     now = services.now()
     history = household_history(session, pseudonym=household_id, caller=caller, settings=services.settings, now=now)
-    return _household_page(request, caller, history, today=dutch_today(now), form=FormState(form, errors), status=422)
+    return _household_page(
+        request, caller, history, today=dutch_today(now), form=FormState(form, errors), status=status, notice=notice
+    )
 
 
 # ------------------------------------------------------------------------------------------------------- objections

@@ -204,6 +204,7 @@ def parse_decision_form(form: Mapping[str, str]) -> ParsedDecision:
         "end_result": form.get("end_result", "").strip() or None,
         "chosen_intensity": form.get("chosen_intensity", "").strip() or None,
         "departure_reason": form.get("departure_reason", "").strip() or None,
+        "case_updated_at": form.get("case_updated_at", "").strip() or None,
     }
     parsed = ParsedDecision(None, errors, tuple(rows))
     try:
