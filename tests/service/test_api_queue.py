@@ -185,6 +185,8 @@ def test_a_decision_on_a_case_that_changed_since_it_was_read_is_refused(client, 
     assert row_counts(engine) == before
     [now_seen] = client.get(f"/v1/households/{pseudonym}", headers=CASEWORKER).json()["review_items"]
     assert now_seen["updated_at"] != seen["updated_at"]
+    without_zone = _decide(client, seen["review_item_id"], case_updated_at="2026-03-04T12:05:00")
+    assert without_zone.status_code == 422 and without_zone.json()["errors"][0]["field"] == "case_updated_at"
     decided = _decide(client, seen["review_item_id"], case_updated_at=now_seen["updated_at"])
     assert decided.status_code == 201
     retried = _decide(client, seen["review_item_id"], case_updated_at=now_seen["updated_at"])

@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -407,7 +408,7 @@ class DecisionCreate(_Request):
         description="Required when the chosen intensity or the order departs from the advice. Describe the "
         "professional reason; never write names, addresses or other personal data here.",
     )
-    case_updated_at: dt.datetime | None = Field(
+    case_updated_at: AwareDatetime | None = Field(
         default=None,
         description="The review item's `updated_at` as the caseworker saw it (outreach list or household history). "
         "When given and the case changed since (a new signal or a correction came in, an objection, advice "
