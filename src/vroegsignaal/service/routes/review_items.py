@@ -23,13 +23,18 @@ MAX_ID = 2**31 - 1
     responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
 )
 def create_decision(
-    item_id: Annotated[int, Path(ge=1, le=MAX_ID, description="Review item id.")], request: DecisionCreate, response: Response, caller: CaseworkerCaller, services: ServicesDep,
+    item_id: Annotated[int, Path(ge=1, le=MAX_ID, description="Review item id.")],
+    request: DecisionCreate,
+    response: Response,
+    caller: CaseworkerCaller,
+    services: ServicesDep,
     session: SessionDep,
 ) -> DecisionPublic:
     """Record contact attempts and the end result; closes the item. Role: caseworker (own municipality and team).
 
     A departure from the suggested intensity or order needs ``departure_reason``. Retrying the same decision returns
-    the recorded one with status 200.
+    the recorded one with status 200. With ``case_updated_at`` a decision on a case that changed since is refused
+    with 409.
     """
     decision, created = record_decision(
         session, item_id=item_id, request=request, caller=caller, settings=services.settings,
