@@ -1,6 +1,7 @@
 """SQLite transactions of one process queue on a lock of their own: it is released on every way a transaction
 ends, so the next one never waits for a transaction that is over. A short write from an async endpoint runs on the
-event loop only when nobody holds the write lock, and otherwise never waits there."""
+event loop only when nobody holds the write lock, and otherwise never waits there. On PostgreSQL the setting
+``db_timeout_seconds`` reaches every connection of the service, and the maintenance commands' connections in part."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from vroegsignaal.service.db import (
     run_write,
     without_waiting,
 )
+
+SERVER_TIMEOUTS = ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")
 
 #: Generous: a released lock lets the other thread through at once; a leaked one would hold it for 30 s.
 LIVENESS_SECONDS = 10
@@ -162,3 +165,33 @@ def test_a_write_of_another_process_is_refused_at_once_and_the_busy_timeout_rest
         timeout_ms = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
         assert connection.execute(text("SELECT count(*) FROM t WHERE x = 1")).scalar() == 0
     assert timeout_ms == SQLITE_BUSY_TIMEOUT_SECONDS * 1000
+
+
+def _shown(engine: Engine) -> tuple[dict[str, str], dict[str, str], str]:
+    """The server's timeouts, the libpq parameters and the search_path of a connection from ``engine``."""
+    with engine.connect() as connection:
+        server = {name: connection.execute(text(f"SHOW {name}")).scalar_one() for name in SERVER_TIMEOUTS}
+        search_path = connection.execute(text("SHOW search_path")).scalar_one()
+        parameters = connection.connection.driver_connection.info.get_parameters()
+    return server, parameters, search_path
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_db_timeout_seconds_reaches_every_connection_of_the_service(make_client, database_url: str):
+    client = make_client(db_timeout_seconds=7)
+    server, parameters, search_path = _shown(client.app.state.services.engine)
+    assert server == dict.fromkeys(SERVER_TIMEOUTS, "7s")
+    assert (parameters["keepalives"], parameters["tcp_user_timeout"]) == ("1", "7000")
+    # The URL's own options (the tests' schema) still apply: they are added after ours.
+    assert search_path.startswith("vs_test_")
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_maintenance_connections_wait_for_locks_and_the_network_only_as_long_as_the_setting(database_url: str):
+    engine = create_db_engine(database_url, timeout_seconds=7, long_statements=True)
+    try:
+        server, parameters, _ = _shown(engine)
+    finally:
+        engine.dispose()
+    assert server == {"statement_timeout": "0", "lock_timeout": "7s", "idle_in_transaction_session_timeout": "0"}
+    assert (parameters["keepalives"], parameters["tcp_user_timeout"]) == ("1", "7000")

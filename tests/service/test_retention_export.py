@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import os
+import re
 
 import pandas as pd
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
@@ -24,11 +25,12 @@ from tests.service.conftest import (
     signal,
 )
 from vroegsignaal.cli import app
-from vroegsignaal.errors import ConfigError
+from vroegsignaal.errors import ConfigError, VroegsignaalError
 from vroegsignaal.schemas.enums import Role
 from vroegsignaal.schemas.dataset_config import load_dataset_config
 from vroegsignaal.schemas.tables import HouseholdSchema, OutcomeSchema, SignalSchema
 from vroegsignaal.service import commands, export
+from vroegsignaal.service.commands import MSG_TIMED_OUT
 from vroegsignaal.service.export import MSG_OUT_NOT_WRITTEN, MSG_OUT_NOT_A_FOLDER
 from vroegsignaal.service.db import create_db_engine
 from vroegsignaal.service.models import AuditChainHead, AuditRecord
@@ -74,6 +76,15 @@ def test_purge_deletes_old_data_reports_it_and_keeps_the_chain_verifiable(client
         engine.dispose()
     tampered = commands.audit_verify(settings)
     assert not tampered.ok and [p.kind for p in tampered.problems] == ["unexplained_anchor"]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_purge_behind_a_stuck_transactions_lock_stops_naming_the_setting(database_url, engine, clock):
+    settings = make_settings(database_url, retention_days=30, cooldown_days=30, db_timeout_seconds=1)
+    with engine.begin() as stuck:
+        stuck.execute(text("LOCK TABLE signals IN ACCESS EXCLUSIVE MODE"))
+        with pytest.raises(VroegsignaalError, match=re.escape(MSG_TIMED_OUT.format(seconds=1))):
+            commands.purge(settings, now=clock.now)
 
 
 def test_audit_retention_below_six_months_is_refused(database_url):

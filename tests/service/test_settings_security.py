@@ -50,6 +50,14 @@ def test_settings_are_read_from_the_environment_only_when_built(monkeypatch):
     assert build_settings().database_url == "sqlite:///elsewhere.db"
 
 
+def test_db_timeout_is_read_from_the_environment_and_refused_out_of_bounds(monkeypatch):
+    monkeypatch.setenv("VROEGSIGNAAL_DEMO_MODE", "true")
+    monkeypatch.setenv("VROEGSIGNAAL_DB_TIMEOUT_SECONDS", "12")
+    assert build_settings().db_timeout_seconds == 12
+    with pytest.raises(ConfigError, match="db_timeout_seconds"):
+        build_settings(db_timeout_seconds=0)
+
+
 def _rsa_settings(tmp_path):  # noqa: ANN001, ANN202
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))

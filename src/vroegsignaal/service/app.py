@@ -93,7 +93,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logging.getLogger("vroegsignaal").setLevel(settings.log_level)
         engine = create_db_engine(
-            settings.database_url, pool_size=settings.db_pool_size, connect_timeout=settings.db_connect_timeout_seconds
+            settings.database_url, pool_size=settings.db_pool_size, connect_timeout=settings.db_connect_timeout_seconds,
+            timeout_seconds=settings.db_timeout_seconds,
         )
         services = Services(
             settings=settings,

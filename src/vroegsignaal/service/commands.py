@@ -16,11 +16,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from vroegsignaal.errors import VroegsignaalError
 from vroegsignaal.schemas.enums import ModelStatus, Role
 from vroegsignaal.service.audit import AuditVerification, verify_audit_log
-from vroegsignaal.service.db import create_db_engine, create_session_factory
+from vroegsignaal.service.db import create_db_engine, create_session_factory, timed_out
 from vroegsignaal.service.export import ExportReport
 from vroegsignaal.service.export import export_decisions as _export_decisions
 from vroegsignaal.service.migrate import require_migrated, require_sqlite_file, upgrade_database
@@ -34,6 +36,11 @@ from vroegsignaal.service.versions import change_status, get_version_or_raise
 
 if TYPE_CHECKING:
     import uvicorn
+
+MSG_TIMED_OUT = (
+    "the database did not finish within {seconds} s (VROEGSIGNAAL_DB_TIMEOUT_SECONDS): another transaction held a "
+    "lock this command needed; nothing was changed, run the command again"
+)
 
 
 def _now() -> dt.datetime:
@@ -50,13 +57,22 @@ def _operator() -> str:
 
 @contextmanager
 def _session(settings: Settings) -> Iterator[Session]:
-    """A session on the service's database, which must exist and be migrated (a clear error otherwise)."""
+    """A session on the service's database, which must exist and be migrated (a clear error otherwise); its
+    statements may run long on a big database, but a silent network or a lock held by a stuck transaction ends them
+    (``db_timeout_seconds``)."""
     require_sqlite_file(settings.database_url)
-    engine = create_db_engine(settings.database_url, pool_size=1, connect_timeout=settings.db_connect_timeout_seconds)
+    engine = create_db_engine(
+        settings.database_url, pool_size=1, connect_timeout=settings.db_connect_timeout_seconds,
+        timeout_seconds=settings.db_timeout_seconds, long_statements=True,
+    )
     try:
         require_migrated(engine)
         with create_session_factory(engine)() as session:
             yield session
+    except DBAPIError as error:
+        if timed_out(error):
+            raise VroegsignaalError(MSG_TIMED_OUT.format(seconds=settings.db_timeout_seconds)) from None
+        raise
     finally:
         engine.dispose()
 

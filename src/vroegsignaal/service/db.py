@@ -5,7 +5,9 @@ lock instead of failing halfway (and the audit chain can never fork); within a p
 our own, which wakes the next one at once instead of SQLite's polling. A short SQLite write can
 run on the event loop itself when the write lock is free at that moment (:func:`run_write`), saving the hop to a
 worker thread. PostgreSQL connections are checked before use (``pool_pre_ping``), so after an outage the pool
-replaces dead connections by itself.
+replaces dead connections by itself. The service's PostgreSQL engine bounds every wait for the database by the setting
+``db_timeout_seconds`` (:func:`postgres_timeouts`, :class:`AnswerDeadlineConnection`), so a frozen host, a silent
+network or a lock held by a stuck transaction makes a request fail (503) instead of hang.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
+import psycopg
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -25,6 +28,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+#: The server cancels a statement over ``db_timeout_seconds`` itself and answers at once; the service gives up on a
+#: connection this much later, when no answer came at all.
+NO_ANSWER_GRACE_SECONDS = 5
+#: Unanswered TCP keepalive probes after which a silent peer counts as gone.
+KEEPALIVE_PROBES = 3
+MSG_NO_ANSWER = (
+    "the database gave no answer within {seconds} s (db_timeout_seconds plus {grace} s); the connection was closed"
+)
+#: PostgreSQL's statement, lock and idle-in-transaction timeouts: what ``db_timeout_seconds`` sets off on the server.
+TIMEOUT_SQLSTATES = frozenset({"57014", "55P03", "25P03"})
 _HOLDS_WRITER = "vroegsignaal_holds_writer_lock"
 #: Set while a transaction must not wait for SQLite's write lock (see :func:`run_write`).
 _NO_WAIT: ContextVar[bool] = ContextVar("vroegsignaal_no_wait_for_writer", default=False)
@@ -44,8 +57,24 @@ def ensure_sqlite_folder(url: str) -> None:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def create_db_engine(url: str, *, pool_size: int = 5, connect_timeout: int = 5) -> Engine:
-    """An engine for ``url`` with the settings this service relies on (see module docstring)."""
+def create_db_engine(
+    url: str, *, pool_size: int = 5, connect_timeout: int = 5, timeout_seconds: int | None = None,
+    long_statements: bool = False,
+) -> Engine:
+    """An engine for ``url`` with the settings this service relies on (see module docstring).
+
+    On PostgreSQL, ``timeout_seconds`` (the setting ``db_timeout_seconds``) bounds the waits for the database:
+
+    * the service (``long_statements=False``) gets every bound of :func:`postgres_timeouts`, waits at most that long
+      for a pooled connection, and gives up on a connection that has not answered for ``timeout_seconds`` plus
+      :data:`NO_ANSWER_GRACE_SECONDS` (:class:`AnswerDeadlineConnection`);
+    * the maintenance commands (``long_statements=True``: purge, export, audit-verify, promote) get the network bounds
+      and ``lock_timeout`` only, as a purge or export on a big database may rightly run for minutes;
+    * ``None`` bounds nothing: the tests' own engines. Migrations use an engine of their own without bounds (replicas
+      wait on each other's migration lock, and a migration may rewrite a big table).
+
+    SQLite ignores both.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         ensure_sqlite_folder(url)
@@ -57,9 +86,87 @@ def create_db_engine(url: str, *, pool_size: int = 5, connect_timeout: int = 5) 
         _configure_sqlite(engine)
         return engine
     connect_args: dict[str, Any] = {"connect_timeout": connect_timeout}
-    return create_engine(
-        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size, connect_args=connect_args
+    if timeout_seconds is None:
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size, connect_args=connect_args
+        )
+    connect_args |= postgres_timeouts(timeout_seconds, long_statements=long_statements)
+    # Options in the URL (a search_path, say) come after ours: PostgreSQL applies them in order, so the URL wins.
+    if isinstance(url_options := parsed.query.get("options"), str):
+        connect_args["options"] += f" {url_options}"
+    engine = create_engine(
+        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size, pool_timeout=timeout_seconds,
+        connect_args=connect_args,
     )
+    if not long_statements:
+        deadline = timeout_seconds + NO_ANSWER_GRACE_SECONDS
+
+        @event.listens_for(engine, "do_connect")
+        def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> AnswerDeadlineConnection:
+            connection = AnswerDeadlineConnection.connect(*cargs, **cparams)
+            connection.answer_deadline_seconds = deadline
+            return connection
+
+    return engine
+
+
+def postgres_timeouts(seconds: int, *, long_statements: bool = False) -> dict[str, Any]:
+    """libpq connection parameters under which no wait for PostgreSQL outlasts about ``seconds``.
+
+    * The network: TCP keepalives probe a connection that has been silent for a quarter of ``seconds``, and
+      :data:`KEEPALIVE_PROBES` unanswered probes, or data unacknowledged for ``seconds`` (``tcp_user_timeout``, in
+      milliseconds), end it. A frozen host or a partition that drops packets becomes an error instead of an endless
+      ``recv()``.
+    * The server: ``lock_timeout`` (a lock held by a stuck transaction) and, unless ``long_statements``,
+      ``statement_timeout`` and ``idle_in_transaction_session_timeout`` (a client that stopped in the middle of a
+      transaction loses it, and its locks). A maintenance export writes files inside its transaction.
+    """
+    probe_seconds = max(1, seconds // (KEEPALIVE_PROBES + 1))
+    server = {"lock_timeout": f"{seconds}s"}
+    if not long_statements:
+        server |= {"statement_timeout": f"{seconds}s", "idle_in_transaction_session_timeout": f"{seconds}s"}
+    return {
+        "keepalives": 1,
+        "keepalives_idle": probe_seconds,
+        "keepalives_interval": probe_seconds,
+        "keepalives_count": KEEPALIVE_PROBES,
+        "tcp_user_timeout": seconds * 1000,
+        "options": " ".join(f"-c {name}={value}" for name, value in server.items()),
+    }
+
+
+def timed_out(error: DBAPIError) -> bool:
+    """Whether ``error`` is a bound of ``db_timeout_seconds``: a timeout of the server or :class:`NoAnswerError`."""
+    return getattr(error.orig, "sqlstate", None) in TIMEOUT_SQLSTATES or isinstance(error.orig, NoAnswerError)
+
+
+class NoAnswerError(psycopg.OperationalError):
+    """The database did not answer within the deadline; the connection was closed (SQLAlchemy counts it as a
+    disconnect, so the pool replaces it)."""
+
+
+class AnswerDeadlineConnection(psycopg.Connection):  # type: ignore[type-arg]
+    """A psycopg connection that stops waiting for the server after ``answer_deadline_seconds`` and closes itself.
+
+    The last of the bounds: TCP keepalives are answered by a host whose database is frozen, or by a connection pooler
+    or proxy in between that keeps the socket open, and the server's own timeouts need a server that runs. The wait
+    ends in the waiting thread itself, so no other thread ever touches the connection.
+    """
+
+    answer_deadline_seconds: float | None = None
+
+    def wait(self, gen: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.answer_deadline_seconds is None or kwargs.get("timeout") is not None:
+            return super().wait(gen, *args, **kwargs)
+        kwargs["timeout"] = self.answer_deadline_seconds
+        try:
+            return super().wait(gen, *args, **kwargs)
+        except psycopg.errors._WaitTimeout:  # noqa: SLF001 - psycopg asks callers of wait() to convert it
+            # The answer may still arrive, half-way through the protocol: the connection is never used again.
+            self.close()
+            raise NoAnswerError(
+                MSG_NO_ANSWER.format(seconds=self.answer_deadline_seconds, grace=NO_ANSWER_GRACE_SECONDS)
+            ) from None
 
 
 def _configure_sqlite(engine: Engine) -> None:

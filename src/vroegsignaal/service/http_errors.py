@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vroegsignaal.errors import (
@@ -32,6 +33,7 @@ from vroegsignaal.errors import (
 )
 from vroegsignaal.schemas.api import ErrorResponse, FieldErrorPublic
 from vroegsignaal.schemas.identifiers import looks_like_identifier
+from vroegsignaal.service.db import timed_out
 from vroegsignaal.service.security import InvalidTokenError
 
 logger = logging.getLogger("vroegsignaal.service")
@@ -47,6 +49,7 @@ CONCURRENCY_SQLSTATES = frozenset({"40001", "40P01"})
 #: Fields whose values are never repeated in an error message.
 IDENTIFIER_FIELDS = frozenset({"household_id", "signal_id", "replaces_signal_id", "neighbourhood"})
 MAX_ECHO_LENGTH = 40
+RETRY_LATER = {"Retry-After": "5"}
 
 
 class BatchTooLargeError(VroegsignaalError):
@@ -160,8 +163,21 @@ def install_error_handlers(app: FastAPI) -> None:
         if getattr(exc.orig, "sqlstate", None) in CONCURRENCY_SQLSTATES:
             logger.warning("request %s: concurrent change (%s)", request_id_of(request), type(exc.orig).__name__)
             return error_response(request, 409, MSG_CONCURRENT_CHANGE)
-        logger.warning("request %s: database unavailable (%s)", request_id_of(request), type(exc.orig).__name__)
-        return error_response(request, 503, MSG_DATABASE_UNAVAILABLE, headers={"Retry-After": "5"})
+        # A timeout of db_timeout_seconds (db.timed_out) answers 503 like a broken connection, not 409: a deadlock or
+        # serialization failure ends at once because another transaction went first, a timeout means the database,
+        # or a transaction holding what this one needed, did not finish in time.
+        if timed_out(exc):
+            logger.warning("request %s: database timed out (%s, VROEGSIGNAAL_DB_TIMEOUT_SECONDS)",
+                           request_id_of(request), type(exc.orig).__name__)
+        else:
+            logger.warning("request %s: database unavailable (%s)", request_id_of(request), type(exc.orig).__name__)
+        return error_response(request, 503, MSG_DATABASE_UNAVAILABLE, headers=RETRY_LATER)
+
+    @app.exception_handler(PoolTimeoutError)
+    async def _no_connection(request: Request, exc: PoolTimeoutError) -> JSONResponse:
+        # Every pooled connection stayed busy (or stuck) for db_timeout_seconds: the database cannot take this now.
+        logger.warning("request %s: no database connection free (VROEGSIGNAAL_DB_TIMEOUT_SECONDS)", request_id_of(request))
+        return error_response(request, 503, MSG_DATABASE_UNAVAILABLE, headers=RETRY_LATER)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -92,6 +92,11 @@ class Settings(BaseSettings):
 
     db_pool_size: int = Field(default=5, ge=1, le=100)
     db_connect_timeout_seconds: int = Field(default=5, ge=1, le=60)
+    db_timeout_seconds: int = Field(
+        default=30, ge=1, le=600,
+        description="Longest wait for the database within a request (a statement, a lock, a silent network) before "
+        "it answers 503; see docs/operations.md.",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -16,8 +16,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from vroegsignaal.errors import VroegsignaalError
+from vroegsignaal.service.db import timed_out
 from vroegsignaal.service.http_errors import request_id_of, status_for
 from vroegsignaal.service.pages.rendering import caller_or_none, home_path, render
 from vroegsignaal.service.pages.session import (
@@ -98,7 +100,12 @@ class PageRoute(APIRoute):
                 logger.warning("page %s: integrity conflict (%s)", request_id_of(request), type(exc.orig).__name__)
                 return error_page(request, 409)
             except DBAPIError as exc:
-                logger.warning("page %s: database unavailable (%s)", request_id_of(request), type(exc.orig).__name__)
+                reason = "timed out (VROEGSIGNAAL_DB_TIMEOUT_SECONDS)" if timed_out(exc) else "unavailable"
+                logger.warning("page %s: database %s (%s)", request_id_of(request), reason, type(exc.orig).__name__)
+                return error_page(request, 503)
+            except PoolTimeoutError:
+                logger.warning("page %s: no database connection free (VROEGSIGNAAL_DB_TIMEOUT_SECONDS)",
+                               request_id_of(request))
                 return error_page(request, 503)
 
         return handle_with_pages
