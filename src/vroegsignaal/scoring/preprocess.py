@@ -31,6 +31,8 @@ _WHOLE_FLOAT_TEXT = re.compile(r"-?\d+\.0")
 _FLOATS = (float, np.floating)
 _BOOLEANS = (bool, np.bool_)
 _INTEGERS = (int, np.integer)
+#: Types whose ``float()`` is the number itself (NaN stays NaN): no check for a missing value needed.
+_PLAIN_NUMBERS = (int, float)
 _NA, _NAT = pd.NA, pd.NaT
 
 
@@ -135,19 +137,28 @@ class FeaturePreprocessor:
                 [ValidationFailure("input", name, "column present", len(records)) for name in missing],
                 summary=f"input: {MSG_MISSING_FEATURES}: {', '.join(missing)}",
             )
-        out = np.empty((len(records), len(self.feature_names)), dtype=np.float64)
-        unseen = np.zeros(out.shape, dtype=bool)
+        # The values go into Python lists and become one array at the end, and only unseen levels are marked one
+        # by one: writing each value into the array costs ~15 µs more for the service's single household.
         codes = self._level_codes
+        values: list[float] = []
+        unseen_at: list[tuple[int, int]] = []
         for i, record in enumerate(records):
             for j, name in enumerate(self.feature_names):
                 value = record[name]
-                if name in codes:
-                    text = category_text(value)
-                    code = None if text is None else codes[name].get(text)
-                    out[i, j] = np.nan if code is None else code
-                    unseen[i, j] = code is None and text is not None
-                else:
-                    out[i, j] = _number(value, name=name, row=i)
+                lookup = codes.get(name)
+                if lookup is None:
+                    plain = type(value) in _PLAIN_NUMBERS
+                    values.append(float(value) if plain else _number(value, name=name, row=i))
+                    continue
+                text = category_text(value)
+                code = None if text is None else lookup.get(text)
+                values.append(np.nan if code is None else code)
+                if code is None and text is not None:
+                    unseen_at.append((i, j))
+        out = np.array(values, dtype=np.float64).reshape(len(records), len(self.feature_names))
+        unseen = np.zeros(out.shape, dtype=bool)
+        for i, j in unseen_at:
+            unseen[i, j] = True
         return Encoded(out, unseen)
 
     @cached_property
