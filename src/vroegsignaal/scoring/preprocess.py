@@ -176,7 +176,8 @@ class FeaturePreprocessor:
 
     @cached_property
     def _bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per feature: minimum, maximum and whether missing was seen (categoricals: unbounded)."""
+        """Per feature: minimum, maximum (categoricals: unbounded) and whether a missing value is out of
+        distribution (a numeric feature never missing in training)."""
         low = np.full(len(self.feature_names), -np.inf)
         high = np.full(len(self.feature_names), np.inf)
         missing_ok = np.ones(len(self.feature_names), dtype=bool)
@@ -184,7 +185,7 @@ class FeaturePreprocessor:
             bounds = self.numeric_ranges.get(name)
             if bounds is not None:
                 low[j], high[j], missing_ok[j] = bounds.minimum, bounds.maximum, bounds.missing_seen
-        return low, high, missing_ok
+        return low, high, ~missing_ok & np.isfinite(low)
 
     def matrix(self, frame: pd.DataFrame) -> np.ndarray:
         """The model's float matrix for ``frame`` (rows in order); unseen levels become missing."""
@@ -192,13 +193,11 @@ class FeaturePreprocessor:
 
     def out_of_distribution(self, encoded: Encoded) -> np.ndarray:
         """Boolean matrix (rows × features): value outside the training range, unseen level, or unseen missing."""
-        low, high, missing_ok = self._bounds
+        low, high, missing_unseen = self._bounds
         values = encoded.matrix
-        missing = np.isnan(values)
         with np.errstate(invalid="ignore"):
             outside = (values < low) | (values > high)
-        numeric = np.isfinite(low)
-        return encoded.unseen | outside | (missing & ~missing_ok & numeric)
+        return encoded.unseen | outside | (np.isnan(values) & missing_unseen)
 
     def to_dict(self) -> dict[str, Any]:
         return {
