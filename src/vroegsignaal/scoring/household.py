@@ -24,6 +24,7 @@ from vroegsignaal.scoring.features import (
     WINDOW_12M_DAYS,
 )
 
+
 #: Per partner group: the names of its count, amount and duration features (no duration for "other"), spelled out
 #: once instead of on every call.
 _GROUP_KEYS: tuple[tuple[str, str, str, str | None], ...] = tuple(

@@ -168,6 +168,7 @@ def rank_of(ordered: Sequence[QueueEntry], item_id: int) -> int | None:
             return position
     return None
 
+
 #: Worked out once rather than on every call: the enum lookups cost ~4 µs a call.
 _CASE_FLAGS = frozenset({ReviewFlag.CRISIS.value, ReviewFlag.END_OF_SUPPLY.value})
 _CASE_OWN_FLAGS = (ReviewFlag.CRISIS.value, ReviewFlag.END_OF_SUPPLY.value, ReviewFlag.CONTROL_SAMPLE.value)
