@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from tests.factories import flat_frame, write_flat_dataset
-from vroegsignaal.scoring.preprocess import FeaturePreprocessor, category_text, category_texts
+from vroegsignaal.errors import DataValidationError
+from vroegsignaal.scoring.preprocess import MSG_NOT_NUMERIC, FeaturePreprocessor, category_text, category_texts
 from vroegsignaal.training.data import load_dataset
 
 
@@ -145,3 +146,31 @@ def test_a_csv_code_column_with_a_blank_trains_the_levels_a_blank_free_batch_sco
     assert preprocessor.categorical_levels["region"] == ("east", "north", "south")
     batch = dataset.frame.dropna().assign(tenure_code=lambda f: f["tenure_code"].astype(int))
     assert not preprocessor.encode(batch).unseen.any()
+
+
+def test_encode_records_matches_encode_on_rows_of_numbers_levels_and_blanks():
+    training = pd.DataFrame({"amount": [0.0, 10.5, np.nan], "count": [0, 4, 9], "code": ["north", "south", None]})
+    preprocessor = FeaturePreprocessor.fit(training, feature_names=["amount", "count", "code"], categorical=["code"])
+    records = [
+        {"amount": 3, "count": 2.0, "code": "south"},
+        {"amount": None, "count": True, "code": "east"},
+        {"amount": float("nan"), "count": np.int64(7), "code": None},
+        {"amount": np.float32(2.5), "count": "5", "code": "north"},
+        {"amount": pd.NA, "count": -1, "code": "west"},
+    ]
+    from_frame = preprocessor.encode(pd.DataFrame(records, dtype="object"))
+    from_records = preprocessor.encode_records(records)
+    np.testing.assert_array_equal(from_frame.matrix, from_records.matrix)
+    np.testing.assert_array_equal(from_frame.unseen, from_records.unseen)
+    assert from_records.unseen.tolist() == [[False, False, False], [False, False, True]] + [[False] * 3] + [
+        [False, False, False], [False, False, True]
+    ]
+
+
+def test_encode_records_names_the_row_of_a_value_that_is_not_a_number():
+    preprocessor = FeaturePreprocessor.fit(pd.DataFrame({"amount": [1.0, 2.0]}), feature_names=["amount"], categorical=[])
+    with pytest.raises(DataValidationError, match="must be numeric") as raised:
+        preprocessor.encode_records([{"amount": 1}, {"amount": "a lot"}])
+    (failure,) = raised.value.failures
+    assert (failure.check, failure.rows, failure.examples) == (MSG_NOT_NUMERIC, (1,), ("a lot",))
+    assert preprocessor.encode_records([]).matrix.shape == (0, 1)

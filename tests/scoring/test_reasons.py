@@ -66,3 +66,16 @@ def test_config_can_forbid_a_custom_feature_as_reason():
     texts = {"postcode_area": FeatureText(nl="gebied", en="area", reason_allowed=False)}
     writer = ReasonWriter.build(["postcode_area"], categorical=["postcode_area"], feature_text=texts)
     assert writer.top_reasons(np.array([[1.0]]), pd.DataFrame([{"postcode_area": "x"}])) == [[]]
+
+
+def test_each_row_of_a_batch_gets_the_reasons_it_gets_alone():
+    contributions = np.array([[0.9, 0.1, 0.0, 0.3], [-0.5, 0.0, 0.0, 0.2], [0.2, 0.7, 0.0, 0.0]])
+    rows = household(), household(rent_arrears_eur=90.0), household(signals_3m=5)
+    writer = catalogue_writer()
+    batch = writer.top_reasons(contributions, pd.concat(rows, ignore_index=True))
+    assert batch == [writer.top_reasons(contributions[i : i + 1], row)[0] for i, row in enumerate(rows)]
+    assert [[r["feature"] for r in reasons] for reasons in batch] == [
+        ["rent_arrears_eur", "signals_3m", "rent_arrears_months"],
+        ["signals_3m"],
+        ["rent_arrears_months", "rent_arrears_eur"],
+    ]

@@ -12,7 +12,8 @@ from tests.factories import flat_frame, train_bare_bundle, write_flat_dataset
 from vroegsignaal.errors import DataValidationError
 from vroegsignaal.schemas.enums import ReviewFlag, RiskBand
 from vroegsignaal.scoring.bundle import load_bundle
-from vroegsignaal.scoring.preprocess import MSG_MISSING_FEATURES
+from vroegsignaal.scoring.model import RiskBands
+from vroegsignaal.scoring.preprocess import MSG_MISSING_FEATURES, FeaturePreprocessor
 from vroegsignaal.scoring.scorer import Scorer
 
 
@@ -164,3 +165,32 @@ def test_scores_are_the_same_whether_or_not_every_row_is_explained(scorer, rows)
     plain = scorer.score_frame(rows, explain=False)
     np.testing.assert_allclose(explained["score"], plain["score"], rtol=0, atol=1e-12)
     assert (explained["band"] == plain["band"]).all()
+
+
+@pytest.mark.parametrize(("high", "medium"), [(0.6, 0.3), (0.5, 0.5), (1.0, 0.0), (0.0, 0.0)])
+def test_bands_are_what_nested_where_on_the_thresholds_gives(high, medium):
+    bands = RiskBands(high, medium)
+    scores = np.concatenate(
+        [np.linspace(0, 1, 101), [np.nan, high, medium, np.nextafter(high, 0), np.nextafter(medium, 0)]]
+    )
+    expected = np.where(
+        scores >= high, RiskBand.HIGH.value, np.where(scores >= medium, RiskBand.MEDIUM.value, RiskBand.LOW.value)
+    )
+    actual = bands.band(scores)
+    assert actual.dtype == expected.dtype
+    assert actual.tolist() == expected.tolist()
+    assert bands.band(np.array([])).tolist() == []
+
+
+def test_out_of_distribution_marks_values_outside_the_range_unseen_levels_and_unseen_blanks():
+    training = pd.DataFrame({"amount": [0.0, 10.0], "share": [0.1, np.nan], "code": ["north", "south"]})
+    preprocessor = FeaturePreprocessor.fit(
+        training, feature_names=["amount", "share", "code"], categorical=["code"]
+    )
+    records = [
+        {"amount": 5.0, "share": np.nan, "code": "north"},
+        {"amount": 11.0, "share": 0.1, "code": "east"},
+        {"amount": np.nan, "share": 2.0, "code": None},
+    ]
+    marks = preprocessor.out_of_distribution(preprocessor.encode_records(records))
+    assert marks.tolist() == [[False, False, False], [True, False, True], [True, True, False]]

