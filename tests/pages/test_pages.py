@@ -315,6 +315,10 @@ def test_a_case_that_changed_while_its_page_was_open_is_shown_again_with_what_wa
     _score(client, household(LOW, signal("s-9", amount=400.0, partner="water", crisis=True)))
     filled = {**form, "end_result": "referral_without_contact", "chosen_intensity": "letter",
               "departure_reason": "resident asked for a letter"}
+    # A mistake in the form first: the page comes back for it, and still knows which version of the case was seen.
+    mistake = client.post(action, data={**filled, "end_result": ""})
+    assert mistake.status_code == 422 and NL("notice.case_changed") not in mistake.text
+    assert form_as_rendered(mistake.text, action)["case_updated_at"] == form["case_updated_at"]
     before = row_counts(engine)
     refused = client.post(action, data=filled)
     assert refused.status_code == 409 and NL("notice.case_changed") in refused.text

@@ -185,12 +185,19 @@ def test_a_decision_on_a_case_that_changed_since_it_was_read_is_refused(client, 
     assert row_counts(engine) == before
     [now_seen] = client.get(f"/v1/households/{pseudonym}", headers=CASEWORKER).json()["review_items"]
     assert now_seen["updated_at"] != seen["updated_at"]
+    clock.advance(minutes=5)  # the same signals sent again change nothing the caseworker decides on
+    _score(client, household(pseudonym, signal("s-1", amount=500.0),
+                             signal("s-2", partner="energy", amount=300.0, crisis=True)))
+    [resent] = client.get(f"/v1/households/{pseudonym}", headers=CASEWORKER).json()["review_items"]
+    assert resent["updated_at"] == now_seen["updated_at"]
     without_zone = _decide(client, seen["review_item_id"], case_updated_at="2026-03-04T12:05:00")
     assert without_zone.status_code == 422 and without_zone.json()["errors"][0]["field"] == "case_updated_at"
     decided = _decide(client, seen["review_item_id"], case_updated_at=now_seen["updated_at"])
     assert decided.status_code == 201
     retried = _decide(client, seen["review_item_id"], case_updated_at=now_seen["updated_at"])
     assert retried.status_code == 200 and retried.json() == decided.json()
+    # The version seen is a precondition, not part of the decision: a retry without it is the same decision.
+    assert _decide(client, seen["review_item_id"]).status_code == 200
 
 
 def test_departure_with_reason_is_recorded_and_reported_in_oversight(client):

@@ -176,6 +176,17 @@ def _shown(engine: Engine) -> tuple[dict[str, str], dict[str, str], str]:
     return server, parameters, search_path
 
 
+def test_the_installed_psycopg_has_what_the_answer_deadline_relies_on():
+    # AnswerDeadlineConnection passes a timeout to Connection.wait and catches its private _WaitTimeout (psycopg
+    # 3.3.6 and later): without them every PostgreSQL statement of the service would fail.
+    import inspect
+
+    import psycopg
+
+    assert "timeout" in inspect.signature(psycopg.Connection.wait).parameters
+    assert issubclass(psycopg.errors._WaitTimeout, Exception)  # noqa: SLF001
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_db_timeout_seconds_reaches_every_connection_of_the_service(make_client, database_url: str):
     client = make_client(db_timeout_seconds=7)
@@ -195,3 +206,15 @@ def test_maintenance_connections_wait_for_locks_and_the_network_only_as_long_as_
         engine.dispose()
     assert server == {"statement_timeout": "0", "lock_timeout": "7s", "idle_in_transaction_session_timeout": "0"}
     assert (parameters["keepalives"], parameters["tcp_user_timeout"]) == ("1", "7000")
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_operators_pgoptions_win_over_the_setting(database_url: str, monkeypatch):
+    monkeypatch.setenv("PGOPTIONS", "-c lock_timeout=11s")
+    engine = create_db_engine(database_url, timeout_seconds=7)
+    try:
+        server, _, search_path = _shown(engine)
+    finally:
+        engine.dispose()
+    assert (server["lock_timeout"], server["statement_timeout"]) == ("11s", "7s")
+    assert search_path.startswith("vs_test_")  # and the URL's options still apply

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
@@ -24,7 +25,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from tests.service.conftest import TODAY, TestClient, auth, batch, household, signal
+from vroegsignaal.errors import NotFoundError
 from vroegsignaal.schemas.enums import Role
+from vroegsignaal.service import serving
 from vroegsignaal.service.audit import verify_audit_log
 from vroegsignaal.service.db import NoAnswerError, create_session_factory, transaction
 from vroegsignaal.service.http_errors import MSG_DATABASE_UNAVAILABLE, install_error_handlers
@@ -289,6 +292,20 @@ def test_a_decision_waiting_on_a_lock_held_by_a_stuck_transaction_answers_503_na
     assert _counts(engine) == (0, 1)
     # The stuck transaction is gone: the same request goes through.
     assert client.post(f"/v1/review-items/{item}/decisions", json=DECISION, headers=CASEWORKER).status_code == 201
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_registry_slower_than_the_timeout_does_not_stop_the_service_from_starting(make_client, monkeypatch):
+    # The registry is looked up before the registration's transaction opens: a transaction waiting for it would be
+    # ended by PostgreSQL's idle-in-transaction timeout, and the start with it.
+    def slow_then_missing(uri: str, *, tracking_uri: str | None) -> str:
+        time.sleep(SHORT_TIMEOUT_SECONDS + 1)
+        raise NotFoundError("registered model has no alias 'champion'")
+
+    monkeypatch.setattr(serving, "resolve_registry_version", slow_then_missing)
+    client = make_client(db_timeout_seconds=SHORT_TIMEOUT_SECONDS, model_uri="models:/vroegsignaal@champion")
+    assert client.get("/health").status_code == 200
+    assert client.post("/v1/models/discover", headers=auth(Role.ADMIN)).status_code == 200
 
 
 class _ServerError(Exception):

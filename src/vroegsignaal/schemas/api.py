@@ -358,7 +358,8 @@ class OutreachItemPublic(_Response):
     deadline: dt.date
     overdue: bool
     updated_at: dt.datetime = Field(
-        description="When the case last changed; send it with the decision as `case_updated_at`."
+        description="When the case last changed (a new or corrected signal, an objection, advice withdrawn); send it "
+        "with the decision as `case_updated_at`."
     )
 
 
@@ -492,7 +493,8 @@ class ReviewItemPublic(_Response):
     held_until: dt.date | None
     created_at: dt.datetime
     updated_at: dt.datetime = Field(
-        description="When the case last changed; send it with the decision as `case_updated_at`."
+        description="When the case last changed (a new or corrected signal, an objection, advice withdrawn); send it "
+        "with the decision as `case_updated_at`."
     )
     closed_at: dt.datetime | None
 

@@ -12,6 +12,7 @@ network or a lock held by a stuck transaction makes a request fail (503) instead
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -91,9 +92,12 @@ def create_db_engine(
             url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size, connect_args=connect_args
         )
     connect_args |= postgres_timeouts(timeout_seconds, long_statements=long_statements)
-    # Options in the URL (a search_path, say) come after ours: PostgreSQL applies them in order, so the URL wins.
-    if isinstance(url_options := parsed.query.get("options"), str):
-        connect_args["options"] += f" {url_options}"
+    # The operator's options (PGOPTIONS, then the URL's: a search_path, say) come after ours: PostgreSQL applies them
+    # in order, so theirs win. libpq reads PGOPTIONS only when no options are passed, as they are here.
+    url_options = parsed.query.get("options", ())
+    for extra in (os.environ.get("PGOPTIONS", ""), *([url_options] if isinstance(url_options, str) else url_options)):
+        if extra.strip():
+            connect_args["options"] += f" {extra.strip()}"
     engine = create_engine(
         url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size, pool_timeout=timeout_seconds,
         connect_args=connect_args,

@@ -162,7 +162,9 @@ def record_decision(
 ) -> tuple[DecisionPublic, bool]:
     """Record a decision and close the item; returns the decision and whether it was newly created."""
     today = dutch_today(now)
-    request_hash = input_hash(request.model_dump(mode="json"))
+    # case_updated_at is a precondition, not part of the decision: a retry without it (or decided before it existed)
+    # is the same decision.
+    request_hash = input_hash(request.model_dump(mode="json", exclude={"case_updated_at"}))
     with session.begin():
         item = _visible_item_or_raise(session, item_id=item_id, caller=caller)
         if item.status != STATUS_OPEN:

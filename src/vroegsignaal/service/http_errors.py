@@ -39,7 +39,10 @@ from vroegsignaal.service.security import InvalidTokenError
 logger = logging.getLogger("vroegsignaal.service")
 
 MSG_INVALID_BODY = "request is invalid: {count} problem(s): {problems}"
-MSG_DATABASE_UNAVAILABLE = "the database is unavailable; nothing was saved, retry in a moment"
+MSG_DATABASE_UNAVAILABLE = (
+    "the database is unavailable; retry in a moment (nothing is half-written; if the connection broke while saving, "
+    "the request may have been saved, and the same request sent again is not saved twice)"
+)
 MSG_CONCURRENT_CHANGE = "a concurrent request changed the same data; nothing was saved, retry the request"
 MSG_INTERNAL = "internal error; nothing was saved. Quote the request id to the operator"
 MSG_BATCH_TOO_LARGE = "field 'households': {count} households exceed the limit of {limit} per request; split the batch"

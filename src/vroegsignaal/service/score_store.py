@@ -344,9 +344,13 @@ def insert_review_items(connection: Connection, rows: Sequence[Mapping[str, Any]
 
 
 def update_review_items(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Update open review items; each row names its item as ``item_id`` and carries the columns to set."""
-    if rows:
-        execute(connection, _UPDATE_ITEMS, list(rows))
+    """Update open review items; each row names its item as ``item_id`` and carries the columns to set (rows that
+    set the same columns are updated together)."""
+    alike: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+    for row in rows:
+        alike.setdefault(tuple(row), []).append(row)
+    for same_columns in alike.values():
+        execute(connection, _UPDATE_ITEMS, same_columns)
 
 
 def stored_submission(connection: Connection, *, municipality: str, key: str) -> Any | None:

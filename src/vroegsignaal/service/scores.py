@@ -662,7 +662,10 @@ def _queue(
             p, municipality=municipality, settings=settings, key=key, reference=reference, today=today
         )
         if p.state.item_id is not None:
-            updates.append({"item_id": p.state.item_id, **values, "updated_at": now})
+            # The case changed when signals came in (a correction included); a resend of the same signals only
+            # refreshes its score, and does not turn away a decision on the case as the caseworker saw it.
+            changed = {"updated_at": now} if p.new_signals else {}
+            updates.append({"item_id": p.state.item_id, **values, **changed})
         else:
             new_rows.append(
                 {

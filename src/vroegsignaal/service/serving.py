@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, Integer, func, select, update
@@ -28,6 +28,7 @@ from vroegsignaal.service.models import ModelStatusEvent, ModelVersion, ReviewIt
 from vroegsignaal.service.scores import STATUS_OPEN
 from vroegsignaal.service.registry import download_registry_bundle, parse_model_uri, resolve_registry_version
 from vroegsignaal.service.runtime import (
+    BundleInfo,
     FeatureBuilder,
     LoadedModel,
     ModelCard,
@@ -132,28 +133,77 @@ def load_version(load_scorer: ScorerLoader, version: str, source_uri: str) -> Sc
     return scorer
 
 
+@dataclass(frozen=True)
+class RegistryVersion:
+    """A registry version that ``MODEL_URI`` (or training's ``@candidate``) points at, found and downloaded."""
+
+    name: str
+    #: ``models:/NAME/VERSION``: the registry version itself, whatever alias points where later.
+    source_uri: str
+    info: BundleInfo
+
+
+def fetch_registry_versions(settings: Settings) -> list[RegistryVersion]:
+    """With ``MODEL_URI``: the registry version it points at now and the newest one training registered (alias
+    ``candidate``; on a fresh install no version is ``@champion`` yet), each that can be found.
+
+    Called before the registration's transaction opens: the registry may be slow, or retrying a server that does not
+    answer, and a transaction waiting for it would hold the registration lock (other replicas wait) until
+    PostgreSQL ends it (``db_timeout_seconds``). A version that cannot be found is logged and left out: the service
+    must start without one, for an admin to promote a version through it."""
+    if not settings.model_uri:
+        return []
+    name, _alias, _version = parse_model_uri(settings.model_uri)
+    tracking_uri = settings.mlflow_tracking_uri
+    found = []
+    for uri in dict.fromkeys((settings.model_uri, f"{REGISTRY_PREFIX}{name}@{ModelStatus.CANDIDATE.value}")):
+        try:
+            pinned = f"{REGISTRY_PREFIX}{name}/{resolve_registry_version(uri, tracking_uri=tracking_uri)}"
+            info = read_bundle_info(
+                download_registry_bundle(pinned, cache_dir=settings.model_cache_dir, tracking_uri=tracking_uri)
+            )
+        except (VroegsignaalError, OSError) as error:
+            logger.warning("registry model %s not registered: %s", uri, error)
+            continue
+        found.append(RegistryVersion(name, pinned, info))
+    return found
+
+
 def register_sources(
-    session: Session, services: Services, *, now: dt.datetime, by: Caller | None = None
+    session: Session,
+    services: Services,
+    *,
+    registry: Sequence[RegistryVersion],
+    now: dt.datetime,
+    by: Caller | None = None,
 ) -> list[str]:
-    """Register what the service can find as candidates: the bundles in the models folder and, with ``MODEL_URI``,
-    the registry version it points at and the newest one training registered (alias ``candidate``; on a fresh install
-    no version is ``@champion`` yet). Registered by ``by`` (discovery on request), else by the service itself.
-    Returns the versions new to the service."""
-    settings = services.settings
+    """Register what the service can find as candidates: the bundles in the models folder and the ``registry``
+    versions (:func:`fetch_registry_versions`, called before this transaction). Registered by ``by`` (discovery on
+    request), else by the service itself. Returns the versions new to the service."""
     # Replicas starting together register the same versions: the second waits for the first, then finds them known.
     advisory_locks.lock_for_transaction(session.connection(), advisory_locks.REGISTRATION)
-    new = register_bundles(session, discover_bundles(settings.models_dir), now=now, by=by)
-    if settings.model_uri:
-        name, _alias, _version = parse_model_uri(settings.model_uri)
-        for uri in dict.fromkeys((settings.model_uri, f"{REGISTRY_PREFIX}{name}@{ModelStatus.CANDIDATE.value}")):
-            version = _register_model_uri(session, settings, uri, now=now, by=by)
-            if version is not None:
-                new.append(version)
+    new = register_bundles(session, discover_bundles(services.settings.models_dir), now=now, by=by)
+    for found in registry:
+        if found.info.version in new or session.get(ModelVersion, found.info.version) is not None:
+            continue
+        register_version(
+            session,
+            version=found.info.version,
+            model_name=found.name,
+            source_uri=found.source_uri,
+            card=found.info.card,
+            actor=by.subject if by is not None else "system",
+            role=by.role.value if by is not None else "system",
+            now=now,
+        )
+        new.append(found.info.version)
     return new
 
 
-def _register_sources(session: Session, services: Services, *, now: dt.datetime) -> None:
-    register_sources(session, services, now=now)
+def _register_sources(
+    session: Session, services: Services, *, registry: Sequence[RegistryVersion], now: dt.datetime
+) -> None:
+    register_sources(session, services, registry=registry, now=now)
     if services.injected is not None:
         register_version(
             session,
@@ -167,37 +217,6 @@ def _register_sources(session: Session, services: Services, *, now: dt.datetime)
         )
 
 
-def _register_model_uri(
-    session: Session, settings: Settings, uri: str, *, now: dt.datetime, by: Caller | None = None
-) -> str | None:
-    """Register the registry version ``uri`` points at now, if it can be found; its version if new to the service."""
-    name, _alias, _version = parse_model_uri(uri)
-    tracking_uri = settings.mlflow_tracking_uri
-    try:
-        pinned = f"{REGISTRY_PREFIX}{name}/{resolve_registry_version(uri, tracking_uri=tracking_uri)}"
-        info = read_bundle_info(
-            download_registry_bundle(pinned, cache_dir=settings.model_cache_dir, tracking_uri=tracking_uri)
-        )
-    except (VroegsignaalError, OSError) as error:
-        # E.g. a fresh install whose registry has no @champion yet: it gets one when an admin promotes a version
-        # through this service, which must therefore start.
-        logger.warning("registry model %s not registered: %s", uri, error)
-        return None
-    if session.get(ModelVersion, info.version) is not None:
-        return None
-    register_version(
-        session,
-        version=info.version,
-        model_name=name,
-        source_uri=pinned,
-        card=info.card,
-        actor=by.subject if by is not None else "system",
-        role=by.role.value if by is not None else "system",
-        now=now,
-    )
-    return info.version
-
-
 def _load(services: Services, row: ModelVersion) -> LoadedModel:
     check_servable(row, demo_mode=services.settings.demo_mode)
     if services.injected is not None and row.version == services.injected.model_version:
@@ -208,8 +227,9 @@ def _load(services: Services, row: ModelVersion) -> LoadedModel:
 def start_model(services: Services) -> LoadedModel | None:
     """Register the known sources and load the version to serve (see the module docstring)."""
     now = services.now()
+    registry = fetch_registry_versions(services.settings)
     with transaction(services.sessions) as session:
-        _register_sources(session, services, now=now)
+        _register_sources(session, services, registry=registry, now=now)
         if services.injected is not None:
             row = get_version_or_raise(session, services.injected.model_version)
         else:
@@ -234,10 +254,11 @@ def reload_model(services: Services, *, caller: Caller) -> ReloadResponse:
     """Serve the current champion (or the demo choice) from now on; in-flight requests finish on the old one."""
     now = services.now()
     served = services.holder.current
+    registry = fetch_registry_versions(services.settings)
     with transaction(services.sessions) as session:
         # Registration first: it takes the registration lock, and locks come before the rows and the audit chain's
         # head (a replica starting takes them in that order too).
-        register_sources(session, services, now=now)
+        register_sources(session, services, registry=registry, now=now)
         if served is not None and _status_now(session, served.version) is ModelStatus.REJECTED:
             # Rejected through another replica while this one kept serving it: a case a request scored with it while
             # the rejection was being recorded loses its advice too.

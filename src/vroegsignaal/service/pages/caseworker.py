@@ -69,6 +69,8 @@ OBJECTIONS_PATH = "/bezwaren"
 #: The longest list the page shows; the API's own limit.
 LIST_LIMIT = 1000
 #: ``?notice=`` after a redirect → message key of the confirmation shown at the top of the page.
+#: The decision form's hidden field with the case's ``updated_at`` as the caseworker first saw it.
+CASE_VERSION_FIELD = "case_updated_at"
 NOTICES: dict[str, str] = {
     "decision_saved": "notice.decision_saved",
     "case_changed": "notice.case_changed",
@@ -229,6 +231,7 @@ def record_decision_page(
         except CaseChangedError:
             # The page shows the case as it is now, with what was filled in; saving again decides on this version.
             status, notice = 409, "case_changed"
+            form = {name: value for name, value in form.items() if name != CASE_VERSION_FIELD}
         else:
             return redirect("/", notice="decision_saved")
     now = services.now()

@@ -22,7 +22,12 @@ from vroegsignaal.service.db import transaction
 from vroegsignaal.service.deps import AdminCaller, AnyRoleCaller, EthicsCaller, ModelManagerCaller, ServicesDep
 from vroegsignaal.service.models import ModelVersion
 from vroegsignaal.service.runtime import APPROVED_STATUSES
-from vroegsignaal.service.serving import promote_and_serve, register_sources, review_model_version
+from vroegsignaal.service.serving import (
+    fetch_registry_versions,
+    promote_and_serve,
+    register_sources,
+    review_model_version,
+)
 from vroegsignaal.service.switches import ordering_for
 from vroegsignaal.service.versions import card_with_history, events_of, get_version_or_raise, list_versions
 
@@ -76,8 +81,9 @@ def get_current_model(caller: AnyRoleCaller, services: ServicesDep) -> ModelInfo
 def discover_versions(caller: ModelManagerCaller, services: ServicesDep) -> list[str]:
     """Register new versions as candidates: bundles in the models directory and, with ``MODEL_URI``, the registry
     version it names and the newest one training registered (``@candidate``). Roles: data scientist, admin."""
+    registry = fetch_registry_versions(services.settings)  # before the transaction: the registry may be slow
     with transaction(services.sessions) as session:
-        return register_sources(session, services, now=services.now(), by=caller)
+        return register_sources(session, services, registry=registry, now=services.now(), by=caller)
 
 
 @router.get("/{version}", response_model=ModelVersionPublic, responses={404: {"model": ErrorResponse}})
