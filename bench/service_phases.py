@@ -45,7 +45,7 @@ from service import prepare_model, workload  # bench/service.py: the same model 
 
 #: The steps of ``vroegsignaal.service.scores.score_batch`` that get a timer, in the order they run.
 STEPS: dict[str, str] = {
-    "ordering_mode": "read the ordering switch (model or rule-based)",
+    "ordering_and_rejection": "read the ordering switch and the served model's status",
     "upsert_households": "upsert the household",
     "household_states": "read objection, open review item, latest contact",
     "_record_signals": "read stored signals, insert new ones",
