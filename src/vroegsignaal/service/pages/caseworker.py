@@ -30,6 +30,7 @@ from vroegsignaal.service.pages.deps import CaseworkerPage, FormData, QueuePage
 from vroegsignaal.service.pages.forms import FieldError, FormState, errors_from_domain, errors_from_validation
 from vroegsignaal.service.pages.household_view import (
     ATTEMPT_ROWS,
+    CASE_VERSION_FIELD,
     PREFILLED_DATE_FIELD,
     REACHED_NO,
     REACHED_YES,
@@ -68,9 +69,7 @@ FilterValue = Annotated[str | None, Query(max_length=64)]
 OBJECTIONS_PATH = "/bezwaren"
 #: The longest list the page shows; the API's own limit.
 LIST_LIMIT = 1000
-#: ``?notice=`` after a redirect → message key of the confirmation shown at the top of the page.
-#: The decision form's hidden field with the case's ``updated_at`` as the caseworker first saw it.
-CASE_VERSION_FIELD = "case_updated_at"
+#: ``?notice=`` after a redirect (or a page shown again) → message key of the notice shown at the top of the page.
 NOTICES: dict[str, str] = {
     "decision_saved": "notice.decision_saved",
     "case_changed": "notice.case_changed",
@@ -172,6 +171,7 @@ def _household_page(
         form=form,
         attempt_rows=range(ATTEMPT_ROWS),
         prefilled_date_field=PREFILLED_DATE_FIELD,
+        case_version_field=CASE_VERSION_FIELD,
         reached_yes=REACHED_YES,
         reached_no=REACHED_NO,
         kind_options=options(ContactKind, t),

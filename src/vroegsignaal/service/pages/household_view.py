@@ -35,6 +35,8 @@ REACHED_YES, REACHED_NO = "yes", "no"
 PREFILLED_DATE = "contact_attempts.0.attempted_on"
 #: Hidden field that carries the date the page filled in, so the form knows that date is not the caseworker's entry.
 PREFILLED_DATE_FIELD = "prefilled_attempted_on"
+#: Hidden field with the case's ``updated_at`` as the caseworker first saw it (the API's ``case_updated_at``).
+CASE_VERSION_FIELD = "case_updated_at"
 
 
 def _template_pattern(template: str) -> re.Pattern[str]:
@@ -204,7 +206,7 @@ def parse_decision_form(form: Mapping[str, str]) -> ParsedDecision:
         "end_result": form.get("end_result", "").strip() or None,
         "chosen_intensity": form.get("chosen_intensity", "").strip() or None,
         "departure_reason": form.get("departure_reason", "").strip() or None,
-        "case_updated_at": form.get("case_updated_at", "").strip() or None,
+        "case_updated_at": form.get(CASE_VERSION_FIELD, "").strip() or None,
     }
     parsed = ParsedDecision(None, errors, tuple(rows))
     try:
