@@ -200,6 +200,23 @@ def test_a_decision_on_a_case_that_changed_since_it_was_read_is_refused(client, 
     assert _decide(client, seen["review_item_id"]).status_code == 200
 
 
+def test_switching_the_order_marks_every_open_case_changed(client, clock):
+    pseudonym = "hh_switched_00001"
+    _score(client, household(pseudonym, signal("s-1", amount=9000.0)))
+    [seen] = client.get("/v1/outreach", headers=CASEWORKER).json()["items"]
+    assert seen["approach"] == "model"
+    clock.advance(minutes=1)
+    client.put("/v1/admin/ordering", json={"mode": "rule", "reason": "model under review"}, headers=ADMIN)
+    stale = _decide(client, seen["review_item_id"], case_updated_at=seen["updated_at"],
+                    chosen_intensity=seen["suggested_intensity"])
+    assert stale.status_code == 409 and "field 'case_updated_at'" in stale.json()["detail"]
+    [now_seen] = client.get("/v1/outreach", headers=CASEWORKER).json()["items"]
+    clock.advance(minutes=1)  # switching to the order already in force changes no advice
+    client.put("/v1/admin/ordering", json={"mode": "rule", "reason": "still under review"}, headers=ADMIN)
+    [again] = client.get("/v1/outreach", headers=CASEWORKER).json()["items"]
+    assert again["updated_at"] == now_seen["updated_at"] != seen["updated_at"]
+
+
 def test_departure_with_reason_is_recorded_and_reported_in_oversight(client):
     item = _score(client, household("hh_depart_0000001", signal("s-1", amount=9000.0)))["hh_depart_0000001"]
     decided = _decide(client, item["review_item_id"], chosen_intensity="phone",

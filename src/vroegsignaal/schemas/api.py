@@ -358,8 +358,8 @@ class OutreachItemPublic(_Response):
     deadline: dt.date
     overdue: bool
     updated_at: dt.datetime = Field(
-        description="When the case last changed (a new or corrected signal, an objection, advice withdrawn); send it "
-        "with the decision as `case_updated_at`."
+        description="When the case last changed (a new or corrected signal, an objection, its advice withdrawn or "
+        "the order switched); send it with the decision as `case_updated_at`."
     )
 
 
@@ -413,8 +413,8 @@ class DecisionCreate(_Request):
         default=None,
         description="The review item's `updated_at` as the caseworker saw it (outreach list or household history). "
         "When given and the case changed since (a new signal or a correction came in, an objection, advice "
-        "withdrawn), the decision is refused with 409 so the caseworker looks at the case again. Recommended; "
-        "without it the decision is made on the case as it is now.",
+        "withdrawn or the order switched), the decision is refused with 409 so the caseworker looks at the case "
+        "again. Recommended; without it the decision is made on the case as it is now.",
     )
 
 
@@ -493,8 +493,8 @@ class ReviewItemPublic(_Response):
     held_until: dt.date | None
     created_at: dt.datetime
     updated_at: dt.datetime = Field(
-        description="When the case last changed (a new or corrected signal, an objection, advice withdrawn); send it "
-        "with the decision as `case_updated_at`."
+        description="When the case last changed (a new or corrected signal, an objection, its advice withdrawn or "
+        "the order switched); send it with the decision as `case_updated_at`."
     )
     closed_at: dt.datetime | None
 

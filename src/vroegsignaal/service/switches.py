@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from vroegsignaal.schemas.enums import ModelStatus
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
 from vroegsignaal.service.hot_sql import execute
-from vroegsignaal.service.models import ModelVersion, ServiceSwitch
+from vroegsignaal.service.score_store import STATUS_OPEN
+from vroegsignaal.service.models import ModelVersion, ReviewItem, ServiceSwitch
 from vroegsignaal.service.queue import Ordering
 from vroegsignaal.service.security import Caller
 
@@ -97,6 +98,15 @@ def switch_ordering(session: Session, *, mode: Ordering, reason: str, caller: Ca
     else:
         row.value, row.reason, row.changed_by, row.changed_at = mode, reason, caller.subject, now
     session.flush()
+    if mode != previous:
+        # The advice of every open case changed with the order: a decision on the advice as it was is refused
+        # (``case_updated_at``), and the caseworker sees the case as it is now.
+        session.execute(
+            update(ReviewItem)
+            .where(ReviewItem.municipality_code == municipality, ReviewItem.status == STATUS_OPEN)
+            .values(updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
     audit(
         session,
         AuditEntry.by(
