@@ -95,13 +95,18 @@ def test_an_objection_registered_while_a_household_is_scored_leaves_no_score(cli
     assert tuple(item) == ("standard", "objection")
 
 
-def test_a_purge_never_deletes_a_household_a_scoring_request_is_filing(client, engine, database_url, clock):
-    first = _score(client, batch(household("hh_race_purge_01", signal("s-1"))))
+def _decided_a_year_ago(client, pseudonym: str, database_url: str, clock):  # noqa: ANN001, ANN202
+    """Score and decide ``pseudonym``, then move the clock a year on; the settings under which a purge takes it."""
+    first = _score(client, batch(household(pseudonym, signal("s-1"))))
     assert client.post(f"/v1/review-items/{first['review_item_id']}/decisions", json=DECISION,
                        headers=CASEWORKER).status_code == 201
-    # A year on everything of the household is past retention: the purge takes it as an orphan.
     clock.advance(days=400)
-    settings = make_settings(database_url, retention_days=30, cooldown_days=30, audit_retention_days=800)
+    return make_settings(database_url, retention_days=30, cooldown_days=30, audit_retention_days=800)
+
+
+def test_a_purge_never_deletes_a_household_a_scoring_request_is_filing(client, engine, database_url, clock):
+    # A year on everything of the household is past retention: the purge takes it as an orphan.
+    settings = _decided_a_year_ago(client, "hh_race_purge_01", database_url, clock)
     reports = []
 
     def purge() -> None:
@@ -225,11 +230,7 @@ def test_two_objections_at_once_leave_no_score_in_a_stored_answer(client, engine
 def test_an_objection_and_a_purge_at_once_both_succeed(client, engine, database_url, clock):
     # They took the same rows in opposite orders (scores then decisions, against decisions then scores) and
     # deadlocked: the objection was refused with "retry", or the night's purge rolled back.
-    first = _score(client, batch(household("hh_race_purgeobj1", signal("s-1"))))
-    assert client.post(f"/v1/review-items/{first['review_item_id']}/decisions", json=DECISION,
-                       headers=CASEWORKER).status_code == 201
-    clock.advance(days=400)
-    settings = make_settings(database_url, retention_days=30, cooldown_days=30, audit_retention_days=800)
+    settings = _decided_a_year_ago(client, "hh_race_purgeobj1", database_url, clock)
     reports: list = []
     statuses: list[int] = []
 
