@@ -7,6 +7,9 @@ boosters whose log-odds are averaged. Both explain the same way: per-feature con
 
 from __future__ import annotations
 
+import ctypes
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -14,6 +17,7 @@ from typing import Any, Literal
 
 import lightgbm as lgb
 import numpy as np
+from lightgbm.basic import _LIB, _safe_call
 
 from vroegsignaal.schemas.enums import RiskBand
 
@@ -23,6 +27,76 @@ SINGLE_THREAD_ROWS = 256
 
 def _threads(rows: int, num_threads: int) -> int:
     return 1 if rows < SINGLE_THREAD_ROWS else num_threads
+
+
+#: LightGBM's C API constants (``c_api.h``) for the single-row predictor.
+_C_API_PREDICT_CONTRIB = 3
+_C_API_DTYPE_FLOAT64 = 1
+
+
+class _SingleRowContributions:
+    """TreeSHAP contributions of one row through LightGBM's single-row fast path (``c_api.h``,
+    ``LGBM_BoosterPredictForMatSingleRowFast``), which LightGBM offers for low-latency serving.
+
+    ``Booster.predict`` sets up a predictor and checks and converts its input on every call: ~45 µs for one row of
+    this project's models here, against ~12 µs on this path, with bit-identical results
+    (``tests/scoring/test_model.py``). The predictor is set up once per booster; the lock keeps two threads from
+    sharing its buffers at once.
+    """
+
+    def __init__(self, booster: lgb.Booster) -> None:
+        self.columns = booster.num_feature()
+        self._handle = ctypes.c_void_p()
+        _safe_call(
+            _LIB.LGBM_BoosterPredictForMatSingleRowFastInit(
+                booster._handle,  # noqa: SLF001 - the booster's C handle is what the C API takes
+                ctypes.c_int(_C_API_PREDICT_CONTRIB),
+                ctypes.c_int(0),  # start iteration
+                ctypes.c_int(-1),  # all iterations (the booster keeps only the best after early stopping)
+                ctypes.c_int(_C_API_DTYPE_FLOAT64),
+                ctypes.c_int32(self.columns),
+                ctypes.c_char_p(b"num_threads=1"),
+                ctypes.byref(self._handle),
+            )
+        )
+        self._lock = threading.Lock()
+
+    def __call__(self, row: np.ndarray) -> np.ndarray:
+        row = np.ascontiguousarray(row, dtype=np.float64)
+        out = np.empty(self.columns + 1)
+        length = ctypes.c_int64()
+        with self._lock:
+            _safe_call(
+                _LIB.LGBM_BoosterPredictForMatSingleRowFast(
+                    self._handle,
+                    row.ctypes.data_as(ctypes.c_void_p),
+                    ctypes.byref(length),
+                    out.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
+                )
+            )
+        if length.value != len(out):
+            raise ValueError(f"LightGBM returned {length.value} contributions for {self.columns} features")
+        return out
+
+    def __del__(self) -> None:
+        if self._handle:
+            _LIB.LGBM_FastConfigFree(self._handle)
+
+
+#: The single-row predictor of each booster, made when first needed and dropped with the booster. Kept beside the
+#: booster rather than on it so that boosters and ensembles pickle as before.
+_SINGLE_ROW: weakref.WeakKeyDictionary[lgb.Booster, _SingleRowContributions] = weakref.WeakKeyDictionary()
+_SINGLE_ROW_LOCK = threading.Lock()
+
+
+def _single_row_contributions(booster: lgb.Booster) -> _SingleRowContributions:
+    predictor = _SINGLE_ROW.get(booster)
+    if predictor is None:
+        with _SINGLE_ROW_LOCK:
+            predictor = _SINGLE_ROW.get(booster)
+            if predictor is None:
+                predictor = _SINGLE_ROW[booster] = _SingleRowContributions(booster)
+    return predictor
 
 
 @dataclass(frozen=True)
@@ -55,7 +129,10 @@ class TreeEnsemble:
         threads = _threads(len(matrix), num_threads)
         total = np.zeros((len(matrix), matrix.shape[1] + 1))
         for booster, weight in zip(self.boosters, self.weights, strict=True):
-            total += weight * booster.predict(matrix, pred_contrib=True, num_threads=threads)
+            if matrix.shape == (1, booster.num_feature()):  # the service's household: the fast path
+                total[0] += weight * _single_row_contributions(booster)(matrix[0])
+            else:
+                total += weight * booster.predict(matrix, pred_contrib=True, num_threads=threads)
         return total
 
     @property

@@ -54,7 +54,8 @@ def allow(*roles: Role) -> Callable[..., Coroutine[Any, Any, Caller]]:
     ) -> Caller:
         services: Services = request.app.state.services
         caller = services.verifier.verify(credentials.credentials if credentials else None)
-        route = getattr(request.scope.get("route"), "path", request.url.path)
+        # The route's template when one matched (always, in practice); building ``request.url`` costs ~15 µs.
+        route = getattr(request.scope.get("route"), "path", None) or request.url.path
         ensure_role(caller, allowed, action=f"call {request.method} {route}")
         return caller
 
