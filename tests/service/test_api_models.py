@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from tests.service.conftest import NOON, auth, batch, household, row_counts, seed_version, signal
+from tests.service.conftest import NOON, auth, batch, household, load_fake, row_counts, seed_version, signal
+from tests.service.fakes import FakeScorer
 from vroegsignaal.errors import ModelNotApprovedError
 from vroegsignaal.schemas.enums import ModelStatus, Role
 from vroegsignaal.service.audit import AuditAction
 from vroegsignaal.service.middleware import DEMO_HEADER
 from vroegsignaal.service.models import AuditRecord, ModelVersion, ReviewItem
 from vroegsignaal.service.scores import MSG_MODEL_REJECTED
-from vroegsignaal.service.serving import DEMO_UNAPPROVED
+from vroegsignaal.service.serving import DEMO_UNAPPROVED, MSG_CHANGED_WHILE_LOADING
 from vroegsignaal.service.security import Caller
 from vroegsignaal.service.versions import MSG_BAD_TRANSITION, change_status
 
@@ -107,6 +110,77 @@ def test_reload_does_not_change_the_version_of_a_request_in_flight(client, engin
     assert before.version == "fake-1" and services.holder.current.version == "fake-5"
     reloaded = client.post("/v1/admin/reload", headers=ADMIN).json()
     assert reloaded["previous_version"] == "fake-5" and reloaded["serving_version"] == "fake-5"
+
+
+def _make_champion(engine, version: str) -> None:
+    """``version`` becomes the champion and the old one an approved version, as a promotion through another
+    replica would leave the register (this replica has not loaded it yet)."""
+    with engine.begin() as connection:
+        connection.execute(update(ModelVersion).where(ModelVersion.status == ModelStatus.CHAMPION.value)
+                           .values(status=ModelStatus.APPROVED.value))
+        connection.execute(update(ModelVersion).where(ModelVersion.version == version)
+                           .values(status=ModelStatus.CHAMPION.value))
+
+
+def _reload_records(engine) -> list[dict]:
+    with engine.connect() as connection:
+        return list(connection.scalars(select(AuditRecord.detail).where(AuditRecord.action == AuditAction.MODEL_RELOAD)))
+
+
+def test_a_reload_loads_its_model_holding_no_database_connection(client, engine):
+    # Loading may download a bundle from the MLflow registry: no lock may be held and no transaction left open
+    # meanwhile (PostgreSQL would end a session idle in its transaction for longer than DB_TIMEOUT_SECONDS).
+    services = client.app.state.services
+    connections_while_loading: list[int] = []
+
+    def load(source_uri: str) -> FakeScorer:
+        connections_while_loading.append(services.engine.pool.checkedout())
+        return load_fake(source_uri)
+
+    services.load_scorer = load
+    seed_version(engine, "fake-2", ModelStatus.APPROVED)
+    _make_champion(engine, "fake-2")
+    reloaded = client.post("/v1/admin/reload", headers=ADMIN)
+    assert reloaded.status_code == 200 and reloaded.json()["serving_version"] == "fake-2"
+    assert connections_while_loading == [0]
+    assert _reload_records(engine) == [{"previous": "fake-1", "serving": "fake-2"}]
+
+
+def test_a_reload_that_loads_longer_than_the_database_timeout_succeeds(make_client, engine):
+    # On PostgreSQL the timeout includes idle_in_transaction_session_timeout; SQLite has none to cross.
+    client = make_client(db_timeout_seconds=1)
+    services = client.app.state.services
+
+    def slow_load(source_uri: str) -> FakeScorer:
+        time.sleep(1.3)  # a download from a slow registry
+        return load_fake(source_uri)
+
+    services.load_scorer = slow_load
+    seed_version(engine, "fake-2", ModelStatus.APPROVED)
+    _make_champion(engine, "fake-2")
+    reloaded = client.post("/v1/admin/reload", headers=ADMIN)
+    assert reloaded.status_code == 200, reloaded.json()
+    assert services.holder.current.version == "fake-2"
+
+
+def test_a_reload_whose_version_changes_while_it_loads_swaps_nothing(client, engine):
+    services = client.app.state.services
+    seed_version(engine, "fake-2", ModelStatus.APPROVED)
+    seed_version(engine, "fake-3", ModelStatus.APPROVED)
+    _make_champion(engine, "fake-2")
+
+    def load_while_another_replica_promotes(source_uri: str) -> FakeScorer:
+        _make_champion(engine, "fake-3")
+        return load_fake(source_uri)
+
+    services.load_scorer = load_while_another_replica_promotes
+    reloaded = client.post("/v1/admin/reload", headers=ADMIN)
+    assert reloaded.status_code == 409
+    assert reloaded.json()["detail"] == MSG_CHANGED_WHILE_LOADING.format(version="fake-2")
+    assert services.holder.current.version == "fake-1" and _reload_records(engine) == []
+    services.load_scorer = load_fake
+    again = client.post("/v1/admin/reload", headers=ADMIN)
+    assert again.status_code == 200 and again.json()["serving_version"] == "fake-3"
 
 
 def test_unknown_version_is_404(client):

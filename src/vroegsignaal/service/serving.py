@@ -62,6 +62,10 @@ DEMO_MODE = "demo-mode"
 #: The standard reason of an open case whose model was rejected after it scored the case.
 MODEL_WITHDRAWN = "model_withdrawn"
 MSG_NOTHING_TO_SERVE = "there is no champion to serve: promote an approved version first"
+MSG_CHANGED_WHILE_LOADING = (
+    "the version to serve changed while version {version} was loading (promoted or rejected meanwhile): "
+    "nothing was swapped; reload again"
+)
 MSG_CANNOT_LOAD = "cannot load a model version from a {source!r} source: only bundle directories and models:/ URIs"
 MSG_SOURCE_HOLDS_OTHER_VERSION = (
     "model version {version} cannot be served: its source now holds version {found} (the bundle folder was "
@@ -219,9 +223,14 @@ def _register_sources(
 
 def _load(services: Services, row: ModelVersion) -> LoadedModel:
     check_servable(row, demo_mode=services.settings.demo_mode)
-    if services.injected is not None and row.version == services.injected.model_version:
-        return loaded(row, services.injected)
-    return loaded(row, load_version(services.load_scorer, row.version, row.source_uri))
+    return loaded(row, _scorer_of(services, row.version, row.source_uri))
+
+
+def _scorer_of(services: Services, version: str, source_uri: str) -> ScorerProtocol:
+    """The injected scorer when it is ``version``, else the version loaded from its source."""
+    if services.injected is not None and version == services.injected.model_version:
+        return services.injected
+    return load_version(services.load_scorer, version, source_uri)
 
 
 def start_model(services: Services) -> LoadedModel | None:
@@ -271,11 +280,22 @@ def reload_model(services: Services, *, caller: Caller) -> ReloadResponse:
             # it stops here too.
             _audit_reload(session, caller, serving=None, previous=served.version, now=now)
         else:
-            model = _load(services, row)
-            previous = _record_reload(session, services, model, caller=caller, now=now)
+            check_servable(row, demo_mode=services.settings.demo_mode)
+            chosen = (row.version, row.source_uri)
     if row is None:
         _serve_none(services, version=served.version)
         return ReloadResponse(previous_version=served.version, serving_version=None, approved=False)
+    # Loading reads a bundle or downloads one from the MLflow registry, which can take long: outside any
+    # transaction, so that no lock is held meanwhile and PostgreSQL does not end a session left idle in its
+    # transaction (``idle_in_transaction_session_timeout``, see ``service/db.py``).
+    scorer = _scorer_of(services, *chosen)
+    with transaction(services.sessions) as session:
+        row = servable_version(session, demo_mode=services.settings.demo_mode)
+        if row is None or (row.version, row.source_uri) != chosen:
+            # Another replica promoted or rejected a version while this one loaded: nothing is swapped.
+            raise ConflictError(MSG_CHANGED_WHILE_LOADING.format(version=chosen[0]))
+        model = loaded(row, scorer)
+        previous = _record_reload(session, services, model, caller=caller, now=now)
     # Swap only after the audit record is committed: a reload that is not recorded does not happen.
     return _swap(services, model, previous)
 
@@ -321,12 +341,7 @@ def promote_and_serve(services: Services, *, version: str, caller: Caller, comme
     is never promoted; the status change and the reload are recorded in one transaction."""
     with transaction(services.sessions) as session:
         source_uri = get_version_or_raise(session, version).source_uri
-    injected = services.injected
-    scorer = (
-        injected
-        if injected is not None and injected.model_version == version
-        else load_version(services.load_scorer, version, source_uri)
-    )
+    scorer = _scorer_of(services, version, source_uri)
     now = services.now()
     with transaction(services.sessions) as session:
         row = change_status(
