@@ -79,8 +79,9 @@ class _SingleRowContributions:
         return out
 
     def __del__(self) -> None:
-        if self._handle:
-            _LIB.LGBM_FastConfigFree(self._handle)
+        handle = getattr(self, "_handle", None)  # absent when __init__ failed before making it
+        if handle:
+            _LIB.LGBM_FastConfigFree(handle)
 
 
 #: The single-row predictor of each booster, made when first needed and dropped with the booster. Kept beside the
