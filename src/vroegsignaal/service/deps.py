@@ -53,7 +53,7 @@ def allow(*roles: Role) -> Callable[..., Coroutine[Any, Any, Caller]]:
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
     ) -> Caller:
         services: Services = request.app.state.services
-        caller = services.verifier.verify(credentials.credentials if credentials else None)
+        caller = await services.verifier.verify_off_the_loop(credentials.credentials if credentials else None)
         # The route's template when one matched (always, in practice); building ``request.url`` costs ~15 µs.
         route = getattr(request.scope.get("route"), "path", None) or request.url.path
         ensure_role(caller, allowed, action=f"call {request.method} {route}")

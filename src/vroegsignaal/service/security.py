@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import jwt
 
 from vroegsignaal.errors import ConfigError, DataValidationError, PermissionDeniedError, ValidationFailure
@@ -45,6 +46,8 @@ DEMO_MUNICIPALITY = "GM0344"
 DEMO_TEAM = "team-noord"
 #: Tokens remembered after their signature and claims checked out (see :meth:`TokenVerifier.verify`).
 VERIFIED_TOKENS_KEPT = 1024
+#: How long a fetch of the identity provider's key set (``jwt_jwks_url``) may take before the token is refused.
+JWKS_FETCH_TIMEOUT_SECONDS = 5
 
 
 class InvalidTokenError(PermissionDeniedError):
@@ -138,7 +141,9 @@ class TokenVerifier:
         elif settings.jwt_jwks_path:
             self._keys = _load_jwks_file(settings.jwt_jwks_path)
         else:
-            self._jwks_client = jwt.PyJWKClient(str(settings.jwt_jwks_url), cache_keys=True)
+            self._jwks_client = jwt.PyJWKClient(
+                str(settings.jwt_jwks_url), cache_keys=True, timeout=JWKS_FETCH_TIMEOUT_SECONDS
+            )
         self._verified: dict[str, tuple[Caller, int]] = {}
         self._verified_lock = threading.Lock()
 
@@ -176,6 +181,23 @@ class TokenVerifier:
                 del self._verified[next(iter(self._verified))]  # the oldest: dicts keep insertion order
             self._verified[token] = (caller, expires)
         return caller
+
+    async def verify_off_the_loop(self, token: str | None) -> Caller:
+        """:meth:`verify` for ``async`` code: in a worker thread when it may have to fetch the identity provider's
+        key set (``jwt_jwks_url``: the set expired, or the token names a key id not in it), so that a slow or silent
+        provider, or a stream of tokens with made-up key ids, holds up only those requests and never the event loop
+        that serves every other one."""
+        if self._may_fetch(token):
+            return await anyio.to_thread.run_sync(self.verify, token)
+        return self.verify(token)
+
+    def verify_without_fetching(self, token: str) -> Caller | None:
+        """:meth:`verify` where that needs no fetch of the identity provider's key set, else ``None`` (for pages
+        that only show who is signed in, such as error pages, which must not wait for the network)."""
+        return None if self._may_fetch(token) else self.verify(token)
+
+    def _may_fetch(self, token: str | None) -> bool:
+        return self._jwks_client is not None and bool(token) and token not in self._verified
 
     def _decode(self, token: str) -> tuple[Caller, int]:
         try:

@@ -86,7 +86,7 @@ async def sign_in(
         return _sign_in_page(request, next_path=next_path, message_key=None, status=422,
                              error_key="sign_in.error.empty")
     try:
-        caller = services.verifier.verify(token)
+        caller = await services.verifier.verify_off_the_loop(token)
     except ExpiredTokenError:
         return _sign_in_page(request, next_path=next_path, message_key=None, status=401,
                              error_key="sign_in.error.expired")

@@ -210,12 +210,13 @@ def services_of(request: Request) -> Services:
 
 
 def caller_or_none(request: Request) -> Caller | None:
-    """The signed-in caller, or ``None`` (for pages that also show to people who are not signed in)."""
+    """The signed-in caller, or ``None`` (for pages that also show to people who are not signed in). ``None`` too
+    for a token that could only be checked by fetching the identity provider's keys: such a page does not wait."""
     token = session_token(request)
     if token is None:
         return None
     try:
-        return services_of(request).verifier.verify(token)
+        return services_of(request).verifier.verify_without_fetching(token)
     except InvalidTokenError:
         return None
 

@@ -105,7 +105,7 @@ async def get_page_caller(request: Request, services: ServicesDep) -> Caller:
     token = session_token(request)
     if token is None:
         raise SignInRequired("missing")
-    return services.verifier.verify(token)
+    return await services.verifier.verify_off_the_loop(token)
 
 
 PageCaller = Annotated[Caller, Depends(get_page_caller)]

@@ -1,0 +1,99 @@
+"""Tokens checked against the identity provider's key set (``jwt_jwks_url``): fetching it never holds up the
+event loop, so a slow provider, or tokens with made-up key ids sent by anyone, cannot stall the service."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from vroegsignaal.service.pages.session import SESSION_COOKIE
+
+#: Longest the provider below waits to be released before it answers anyway (only reached when the test fails).
+RELEASE_WAIT_SECONDS = 10
+
+
+class _Provider:
+    """An identity provider's JWKS endpoint on localhost that answers only once the test releases it."""
+
+    def __init__(self) -> None:
+        self.private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.private.public_key()))
+        jwk.update({"kid": "key-1", "use": "sig", "alg": "RS256"})
+        self.body = json.dumps({"keys": [jwk]}).encode()
+        self.asked = threading.Event()
+        self.release = threading.Event()
+        self.released_in_time: list[bool] = []
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                provider.asked.set()
+                provider.released_in_time.append(provider.release.wait(RELEASE_WAIT_SECONDS))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(provider.body)))
+                self.end_headers()
+                self.wfile.write(provider.body)
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/jwks"
+
+    def token(self, kid: str) -> str:
+        now = dt.datetime.now(dt.UTC)
+        claims = {"sub": "user-1", "role": "admin", "municipality": "GM0344", "iss": "vroegsignaal",
+                  "aud": "vroegsignaal-api", "exp": int((now + dt.timedelta(minutes=5)).timestamp())}
+        return jwt.encode(claims, self.private, algorithm="RS256", headers={"kid": kid})
+
+
+@pytest.fixture
+def provider() -> Iterator[_Provider]:
+    provider = _Provider()
+    thread = threading.Thread(target=provider.server.serve_forever, daemon=True)
+    thread.start()
+    yield provider
+    provider.release.set()
+    provider.server.shutdown()
+    provider.server.server_close()
+    thread.join()
+
+
+@pytest.mark.parametrize("where", ["api", "page"])
+def test_a_token_whose_keys_must_be_fetched_holds_up_no_other_request(make_client, provider, where):
+    client = make_client(jwt_algorithm="RS256", jwt_jwks_url=provider.url)
+    answers: list[int] = []
+
+    def send_made_up_key_id() -> None:
+        token = provider.token("made-up-key-id")
+        if where == "api":
+            response = client.get("/v1/outreach", headers={"Authorization": f"Bearer {token}"})
+        else:
+            client.cookies.set(SESSION_COOKIE, token)
+            response = client.get("/", follow_redirects=False)
+        answers.append(response.status_code)
+
+    slow = threading.Thread(target=send_made_up_key_id)
+    slow.start()
+    assert provider.asked.wait(RELEASE_WAIT_SECONDS)
+    # While the provider keeps the fetch waiting, the service still answers everyone else.
+    assert client.get("/health").status_code == 200
+    provider.release.set()
+    slow.join()
+    assert provider.released_in_time == [True]
+    assert answers == ([401] if where == "api" else [303])  # the key id is not in the set: refused
+
+
+def test_a_token_of_the_provider_is_verified_after_the_fetch(make_client, provider):
+    provider.release.set()
+    client = make_client(jwt_algorithm="RS256", jwt_jwks_url=provider.url)
+    response = client.get("/v1/outreach", headers={"Authorization": f"Bearer {provider.token('key-1')}"})
+    assert response.status_code == 200
