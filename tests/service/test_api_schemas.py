@@ -57,3 +57,16 @@ def test_every_request_field_is_described():
     for model in (SignalCreate, HouseholdFactsCreate):
         for name, info in model.model_fields.items():
             assert info.description, f"{model.__name__}.{name}"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "pages"),
+    [({}, False), ({"demo_mode": True}, True), ({"api_docs_pages": True}, True),
+     ({"demo_mode": True, "api_docs_pages": False}, False)],
+)
+def test_the_interactive_api_pages_load_third_party_scripts_only_where_chosen(make_client, overrides, pages):
+    # /docs and /redoc load Swagger UI and ReDoc from a CDN into the origin where caseworkers are signed in.
+    client = make_client(**overrides)
+    assert client.get("/openapi.json").status_code == 200
+    for path in ("/docs", "/redoc"):
+        assert client.get(path).status_code == (200 if pages else 404)

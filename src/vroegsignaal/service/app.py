@@ -120,8 +120,11 @@ def create_app(
         services: Services | None = getattr(app.state, "services", None)
         return services.demo_state() if services is not None else None
 
+    docs_pages = settings.demo_mode if settings.api_docs_pages is None else settings.api_docs_pages
     app = FastAPI(
         title="Vroegsignaal",
+        docs_url="/docs" if docs_pages else None,
+        redoc_url="/redoc" if docs_pages else None,
         version=_package_version(),
         description=DESCRIPTION,
         lifespan=lifespan,

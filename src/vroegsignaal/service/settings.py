@@ -53,6 +53,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL: SQLite by default, postgresql+psycopg://... in production.",
     )
     demo_mode: bool = Field(default=False, description="Allow demo secrets and unapproved models (flagged).")
+    api_docs_pages: bool | None = Field(
+        default=None,
+        description="Serve the interactive API pages /docs and /redoc. They load Swagger UI and ReDoc from a CDN "
+        "(jsdelivr) into the service's own origin, where caseworkers are signed in: on in demo mode, off otherwise "
+        "unless set (the API description is always at /openapi.json).",
+    )
 
     jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
     jwt_secret: SecretStr = SecretStr(DEMO_JWT_SECRET)
