@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from tests.model_cards.factories import card_dict, make_card
 from tests.pages.conftest import csrf_of, sign_in
 from tests.service.conftest import TODAY, auth, batch, household, row_counts, seed_version, signal
-from vroegsignaal.schemas.enums import ModelStatus, Role
+from vroegsignaal.schemas.enums import ContactIntensity, ModelStatus, Role
 from vroegsignaal.service.models import ModelVersion
 from vroegsignaal.service.pages.formatting import format_date, format_number
 from vroegsignaal.service.pages.i18n import Translator
@@ -304,6 +304,20 @@ def test_a_recorded_decision_leaves_the_list_and_shows_on_the_household(client):
     page = client.get(f"/huishoudens/{HIGH}").text
     assert "financiële vervolghulp" in page and "resident asked to be called" in page
     assert NL("household.no_open_item") in page and 'name="review_item_id"' not in page
+
+
+def test_after_an_objection_the_household_no_longer_shows_the_advice_the_score_gave(client):
+    _three(client)
+    sign_in(client, Role.CASEWORKER)
+    _, form = _decision_form(client, HIGH)
+    client.post(f"/huishoudens/{HIGH}/beslissing", data={
+        **form, "chosen_intensity": "phone", "departure_reason": "resident asked to be called"})
+    advice_was = NL("household.advice_was", advice=NL.label(ContactIntensity.HOME_VISIT))
+    assert advice_was in client.get(f"/huishoudens/{HIGH}").text
+    client.post("/bezwaren", data={CSRF_FIELD: csrf_of(client.get("/bezwaren").text), "household_id": HIGH,
+                                   "received_on": TODAY.isoformat()})
+    page = client.get(f"/huishoudens/{HIGH}").text
+    assert NL("household.advice_erased") in page and advice_was not in page
 
 
 def test_a_case_that_changed_while_its_page_was_open_is_shown_again_with_what_was_filled_in(client, engine, clock):

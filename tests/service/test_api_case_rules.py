@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.service.conftest import OTHER_TEAM, TEAM, auth, batch, household, row_counts, signal
+from tests.service.conftest import OTHER_TEAM, TEAM, auth, batch, household, row_counts, signal, spoken_to
 from vroegsignaal.schemas.enums import Role
 from vroegsignaal.service.models import AuditRecord, Decision, ReviewItem
 
@@ -91,6 +91,27 @@ def test_an_objection_erases_the_score_a_decision_kept(client, engine):
     with engine.connect() as connection:
         kept = connection.execute(select(Decision.score, Decision.band, Decision.model_version)).one()
     assert tuple(kept) == (None, None, None)
+
+
+def test_an_objection_erases_the_advice_and_the_rank_the_score_gave(client, engine):
+    # The suggested first contact of a case the model ordered is its risk band under another name.
+    item = _score(client, household("hh_objects_000003", signal("s-1", amount=9000.0)))["hh_objects_000003"]
+    assert item["approach"] == "model" and item["suggested_intensity"] == "home_visit"
+    _decide(client, item["review_item_id"], {**DECISION, "chosen_intensity": "home_visit",
+                                             "contact_attempts": [spoken_to("home_visit")]})
+    history = client.get("/v1/households/hh_objects_000003", headers=CASEWORKER).json()
+    assert history["decisions"][0]["suggested_intensity"] == "home_visit"
+    assert history["decisions"][0]["rank_at_decision"] == 1
+    client.post("/v1/objections", json={"household_id": "hh_objects_000003", "received_on": "2026-03-04"},
+                headers=CASEWORKER)
+    history = client.get("/v1/households/hh_objects_000003", headers=CASEWORKER).json()
+    assert history["scores"] == []
+    assert [(i["status"], i["suggested_intensity"]) for i in history["review_items"]] == [("closed", None)]
+    decision = history["decisions"][0]
+    assert (decision["suggested_intensity"], decision["rank_at_decision"]) == (None, None)
+    assert decision["chosen_intensity"] == "home_visit"  # what the caseworker did is theirs, not the model's
+    with engine.connect() as connection:
+        assert connection.execute(select(Decision.suggested_intensity, Decision.rank_at_decision)).one() == (None, None)
 
 
 def test_the_fallback_orders_by_the_oldest_signal_still_waiting(client, clock):

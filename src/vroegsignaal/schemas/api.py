@@ -435,9 +435,15 @@ class DecisionPublic(_Response):
     decided_at: dt.datetime
     decided_by: str = Field(description="Token subject of the caseworker.")
     end_result: EndResult
-    suggested_intensity: ContactIntensity
+    suggested_intensity: ContactIntensity | None = Field(
+        description="The advice the caseworker had; empty when it came from the model and the resident objected "
+        "since (the objection erases the score and what was derived from it)."
+    )
     chosen_intensity: ContactIntensity
-    rank_at_decision: int | None = Field(description="Position of the item in its list when decided.")
+    rank_at_decision: int | None = Field(
+        description="Position of the item in its list when decided; empty when the model ordered the list and the "
+        "resident objected since."
+    )
     departed_intensity: bool
     departed_order: bool
     departure_reason: str | None
@@ -487,7 +493,10 @@ class ReviewItemPublic(_Response):
     standard_reason: StandardReason | None
     control_sample: bool
     urgent: bool
-    suggested_intensity: ContactIntensity
+    suggested_intensity: ContactIntensity | None = Field(
+        description="Suggested first contact; empty on a closed case whose advice came from the model when the "
+        "resident objected since (an open case then gets the standard approach's)."
+    )
     received_on: dt.date
     deadline: dt.date
     held_until: dt.date | None

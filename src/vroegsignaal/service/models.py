@@ -153,7 +153,8 @@ class ReviewItem(Base):
     control_sample: Mapped[bool] = mapped_column(Boolean)
     crisis: Mapped[bool] = mapped_column(Boolean)
     end_of_supply: Mapped[bool] = mapped_column(Boolean)
-    suggested_intensity: Mapped[str] = mapped_column(String(SHORT))
+    # Empty once a resident's objection erased the model's advice (migration 0010).
+    suggested_intensity: Mapped[str | None] = mapped_column(String(SHORT), nullable=True)
     total_arrears_eur: Mapped[float] = mapped_column(Float)
     first_signal_date: Mapped[dt.date] = mapped_column(Date)
     received_on: Mapped[dt.date] = mapped_column(Date)
@@ -182,7 +183,8 @@ class Decision(Base):
     decided_by: Mapped[str] = mapped_column(String(128))
     decided_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
     end_result: Mapped[str] = mapped_column(String(SHORT))
-    suggested_intensity: Mapped[str] = mapped_column(String(SHORT))
+    # Empty once a resident's objection erased the model's advice (migration 0010).
+    suggested_intensity: Mapped[str | None] = mapped_column(String(SHORT), nullable=True)
     chosen_intensity: Mapped[str] = mapped_column(String(SHORT))
     rank_at_decision: Mapped[int | None] = mapped_column(Integer, nullable=True)
     departed_intensity: Mapped[bool] = mapped_column(Boolean)

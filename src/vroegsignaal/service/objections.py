@@ -89,11 +89,18 @@ def add_objection(
             # In the order a retention purge takes these rows (stored answers, decisions, review items, scores), so
             # the two never wait for each other in a circle (PostgreSQL).
             _erase_from_stored_responses(session, municipality, pseudonym, settings=settings)
-            # Decisions keep a copy of the score they were made on: erased as well.
+            # Decisions keep a copy of the score they were made on: erased as well, with what the score decided
+            # when the model ordered the case: the suggested first contact (the risk band under another name) and
+            # the position in the list.
             session.execute(
                 update(Decision)
                 .where(Decision.household_id == household_id)
                 .values(score=None, band=None, model_version=None)
+            )
+            session.execute(
+                update(Decision)
+                .where(Decision.household_id == household_id, Decision.approach == "model")
+                .values(suggested_intensity=None, rank_at_decision=None)
             )
             session.execute(
                 update(ReviewItem)
@@ -107,11 +114,17 @@ def add_objection(
                     updated_at=now,
                 )
             )
-            # Closed items let go of their scores here rather than through the foreign key when the scores go.
+            # Closed items let go of their scores here rather than through the foreign key when the scores go, and
+            # of the model's advice.
             session.execute(
                 update(ReviewItem)
                 .where(ReviewItem.household_id == household_id, ReviewItem.score_id.is_not(None))
                 .values(score_id=None)
+            )
+            session.execute(
+                update(ReviewItem)
+                .where(ReviewItem.household_id == household_id, ReviewItem.approach == "model")
+                .values(suggested_intensity=None)
             )
             erased = session.execute(delete(Score).where(Score.household_id == household_id)).rowcount or 0
         session.flush()

@@ -686,9 +686,11 @@ def _queue(
     results = []
     for p in prepared:
         if p.closed_case is not None:
-            closed = _closed_result(p, p.closed_case)
             standard = context.settings.standard_intensity
-            results.append(as_objector(closed, standard_intensity=standard) if p.state.objected else closed)
+            closed = _closed_result(p, p.closed_case, standard_intensity=standard)
+            # A case whose advice an objection erased is answered as an objector's, after a withdrawal too.
+            erased = p.closed_case.suggested_intensity is None
+            results.append(as_objector(closed, standard_intensity=standard) if p.state.objected or erased else closed)
             continue
         _, values = planned[p.position]
         item_id = new_ids[p.household_pk] if p.state.item_id is None else p.state.item_id
@@ -727,8 +729,9 @@ def _result(
     )
 
 
-def _closed_result(p: _Prepared, case: Any) -> HouseholdScorePublic:
-    """The result of a resent household: its closed case as it was decided on (see :func:`_find_resent`)."""
+def _closed_result(p: _Prepared, case: Any, *, standard_intensity: ContactIntensity) -> HouseholdScorePublic:
+    """The result of a resent household: its closed case as it was decided on (see :func:`_find_resent`); the
+    standard first contact where an objection erased the case's advice."""
     scored = case.score is not None
     ood = [str(name) for name in case.out_of_distribution or ()] if scored else []
     flags = review_flags(
@@ -745,7 +748,9 @@ def _closed_result(p: _Prepared, case: Any) -> HouseholdScorePublic:
         standard_reason=case.standard_reason,
         score=case.score,
         risk_band=case.band,
-        suggested_intensity=ContactIntensity(case.suggested_intensity),
+        suggested_intensity=(
+            standard_intensity if case.suggested_intensity is None else ContactIntensity(case.suggested_intensity)
+        ),
         reasons=[Reason(**reason) for reason in case.reasons or ()] if scored else [],
         review_flags=[flag_public(flag, ood=ood) for flag in flags],
         model_version=case.model_version if scored else None,
