@@ -253,7 +253,12 @@ def audit_fairness(
             group_gates[attribute.name] = evaluate_gates(context, config.gates)
 
     proxy = check_proxies(
-        features=features, audit=audit, gates=config.gates, seed=seed, max_rows=proxy_max_rows
+        features=features,
+        audit=audit,
+        gates=config.gates,
+        seed=seed,
+        households=households,
+        max_rows=proxy_max_rows,
     )
     proxy_gates = {result.attribute: proxy_gate(result) for result in proxy}
     gates = []

@@ -97,8 +97,8 @@ def proxy_gate(result: ProxyResult) -> GateResult | None:
         return None
     if result.auc is None:
         reason = (
-            f"The proxy check for {result.attribute} could not run: fewer than two groups have enough rows "
-            f"to cross-validate{_left_out_text(result)}."
+            f"The proxy check for {result.attribute} could not run: fewer than two groups have enough "
+            f"households to cross-validate{_left_out_text(result)}."
         )
         verdict = "insufficient_data"
     else:
