@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from vroegsignaal.model_cards import texts
@@ -74,13 +75,21 @@ def _estimate(value: float | None, width: float = 0.05) -> Estimate:
     return Estimate(value=value, ci_low=max(value - width, 0.0), ci_high=min(value + width, 1.0))
 
 
+#: Test rows per household in the factory's signal data (a household signalled in several test months).
+ROWS_PER_HOUSEHOLD = 2.4
+
+
 def _group(group: str, size: int, positives: int, recall: float | None, fpr: float, selection: float,
-           *, judgeable: bool = True) -> GroupResult:
+           *, judgeable: bool = True, rows_per_household: float | None = ROWS_PER_HOUSEHOLD) -> GroupResult:
+    """One group of ``size`` rows; ``rows_per_household`` None leaves out the households (an older card)."""
     width = 0.04 if size > 1000 else 0.12
+    households = None if rows_per_household is None else round(size / rows_per_household)
     return GroupResult(
         group=group,
         size=size,
         positives=positives,
+        households=households,
+        positive_households=None if rows_per_household is None else round(positives / rows_per_household),
         judgeable=judgeable,
         metrics={
             "recall": _estimate(recall, width),
@@ -111,35 +120,38 @@ def _attribute(name: str, groups: list[GroupResult], *, kind: str = "single",
     )
 
 
-def attributes(*, shift: float = 0.0) -> list[AttributeResult]:
+def attributes(
+    *, shift: float = 0.0, rows_per_household: float | None = ROWS_PER_HOUSEHOLD
+) -> list[AttributeResult]:
     """Audit results per attribute; ``shift`` narrows the origin gap (used for the 'after mitigation' numbers)."""
+    group = partial(_group, rows_per_household=rows_per_household)
     return [
         _attribute(
             "age_band",
             [
-                _group("18-24", 1210, 140, 0.58, 0.05, 0.10),
-                _group("25-34", 2890, 360, 0.62, 0.05, 0.11),
-                _group("35-44", 3020, 350, 0.61, 0.05, 0.11),
-                _group("65+", 95, 3, None, 0.01, 0.02, judgeable=False),
+                group("18-24", 1210, 140, 0.58, 0.05, 0.10),
+                group("25-34", 2890, 360, 0.62, 0.05, 0.11),
+                group("35-44", 3020, 350, 0.61, 0.05, 0.11),
+                group("65+", 95, 3, None, 0.01, 0.02, judgeable=False),
             ],
         ),
         _attribute(
             "gender",
-            [_group("female", 3650, 440, 0.62, 0.05, 0.11), _group("male", 3565, 413, 0.60, 0.05, 0.10)],
+            [group("female", 3650, 440, 0.62, 0.05, 0.11), group("male", 3565, 413, 0.60, 0.05, 0.10)],
         ),
         _attribute(
             "origin",
             [
-                _group("dutch", 5100, 560, 0.66, 0.05, 0.10),
-                _group("europe", 820, 95, 0.55 + shift / 2, 0.06, 0.11),
-                _group("outside_europe", 1295, 198, 0.46 + shift, 0.07, 0.13),
+                group("dutch", 5100, 560, 0.66, 0.05, 0.10),
+                group("europe", 820, 95, 0.55 + shift / 2, 0.06, 0.11),
+                group("outside_europe", 1295, 198, 0.46 + shift, 0.07, 0.13),
             ],
         ),
         _attribute(
             "gender×origin",
             [
-                _group("female|dutch", 2580, 290, 0.67, 0.05, 0.10),
-                _group("male|outside_europe", 640, 101, 0.45 + shift, 0.07, 0.13),
+                group("female|dutch", 2580, 290, 0.67, 0.05, 0.10),
+                group("male|outside_europe", 640, 101, 0.45 + shift, 0.07, 0.13),
             ],
             kind="intersection",
             columns=["gender", "origin"],
@@ -166,14 +178,16 @@ def gates(*, failing: bool = True) -> list[GateResult]:
     ]
 
 
-def fairness(*, failing_gate: bool = True, mitigation: bool = True) -> FairnessSection:
+def fairness(
+    *, failing_gate: bool = True, mitigation: bool = True, rows_per_household: float | None = ROWS_PER_HOUSEHOLD
+) -> FairnessSection:
     gate_results = gates(failing=failing_gate)
     return FairnessSection(
         primary_metric="recall",
         capacity_k=720,
         confidence=0.95,
         bootstrap_samples=200,
-        attributes=attributes(),
+        attributes=attributes(rows_per_household=rows_per_household),
         gates=gate_results,
         proxy=[
             ProxyCheck(attribute="origin", auc=0.68, threshold=0.75, verdict="pass",
@@ -187,8 +201,8 @@ def fairness(*, failing_gate: bool = True, mitigation: bool = True) -> FairnessS
             method="exponentiated_gradient",
             constraint="true_positive_rate_parity",
             attribute="origin",
-            before=attributes(),
-            after=attributes(shift=0.14),
+            before=attributes(rows_per_household=rows_per_household),
+            after=attributes(shift=0.14, rows_per_household=rows_per_household),
             gates_before=gate_results,
             gates_after=gates(failing=False),
         )
@@ -290,9 +304,14 @@ def make_card(
     none_metrics: bool = False,
     feature_set: str = "catalogue",
     approval_history: list[ApprovalEvent] | None = None,
+    rows_per_household: float | None = ROWS_PER_HOUSEHOLD,
 ) -> ModelCard:
-    """A complete card; ``none_metrics`` blanks every number that can be unknown (rule, scorecard, curves)."""
-    fair = fairness(failing_gate=failing_gate, mitigation=mitigation)
+    """A complete card; ``none_metrics`` blanks every number that can be unknown (rule, scorecard, curves).
+
+    ``rows_per_household`` sets the test rows of a household in the fairness groups: 1 for one row per household,
+    ``None`` for a card made before households were counted.
+    """
+    fair = fairness(failing_gate=failing_gate, mitigation=mitigation, rows_per_household=rows_per_household)
     validation = DataValidation(
         tables={"signals": TableSummary(rows=41_250, columns=10), "households": TableSummary(rows=12_000, columns=8),
                 "audit": TableSummary(rows=12_000, columns=5), "outcomes": TableSummary(rows=28_800, columns=3)},

@@ -19,6 +19,7 @@ from vroegsignaal.schemas.card import (
     MSG_CURVE_LENGTHS,
     MSG_EDGES_NOT_INCREASING,
     MSG_HISTOGRAM_EDGES,
+    MSG_HOUSEHOLDS_EXCEED_ROWS,
     MSG_MODEL_METRICS_MISSING,
     MSG_POSITIVES_EXCEED_ROWS,
     MSG_TOO_MANY_POINTS,
@@ -106,6 +107,24 @@ def test_card_refuses_more_positives_than_rows():
     data["evaluation_data"]["positives"] = data["evaluation_data"]["rows"] + 1
     with pytest.raises(ValidationError, match=MSG_POSITIVES_EXCEED_ROWS):
         ModelCard.model_validate(data)
+
+
+@pytest.mark.parametrize(("field", "rows"), [("households", "size"), ("positive_households", "positives")])
+def test_card_refuses_more_households_than_rows_in_a_group(field, rows):
+    data = card_dict()
+    group = data["fairness"]["attributes"][0]["groups"][0]
+    group[field] = group[rows] + 1
+    with pytest.raises(ValidationError, match=MSG_HOUSEHOLDS_EXCEED_ROWS):
+        ModelCard.model_validate(data)
+
+
+def test_card_made_before_households_were_counted_still_loads():
+    data = card_dict()
+    for attribute in data["fairness"]["attributes"]:
+        for group in attribute["groups"]:
+            del group["households"], group["positive_households"]
+    group = ModelCard.model_validate(data).fairness.attributes[0].groups[0]
+    assert group.households is None and group.group_size == group.size
 
 
 def test_performance_needs_the_model_itself():

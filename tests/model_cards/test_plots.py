@@ -73,11 +73,17 @@ def test_alt_text_states_what_the_plot_shows(dutch_plots):
     assert "ROC" in roc and "model 0,81" in roc and "0,66" in roc and "0,74" in roc
     assert "diagonaal" in dutch_plots["calibration"].alt and "0,02" in dutch_plots["calibration"].alt
     origin = dutch_plots["fairness_origin"].alt
-    assert "herkomst buiten Europa (n=1.295)" in origin and "recall 0,46" in origin
+    # n counts households: 1,295 rows of 540 households.
+    assert "herkomst buiten Europa (n=540)" in origin and "recall 0,46" in origin
 
 
 def test_group_plot_alt_text_marks_groups_too_small_to_judge(dutch_plots):
-    assert "65 jaar en ouder (n=95, te klein om te beoordelen)" in dutch_plots["fairness_age_band"].alt
+    assert "65 jaar en ouder (n=40, te klein om te beoordelen)" in dutch_plots["fairness_age_band"].alt
+
+
+def test_group_plot_of_a_card_made_before_households_were_counted_shows_its_rows():
+    older = {plot.name: plot for plot in plots.card_plots(make_card(rows_per_household=None), lang="nl")}
+    assert "herkomst buiten Europa (n=1.295)" in older["fairness_origin"].alt
 
 
 def test_card_without_curves_gets_no_performance_plots():

@@ -302,3 +302,27 @@ def test_render_refuses_an_unknown_language(tmp_path):
 
 def test_markdown_cells_cannot_break_a_table():
     assert render._markdown_escape("a | b\nc_d") == "a \\| b c\\_d"
+
+
+def _outreach_header(markdown: str, attribute: str) -> str:
+    return markdown.split(f"**{attribute}: who is found and who is listed**", 1)[1].strip().splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("rows_per_household", "columns", "note"),
+    [
+        (2.4, ["Households", "Households with positive label", "Rows", "Rows with positive label"], True),
+        (1, ["Households", "Households with positive label"], False),
+        (None, ["Rows", "Rows with positive label"], False),
+    ],
+)
+def test_group_tables_show_households_and_rows_only_when_they_differ(tmp_path, rows_per_household, columns, note):
+    card = make_card(rows_per_household=rows_per_household, mitigation=False)
+    markdown = render_card(card, tmp_path / "card", langs=("en",)).markdown["en"].read_text(encoding="utf-8")
+    header = _outreach_header(markdown, "origin")
+    expected = ["Group", *columns, "Judgeable", "recall", "false-positive rate", "selection rate", "precision"]
+    assert header == "| " + " | ".join(expected) + " |"
+    assert ("A group counts households" in markdown) is note
+    if rows_per_household == 2.4:
+        # 1,295 rows of 540 households; 198 positive rows of 82 households.
+        assert "| origin outside Europe | 540 | 82 | 1,295 | 198 | yes |" in markdown

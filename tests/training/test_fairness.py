@@ -343,3 +343,99 @@ def test_invalid_values_are_reported_with_their_rows():
     data = corrupt("scores")(make_scored({"dutch": 20, "europe": 20}))
     with pytest.raises(ValueError, match=r"scores .* found 1\.5 in rows 4$"):
         run_audit(data, config=FairnessConfig(bootstrap_samples=0))
+
+
+# --- households, not rows: a household seen in several test months counts once ---------------------------------
+
+#: Small thresholds so a tiny, hand-made frame can be judged; no proxy gate (it needs realistic features).
+SMALL_GROUPS = FairnessConfig(
+    bootstrap_samples=20,
+    min_group_size=10,
+    min_group_positives=3,
+    gates=FairnessGates(recall_ratio_min=0.8, calibration_error_max=0.5, proxy_auc_max=None),
+)
+
+
+def household_months() -> dict:
+    """20 'dutch' households with one row each, and 4 'other' households with five monthly rows each.
+
+    Both groups have 20 rows and 10 positive rows; 'other' is only 4 households (2 of them positive), below
+    ``min_group_size`` = 10 households.
+    """
+    dutch = [f"nl-{i}" for i in range(20)]
+    other = [f"ot-{i}" for i in range(4) for _ in range(5)]
+    households = np.array(dutch + other)
+    y = np.array([i % 2 for i in range(20)] + [1 if i < 2 else 0 for i in range(4) for _ in range(5)])
+    scores = np.where(y == 1, 0.7, 0.2) + np.linspace(0.0, 0.05, y.size)
+    selected = scores >= 0.7
+    index = pd.RangeIndex(y.size)
+    audit = pd.DataFrame(
+        {"origin": ["dutch"] * 20 + ["other"] * 20, "gender": (["female", "male"] * 20)}, index=index
+    )
+    features = pd.DataFrame({"arrears_eur": np.linspace(0, 1000, y.size)}, index=index)
+    data = {"y_true": y, "scores": scores, "selected": selected, "audit": audit, "features": features}
+    return {**data, "capacity_k": int(selected.sum()), "households": households}
+
+
+def test_group_of_few_households_with_many_rows_is_too_small_and_its_gate_reports_insufficient_data():
+    report = run_audit(household_months(), config=SMALL_GROUPS)
+
+    other = report.attribute("origin").group("other")
+    assert (other.size, other.positives) == (20, 10)
+    assert (other.households, other.positive_households) == (4, 2)
+    assert not other.judgeable
+    recall = gate(report, "origin", "recall_ratio")
+    assert recall.verdict == "insufficient_data"
+    assert "at least 10 households and 3 positives" in recall.reason
+    assert "other (n=4 households in 20 rows, 2 positives in 10 rows)" in recall.reason
+    assert "Only dutch (n=20 households in 20 rows, 10 positives in 10 rows" in recall.reason
+
+
+def test_counting_rows_would_have_judged_the_same_group():
+    """The defect this guards against: without households, 4 households in 20 rows pass for 20."""
+    data = household_months()
+    del data["households"]
+    report = run_audit(data, config=SMALL_GROUPS)
+    assert report.attribute("origin").group("other").judgeable
+    assert gate(report, "origin", "recall_ratio").verdict != "insufficient_data"
+
+
+def test_intersections_count_households_too():
+    config = SMALL_GROUPS.model_copy(update={"gate_intersections": True, "min_group_size": 3})
+    report = run_audit(household_months(), config=config, intersections=[("origin", "gender")])
+
+    cross = report.attribute(f"origin{INTERSECTION_SEPARATOR}gender")
+    # Each 'other' household has rows of both genders here (the attribute can differ per row): it counts in both.
+    other_female = cross.group(f"other{INTERSECTION_SEPARATOR}female")
+    assert (other_female.size, other_female.households) == (10, 4)
+    assert cross.group(f"dutch{INTERSECTION_SEPARATOR}female").households == 10
+    # 2 positive households < min_group_positives 3: reported, not judged, however many positive rows.
+    assert other_female.positive_households == 2 and not other_female.judgeable
+
+
+def test_positive_rows_of_few_households_do_not_make_recall_judgeable():
+    data = household_months()
+    config = SMALL_GROUPS.model_copy(update={"min_group_size": 4})
+    report = run_audit(data, config=config)
+
+    other = report.attribute("origin").group("other")
+    assert other.households == 4 and other.positives == 10 and other.positive_households == 2
+    assert not other.judgeable, "recall needs 3 positive households; 10 positive rows of 2 households are not"
+    # The calibration gate needs households only: 'other' is judged there.
+    calibration = gate(report, "origin", "calibration_error_max")
+    assert "Too small to judge" not in calibration.reason
+
+
+@pytest.mark.parametrize("ids", [None, "row numbers", "pseudonyms"])
+def test_one_row_per_household_gives_the_report_counting_rows_gave(ids):
+    data = make_scored({"dutch": 1000, "europe": 1000, "other": 60}, seed=5)
+    config = FairnessConfig(bootstrap_samples=30)
+    expected = run_audit(data, config=config).to_dict()
+    n = len(data["y_true"])
+    households = {"row numbers": np.arange(n), "pseudonyms": np.array([f"hh-{i:05d}" for i in range(n)][::-1])}
+    report = run_audit({**data, "households": households.get(ids)}, config=config)
+
+    assert report.to_dict() == expected
+    for group in report.attribute("origin").groups:
+        assert (group.households, group.positive_households) == (group.size, group.positives)
+    assert "other (n=60," in gate(report, "origin", "recall_ratio").reason

@@ -16,13 +16,22 @@ COUNTS = {
 
 
 def make_context(
-    metric: str, values: dict[str, Estimate], ratio: Estimate, *, judged=("dutch", "europe")
+    metric: str,
+    values: dict[str, Estimate],
+    ratio: Estimate,
+    *,
+    judged=("dutch", "europe"),
+    households: dict[str, dict[str, int]] = COUNTS,
 ) -> GateContext:
+    """A context over the groups of ``values``; ``households`` are their distinct households (default: one row
+    each)."""
     groups = {
         name: GroupAudit(
             group=name,
             size=COUNTS[name]["size"],
             positives=COUNTS[name]["positives"],
+            households=households[name]["size"],
+            positive_households=households[name]["positives"],
             judgeable=name in judged,
             metrics={metric: values[name]},
         )
@@ -42,6 +51,7 @@ def make_context(
         attribute="origin",
         groups=groups,
         counts=COUNTS,
+        household_counts=households,
         comparisons={metric: comparison},
         min_group_size=100,
         min_group_positives=20,
@@ -65,8 +75,8 @@ def test_ratio_exactly_at_the_threshold_passes_and_a_wide_interval_is_called_unc
         "(n=2,000, 300 positives; recall 0.50, 95% CI 0.45–0.55). The gate requires a ratio (lowest / "
         "highest) of at least 0.80, so it passes. 95% CI of the ratio: 0.60–1.05. The interval crosses the "
         "threshold: on this data the breach is neither shown nor ruled out, so the verdict is uncertain; weigh "
-        "it, or collect more data. Too small to judge (each needs at least 100 rows and 20 positives), reported "
-        "but not gated: other (n=30, 4 positives)."
+        "it, or collect more data. Too small to judge (each needs at least 100 households and 20 positives), "
+        "reported but not gated: other (n=30, 4 positives)."
     )
 
 
@@ -125,3 +135,27 @@ def test_a_gate_fails_only_when_the_interval_shows_the_breach(metric, estimate, 
         context = make_context("calibration_error", values, Estimate(0.25))
     (gate,) = evaluate_gates(context, gates)
     assert gate.verdict == verdict
+
+
+def test_reasons_give_households_and_their_rows_when_households_repeat():
+    # The same groups seen over several months: 'other' is 30 rows of only 8 households.
+    households = {
+        "dutch": {"size": 900, "positives": 120, "negatives": 850, "selected": 200},
+        "europe": {"size": 210, "positives": 35, "negatives": 190, "selected": 40},
+        "other": {"size": 8, "positives": 2, "negatives": 7, "selected": 2},
+    }
+    values = {
+        "dutch": Estimate(0.5, 0.45, 0.55),
+        "europe": Estimate(0.45, 0.35, 0.55),
+        "other": Estimate(0.25, 0.0, 0.75),
+    }
+    context = make_context("recall", values, Estimate(0.9, 0.7, 1.1), households=households)
+    (gate,) = evaluate_gates(context, ONLY_RECALL)
+    assert gate.reason.startswith(
+        "Recall of europe (n=210 households in 500 rows, 35 positives in 80 rows; recall 0.45, 95% CI 0.35–0.55) "
+        "is 0.90 × that of dutch (n=900 households in 2,000 rows, 120 positives in 300 rows;"
+    )
+    assert gate.reason.endswith(
+        "Too small to judge (each needs at least 100 households and 20 positives), reported but not gated: "
+        "other (n=8 households in 30 rows, 2 positives in 4 rows)."
+    )

@@ -12,6 +12,7 @@ from vroegsignaal.training.fairness_metrics import (
     bootstrap_metrics,
     bootstrap_weights,
     calibration_bins,
+    household_tallies,
     pair_ratio,
     percentile_interval,
     point_metrics,
@@ -181,3 +182,21 @@ def test_rows_repeated_per_household_do_not_narrow_the_interval_when_households_
 
     rows, households = width(None), width(np.tile(np.arange(400), 3))
     assert households > 1.5 * rows
+
+
+def test_household_tallies_count_each_household_once_in_each_part_of_its_group():
+    # Group a: household 1 in three months (2 positive rows, 1 negative, 2 selected), household 2 once (negative).
+    # Group b: household 3 in two months (1 positive, 1 negative, both selected), household 4 in two (negative).
+    households = np.array([1, 1, 1, 2, 3, 3, 4, 4])
+    counts = household_tallies(households=households, y_true=Y, selected=SELECTED, labels=LABELS)
+    assert counts.to_dict("index") == {
+        "a": {"size": 2, "positives": 1, "negatives": 2, "selected": 1},
+        "b": {"size": 2, "positives": 1, "negatives": 2, "selected": 1},
+    }
+    assert list(counts.columns) == list(COUNTS)
+
+
+def test_household_tallies_with_one_row_per_household_equal_the_row_tallies():
+    point = tiny_point_metrics()
+    counts = household_tallies(households=np.arange(Y.size), y_true=Y, selected=SELECTED, labels=LABELS)
+    assert counts.equals(point[list(COUNTS)])

@@ -130,3 +130,50 @@ def test_differently_indexed_audit_is_refused():
     with pytest.raises(ValueError, match=re.escape(MSG_INDEX_MISMATCH)):
         reversed_audit = audit.set_axis(audit.index[::-1])
         check_proxies(features=features, audit=reversed_audit, gates=FairnessGates(), seed=0)
+
+
+def repeated_households(*, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """60 households in 25 monthly rows each; a feature that recognises the household, no proxy of gender.
+
+    Gender is drawn per household, independent of every feature; ``household_score`` is constant within a
+    household (a fingerprint), so a model that has seen some of a household's rows knows its gender.
+    """
+    rng = np.random.default_rng(seed)
+    households = np.repeat(np.arange(60), 25)
+    gender = rng.choice(["female", "male"], size=60)[households]
+    features = pd.DataFrame(
+        {
+            "household_score": rng.random(60)[households] + rng.normal(scale=0.001, size=households.size),
+            "arrears_eur": rng.gamma(2.0, 300.0, size=households.size),
+        }
+    )
+    return features, pd.DataFrame({"gender": gender}), households
+
+
+def test_rows_of_one_household_stay_in_one_fold_so_recognising_a_household_is_no_proxy():
+    features, audit, households = repeated_households()
+    grouped = check_proxies(features=features, audit=audit, gates=FairnessGates(), seed=0, households=households)
+    assert grouped[0].auc < 0.7 and grouped[0].verdict == "pass"
+    # Folding rows instead lets the model meet each household in training: the 'proxy' is memory.
+    by_rows = check_proxies(features=features, audit=audit, gates=FairnessGates(), seed=0)
+    assert by_rows[0].auc > 0.8
+
+
+def test_group_of_few_households_with_many_rows_is_too_rare_to_check():
+    features, audit = make_households(600)
+    households = np.arange(600)
+    households[:10] = [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]  # ten rows, but only two households
+    audit.loc[:9, "origin"] = "rare"
+    result = check_proxies(
+        features=features, audit=audit[["origin"]], gates=FairnessGates(), seed=0, households=households
+    )[0]
+    assert result.groups_left_out == ("rare",)
+    assert result.auc is not None
+
+
+def test_one_row_per_household_gives_the_result_of_folding_rows():
+    features, audit = make_households(600)
+    ids = np.array([f"hh-{i}" for i in range(600)])
+    with_ids = check_proxies(features=features, audit=audit, gates=FairnessGates(), seed=4, households=ids)
+    without = check_proxies(features=features, audit=audit, gates=FairnessGates(), seed=4)
+    assert [r.to_dict() for r in with_ids] == [r.to_dict() for r in without]

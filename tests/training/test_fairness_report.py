@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from vroegsignaal.training.fairness_report import (
+    MSG_HOUSEHOLDS_EXCEED_ROWS,
     AttributeAudit,
     Estimate,
     FairnessReport,
@@ -36,6 +37,8 @@ def make_report(*verdicts: str, mitigation=None) -> FairnessReport:
         group="dutch",
         size=np.int64(120),
         positives=np.int64(0),
+        households=np.int64(40),
+        positive_households=np.int64(0),
         judgeable=False,
         metrics={"recall": Estimate(float("nan"), float("nan"), float("inf"))},
     )
@@ -97,3 +100,17 @@ def test_unknown_attribute_or_group_lookup_names_what_exists():
         report.attribute("gender")
     with pytest.raises(KeyError, match="groups: dutch"):
         report.attribute("origin").group("europe")
+
+
+@pytest.mark.parametrize(("households", "positive_households"), [(121, 0), (40, 1)])
+def test_group_refuses_more_households_than_rows(households, positive_households):
+    with pytest.raises(ValueError, match=MSG_HOUSEHOLDS_EXCEED_ROWS):
+        GroupAudit(
+            group="dutch",
+            size=120,
+            positives=0,
+            households=households,
+            positive_households=positive_households,
+            judgeable=False,
+            metrics={},
+        )

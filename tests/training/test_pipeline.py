@@ -39,6 +39,10 @@ def test_german_credit_trains_and_audits_through_its_config_alone(german):
     assert {"gender", "age_band", "foreign_worker"} <= set(audited)
     assert {group["group"] for group in audited["gender"]["groups"]} == {"female", "male"}
     assert all(group["size"] > 0 for group in audited["age_band"]["groups"])
+    # One row per applicant: the households (ids) the audit counts are its rows.
+    for attribute in audited.values():
+        for group in attribute["groups"]:
+            assert (group["households"], group["positive_households"]) == (group["size"], group["positives"])
     assert {gate["attribute"] for gate in result.fairness["gates"]} >= {"gender", "age_band", "foreign_worker"}
 
 
@@ -126,6 +130,12 @@ def test_the_card_says_its_capacity_metrics_count_rows_of_repeating_households(t
     assert sum(g.households_helped for g in origin) == model.households_helped
     metrics = json.loads((result.bundle_dir / "metrics.json").read_text())
     assert metrics["in_use"]["orderings"]["model"]["found"] == model.found
+    # The fairness audit sizes its groups in households too; rows stay beside them on the card.
+    audited = next(a for a in result.card.fairness.attributes if a.name == "origin")
+    assert sum(g.households for g in audited.groups) < sum(g.size for g in audited.groups) == result.evaluation.rows
+    minimum = load_dataset_config(tmp_path / "data" / "dataset.yaml").fairness.min_group_size
+    assert all(g.households >= minimum for g in audited.groups if g.judgeable)
+    assert "| Households | Households with positive label | Rows | Rows with positive label |" in card_en
 
 
 def test_the_verdict_names_a_list_in_use_that_reaches_fewer_households_than_the_rules(tmp_path, monkeypatch):

@@ -223,7 +223,10 @@ def plot_group_metrics(
         figure = Figure(figsize=(3.4 * len(metrics) + 1.8, 1.2 + 0.42 * max(len(groups), 1)), layout="constrained")
         axes_row = figure.subplots(1, len(metrics), sharey=True, squeeze=False)[0]
         positions = list(range(len(groups)))
-        labels = [_group_tick(attribute.name, group.group, group.size, group.judgeable, lang) for group in groups]
+        labels = [
+            _group_tick(attribute.name, group.group, group.group_size, group.judgeable, lang)
+            for group in groups
+        ]
         for axes, metric in zip(axes_row, metrics):
             for position, group in zip(positions, groups):
                 estimate = group.metrics.get(metric)
@@ -397,7 +400,7 @@ def _group_plot(attribute: AttributeResult, confidence: float, lang: Lang) -> Ca
             for metric in GROUP_PLOT_METRICS
         )
         small = "" if group.judgeable else _t(", te klein om te beoordelen", ", too small to judge", lang)
-        size = texts.format_count(group.size, lang)
+        size = texts.format_count(group.group_size, lang)
         parts.append(f"{texts.group_label(attribute.name, group.group, lang)} (n={size}{small}): {values}")
     share = f"{confidence * 100:.0f}"
     return CardPlot(

@@ -70,6 +70,12 @@ GROUP_TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("group_score_quality", ("auc", "calibration_error", "mean_score", "observed_rate")),
 )
 MITIGATION_METRICS: tuple[str, ...] = ("recall", "false_positive_rate", "selection_rate")
+#: Count columns of a group table: field of ``GroupResult`` and the text key of its header.
+HOUSEHOLD_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("households", "households"),
+    ("positive_households", "positive_households"),
+)
+ROW_COLUMNS: tuple[tuple[str, str], ...] = (("size", "rows"), ("positives", "positive_rows"))
 MODEL_METRICS: tuple[str, ...] = (
     "auc",
     "pr_auc",
@@ -408,6 +414,8 @@ def _context(card: ModelCard, card_plots: Sequence[CardPlot], lang: Lang, *, ima
         "lift_sentence": lift_sentence,
         "feature_label": lambda name: labels.get(name, name),
         "group_tables": _group_tables,
+        "count_columns": _count_columns,
+        "households_repeat": _households_repeat,
         "gate_pairs": _gate_pairs,
         "difference_metrics": _difference_metrics,
         "after_group": _find_group,
@@ -425,6 +433,24 @@ def _group_tables(attribute: AttributeResult) -> list[tuple[str, list[str]]]:
     tables[-1][1].extend(metric for metric in present if metric not in listed)
     # The outreach table always shows: it carries the group sizes.
     return [tables[0], *[table for table in tables[1:] if table[1]]]
+
+
+def _count_columns(attribute: AttributeResult) -> tuple[tuple[str, str], ...]:
+    """The count columns of an attribute's group table: households, with the rows beside them if they differ.
+
+    The committee must read how many people a group holds. Rows (household × period) are shown too when some
+    household has rows in several periods, and alone in cards made before households were counted.
+    """
+    if any(group.households is None for group in attribute.groups):
+        return ROW_COLUMNS
+    if any(group.counts_rows for group in attribute.groups):
+        return HOUSEHOLD_COLUMNS + ROW_COLUMNS
+    return HOUSEHOLD_COLUMNS
+
+
+def _households_repeat(attributes: Sequence[AttributeResult]) -> bool:
+    """Whether some group's households have rows in several periods (then the card says what it counts)."""
+    return any(len(_count_columns(attribute)) > len(ROW_COLUMNS) for attribute in attributes)
 
 
 def _gate_pairs(mitigation: Mitigation) -> list[tuple[GateResult, GateResult | None]]:

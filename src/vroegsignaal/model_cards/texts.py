@@ -870,8 +870,17 @@ LABELS: dict[str, tuple[str, str]] = {
         "confidence interval ({samples} bootstrap samples). Selected at capacity: {k} households, all test periods "
         "together. Fairness is led by {primary}.",
     ),
+    "group_counts_note": (
+        "Een groep telt huishoudens: een huishouden met signalen in meerdere testperioden telt één keer, ook "
+        "al heeft het een rij per periode. Of een groep groot genoeg is om te beoordelen, hangt af van het "
+        "aantal huishoudens, niet van het aantal rijen.",
+        "A group counts households: a household signalled in several test periods counts once, though it has "
+        "a row in each. Whether a group is large enough to judge depends on its households, not on its rows.",
+    ),
     "group": ("Groep", "Group"),
-    "size": ("Aantal", "Size"),
+    "households": ("Huishoudens", "Households"),
+    "positive_households": ("Huishoudens met label 'ja'", "Households with positive label"),
+    "positive_rows": ("Rijen met label 'ja'", "Rows with positive label"),
     "judgeable": ("Te beoordelen", "Judgeable"),
     "yes": ("ja", "yes"),
     "no_too_small": ("nee, te klein", "no, too small"),

@@ -46,6 +46,7 @@ MSG_CALIBRATION_LENGTHS = "mean_predicted, observed and count must have the same
 MSG_HISTOGRAM_EDGES = "a histogram needs one more edge than bins"
 MSG_EDGES_NOT_INCREASING = "histogram edges must increase"
 MSG_POSITIVES_EXCEED_ROWS = "positives cannot exceed rows"
+MSG_HOUSEHOLDS_EXCEED_ROWS = "households cannot exceed the rows they are counted from"
 MSG_MODEL_METRICS_MISSING = "performance.models needs an entry for 'model'"
 MSG_CI_ORDER = "ci_low cannot be above ci_high"
 
@@ -354,16 +355,51 @@ class GroupResult(_CardPart):
     """Metrics of one group of an audit attribute (or of an intersection)."""
 
     group: str = Field(..., description="Group value, e.g. 'dutch' or 'female × 25-34' for an intersection.")
-    size: Count = Field(..., description="Rows of the group in the test set.")
+    size: Count = Field(..., description="Rows of the group in the test set (households × reference dates).")
     positives: Count = Field(..., description="Positive rows of the group in the test set.")
+    households: Count | None = Field(
+        None,
+        description="Distinct households of the group in the test set: the size that decides whether it can "
+        "be judged. Null in cards made before households were counted.",
+    )
+    positive_households: Count | None = Field(
+        None,
+        description="Distinct households of the group with a positive row. Null in cards made before "
+        "households were counted.",
+    )
     judgeable: bool = Field(
-        ..., description="Large enough (rows and positives) for a gate to judge it; small groups are only reported."
+        ...,
+        description="Large enough (households, and positive households) for a gate to judge it; small groups "
+        "are only reported.",
     )
     metrics: dict[str, Estimate] = Field(
         ...,
         description="recall, false_positive_rate, selection_rate, precision, auc, calibration_error, mean_score, "
         "observed_rate — each with its confidence interval.",
     )
+
+    @model_validator(mode="after")
+    def _households_fit(self) -> GroupResult:
+        too_many = (self.households is not None and self.households > self.size) or (
+            self.positive_households is not None and self.positive_households > self.positives
+        )
+        if too_many:
+            raise ValueError(
+                f"{MSG_HOUSEHOLDS_EXCEED_ROWS} (group {self.group!r}: rows={self.size}, "
+                f"households={self.households}, positives={self.positives}, "
+                f"positive_households={self.positive_households})"
+            )
+        return self
+
+    @property
+    def group_size(self) -> int:
+        """The group's size as the audit judged it: households (rows in cards older than that count)."""
+        return self.size if self.households is None else self.households
+
+    @property
+    def counts_rows(self) -> bool:
+        """Whether the group's rows differ from its households (households seen in several periods)."""
+        return self.households is None or self.households != self.size
 
 
 class AttributeResult(_CardPart):

@@ -330,10 +330,16 @@ class FairnessConfig(_Strict):
         None, description="Pairs (or more) of sensitive attributes to audit together; default all pairs."
     )
     min_group_size: int = Field(
-        100, ge=1, description="Groups with fewer rows are reported but too small to judge by a gate."
+        100,
+        ge=1,
+        description="Groups with fewer distinct households (ids, not rows) are reported but too small to "
+        "judge by a gate.",
     )
     min_group_positives: int = Field(
-        20, ge=1, description="Groups with fewer positives are reported but too small to judge recall."
+        20,
+        ge=1,
+        description="Groups with fewer households with a positive row are reported but too small to judge "
+        "recall (likewise negatives for the false-positive rate, selected households for precision).",
     )
     gate_intersections: bool = Field(
         False, description="Also apply the gates to intersections (judgeable intersection groups only)."

@@ -57,6 +57,7 @@ from vroegsignaal.training.fairness_metrics import (
     DENOMINATORS,
     bootstrap_metrics,
     calibration_bins,
+    household_tallies,
     pair_ratio,
     percentile_interval,
     point_metrics,
@@ -142,7 +143,7 @@ def audit_fairness(
     intersections: Sequence[Sequence[str]],
     capacity_k: int,
     seed: int,
-    clusters: np.ndarray | None = None,
+    households: np.ndarray | None = None,
     n_calibration_bins: int = CALIBRATION_BINS,
     proxy_max_rows: int = PROXY_MAX_ROWS,
 ) -> FairnessReport:
@@ -170,9 +171,12 @@ def audit_fairness(
         The team's capacity per period, reported as context.
     seed
         Seeds the bootstrap and the proxy check; equal inputs give an equal report.
-    clusters
-        Optional code per row of the unit to resample (the household, when it has rows in several periods): the
-        bootstrap then draws households, not rows, since one household's rows are not independent.
+    households
+        Optional household (the dataset's id) per row, for data with a row per household per period. The
+        bootstrap then draws households, not rows, since one household's rows are not independent; and a
+        group's size, which decides whether it can be judged (``min_group_size``, ``min_group_positives``),
+        counts distinct households, so 30 households seen in five months do not pass for 150. Without it every
+        row is its own household.
     n_calibration_bins, proxy_max_rows
         Score bins for the calibration error and the proxy check's sample cap per attribute.
 
@@ -192,8 +196,8 @@ def audit_fairness(
         values or rows.
     """
     check_same_length(y_true=y_true, scores=scores, selected=selected, audit=audit, features=features)
-    if clusters is not None:
-        check_same_length(y_true=y_true, clusters=clusters)
+    if households is not None:
+        check_same_length(y_true=y_true, households=households)
     check_same_index(audit=audit, features=features)
     check_audit_columns(audit)
     y = binary_labels(y_true, name="y_true")
@@ -203,6 +207,11 @@ def audit_fairness(
     if capacity_k < 0:
         raise ValueError(f"capacity_k {MSG_CAPACITY_NEGATIVE}; got {capacity_k}")
 
+    # Codes 0..n-1, one per household; without ids every row is a household of its own (the bootstrap's draws
+    # are then the same as drawing rows).
+    household_codes = (
+        np.arange(len(y)) if households is None else pd.factorize(np.asarray(households))[0]
+    )
     metrics = _metrics_to_compute(config)
     specs = [(str(column),) for column in audit.columns] + combinations
     label_sets = [group_labels(audit, list(columns)) for columns in specs]
@@ -217,7 +226,7 @@ def audit_fairness(
             metrics=metrics,
             n_draws=config.bootstrap_samples,
             seed=seed,
-            clusters=None if clusters is None else pd.factorize(np.asarray(clusters))[0],
+            clusters=household_codes,
         )
         if config.bootstrap_samples > 0
         else [{} for _ in specs]
@@ -227,9 +236,13 @@ def audit_fairness(
     group_gates: dict[str, list[GateResult]] = {}
     for columns, labels, attribute_draws in zip(specs, label_sets, draws, strict=True):
         point = point_metrics(y_true=y, scores=s, selected=chosen, bins=bins, labels=labels, metrics=metrics)
+        distinct_households = household_tallies(
+            households=household_codes, y_true=y, selected=chosen, labels=labels
+        )
         attribute, context = _audit_attribute(
             columns,
             point=point,
+            distinct_households=distinct_households,
             order=group_order(audit, columns, labels),
             draws=attribute_draws,
             metrics=metrics,
@@ -240,7 +253,12 @@ def audit_fairness(
             group_gates[attribute.name] = evaluate_gates(context, config.gates)
 
     proxy = check_proxies(
-        features=features, audit=audit, gates=config.gates, seed=seed, max_rows=proxy_max_rows
+        features=features,
+        audit=audit,
+        gates=config.gates,
+        seed=seed,
+        households=households,
+        max_rows=proxy_max_rows,
     )
     proxy_gates = {result.attribute: proxy_gate(result) for result in proxy}
     gates = []
@@ -273,9 +291,10 @@ def judgeable_for(
 ) -> bool:
     """Whether a group has enough data to be judged on ``metric``.
 
-    Every metric needs ``min_group_size`` rows; a metric estimated from a subset needs ``min_group_positives``
-    rows in that subset too: recall the positives, the false-positive rate the negatives, precision the
-    selected households, AUC both positives and negatives.
+    ``counts`` are distinct households (see :func:`household_tallies`): every metric needs ``min_group_size``
+    households; a metric estimated from a subset needs ``min_group_positives`` households in that subset too:
+    recall the positives, the false-positive rate the negatives, precision the selected households, AUC both
+    positives and negatives.
     """
     return counts["size"] >= min_group_size and all(
         counts[count] >= min_group_positives for count in DENOMINATORS.get(metric, ())
@@ -286,6 +305,7 @@ def _audit_attribute(
     columns: tuple[str, ...],
     *,
     point: pd.DataFrame,
+    distinct_households: pd.DataFrame,
     order: list[str],
     draws: Mapping[str, Mapping[str, np.ndarray]],
     metrics: Sequence[str],
@@ -293,11 +313,14 @@ def _audit_attribute(
 ) -> tuple[AttributeAudit, GateContext]:
     order = order + [str(g) for g in point.index if str(g) not in order]
     counts = {group: {name: int(round(point.at[group, name])) for name in COUNTS} for group in order}
+    household_counts = {
+        group: {name: int(distinct_households.at[group, name]) for name in COUNTS} for group in order
+    }
 
     def judge(metric: str, group: str) -> bool:
         return judgeable_for(
             metric,
-            counts[group],
+            household_counts[group],
             min_group_size=config.min_group_size,
             min_group_positives=config.min_group_positives,
         )
@@ -307,6 +330,8 @@ def _audit_attribute(
             group=group,
             size=counts[group]["size"],
             positives=counts[group]["positives"],
+            households=household_counts[group]["size"],
+            positive_households=household_counts[group]["positives"],
             judgeable=judge(PRIMARY_METRIC, group),
             metrics={
                 metric: Estimate(
@@ -343,6 +368,7 @@ def _audit_attribute(
         attribute=name,
         groups=groups,
         counts=counts,
+        household_counts=household_counts,
         comparisons=comparisons,
         min_group_size=config.min_group_size,
         min_group_positives=config.min_group_positives,

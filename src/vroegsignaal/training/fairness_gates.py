@@ -63,11 +63,16 @@ class MetricComparison:
 
 @dataclass(frozen=True)
 class GateContext:
-    """What a gate needs to know about one attribute to write its reason."""
+    """What a gate needs to know about one attribute to write its reason.
+
+    ``counts`` are a group's rows, ``household_counts`` its distinct households (the unit the judging rule
+    counts); both keyed like :data:`~vroegsignaal.training.fairness_metrics.COUNTS`.
+    """
 
     attribute: str
     groups: Mapping[str, GroupAudit]
     counts: Mapping[str, Mapping[str, int]]
+    household_counts: Mapping[str, Mapping[str, int]]
     comparisons: Mapping[str, MetricComparison]
     min_group_size: int
     min_group_positives: int
@@ -92,8 +97,8 @@ def proxy_gate(result: ProxyResult) -> GateResult | None:
         return None
     if result.auc is None:
         reason = (
-            f"The proxy check for {result.attribute} could not run: fewer than two groups have enough rows "
-            f"to cross-validate{_left_out_text(result)}."
+            f"The proxy check for {result.attribute} could not run: fewer than two groups have enough "
+            f"households to cross-validate{_left_out_text(result)}."
         )
         verdict = "insufficient_data"
     else:
@@ -218,7 +223,7 @@ def _insufficient(context: GateContext, *, metric: str, gate_name: str, threshol
 
 
 def _describe(context: GateContext, group: str, metric: str) -> str:
-    """``'outside_europe (n=812, 61 positives; recall 0.48, 95% CI 0.41–0.55)'``."""
+    """``'outside_europe (n=812, 61 positives; recall 0.48, 95% CI 0.41–0.55)'``; see :func:`_counts_text`."""
     estimate = context.groups[group].metrics[metric]
     value = "undefined" if estimate.value is None else f"{estimate.value:.2f}"
     return (
@@ -228,15 +233,29 @@ def _describe(context: GateContext, group: str, metric: str) -> str:
 
 
 def _counts_text(context: GateContext, group: str, metric: str) -> str:
-    """The group's size and the counts the metric is estimated from: ``'n=812, 61 positives'``."""
-    counts = context.counts[group]
-    counted = (f"{counts[c]:,} {c}" for c in DENOMINATORS.get(metric, ()))
-    return ", ".join([f"n={counts['size']:,}", *counted])
+    """The group's size and the counts the metric is estimated from, in households.
+
+    With one row per household: ``'n=812, 61 positives'``. When households have rows in several periods
+    the rows follow each count: ``'n=30 households in 150 rows, 12 positives in 41 rows'``, so nobody reads
+    rows as people.
+    """
+    households, rows = context.household_counts[group], context.counts[group]
+    names = ("size", *DENOMINATORS.get(metric, ()))
+    if context.household_counts == context.counts:
+        return ", ".join(
+            f"n={rows[name]:,}" if name == "size" else f"{rows[name]:,} {name}" for name in names
+        )
+    return ", ".join(
+        f"n={households[name]:,} households in {rows[name]:,} rows"
+        if name == "size"
+        else f"{households[name]:,} {name} in {rows[name]:,} rows"
+        for name in names
+    )
 
 
 def _rule_text(context: GateContext, metric: str) -> str:
     counted = (f"{context.min_group_positives:,} {c}" for c in DENOMINATORS.get(metric, ()))
-    needs = [f"{context.min_group_size:,} rows", *counted]
+    needs = [f"{context.min_group_size:,} households", *counted]
     listed = needs[0] if len(needs) == 1 else f"{', '.join(needs[:-1])} and {needs[-1]}"
     return f"at least {listed}"
 

@@ -160,6 +160,31 @@ def _tallies(
     return tallies
 
 
+def household_tallies(
+    *, households: np.ndarray, y_true: np.ndarray, selected: np.ndarray, labels: pd.Series
+) -> pd.DataFrame:
+    """One row per group (index: group label): the :data:`COUNTS` as distinct households instead of rows.
+
+    ``size`` is the number of households with a row in the group; ``positives``, ``negatives`` and
+    ``selected`` count the households with at least one positive, negative or selected row there. A household
+    signalled in five test months is one household, not five: these counts, not the rows, decide whether a
+    group has enough data to be judged. With one row per household they equal the row counts.
+    """
+    frame = pd.DataFrame({"group": labels.astype(str).to_numpy(), "household": np.asarray(households)})
+    parts = {
+        "size": np.ones(len(frame), dtype=bool),
+        "positives": y_true == 1,
+        "negatives": y_true == 0,
+        "selected": selected.astype(bool),
+    }
+    counts = {
+        name: frame[rows].drop_duplicates().groupby("group", sort=False).size()
+        for name, rows in parts.items()
+    }
+    groups = pd.unique(frame["group"])
+    return pd.DataFrame(counts).reindex(groups).fillna(0).astype(np.int64)[list(COUNTS)]
+
+
 # --- the vectorised bootstrap -------------------------------------------------------------------------------
 
 

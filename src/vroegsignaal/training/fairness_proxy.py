@@ -5,6 +5,9 @@ in for it (a neighbourhood for origin, household type for gender). For each audi
 is cross-validated on a capped sample to predict the attribute from the features; its out-of-fold AUC (macro
 one-vs-rest for more than two groups) says how much of the attribute the features carry. An AUC near 0.5 means
 the features know nothing about it; near 1 means they nearly reveal it.
+
+When a household has rows in several months, its rows stay in one fold: otherwise the model meets the household in
+training and recognises it in the held-out fold, and the AUC measures memory rather than a proxy.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from vroegsignaal.schemas.dataset_config import FairnessGates
 from vroegsignaal.training.fairness_inputs import (
@@ -52,6 +55,7 @@ def check_proxies(
     audit: pd.DataFrame,
     gates: FairnessGates,
     seed: int,
+    households: np.ndarray | None = None,
     max_rows: int = PROXY_MAX_ROWS,
     folds: int = PROXY_FOLDS,
     top_n: int = PROXY_TOP_FEATURES,
@@ -68,24 +72,35 @@ def check_proxies(
         Only ``proxy_auc_max`` is used; ``None`` reports the AUC with verdict ``'not_gated'``.
     seed
         Seeds the sample, the folds and the models; the same inputs give the same result.
+    households
+        Optional household (the dataset's id) per row. When households repeat, each household's rows are kept in
+        one fold and a group is checked only with ``2 * folds`` households; with one row per household (or
+        without it) rows are folded as before.
     max_rows, folds, top_n
         Sample cap per attribute, number of cross-validation folds, number of features reported.
 
     Returns
     -------
     list[ProxyResult]
-        One result per audit column, in column order. Groups with fewer than ``2 * folds`` rows cannot be
-        cross-validated; they are named in ``groups_left_out``. With fewer than two groups left the AUC is
+        One result per audit column, in column order. Groups with fewer than ``2 * folds`` households (rows,
+        with one row per household) cannot be cross-validated; they are named in ``groups_left_out``. With fewer than two groups left the AUC is
         ``None`` and the verdict ``'insufficient_data'`` (``'not_gated'`` when the gate is off).
     """
     check_same_length(features=features, audit=audit)
     check_same_index(audit=audit, features=features)
     check_audit_columns(audit)
     check_feature_dtypes(features)
+    if households is not None:
+        check_same_length(features=features, households=households)
+    codes = np.arange(len(features)) if households is None else pd.factorize(np.asarray(households))[0]
+    # Folds by household only when households repeat, so data with one row per id are folded exactly as before.
+    groups = codes if codes.size and codes.max() + 1 < codes.size else None
     return [
         _check_one(
             features,
             group_labels(audit, [column]),
+            households=codes,
+            groups=groups,
             attribute=str(column),
             threshold=gates.proxy_auc_max,
             seed=seed + position,
@@ -101,6 +116,8 @@ def _check_one(
     features: pd.DataFrame,
     labels: pd.Series,
     *,
+    households: np.ndarray,
+    groups: np.ndarray | None,
     attribute: str,
     threshold: float | None,
     seed: int,
@@ -108,7 +125,7 @@ def _check_one(
     folds: int,
     top_n: int,
 ) -> ProxyResult:
-    sizes = labels.value_counts()
+    sizes = pd.Series(households).groupby(labels.to_numpy()).nunique()
     left_out = tuple(sorted(str(group) for group, size in sizes.items() if size < 2 * folds))
     kept = sizes[sizes >= 2 * folds]
     if len(kept) < 2:
@@ -125,7 +142,12 @@ def _check_one(
     classes = sorted(str(group) for group in kept.index)
     target = pd.Categorical(labels.iloc[rows].astype(str), categories=classes).codes
     probabilities, gains = _out_of_fold(
-        features.iloc[rows], target, n_classes=len(classes), folds=folds, seed=seed
+        features.iloc[rows],
+        target,
+        groups=None if groups is None else groups[rows],
+        n_classes=len(classes),
+        folds=folds,
+        seed=seed,
     )
     codes = range(len(classes))
     per_group = np.array([roc_auc_score(target == code, probabilities[:, code]) for code in codes])
@@ -163,16 +185,33 @@ def capped_sample(
 
 
 def _out_of_fold(
-    features: pd.DataFrame, target: np.ndarray, *, n_classes: int, folds: int, seed: int
+    features: pd.DataFrame,
+    target: np.ndarray,
+    *,
+    groups: np.ndarray | None,
+    n_classes: int,
+    folds: int,
+    seed: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-fold class probabilities (rows × classes) and the total split gain per feature."""
+    """Out-of-fold class probabilities (rows × classes) and the total split gain per feature.
+
+    With ``groups`` (a household per row) every household's rows fall in one fold.
+    """
     probabilities = np.zeros((len(target), n_classes))
     gains = np.zeros(features.shape[1])
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for train, test in splitter.split(np.zeros(len(target)), target):
+    if groups is None:
+        splits = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(
+            np.zeros(len(target)), target
+        )
+    else:
+        splits = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed).split(
+            np.zeros(len(target)), target, groups
+        )
+    for train, test in splits:
         model = lgb.LGBMClassifier(**_PROXY_PARAMS, random_state=seed)
         model.fit(features.iloc[train], target[train])
-        probabilities[test] = model.predict_proba(features.iloc[test])
+        # Whole households per fold can leave a rare group out of one training fold: its column stays 0 there.
+        probabilities[np.ix_(test, model.classes_)] = model.predict_proba(features.iloc[test])
         gains += model.booster_.feature_importance(importance_type="gain")
     return probabilities, gains
 

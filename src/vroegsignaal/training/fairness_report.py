@@ -24,6 +24,8 @@ GROUP_METRICS: tuple[str, ...] = (
     "mean_score",
     "observed_rate",
 )
+MSG_HOUSEHOLDS_EXCEED_ROWS = "cannot outnumber the rows they are counted from"
+
 #: Fairness leads with recall parity (equal opportunity): outreach is assistive, a missed household is the
 #: worst harm.
 PRIMARY_METRIC = "recall"
@@ -74,24 +76,36 @@ MISSING = Estimate(None)
 class GroupAudit:
     """One group of an audit attribute (or of an intersection): its counts and every metric with an interval.
 
-    ``judgeable`` refers to the primary metric (recall): the group has at least ``min_group_size`` rows and
-    ``min_group_positives`` positives. Other metrics have their own rule (see ``docs/fairness.md``).
+    ``size`` and ``positives`` count test rows (household × reference date), which the metrics are computed
+    over; ``households`` and ``positive_households`` count the distinct households behind them. ``judgeable``
+    refers to the primary metric (recall): the group has at least ``min_group_size`` households and
+    ``min_group_positives`` positive households. Other metrics have their own rule (see ``docs/fairness.md``).
     """
 
     group: str
     size: int
     positives: int
+    households: int
+    positive_households: int
     judgeable: bool
     metrics: Mapping[str, Estimate]
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "metrics", _frozen_mapping(self.metrics))
+        if self.households > self.size or self.positive_households > min(self.positives, self.households):
+            raise ValueError(
+                f"group {self.group!r}: households {MSG_HOUSEHOLDS_EXCEED_ROWS} (rows {self.size}, "
+                f"households {self.households}, positive rows {self.positives}, positive households "
+                f"{self.positive_households})"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "group": self.group,
             "size": int(self.size),
             "positives": int(self.positives),
+            "households": int(self.households),
+            "positive_households": int(self.positive_households),
             "judgeable": bool(self.judgeable),
             "metrics": {name: estimate.to_dict() for name, estimate in self.metrics.items()},
         }

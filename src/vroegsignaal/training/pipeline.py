@@ -126,8 +126,9 @@ def _audit(
         intersections=config.intersections,
         capacity_k=int(selected.sum()),
         seed=config.seed,
-        # A household with signals in several test months has a row in each: the bootstrap draws households.
-        clusters=dataset.ids[split.test],
+        # A household with signals in several test months has a row in each: the bootstrap draws households,
+        # and a group's size (whether a gate may judge it) counts households, not rows.
+        households=dataset.ids[split.test],
     )
 
 
