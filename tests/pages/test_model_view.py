@@ -32,9 +32,16 @@ def test_fairness_lines_give_every_group_of_either_card_with_interval_and_size()
     assert set(origin) == {"dutch", "europe", "outside_europe"}
     first, missing, last = origin["outside_europe"].cells
     assert missing is None and first is not None and last is not None
-    assert (first.value, first.size, first.judgeable) == (0.46, 1295, True)
+    # The group's households (1,295 rows at 2.4 a household): the size that decides whether it can be judged.
+    assert (first.value, first.size, first.counts, first.judgeable) == (0.46, 540, "households", True)
     assert first.ci_low < first.value < first.ci_high
     assert all(line.attribute != "gender×origin" for line in lines)  # intersections stay in the full card
+
+
+def test_a_card_made_before_households_were_counted_shows_its_rows():
+    (line,) = [line for line in fairness_lines([make_card(rows_per_household=None)], metric="recall")
+               if line.group == "outside_europe"]
+    assert (line.cells[0].size, line.cells[0].counts) == (1295, "rows")
 
 
 def test_a_group_too_small_to_judge_says_so():

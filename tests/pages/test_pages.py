@@ -413,7 +413,8 @@ def test_card_page_shows_verdict_lift_gates_groups_proxy_and_limits(client, cand
                 "card.limits_heading", "card.history_heading"):
         assert NL(key) in page
     assert NL("card.lift_over_rule", lift=format_number(card.performance.lift_over_rule, NL, decimals=2)) in page
-    assert "herkomst buiten Europa" in page and "1.295" in page  # a group with its size
+    assert "herkomst buiten Europa" in page and "540" in page  # a group with its households
+    assert NL("card.col.households") in page
     assert card.caveats_and_recommendations[0].nl in page
     assert f'src="/modellen/{candidate}/kaart"' in page and NL("card.review_heading") not in page
 

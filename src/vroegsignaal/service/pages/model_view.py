@@ -57,8 +57,10 @@ class GroupCell:
     value: float | None
     ci_low: float | None
     ci_high: float | None
+    #: The group's households, or its rows in cards made before households were counted (``counts`` says which).
     size: int
     judgeable: bool
+    counts: Literal["households", "rows"] = "households"
 
 
 @dataclass(frozen=True)
@@ -81,8 +83,9 @@ def group_cell(attribute: AttributeResult, group: str, metric: str) -> GroupCell
                 estimate.value if estimate else None,
                 estimate.ci_low if estimate else None,
                 estimate.ci_high if estimate else None,
-                result.size,
+                result.size if result.households is None else result.households,
                 result.judgeable,
+                "rows" if result.households is None else "households",
             )
     return None
 
