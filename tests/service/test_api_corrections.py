@@ -19,6 +19,15 @@ def _post(client, *households):  # noqa: ANN001, ANN202
     return client.post("/v1/scores", json=batch(*households), headers=CASEWORKER)
 
 
+#: A decision that the signal needed no help: nobody was reached, so no cooldown starts.
+NOT_NEEDED = {"end_result": "unjustified_signal", "chosen_intensity": "letter", "contact_attempts": [],
+              "departure_reason": "paid before we wrote"}
+
+
+def _decide(client, item_id: int, **changes):  # noqa: ANN001, ANN003, ANN202
+    return client.post(f"/v1/review-items/{item_id}/decisions", headers=CASEWORKER, json={**NOT_NEEDED, **changes})
+
+
 def _arrears(engine, item_id: int) -> float:  # noqa: ANN001
     with engine.connect() as connection:
         return connection.execute(select(ReviewItem.total_arrears_eur).where(ReviewItem.id == item_id)).scalar_one()
@@ -85,10 +94,8 @@ def test_a_correction_of_a_wrongly_early_signal_date_moves_the_cases_first_signa
     assert corrected["deadline"] == before["deadline"] and not corrected["overdue"]
     # A caseworker deciding on the case as it was before the correction is told it changed.
     assert corrected["updated_at"] != before["updated_at"]
-    stale = client.post(f"/v1/review-items/{before['review_item_id']}/decisions", headers=CASEWORKER, json={
-        "end_result": "unjustified_signal", "chosen_intensity": before["suggested_intensity"],
-        "contact_attempts": [], "departure_reason": "paid meanwhile", "case_updated_at": before["updated_at"],
-    })
+    stale = _decide(client, before["review_item_id"], chosen_intensity=before["suggested_intensity"],
+                    case_updated_at=before["updated_at"])
     assert stale.status_code == 409
     assert stale.json()["detail"] == MSG_CASE_CHANGED.format(
         item_id=before["review_item_id"], updated_at=clock.now.isoformat(),
@@ -98,10 +105,7 @@ def test_a_correction_of_a_wrongly_early_signal_date_moves_the_cases_first_signa
 
 def test_a_correction_on_an_open_case_leaves_out_the_signals_its_closed_case_handled(client, clock):
     handled = _post(client, household("hh_typo_000000012", signal("s-20", days_ago=90))).json()["results"][0]
-    assert client.post(f"/v1/review-items/{handled['review_item_id']}/decisions", headers=CASEWORKER, json={
-        "end_result": "unjustified_signal", "chosen_intensity": "letter", "contact_attempts": [],
-        "departure_reason": "paid before we wrote",
-    }).status_code == 201
+    assert _decide(client, handled["review_item_id"]).status_code == 201
     clock.advance(days=1)
     _post(client, household("hh_typo_000000012", signal("s-21", partner="water", days_ago=30),
                             signal("s-22", partner="energy", days_ago=10)))
@@ -119,10 +123,8 @@ def test_the_cooldown_compares_with_the_arrears_at_contact_as_corrected_since(cl
     # need missed), and the second was listed again although nothing rose (needless contact).
     for pseudonym, typed in (("hh_typo_000000010", 15_000.0), ("hh_typo_000000011", 150.0)):
         item = _post(client, household(pseudonym, signal(f"s-{pseudonym}", days_ago=3, amount=typed)))
-        decided = client.post(f"/v1/review-items/{item.json()['results'][0]['review_item_id']}/decisions",
-                              headers=CASEWORKER, json={"end_result": "advice_quick_fix", "chosen_intensity": "letter",
-                                                        "departure_reason": "resident asked",
-                                                        "contact_attempts": [spoken_to()]})
+        decided = _decide(client, item.json()["results"][0]["review_item_id"], end_result="advice_quick_fix",
+                          departure_reason="resident asked", contact_attempts=[spoken_to()])
         assert decided.status_code == 201, decided.text
     clock.advance(days=10)
     for pseudonym in ("hh_typo_000000010", "hh_typo_000000011"):
@@ -143,11 +145,8 @@ def test_a_correction_of_a_handled_case_is_a_new_signal_for_the_household(client
     # signal that stopped counting.
     first = _post(client, household("hh_typo_000000006", signal("s-7", days_ago=3, amount=2_000.0)))
     item_id = first.json()["results"][0]["review_item_id"]
-    decided = client.post(f"/v1/review-items/{item_id}/decisions", headers=CASEWORKER, json={
-        "end_result": "advice_quick_fix", "chosen_intensity": "letter", "departure_reason": "resident asked",
-        "contact_attempts": [{"kind": "phone", "reached": True, "attempted_on": TODAY.isoformat(),
-                              "part_of_day": "morning"}],
-    })
+    decided = _decide(client, item_id, end_result="advice_quick_fix", departure_reason="resident asked",
+                      contact_attempts=[spoken_to()])
     assert decided.status_code == 201, decided.text
     lower = {**signal("s-7-corr", days_ago=3, amount=1_800.0), "replaces_signal_id": "s-7"}
     again = _post(client, household("hh_typo_000000006", lower)).json()["results"][0]
@@ -164,10 +163,7 @@ def test_a_correction_of_a_handled_case_is_a_new_signal_for_the_household(client
 
 def test_another_team_cannot_resend_a_closed_cases_signals_or_learn_of_a_correction(client, engine):
     first = _post(client, household("hh_typo_000000007", signal("s-8", amount=2_000.0))).json()["results"][0]
-    assert client.post(f"/v1/review-items/{first['review_item_id']}/decisions", headers=CASEWORKER, json={
-        "end_result": "unjustified_signal", "chosen_intensity": "letter", "contact_attempts": [],
-        "departure_reason": "paid before we wrote",
-    }).status_code == 201
+    assert _decide(client, first["review_item_id"]).status_code == 201
     before = row_counts(engine)
     other = client.post("/v1/scores", json=batch(household("hh_typo_000000007", signal("s-8", amount=2_000.0))),
                         headers=auth(Role.CASEWORKER, team=OTHER_TEAM))
