@@ -188,7 +188,7 @@ class _Prepared:
 
     def in_force(self, row: Any) -> bool:
         """Whether a signal on file still counts after this request: no correction replaced it, before or now."""
-        return row.replaced_by_ref is None and row.signal_ref not in self.replaced_refs
+        return row.replaced_by_ref is None and row.signal_ref not in self.new_replaces
 
 
 def score_batch(
