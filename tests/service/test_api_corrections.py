@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 
-from tests.service.conftest import OTHER_TEAM, TODAY, auth, batch, household, row_counts, signal
+from tests.service.conftest import OTHER_TEAM, TODAY, auth, batch, household, row_counts, signal, spoken_to
 from vroegsignaal.schemas.enums import Role
+from vroegsignaal.service.decisions import MSG_CASE_CHANGED
 from vroegsignaal.service.models import AuditRecord, ReviewItem, Signal
 
 CASEWORKER = auth(Role.CASEWORKER)
+ADMIN = auth(Role.ADMIN)
 
 
 def _post(client, *households):  # noqa: ANN001, ANN202
     return client.post("/v1/scores", json=batch(*households), headers=CASEWORKER)
+
+
+#: A decision that the signal needed no help: nobody was reached, so no cooldown starts.
+NOT_NEEDED = {"end_result": "unjustified_signal", "chosen_intensity": "letter", "contact_attempts": [],
+              "departure_reason": "paid before we wrote"}
+
+
+def _decide(client, item_id: int, **changes):  # noqa: ANN001, ANN003, ANN202
+    return client.post(f"/v1/review-items/{item_id}/decisions", headers=CASEWORKER, json={**NOT_NEEDED, **changes})
 
 
 def _arrears(engine, item_id: int) -> float:  # noqa: ANN001
@@ -56,17 +69,84 @@ def test_a_correction_counts_like_a_new_signal_for_urgency_and_never_takes_one_b
     assert urgent["deadline"] == "2026-03-09"  # three working days from Wednesday 4 March
 
 
+def _listed(client) -> dict[str, dict]:  # noqa: ANN001
+    return {item["household_id"]: item for item in client.get("/v1/outreach", headers=CASEWORKER).json()["items"]}
+
+
+def test_a_correction_of_a_wrongly_early_signal_date_moves_the_cases_first_signal_date(client, clock):
+    # The rent signal was dated 200 days back by mistake: the case led the oldest-signal-first order on that date.
+    # Its correction (5 days back) leaves the water signal of 20 days back as the case's first signal still in force.
+    client.put("/v1/admin/ordering", json={"mode": "rule", "reason": "model under review"}, headers=ADMIN)
+    _post(client, household("hh_typo_000000009", signal("s-9", days_ago=200), signal("s-10", partner="water",
+                                                                                        days_ago=20)))
+    _post(client, household("hh_waiting_000009", signal("s-11", days_ago=60)))
+    seen = _listed(client)
+    assert list(seen) == ["hh_typo_000000009", "hh_waiting_000009"]
+    assert seen["hh_typo_000000009"]["first_signal_date"] == str(TODAY - dt.timedelta(days=200))
+    clock.advance(minutes=5)
+    correction = {**signal("s-9-corr", days_ago=5), "replaces_signal_id": "s-9"}
+    assert _post(client, household("hh_typo_000000009", correction)).status_code == 200
+    now = _listed(client)
+    assert list(now) == ["hh_waiting_000009", "hh_typo_000000009"]
+    corrected, before = now["hh_typo_000000009"], seen["hh_typo_000000009"]
+    assert corrected["first_signal_date"] == str(TODAY - dt.timedelta(days=20))
+    # The deadline counts from the day the municipality received the first signal, not from its date: unchanged.
+    assert corrected["deadline"] == before["deadline"] and not corrected["overdue"]
+    # A caseworker deciding on the case as it was before the correction is told it changed.
+    assert corrected["updated_at"] != before["updated_at"]
+    stale = _decide(client, before["review_item_id"], chosen_intensity=before["suggested_intensity"],
+                    case_updated_at=before["updated_at"])
+    assert stale.status_code == 409
+    assert stale.json()["detail"] == MSG_CASE_CHANGED.format(
+        item_id=before["review_item_id"], updated_at=clock.now.isoformat(),
+        seen=dt.datetime.fromisoformat(before["updated_at"]).isoformat(),
+    )
+
+
+def test_a_correction_on_an_open_case_leaves_out_the_signals_its_closed_case_handled(client, clock):
+    handled = _post(client, household("hh_typo_000000012", signal("s-20", days_ago=90))).json()["results"][0]
+    assert _decide(client, handled["review_item_id"]).status_code == 201
+    clock.advance(days=1)
+    _post(client, household("hh_typo_000000012", signal("s-21", partner="water", days_ago=30),
+                            signal("s-22", partner="energy", days_ago=10)))
+    clock.advance(minutes=5)
+    _post(client, household("hh_typo_000000012", {**signal("s-21-corr", partner="water", days_ago=8),
+                                                  "replaces_signal_id": "s-21"}))
+    # The energy signal is the oldest the open case holds; the rent signal of 90 days back was the closed case's.
+    assert _listed(client)["hh_typo_000000012"]["first_signal_date"] == str(TODAY - dt.timedelta(days=10))
+
+
+def test_the_cooldown_compares_with_the_arrears_at_contact_as_corrected_since(client, clock):
+    # Two households were spoken to over a signal whose amount was mistyped, one ten times too high, one ten times
+    # too low; after the contact the partner corrects it. The cooldown asks whether the arrears rose since the
+    # contact: compared with the mistyped figure, the first household's real rise stayed held back (a household in
+    # need missed), and the second was listed again although nothing rose (needless contact).
+    for pseudonym, typed in (("hh_typo_000000010", 15_000.0), ("hh_typo_000000011", 150.0)):
+        item = _post(client, household(pseudonym, signal(f"s-{pseudonym}", days_ago=3, amount=typed)))
+        decided = _decide(client, item.json()["results"][0]["review_item_id"], end_result="advice_quick_fix",
+                          departure_reason="resident asked", contact_attempts=[spoken_to()])
+        assert decided.status_code == 201, decided.text
+    clock.advance(days=10)
+    for pseudonym in ("hh_typo_000000010", "hh_typo_000000011"):
+        correction = {**signal(f"s-{pseudonym}-corr", days_ago=3, amount=1_500.0),
+                      "replaces_signal_id": f"s-{pseudonym}"}
+        held = _post(client, household(pseudonym, correction)).json()["results"][0]
+        assert held["held_back_until"] is not None, pseudonym  # the arrears are what they were at the contact
+    assert _listed(client) == {}
+    clock.advance(days=10)
+    rise = _post(client, household("hh_typo_000000010", signal("s-12", partner="energy", amount=800.0, days_ago=-15)))
+    assert rise.json()["results"][0]["held_back_until"] is None  # € 2,300 now against € 1,500 at the contact
+    assert list(_listed(client)) == ["hh_typo_000000010"]
+
+
 def test_a_correction_of_a_handled_case_is_a_new_signal_for_the_household(client, engine):
     # The case was decided (the resident reached); then the partner corrects the amount of its signal. Like any new
     # signal it opens a case; the cooldown holds it back unless the arrears rose, and the audit record names the
     # signal that stopped counting.
     first = _post(client, household("hh_typo_000000006", signal("s-7", days_ago=3, amount=2_000.0)))
     item_id = first.json()["results"][0]["review_item_id"]
-    decided = client.post(f"/v1/review-items/{item_id}/decisions", headers=CASEWORKER, json={
-        "end_result": "advice_quick_fix", "chosen_intensity": "letter", "departure_reason": "resident asked",
-        "contact_attempts": [{"kind": "phone", "reached": True, "attempted_on": TODAY.isoformat(),
-                              "part_of_day": "morning"}],
-    })
+    decided = _decide(client, item_id, end_result="advice_quick_fix", departure_reason="resident asked",
+                      contact_attempts=[spoken_to()])
     assert decided.status_code == 201, decided.text
     lower = {**signal("s-7-corr", days_ago=3, amount=1_800.0), "replaces_signal_id": "s-7"}
     again = _post(client, household("hh_typo_000000006", lower)).json()["results"][0]
@@ -83,10 +163,7 @@ def test_a_correction_of_a_handled_case_is_a_new_signal_for_the_household(client
 
 def test_another_team_cannot_resend_a_closed_cases_signals_or_learn_of_a_correction(client, engine):
     first = _post(client, household("hh_typo_000000007", signal("s-8", amount=2_000.0))).json()["results"][0]
-    assert client.post(f"/v1/review-items/{first['review_item_id']}/decisions", headers=CASEWORKER, json={
-        "end_result": "unjustified_signal", "chosen_intensity": "letter", "contact_attempts": [],
-        "departure_reason": "paid before we wrote",
-    }).status_code == 201
+    assert _decide(client, first["review_item_id"]).status_code == 201
     before = row_counts(engine)
     other = client.post("/v1/scores", json=batch(household("hh_typo_000000007", signal("s-8", amount=2_000.0))),
                         headers=auth(Role.CASEWORKER, team=OTHER_TEAM))

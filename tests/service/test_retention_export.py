@@ -31,6 +31,7 @@ from vroegsignaal.schemas.dataset_config import load_dataset_config
 from vroegsignaal.schemas.tables import HouseholdSchema, OutcomeSchema, SignalSchema
 from vroegsignaal.service import commands, export
 from vroegsignaal.service.commands import MSG_TIMED_OUT
+from vroegsignaal.service.decisions import MSG_CASE_CHANGED
 from vroegsignaal.service.export import MSG_OUT_NOT_WRITTEN, MSG_OUT_NOT_A_FOLDER
 from vroegsignaal.service.db import create_db_engine
 from vroegsignaal.service.models import AuditChainHead, AuditRecord
@@ -76,6 +77,43 @@ def test_purge_deletes_old_data_reports_it_and_keeps_the_chain_verifiable(client
         engine.dispose()
     tampered = commands.audit_verify(settings)
     assert not tampered.ok and [p.kind for p in tampered.problems] == ["unexplained_anchor"]
+
+
+def test_a_purge_that_deletes_what_an_open_case_shows_marks_the_case_changed(client, database_url, clock):
+    # Still open after the retention period: its signal and score go. A household whose earlier case was closed
+    # then: that case's signal goes from its page. A household scored since: nothing of it goes.
+    waiting = "hh_waiting_purge1"
+
+    def post(*households: dict) -> None:
+        assert client.post("/v1/scores", json=batch(*households), headers=CASEWORKER).status_code == 200
+
+    post(household(waiting, signal("s-waiting", amount=500.0)), household("hh_earlier_purge1", signal("s-earlier")))
+    [earlier] = [i for i in client.get("/v1/outreach", headers=CASEWORKER).json()["items"]
+                 if i["household_id"] == "hh_earlier_purge1"]
+    assert client.post(f"/v1/review-items/{earlier['review_item_id']}/decisions", headers=CASEWORKER, json={
+        "end_result": "unjustified_signal", "chosen_intensity": "letter", "contact_attempts": [],
+        "departure_reason": "paid before we wrote"}).status_code == 201
+    clock.advance(days=31)
+    post(household("hh_earlier_purge1", signal("s-later", amount=700.0)),
+         household("hh_fresh_purge001", signal("s-fresh", amount=500.0)))
+    seen = {i["household_id"]: i for i in client.get("/v1/outreach", headers=CASEWORKER).json()["items"]}
+    clock.advance(minutes=1)
+    report = commands.purge(make_settings(database_url, retention_days=30, cooldown_days=30), now=clock.now)
+    assert (report.deleted["signals"], report.deleted["scores"], report.cases_changed) == (2, 2, 2)
+
+    def decide(pseudonym: str):  # noqa: ANN202
+        item = seen[pseudonym]
+        return client.post(f"/v1/review-items/{item['review_item_id']}/decisions", headers=CASEWORKER, json={
+            "end_result": "unjustified_signal", "chosen_intensity": item["suggested_intensity"],
+            "contact_attempts": [], "departure_reason": "paid meanwhile", "case_updated_at": item["updated_at"]})
+
+    for pseudonym in (waiting, "hh_earlier_purge1"):
+        stale = decide(pseudonym)
+        assert stale.status_code == 409, pseudonym
+        assert stale.json()["detail"] == MSG_CASE_CHANGED.format(
+            item_id=seen[pseudonym]["review_item_id"], updated_at=clock.now.isoformat(),
+            seen=dt.datetime.fromisoformat(seen[pseudonym]["updated_at"]).isoformat())
+    assert decide("hh_fresh_purge001").status_code == 201
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

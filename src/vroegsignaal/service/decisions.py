@@ -33,8 +33,8 @@ MSG_UNKNOWN_ITEM = "review item {item_id} does not exist"
 MSG_ALREADY_DECIDED = "review item {item_id} was already decided with a different decision"
 MSG_CASE_CHANGED = (
     "field 'case_updated_at': review item {item_id} changed at {updated_at} after the version you saw "
-    "({seen}): a new signal, a correction, an objection, withdrawn advice or a switched order; look at the case "
-    "again and send the decision with its new updated_at"
+    "({seen}): a new signal, a correction, an objection, withdrawn advice, a switched order or a retention purge; "
+    "look at the case again and send the decision with its new updated_at"
 )
 MSG_REASON_REQUIRED = "field 'departure_reason' is required: {why}"
 MSG_INTENSITY_DEPARTS = "chosen_intensity {chosen!r} departs from the suggested {suggested!r}"

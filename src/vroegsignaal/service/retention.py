@@ -1,7 +1,8 @@
 """Retention: purge signals, scores and what derives from them after the configured period; keep the audit log at
 least six months (AI Act art. 26(6)) and purge it only from its start, so the rest of the chain still verifies.
 
-Objections are kept: they are the record that the resident's right was honoured.
+Objections are kept: they are the record that the resident's right was honoured. Open review items are kept too;
+one whose household loses a signal or score is marked changed (see :func:`purge_expired`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from vroegsignaal.service.audit import (
@@ -32,6 +33,7 @@ from vroegsignaal.service.models import (
     ScoreSubmission,
     Signal,
 )
+from vroegsignaal.service.score_store import STATUS_OPEN
 from vroegsignaal.service.settings import Settings
 
 STATUS_CLOSED = "closed"
@@ -39,22 +41,29 @@ STATUS_CLOSED = "closed"
 
 @dataclass(frozen=True)
 class PurgeReport:
-    """What a purge deleted, per table, and the cut-off times it used."""
+    """What a purge deleted, per table, the open cases it marked changed, and the cut-off times it used."""
 
     data_cutoff: dt.datetime
     audit_cutoff: dt.datetime
     deleted: dict[str, int]
+    cases_changed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "data_cutoff": self.data_cutoff.isoformat(),
             "audit_cutoff": self.audit_cutoff.isoformat(),
             "deleted": dict(self.deleted),
+            "cases_changed": self.cases_changed,
         }
 
 
 def purge_expired(session: Session, *, settings: Settings, now: dt.datetime, actor: str = "system") -> PurgeReport:
-    """Delete everything past its retention period in one transaction and audit the purge."""
+    """Delete everything past its retention period in one transaction and audit the purge.
+
+    An open review item whose household loses a signal or a score is marked changed (``updated_at``): the list and
+    the household page no longer show what a caseworker may have read before the purge (the score the item was
+    ranked by, the signals and scores of its history), so a decision sent with the earlier version is refused as
+    on a case that changed, and the caseworker looks again."""
     data_cutoff = now - dt.timedelta(days=settings.retention_days)
     audit_cutoff = now - dt.timedelta(days=settings.audit_retention_days)
     deleted: dict[str, int] = {}
@@ -69,6 +78,9 @@ def purge_expired(session: Session, *, settings: Settings, now: dt.datetime, act
             select(func.count()).select_from(ContactAttempt).where(ContactAttempt.decision_id.in_(old_decisions))
         ) or 0
         deleted["decisions"] = _count(session.execute(delete(Decision).where(Decision.review_item_id.in_(old_items))))
+        # Open items before closed ones and scores, in the order an objection takes them: the two never wait for
+        # each other in a circle (PostgreSQL).
+        cases_changed = _mark_open_cases_changed(session, cutoff=data_cutoff, now=now)
         deleted["review_items"] = _count(session.execute(delete(ReviewItem).where(ReviewItem.id.in_(old_items))))
         deleted["scores"] = _count(session.execute(delete(Score).where(Score.scored_at < data_cutoff)))
         deleted["signals"] = _count(session.execute(delete(Signal).where(Signal.received_at < data_cutoff)))
@@ -79,7 +91,7 @@ def purge_expired(session: Session, *, settings: Settings, now: dt.datetime, act
         )
         deleted["households"] = _delete_orphans(session, orphan)
         deleted["audit_log"] = purge_audit_records(session, before=audit_cutoff)
-        detail: dict[str, Any] = dict(deleted)
+        detail: dict[str, Any] = dict(deleted) | {"cases_changed": cases_changed}
         if deleted["audit_log"]:
             # Where the chain now starts, under this record's hash: audit-verify accepts a start it can explain.
             head = session.get(AuditChainHead, CHAIN_HEAD_ID)
@@ -89,7 +101,20 @@ def purge_expired(session: Session, *, settings: Settings, now: dt.datetime, act
             AuditEntry(actor=actor, role="system", action=AuditAction.RETENTION_PURGE, detail=detail),
             now=now,
         )
-    return PurgeReport(data_cutoff=data_cutoff, audit_cutoff=audit_cutoff, deleted=deleted)
+    return PurgeReport(
+        data_cutoff=data_cutoff, audit_cutoff=audit_cutoff, deleted=deleted, cases_changed=cases_changed
+    )
+
+
+def _mark_open_cases_changed(session: Session, *, cutoff: dt.datetime, now: dt.datetime) -> int:
+    """Mark changed (``updated_at``) the open review items whose household has a score or signal from before
+    ``cutoff``, about to be purged; how many."""
+    expiring = or_(
+        exists().where(Score.household_id == ReviewItem.household_id, Score.scored_at < cutoff),
+        exists().where(Signal.household_id == ReviewItem.household_id, Signal.received_at < cutoff),
+    )
+    changed = update(ReviewItem).where(ReviewItem.status == STATUS_OPEN, expiring).values(updated_at=now)
+    return _count(session.execute(changed))
 
 
 #: Households deleted per statement (PostgreSQL takes at most 65,535 parameters in one).

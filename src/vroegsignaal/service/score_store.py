@@ -77,8 +77,10 @@ _submissions = ScoreSubmission.__table__
 # conflict) together with every stored signal of the request's households (the features count earlier
 # signals). Each side of the OR can use its own index.
 _SELECT_SIGNALS = select(
+    _signals.c.id,
     _signals.c.household_id,
     _signals.c.signal_ref,
+    _signals.c.received_at,
     _signals.c.replaced_by_ref,
     *(_signals.c[column] for column in SIGNAL_CONTENT_COLUMNS),
 ).where(
@@ -130,6 +132,7 @@ _SELECT_STATES = (
         _objected.label("objected"),
         _items.c.id.label("item_id"),
         _items.c.team.label("item_team"),
+        _items.c.created_at.label("item_created_at"),
         _items.c.first_signal_date,
         _items.c.control_sample,
         _items.c.crisis,
@@ -189,8 +192,9 @@ class HouseholdState:
 
     objected: bool
     item_id: int | None
-    #: The open item's team and the oldest signal it holds (``None`` without an open item).
+    #: The open item's team, when it was opened, and the oldest signal it holds (``None`` without an open item).
     item_team: str | None
+    item_created_at: dt.datetime | None
     first_signal_date: dt.date | None
     control_sample: bool
     crisis: bool
@@ -214,8 +218,8 @@ def upsert_households(connection: Connection, rows: Sequence[Mapping[str, Any]])
 def stored_signals(
     connection: Connection, *, municipality: str, refs: Sequence[str], household_ids: Sequence[int]
 ) -> list[Any]:
-    """Stored signals with one of ``refs`` or of one of ``household_ids`` (columns: household_id, signal_ref,
-    replaced_by_ref and :data:`SIGNAL_CONTENT_COLUMNS`), replaced ones included."""
+    """Stored signals with one of ``refs`` or of one of ``household_ids`` (columns: id, household_id, signal_ref,
+    received_at, replaced_by_ref and :data:`SIGNAL_CONTENT_COLUMNS`), replaced ones included."""
     parameters = {"municipality": municipality, "refs": list(refs), "household_ids": list(household_ids)}
     return execute(connection, _SELECT_SIGNALS, parameters)
 
@@ -277,6 +281,7 @@ def household_states(
             objected=bool(row.objected),
             item_id=row.item_id,
             item_team=row.item_team,
+            item_created_at=row.item_created_at,
             first_signal_date=row.first_signal_date,
             control_sample=bool(row.control_sample),
             crisis=bool(row.crisis),
@@ -288,6 +293,35 @@ def household_states(
         )
         for row in rows
     }
+
+
+# The decisions that recorded a contact on or after ``since``: what the arrears at a contact were read from.
+_SELECT_CONTACTS = select(
+    _decisions.c.household_id,
+    _decisions.c.last_contact_on,
+    _decisions.c.total_arrears_eur,
+    _decisions.c.decided_at,
+    _decisions.c.reference_date,
+).where(
+    _decisions.c.household_id.in_(bindparam("household_ids", expanding=True)),
+    _decisions.c.last_contact_on >= bindparam("since"),
+)
+
+
+def contact_decisions(connection: Connection, *, household_ids: Sequence[int], since: dt.date) -> dict[int, Any]:
+    """Per household: the decision whose arrears :func:`household_states` reads as the arrears at its latest contact
+    on or after ``since`` (the largest of that day's; the later decision of equals), with when it was decided and
+    the reference date its arrears were summed up to. Households without such a contact are left out."""
+    if not household_ids:
+        return {}
+    rows = connection.execute(_SELECT_CONTACTS, {"household_ids": list(household_ids), "since": since})
+    latest: dict[int, Any] = {}
+    for row in rows:
+        current = latest.get(row.household_id)
+        key = (row.last_contact_on, row.total_arrears_eur, row.decided_at)
+        if current is None or key > (current.last_contact_on, current.total_arrears_eur, current.decided_at):
+            latest[row.household_id] = row
+    return latest
 
 
 # The latest closed case of a household and the score it was opened on (rare: only for resent signals).

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -53,6 +53,7 @@ from vroegsignaal.service.score_store import (
     STATUS_OPEN,
     HouseholdState,
     closed_cases,
+    contact_decisions,
     household_states,
     household_teams,
     insert_review_items,
@@ -127,6 +128,7 @@ _NOTHING_ON_FILE = HouseholdState(
     objected=False,
     item_id=None,
     item_team=None,
+    item_created_at=None,
     first_signal_date=None,
     control_sample=False,
     crisis=False,
@@ -170,12 +172,23 @@ class _Prepared:
     signals: tuple[SignalFacts, ...] = ()
     #: The signals of this request not on file before (a resent one is not new; a correction is, like any signal).
     new_signals: tuple[SignalFacts, ...] = ()
-    #: The ids of the household's signals that this request's corrections replaced (for the audit record).
-    replaced_refs: tuple[str, ...] = ()
+    #: For each of ``new_signals``: the id of the signal it corrects, or ``None``.
+    new_replaces: tuple[str | None, ...] = ()
+    #: The household's signals on file before this request (rows of ``stored_signals``), replaced ones included.
+    on_file: tuple[Any, ...] = ()
     #: A resend: no new signal and no open case; the latest closed case, which handled these signals.
     closed_case: Any | None = None
     scored: Mapping[str, Any] | None = None
     score_id: int | None = None
+
+    @property
+    def replaced_refs(self) -> tuple[str, ...]:
+        """The ids of the household's signals that this request's corrections replaced (for the audit record)."""
+        return tuple(ref for ref in self.new_replaces if ref is not None)
+
+    def in_force(self, row: Any) -> bool:
+        """Whether a signal on file still counts after this request: no correction replaced it, before or now."""
+        return row.replaced_by_ref is None and row.signal_ref not in self.new_replaces
 
 
 def score_batch(
@@ -225,10 +238,9 @@ def score_batch(
         ids = upsert_households(connection, [_household_row(p, municipality, now=now) for p in prepared])
         for p in prepared:
             p.household_pk = ids[p.request.household_id]
+        contacts_since = today - dt.timedelta(days=context.settings.cooldown_days)
         states = household_states(
-            connection,
-            household_ids=[p.household_pk for p in prepared],
-            since=today - dt.timedelta(days=context.settings.cooldown_days),
+            connection, household_ids=[p.household_pk for p in prepared], since=contacts_since
         )
         for p in prepared:
             p.state = states.get(p.household_pk, _NOTHING_ON_FILE)
@@ -237,6 +249,7 @@ def score_batch(
         _find_resent(connection, prepared)
         for p in prepared:
             _keep_closed_case_with_team_or_raise(p, caller)
+        _correct_arrears_at_contact(connection, prepared, since=contacts_since)
         model = context.model if use_model else None
         to_score = [p for p in prepared if model is not None and not p.state.objected and p.closed_case is None]
         if model is not None and to_score:
@@ -449,9 +462,13 @@ def _record_signals(
     replaced = _replacements(incoming, already, stored)
     facts: dict[int, list[SignalFacts]] = {p.household_pk: [] for p in prepared}
     fresh: dict[int, list[SignalFacts]] = {p.household_pk: [] for p in prepared}
+    on_file: dict[int, list[Any]] = {p.household_pk: [] for p in prepared}
     for row in stored:
         mine = facts.get(row.household_id)
-        if mine is not None and row.replaced_by_ref is None and row.signal_ref not in replaced:
+        if mine is None:
+            continue
+        on_file[row.household_id].append(row)
+        if row.replaced_by_ref is None and row.signal_ref not in replaced:
             mine.append(_facts(row._asdict()))
     rows = []
     for signal_id, (p, _index, content) in incoming.items():
@@ -470,13 +487,13 @@ def _record_signals(
         new = _facts(content)
         facts[p.household_pk].append(new)
         fresh[p.household_pk].append(new)
-        if content["replaces_ref"] is not None:
-            p.replaced_refs = (*p.replaced_refs, content["replaces_ref"])
+        p.new_replaces = (*p.new_replaces, content["replaces_ref"])
     insert_signals(connection, rows)
     mark_replaced(connection, municipality=municipality, replaced=replaced)
     for p in prepared:
         p.signals = tuple(facts[p.household_pk])
         p.new_signals = tuple(fresh[p.household_pk])
+        p.on_file = tuple(on_file[p.household_pk])
 
 
 def _replacements(
@@ -515,6 +532,51 @@ def _find_resent(connection: Connection, prepared: Sequence[_Prepared]) -> None:
     cases = closed_cases(connection, [p.household_pk for p in resent])
     for p in resent:
         p.closed_case = cases.get(p.household_pk)
+
+
+def _correct_arrears_at_contact(connection: Connection, prepared: Sequence[_Prepared], *, since: dt.date) -> None:
+    """The arrears at a household's latest contact, as the corrections received since tell them.
+
+    The cooldown lists a contacted household again when its arrears rose since the contact. The decision recorded
+    the arrears as they were then; when a partner has since corrected a signal they were summed from, that figure
+    is wrong, and the comparison with it too: a household whose mistyped amount was too high stayed held back
+    through a real rise (a household in need missed, the worst outcome), one whose amount was too low was listed
+    again while nothing rose (needless contact). The arrears are then summed again, up to the same reference date,
+    over the signals on file at the decision with each replaced by its latest correction. Only households with a
+    replaced signal are read again (rare); for the others the recorded figure is the same sum."""
+    asked = [
+        p for p in prepared
+        if p.state.last_contact_on is not None and not all(p.in_force(row) for row in p.on_file)
+    ]
+    contacts = contact_decisions(connection, household_ids=[p.household_pk for p in asked], since=since)
+    for p in asked:
+        contact = contacts.get(p.household_pk)
+        if contact is None:
+            continue
+        arrears = _corrected_arrears(p, decided_at=contact.decided_at, reference=contact.reference_date)
+        if arrears is not None:
+            p.state = replace(p.state, arrears_at_contact=arrears)
+
+
+def _corrected_arrears(p: _Prepared, *, decided_at: dt.datetime, reference: dt.date) -> float | None:
+    """The arrears summed up to ``reference`` over the signals on file at ``decided_at``, each replaced by its
+    latest correction; ``None`` when no correction received since replaced one of them (the recorded sum holds).
+
+    A correction dated after ``reference`` falls outside that sum, so the household is rather listed than held."""
+    rows = {row.signal_ref: row for row in p.on_file}
+
+    def on_file_then(ref: str | None) -> bool:  # the signal, or one it corrects, was on file at the decision
+        while ref is not None and (row := rows.get(ref)) is not None:
+            if row.received_at <= decided_at:
+                return True
+            ref = row.replaces_ref
+        return False
+
+    kept = [row for row in p.on_file if p.in_force(row) and on_file_then(row.signal_ref)]
+    corrections = [s for s, ref in zip(p.new_signals, p.new_replaces, strict=True) if on_file_then(ref)]
+    if not corrections and all(row.received_at <= decided_at for row in kept):
+        return None
+    return total_arrears([*(_facts(row._asdict()) for row in kept), *corrections], reference=reference)
 
 
 def _score(
@@ -611,6 +673,11 @@ def _plan(
         calendar_days=settings.first_contact_days,
         urgent_working_days=settings.urgent_contact_working_days,
     )
+    # The deadline counts from the day signals reached the municipality (or the day the hold ends), never from a
+    # signal's own date: a signal dated wrongly early did not make the case overdue, and its correction has no
+    # deadline to give back. The case keeps the earliest deadline it has had: a correction, like any signal, can
+    # make it urgent, never less so, and fixing a partner's mistake does not move a household that was due out of
+    # sight (DESIGN, "Harm runs both ways").
     if state.deadline is not None:
         deadline = min(deadline, state.deadline)
     return {
@@ -631,12 +698,33 @@ def _plan(
 
 
 def _first_signal_date(p: _Prepared) -> dt.date:
-    """The oldest signal the item holds (the rule-based order's key): the open item's, and the new ones. Signals of
-    cases already closed do not count; with nothing new and no open item (a resent signal), all of them do."""
-    dates = [s.signal_date for s in p.new_signals]
-    if p.state.first_signal_date is not None:
-        dates.append(p.state.first_signal_date)
-    return min(dates or [s.signal_date for s in p.signals])
+    """The oldest signal in force that the item holds: the rule-based order's key, and the earliest day a contact
+    attempt of the case may have. A new item holds the new signals (signals of cases already closed do not count);
+    with nothing new and no open item (a resent signal), all of them.
+
+    An open item keeps its date and takes an older new one. Only when a signal it holds has stopped counting (a
+    correction replaced it, now or before) is the date read again from the signals it holds that are in force: a
+    signal dated wrongly early must not keep the case ahead of households waiting longer. Otherwise the date is
+    kept, for a purge may have deleted the oldest signal of a case still waiting, and that case keeps its place."""
+    new = [s.signal_date for s in p.new_signals]
+    if p.state.first_signal_date is None:
+        return min(new or [s.signal_date for s in p.signals])
+    held = _held_by_open_item(p)
+    if all(p.in_force(row) for row in held):
+        return min([p.state.first_signal_date, *new])
+    return min([row.signal_date for row in held if p.in_force(row)] + new, default=p.state.first_signal_date)
+
+
+def _held_by_open_item(p: _Prepared) -> list[Any]:
+    """The household's signals on file that its open item holds, replaced ones included: those filed with the
+    request that opened it and every one filed later (a case opened on resent signals alone holds all of them).
+
+    The opening request stamped its signals with the item's ``created_at``; each later request filed the household's
+    signals under its lock (:func:`upsert_households`), so with higher ids. Ids, not times, say what came later: a
+    request reads the time before it waits for that lock."""
+    opened = [row.id for row in p.on_file if row.received_at == p.state.item_created_at]
+    first = min(opened, default=None)
+    return [row for row in p.on_file if first is None or row.id >= first]
 
 
 def _queue(
