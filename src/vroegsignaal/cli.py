@@ -327,13 +327,29 @@ def db_upgrade(revision: Annotated[str, typer.Option(help="Alembic revision.")] 
 
 @app.command("audit-verify")
 @friendly_errors
-def audit_verify() -> None:
-    """Check the audit log's hash chain; exit 1 when any record was edited, deleted or reordered."""
+def audit_verify(
+    checkpoint: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="SEQ:HASH of a head printed by an earlier run and kept on another system: the chain must still hold "
+            "that record as it was (catches the newest records deleted or rewritten together with the head). "
+            "Repeatable.",
+        ),
+    ] = None,
+) -> None:
+    """Check the audit log's hash chain; exit 1 when any record was edited, deleted or reordered. Prints the head to
+    keep as a checkpoint for later runs."""
     from vroegsignaal.service import commands
+    from vroegsignaal.service.audit import AuditCheckpoint
 
-    result = commands.audit_verify()
+    try:
+        checkpoints = [AuditCheckpoint.parse(text) for text in checkpoint or ()]
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--checkpoint") from None
+    result = commands.audit_verify(checkpoints=checkpoints)
     if result.ok:
         out.print(f"[green]Audit log intact[/]: {result.records_checked:,} records verified.")
+        out.print(f"Head (keep it elsewhere, check it later with --checkpoint): {result.head}")
         return
     console.print(f"[bold red]Audit log broken[/] ({result.records_checked:,} records checked):")
     for problem in result.problems:

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
+import pytest
 from sqlalchemy import delete, event, select, update
 
 from tests.service.conftest import NOON, auth, batch, household, signal
 from vroegsignaal.schemas.enums import Role
 from vroegsignaal.service.audit import (
+    GENESIS_HASH,
+    MSG_BAD_CHECKPOINT,
+    MSG_CHECKPOINT_BEYOND_HEAD,
+    PROBLEM_CHECKPOINT,
     PROBLEM_GAP,
     PROBLEM_HASH,
     PROBLEM_HEAD,
     PROBLEM_PREV_HASH,
+    AuditCheckpoint,
     AuditEntry,
     append_audit_records,
     verify_audit_log,
 )
 from vroegsignaal.service.db import create_session_factory, transaction
-from vroegsignaal.service.models import AuditRecord
+from vroegsignaal.service.models import AuditChainHead, AuditRecord
 
 
 def _append(engine, count: int, *, actor: str = "tester") -> None:  # noqa: ANN001
@@ -65,6 +72,54 @@ def test_deleted_newest_record_is_found(engine):
     with engine.begin() as connection:
         connection.execute(delete(AuditRecord).where(AuditRecord.seq == 5))
     assert _kinds(_verify(engine)) == {PROBLEM_HEAD}
+
+
+def _rewind_to(engine, seq: int) -> None:  # noqa: ANN001
+    """What someone with write access can do unseen by the chain alone: delete the records after ``seq`` and set
+    the head back to it."""
+    with engine.begin() as connection:
+        last_hash = connection.execute(select(AuditRecord.hash).where(AuditRecord.seq == seq)).scalar_one_or_none()
+        connection.execute(delete(AuditRecord).where(AuditRecord.seq > seq))
+        connection.execute(update(AuditChainHead).values(last_seq=seq, last_hash=last_hash or GENESIS_HASH))
+
+
+@pytest.mark.parametrize("kept", [4, 0])
+def test_the_newest_records_deleted_with_the_head_are_found_by_a_checkpoint_kept_elsewhere(engine, kept):
+    _append(engine, 5)
+    checkpoint = _verify(engine).head  # printed by an earlier run, copied to another system
+    assert str(checkpoint).startswith("5:")
+    _rewind_to(engine, kept)
+    assert _verify(engine).ok  # the chain alone cannot tell
+    with transaction(create_session_factory(engine)) as session:
+        result = verify_audit_log(session, checkpoints=[checkpoint])
+    assert not result.ok
+    assert [(p.seq, p.kind, p.message) for p in result.problems] == [
+        (5, PROBLEM_CHECKPOINT, MSG_CHECKPOINT_BEYOND_HEAD.format(seq=5, last=kept))
+    ]
+
+
+def test_records_rewritten_up_to_a_checkpoint_are_found(engine):
+    _append(engine, 3)
+    checkpoint = _verify(engine).head
+    _rewind_to(engine, 1)
+    _append(engine, 4, actor="someone-else")  # a new history written over the old one: the chain is whole again
+    with transaction(create_session_factory(engine)) as session:
+        result = verify_audit_log(session, checkpoints=[checkpoint])
+    assert [(p.seq, p.kind) for p in result.problems] == [(3, PROBLEM_CHECKPOINT)]
+
+
+def test_a_checkpoint_the_chain_still_holds_passes(engine):
+    _append(engine, 3)
+    checkpoint = _verify(engine).head
+    _append(engine, 2)
+    with transaction(create_session_factory(engine)) as session:
+        assert verify_audit_log(session, checkpoints=[checkpoint, AuditCheckpoint.parse(str(checkpoint))]).ok
+
+
+@pytest.mark.parametrize("text", ["5", "5:xyz", "-1:" + "a" * 64, "5:" + "A" * 64, "5:" + "a" * 63])
+def test_a_checkpoint_that_is_not_seq_colon_hash_is_refused_by_its_rule(text):
+    with pytest.raises(ValueError, match=re.escape(MSG_BAD_CHECKPOINT.format(value=text))):
+        AuditCheckpoint.parse(text)
 
 
 def test_reordered_records_are_found(engine):

@@ -213,6 +213,13 @@ def test_audit_verify_command_counts_the_records_and_names_a_broken_one(client, 
     intact = CliRunner().invoke(app, ["audit-verify"])
     assert intact.exit_code == 0, intact.output
     assert "Audit log intact: 2 records verified." in intact.output
+    head = intact.output.rsplit(": ", 1)[1].strip()
+    assert CliRunner().invoke(app, ["audit-verify", "--checkpoint", head]).exit_code == 0
+    ahead = CliRunner().invoke(app, ["audit-verify", "--checkpoint", "3" + head[1:]])
+    assert ahead.exit_code != 0
+    assert "record 3: record 3 was copied from this chain as a checkpoint" in " ".join(ahead.output.split())
+    malformed = CliRunner().invoke(app, ["audit-verify", "--checkpoint", "2:abc"])
+    assert malformed.exit_code != 0 and "--checkpoint" in malformed.output and "SEQ:HASH" in malformed.output
     with engine.begin() as connection:
         connection.execute(update(AuditRecord).where(AuditRecord.seq == 2).values(actor="someone-else"))
     broken = CliRunner().invoke(app, ["audit-verify"])

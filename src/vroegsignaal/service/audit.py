@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,20 @@ MSG_UNEXPLAINED_ANCHOR = (
     "the chain starts after record {anchor}, but no retention purge in the log moved its start there: the oldest "
     "records were deleted outside a purge"
 )
+PROBLEM_CHECKPOINT = "checkpoint_mismatch"
+MSG_CHECKPOINT_BEYOND_HEAD = (
+    "record {seq} was copied from this chain as a checkpoint, but the chain now ends at record {last}: the newest "
+    "records were deleted and the head rewritten"
+)
+MSG_CHECKPOINT_OTHER_HASH = (
+    "record {seq} no longer has the hash copied from it as a checkpoint: the records up to it were rewritten"
+)
+MSG_CHECKPOINT_MISSING = "record {seq}, copied from this chain as a checkpoint, is missing"
+MSG_BAD_CHECKPOINT = (
+    "checkpoint must be SEQ:HASH, a record number and its 64-character hexadecimal hash as 'audit-verify' prints "
+    "the head, got {value!r}"
+)
+_CHECKPOINT = re.compile(r"^(?P<seq>[0-9]{1,18}):(?P<hash>[0-9a-f]{64})$")
 #: Keys of a retention purge's audit detail that record where it moved the start of the chain.
 ANCHOR_SEQ_KEY, ANCHOR_HASH_KEY = "audit_anchor_seq", "audit_anchor_hash"
 
@@ -191,6 +206,29 @@ class AuditProblem:
 
 
 @dataclass(frozen=True)
+class AuditCheckpoint:
+    """A record of the chain as copied to another system (``SEQ:HASH``, what ``audit-verify`` prints as the head).
+
+    The chain alone detects edits and deletions, but not the newest records deleted or rewritten together with the
+    head: a checkpoint kept outside the database does. Records before the chain's start (purged by retention, the
+    purge itself on record) cannot be compared and pass."""
+
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+    @classmethod
+    def parse(cls, text: str) -> AuditCheckpoint:
+        """``SEQ:HASH`` as :meth:`__str__` writes it; ``ValueError`` naming the rule otherwise."""
+        match = _CHECKPOINT.fullmatch(text.strip())
+        if match is None:
+            raise ValueError(MSG_BAD_CHECKPOINT.format(value=text[:100]))
+        return cls(int(match["seq"]), match["hash"])
+
+
+@dataclass(frozen=True)
 class AuditVerification:
     """The result of walking the whole chain."""
 
@@ -199,6 +237,8 @@ class AuditVerification:
     first_seq: int | None
     last_seq: int | None
     problems: tuple[AuditProblem, ...]
+    #: The head when verified: copy it to another system as a checkpoint for later runs.
+    head: AuditCheckpoint | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -206,6 +246,7 @@ class AuditVerification:
             "records_checked": self.records_checked,
             "first_seq": self.first_seq,
             "last_seq": self.last_seq,
+            "head": None if self.head is None else str(self.head),
             "problems": [problem.to_dict() for problem in self.problems],
         }
 
@@ -243,8 +284,9 @@ def _check_records(
     return count, first, last, expected_prev, problems
 
 
-def verify_audit_log(session: Session) -> AuditVerification:
-    """Walk the chain from the purge anchor to the head; report every edited, deleted or reordered record.
+def verify_audit_log(session: Session, *, checkpoints: Sequence[AuditCheckpoint] = ()) -> AuditVerification:
+    """Walk the chain from the purge anchor to the head; report every edited, deleted or reordered record, and every
+    ``checkpoint`` (a record copied elsewhere earlier) the chain no longer holds as it was.
 
     Head and records are read in one snapshot (PostgreSQL: this transaction is REPEATABLE READ; SQLite reads one
     anyway), so records appended meanwhile by a serving replica are not taken for a broken chain."""
@@ -272,7 +314,33 @@ def verify_audit_log(session: Session) -> AuditVerification:
                 "deleted or changed",
             )
         )
-    return AuditVerification(not problems, count, first, last, tuple(problems))
+    problems.extend(_checkpoint_problems(session, head, checkpoints))
+    current = AuditCheckpoint(head.last_seq, head.last_hash)
+    return AuditVerification(not problems, count, first, last, tuple(problems), current)
+
+
+def _checkpoint_problems(
+    session: Session, head: AuditChainHead, checkpoints: Sequence[AuditCheckpoint]
+) -> list[AuditProblem]:
+    problems = []
+    for checkpoint in checkpoints:
+        seq = checkpoint.seq
+        if seq > head.last_seq:
+            message = MSG_CHECKPOINT_BEYOND_HEAD.format(seq=seq, last=head.last_seq)
+        elif seq < head.anchor_seq:
+            continue  # purged by retention: the purge's own record, in the chain, vouches for the start
+        else:
+            held = (
+                head.anchor_hash
+                if seq == head.anchor_seq
+                else session.scalar(select(AuditRecord.hash).where(AuditRecord.seq == seq))
+            )
+            if held == checkpoint.hash:
+                continue
+            template = MSG_CHECKPOINT_MISSING if held is None else MSG_CHECKPOINT_OTHER_HASH
+            message = template.format(seq=seq)
+        problems.append(AuditProblem(seq, PROBLEM_CHECKPOINT, message))
+    return problems
 
 
 def _anchor_explained(session: Session, head: AuditChainHead) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from vroegsignaal.errors import VroegsignaalError
 from vroegsignaal.schemas.enums import ModelStatus, Role
-from vroegsignaal.service.audit import AuditVerification, verify_audit_log
+from vroegsignaal.service.audit import AuditCheckpoint, AuditVerification, verify_audit_log
 from vroegsignaal.service.db import create_db_engine, create_session_factory, timed_out
 from vroegsignaal.service.export import ExportReport
 from vroegsignaal.service.export import export_decisions as _export_decisions
@@ -115,10 +115,13 @@ def db_upgrade(settings: Settings | None = None, *, revision: str = "head") -> N
     upgrade_database((settings or get_settings()).database_url, revision=revision)
 
 
-def audit_verify(settings: Settings | None = None) -> AuditVerification:
-    """Walk the audit log's hash chain; ``result.ok`` is false when any record was edited, deleted or reordered."""
+def audit_verify(
+    settings: Settings | None = None, *, checkpoints: Sequence[AuditCheckpoint] = ()
+) -> AuditVerification:
+    """Walk the audit log's hash chain; ``result.ok`` is false when any record was edited, deleted or reordered, or
+    a checkpoint (a record copied elsewhere earlier) is no longer in the chain as it was."""
     with _session(settings or get_settings()) as session, session.begin():
-        return verify_audit_log(session)
+        return verify_audit_log(session, checkpoints=checkpoints)
 
 
 def purge(settings: Settings | None = None, *, now: dt.datetime | None = None) -> PurgeReport:
