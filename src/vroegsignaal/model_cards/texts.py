@@ -864,11 +864,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "fairness": ("Eerlijkheid per groep", "Quantitative analyses per group"),
     "fairness_intro": (
         "Per groep: hoeveel huishoudens, en hoe goed het model daar werkt. Tussen haakjes de marge "
-        "({confidence}% betrouwbaarheid, {samples} bootstraptrekkingen). Op capaciteit geselecteerd: {k} huishoudens, "
-        "alle testperioden samen. De eerlijkheid wordt vooral beoordeeld op {primary}.",
+        "({confidence}% betrouwbaarheid, {samples} bootstraptrekkingen). Op capaciteit geselecteerd: {k} rijen (een "
+        "huishouden per testperiode), alle testperioden samen. De eerlijkheid wordt vooral beoordeeld op {primary}.",
         "Per group: how many households, and how well the model works there. In brackets the {confidence}% "
-        "confidence interval ({samples} bootstrap samples). Selected at capacity: {k} households, all test periods "
-        "together. Fairness is led by {primary}.",
+        "confidence interval ({samples} bootstrap samples). Selected at capacity: {k} rows (a household per test "
+        "period), all test periods together. Fairness is led by {primary}.",
     ),
     "group_counts_note": (
         "Een groep telt huishoudens: een huishouden met signalen in meerdere testperioden telt één keer, ook "
