@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from tests.service.conftest import OTHER_TEAM, TODAY, auth, batch, household, row_counts, signal, spoken_to
 from vroegsignaal.schemas.enums import Role
-from vroegsignaal.service.decisions import MSG_CASE_CHANGED
+from vroegsignaal.service.decisions import MSG_ATTEMPT_BEFORE_CASE, MSG_CASE_CHANGED
 from vroegsignaal.service.models import AuditRecord, ReviewItem, Signal
 
 CASEWORKER = auth(Role.CASEWORKER)
@@ -101,6 +101,24 @@ def test_a_correction_of_a_wrongly_early_signal_date_moves_the_cases_first_signa
         item_id=before["review_item_id"], updated_at=clock.now.isoformat(),
         seen=dt.datetime.fromisoformat(before["updated_at"]).isoformat(),
     )
+
+
+def test_an_attempt_made_before_a_correction_dated_the_case_later_can_still_be_recorded(client, clock):
+    # The case came in today on a signal dated 30 days back; the caseworker called two days later; then the partner
+    # corrected the signal's date to five days from now. The call was still an attempt of this case.
+    opened = _post(client, household("hh_called_000001", signal("s-20", days_ago=30))).json()["results"][0]
+    clock.advance(days=10)
+    correction = {**signal("s-20-corr", days_ago=-5), "replaces_signal_id": "s-20"}
+    assert _post(client, household("hh_called_000001", correction)).status_code == 200
+    called = {**spoken_to(on=TODAY + dt.timedelta(days=2)), "reached": False}
+    too_early = {**called, "attempted_on": (TODAY - dt.timedelta(days=1)).isoformat()}
+    refused = _decide(client, opened["review_item_id"], end_result="no_contact_possible",
+                      contact_attempts=[too_early, called])
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["contact_attempts.0.attempted_on"]
+    assert MSG_ATTEMPT_BEFORE_CASE.format(first=TODAY) in refused.json()["detail"]
+    recorded = _decide(client, opened["review_item_id"], end_result="no_contact_possible", contact_attempts=[called])
+    assert recorded.status_code == 201, recorded.text
 
 
 def test_a_correction_on_an_open_case_leaves_out_the_signals_its_closed_case_handled(client, clock):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from tests.service.conftest import TODAY, auth, batch, household, row_counts, signal
 from vroegsignaal.schemas.enums import Role
+from vroegsignaal.service.decisions import MSG_ATTEMPT_BEFORE_CASE
 from vroegsignaal.service.models import AuditRecord, Score
 
 CASEWORKER = auth(Role.CASEWORKER)
@@ -134,7 +135,7 @@ def test_a_decision_must_date_its_attempts_within_the_case_and_agree_with_them(c
     assert early.status_code == 422
     first_signal = TODAY - dt.timedelta(days=10)
     assert early.json()["errors"][0]["field"] == "contact_attempts.0.attempted_on"
-    assert f"must not be before the case's first signal ({first_signal})" in early.json()["detail"]
+    assert MSG_ATTEMPT_BEFORE_CASE.format(first=first_signal) in early.json()["detail"]
     assert "(got '2025-03-04')" in early.json()["detail"]
     contradiction = _decide(client, item["review_item_id"], end_result="no_contact_possible")
     assert contradiction.status_code == 422

@@ -41,7 +41,7 @@ MSG_INTENSITY_DEPARTS = "chosen_intensity {chosen!r} departs from the suggested 
 MSG_ORDER_DEPARTS = "the item is at position {rank} of the list, beyond the order tolerance of {tolerance}"
 MSG_HELD_BACK_DEPARTS = "the household is held back by the cooldown until {until}"
 MSG_ATTEMPT_IN_FUTURE = "must not be after today ({today})"
-MSG_ATTEMPT_BEFORE_CASE = "must not be before the case's first signal ({first})"
+MSG_ATTEMPT_BEFORE_CASE = "must not be before the case began ({first}: its first signal, or the day it came in)"
 MSG_RESULT_CONTRADICTS_CONTACT = (
     "end_result {result!r} says the resident was not reached, but contact attempt {index} reached them; choose "
     "another end result or correct the attempt"
@@ -177,7 +177,9 @@ def record_decision(
             raise CaseChangedError(
                 MSG_CASE_CHANGED.format(item_id=item_id, updated_at=item.updated_at.isoformat(), seen=seen.isoformat())
             )
-        _check_attempts(request, first_signal=item.first_signal_date, today=today)
+        # The case began with its first signal, or the day it came in when a correction has since dated every
+        # signal later: a caseworker who called on the signals as first sent made a real attempt of this case.
+        _check_attempts(request, first_signal=min(item.first_signal_date, item.received_on), today=today)
         ordering, _ = current_ordering(session, item.municipality_code)
         view = load_queue(
             session, municipality=item.municipality_code, team=item.team, today=today, ordering=ordering,
