@@ -244,6 +244,26 @@ def test_an_objection_and_a_purge_at_once_both_succeed(client, engine, database_
     assert reports[0].deleted["decisions"] == 1
 
 
+def test_a_correction_of_an_expiring_signal_and_a_purge_at_once_both_succeed(client, engine, database_url, clock):
+    # The scoring request locks the signal it corrects, then the household's open case; the purge locked the open
+    # case (to mark it changed) before deleting the signal: each waited for the other, one was refused.
+    opened = _score(client, batch(household("hh_race_purgecor1", signal("s-1"))))
+    clock.advance(days=400)
+    settings = make_settings(database_url, retention_days=30, cooldown_days=30, audit_retention_days=800)
+    reports: list = []
+
+    def purge() -> None:
+        reports.append(commands.purge(settings, now=clock.now))
+
+    correction = {**signal("s-1-corr", days_ago=-399), "replaces_signal_id": "s-1"}
+    with meanwhile(client, lambda statement: statement.startswith("UPDATE signals"), purge):
+        answer = _score(client, batch(household("hh_race_purgecor1", correction)))
+    assert answer["review_item_id"] == opened["review_item_id"] and len(reports) == 1
+    assert reports[0].deleted["signals"] == 1 and reports[0].cases_changed == 1
+    with engine.connect() as connection:
+        assert connection.execute(select(Signal.signal_ref)).scalars().all() == ["s-1-corr"]
+
+
 def test_a_replica_starts_while_another_reloads_a_rejected_model(client, make_client, engine):
     # The reload withdrew the rejected model's advice (the audit chain's head locked) before it took the registration
     # lock, a starting replica the other way round: the start failed on a deadlock.

@@ -78,12 +78,15 @@ def purge_expired(session: Session, *, settings: Settings, now: dt.datetime, act
             select(func.count()).select_from(ContactAttempt).where(ContactAttempt.decision_id.in_(old_decisions))
         ) or 0
         deleted["decisions"] = _count(session.execute(delete(Decision).where(Decision.review_item_id.in_(old_items))))
-        # Open items before closed ones and scores, in the order an objection takes them: the two never wait for
-        # each other in a circle (PostgreSQL).
-        cases_changed = _mark_open_cases_changed(session, cutoff=data_cutoff, now=now)
+        # Rows are taken in the order the requests that meet a purge take them, so that none waits for another in
+        # a circle (PostgreSQL): a scoring request locks a signal it corrects before its open case, an objection
+        # locks decisions, then the open case, then closed cases and scores. So: signals, then the open cases that
+        # lose a signal or score (found before anything went), then closed cases and scores.
+        losing = _open_cases_losing_data(session, cutoff=data_cutoff)
+        deleted["signals"] = _count(session.execute(delete(Signal).where(Signal.received_at < data_cutoff)))
+        cases_changed = _mark_changed(session, losing, now=now)
         deleted["review_items"] = _count(session.execute(delete(ReviewItem).where(ReviewItem.id.in_(old_items))))
         deleted["scores"] = _count(session.execute(delete(Score).where(Score.scored_at < data_cutoff)))
-        deleted["signals"] = _count(session.execute(delete(Signal).where(Signal.received_at < data_cutoff)))
         orphan = (
             ~exists().where(Signal.household_id == Household.id)
             & ~exists().where(ReviewItem.household_id == Household.id)
@@ -106,19 +109,28 @@ def purge_expired(session: Session, *, settings: Settings, now: dt.datetime, act
     )
 
 
-def _mark_open_cases_changed(session: Session, *, cutoff: dt.datetime, now: dt.datetime) -> int:
-    """Mark changed (``updated_at``) the open review items whose household has a score or signal from before
-    ``cutoff``, about to be purged; how many."""
+def _open_cases_losing_data(session: Session, *, cutoff: dt.datetime) -> list[int]:
+    """The open review items whose household has a score or signal from before ``cutoff``, about to be purged (read
+    without locking them)."""
     expiring = or_(
         exists().where(Score.household_id == ReviewItem.household_id, Score.scored_at < cutoff),
         exists().where(Signal.household_id == ReviewItem.household_id, Signal.received_at < cutoff),
     )
-    changed = update(ReviewItem).where(ReviewItem.status == STATUS_OPEN, expiring).values(updated_at=now)
-    return _count(session.execute(changed))
+    return list(session.scalars(select(ReviewItem.id).where(ReviewItem.status == STATUS_OPEN, expiring)))
 
 
-#: Households deleted per statement (PostgreSQL takes at most 65,535 parameters in one).
-_ORPHAN_CHUNK = 10_000
+def _mark_changed(session: Session, item_ids: list[int], *, now: dt.datetime) -> int:
+    """Mark changed (``updated_at``) those of ``item_ids`` still open; how many."""
+    changed = 0
+    for start in range(0, len(item_ids), _ID_CHUNK):
+        chunk = item_ids[start : start + _ID_CHUNK]
+        statement = update(ReviewItem).where(ReviewItem.id.in_(chunk), ReviewItem.status == STATUS_OPEN)
+        changed += _count(session.execute(statement.values(updated_at=now)))
+    return changed
+
+
+#: Rows changed or deleted per statement by id (PostgreSQL takes at most 65,535 parameters in one).
+_ID_CHUNK = 10_000
 
 
 def _delete_orphans(session: Session, orphan: Any) -> int:
@@ -131,8 +143,8 @@ def _delete_orphans(session: Session, orphan: Any) -> int:
     it (PostgreSQL; SQLite writes one transaction at a time)."""
     locked = session.scalars(select(Household.id).where(orphan).with_for_update(skip_locked=True)).all()
     count = 0
-    for start in range(0, len(locked), _ORPHAN_CHUNK):
-        chunk = locked[start : start + _ORPHAN_CHUNK]
+    for start in range(0, len(locked), _ID_CHUNK):
+        chunk = locked[start : start + _ID_CHUNK]
         count += _count(session.execute(delete(Household).where(Household.id.in_(chunk), orphan)))
     return count
 
