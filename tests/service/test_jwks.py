@@ -3,6 +3,7 @@ event loop, so a slow provider, or tokens with made-up key ids sent by anyone, c
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import threading
@@ -14,6 +15,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from vroegsignaal.service.pages.session import SESSION_COOKIE
+from vroegsignaal.service.security import JWKS_FETCH_THREADS, InvalidTokenError, TokenVerifier
+from vroegsignaal.service.settings import build_settings
 
 #: Longest the provider below waits to be released before it answers anyway (only reached when the test fails).
 RELEASE_WAIT_SECONDS = 10
@@ -97,3 +100,37 @@ def test_a_token_of_the_provider_is_verified_after_the_fetch(make_client, provid
     client = make_client(jwt_algorithm="RS256", jwt_jwks_url=provider.url)
     response = client.get("/v1/outreach", headers={"Authorization": f"Bearer {provider.token('key-1')}"})
     assert response.status_code == 200
+
+
+def test_tokens_waiting_for_a_silent_provider_hold_no_more_than_a_few_worker_threads(provider):
+    # Every blocking endpoint shares the worker threads: tokens with made-up key ids at a provider that does not
+    # answer must not take them all.
+    settings = build_settings(jwt_algorithm="RS256", jwt_jwks_url=provider.url, control_sample_key="k")
+    verifier = TokenVerifier(settings)
+    inside, most = 0, 0
+    lock = threading.Lock()
+    verify = verifier.verify
+
+    def counting_verify(token: str):  # noqa: ANN202
+        nonlocal inside, most
+        with lock:
+            inside += 1
+            most = max(most, inside)
+        try:
+            return verify(token)
+        finally:
+            with lock:
+                inside -= 1
+
+    verifier.verify = counting_verify  # type: ignore[method-assign]
+
+    async def many() -> list:
+        tasks = [asyncio.ensure_future(verifier.verify_off_the_loop(provider.token(f"made-up-{i}"))) for i in range(10)]
+        await asyncio.to_thread(provider.asked.wait, RELEASE_WAIT_SECONDS)
+        await asyncio.sleep(0.5)  # time for every request to reach a thread, if it could
+        provider.release.set()
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    outcomes = asyncio.run(many())
+    assert all(isinstance(outcome, InvalidTokenError) for outcome in outcomes)
+    assert 1 <= most <= JWKS_FETCH_THREADS

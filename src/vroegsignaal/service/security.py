@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 import anyio.to_thread
 import jwt
 
@@ -48,6 +49,9 @@ DEMO_TEAM = "team-noord"
 VERIFIED_TOKENS_KEPT = 1024
 #: How long a fetch of the identity provider's key set (``jwt_jwks_url``) may take before the token is refused.
 JWKS_FETCH_TIMEOUT_SECONDS = 5
+#: Worker threads that may wait for the key set at once. PyJWT fetches one at a time anyway; without a bound, tokens
+#: with made-up key ids at a silent provider would each hold one of the threads every other blocking request needs.
+JWKS_FETCH_THREADS = 2
 
 
 class InvalidTokenError(PermissionDeniedError):
@@ -146,6 +150,7 @@ class TokenVerifier:
             )
         self._verified: dict[str, tuple[Caller, int]] = {}
         self._verified_lock = threading.Lock()
+        self._fetch_threads = anyio.CapacityLimiter(JWKS_FETCH_THREADS)
 
     def _key_for(self, token: str) -> Any:
         if self._jwks_client is not None:
@@ -185,10 +190,10 @@ class TokenVerifier:
     async def verify_off_the_loop(self, token: str | None) -> Caller:
         """:meth:`verify` for ``async`` code: in a worker thread when it may have to fetch the identity provider's
         key set (``jwt_jwks_url``: the set expired, or the token names a key id not in it), so that a slow or silent
-        provider, or a stream of tokens with made-up key ids, holds up only those requests and never the event loop
-        that serves every other one."""
+        provider, or a stream of tokens with made-up key ids, holds up only those requests: neither the event loop
+        nor more than :data:`JWKS_FETCH_THREADS` of the worker threads that serve every other one."""
         if self._may_fetch(token):
-            return await anyio.to_thread.run_sync(self.verify, token)
+            return await anyio.to_thread.run_sync(self.verify, token, limiter=self._fetch_threads)
         return self.verify(token)
 
     def verify_without_fetching(self, token: str) -> Caller | None:
