@@ -146,6 +146,28 @@ def test_a_reload_loads_its_model_holding_no_database_connection(client, engine)
     assert _reload_records(engine) == [{"previous": "fake-1", "serving": "fake-2"}]
 
 
+def test_a_reload_is_recorded_after_what_was_recorded_while_it_loaded(client, engine, clock):
+    # The audit chain is in time order (a retention purge deletes its oldest records as a prefix).
+    services = client.app.state.services
+
+    def load_while_time_passes(source_uri: str) -> FakeScorer:
+        clock.advance(minutes=5)
+        assert client.put("/v1/admin/ordering", json={"mode": "rule", "reason": "model under review"},
+                          headers=ADMIN).status_code == 200
+        clock.advance(minutes=5)
+        return load_fake(source_uri)
+
+    services.load_scorer = load_while_time_passes
+    seed_version(engine, "fake-2", ModelStatus.APPROVED)
+    _make_champion(engine, "fake-2")
+    assert client.post("/v1/admin/reload", headers=ADMIN).status_code == 200
+    with engine.connect() as connection:
+        records = connection.execute(select(AuditRecord.action, AuditRecord.created_at).order_by(AuditRecord.seq)).all()
+    assert [action for action, _ in records][-2:] == [AuditAction.ORDERING_SWITCH, AuditAction.MODEL_RELOAD]
+    times = [created for _, created in records]
+    assert times == sorted(times)
+
+
 def test_a_reload_that_loads_longer_than_the_database_timeout_succeeds(make_client, engine):
     # On PostgreSQL the timeout includes idle_in_transaction_session_timeout; SQLite has none to cross.
     client = make_client(db_timeout_seconds=1)

@@ -235,8 +235,8 @@ def _scorer_of(services: Services, version: str, source_uri: str) -> ScorerProto
 
 def start_model(services: Services) -> LoadedModel | None:
     """Register the known sources and load the version to serve (see the module docstring)."""
-    now = services.now()
     registry = fetch_registry_versions(services.settings)
+    now = services.now()  # after the registry answered: audit records are written in time order
     with transaction(services.sessions) as session:
         _register_sources(session, services, registry=registry, now=now)
         if services.injected is not None:
@@ -261,9 +261,9 @@ def start_model(services: Services) -> LoadedModel | None:
 
 def reload_model(services: Services, *, caller: Caller) -> ReloadResponse:
     """Serve the current champion (or the demo choice) from now on; in-flight requests finish on the old one."""
-    now = services.now()
     served = services.holder.current
     registry = fetch_registry_versions(services.settings)
+    now = services.now()  # after the registry answered: audit records are written in time order
     with transaction(services.sessions) as session:
         # Registration first: it takes the registration lock, and locks come before the rows and the audit chain's
         # head (a replica starting takes them in that order too).
@@ -289,6 +289,7 @@ def reload_model(services: Services, *, caller: Caller) -> ReloadResponse:
     # transaction, so that no lock is held meanwhile and PostgreSQL does not end a session left idle in its
     # transaction (``idle_in_transaction_session_timeout``, see ``service/db.py``).
     scorer = _scorer_of(services, *chosen)
+    now = services.now()  # the reload is recorded when it happens, after records written while it loaded
     with transaction(services.sessions) as session:
         row = servable_version(session, demo_mode=services.settings.demo_mode)
         if row is None or (row.version, row.source_uri) != chosen:
