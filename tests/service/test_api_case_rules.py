@@ -108,10 +108,15 @@ def test_an_objection_erases_the_advice_and_the_rank_the_score_gave(client, engi
     assert history["scores"] == []
     assert [(i["status"], i["suggested_intensity"]) for i in history["review_items"]] == [("closed", None)]
     decision = history["decisions"][0]
-    assert (decision["suggested_intensity"], decision["rank_at_decision"]) == (None, None)
+    # Beside the contact chosen, "did not depart" would tell the advice again.
+    erased = ("suggested_intensity", "rank_at_decision", "departed_intensity", "departed_order")
+    assert [decision[field] for field in erased] == [None] * 4
     assert decision["chosen_intensity"] == "home_visit"  # what the caseworker did is theirs, not the model's
     with engine.connect() as connection:
-        assert connection.execute(select(Decision.suggested_intensity, Decision.rank_at_decision)).one() == (None, None)
+        assert connection.execute(select(*(getattr(Decision, field) for field in erased))).one() == (None,) * 4
+    # The team's departure share counts the decisions that still tell whether they departed.
+    team = client.get("/v1/oversight", headers=ADMIN).json()["teams"][0]
+    assert (team["decisions"], team["departures"], team["departure_share"]) == (0, 0, None)
 
 
 def test_the_fallback_orders_by_the_oldest_signal_still_waiting(client, clock):

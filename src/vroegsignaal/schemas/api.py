@@ -444,8 +444,13 @@ class DecisionPublic(_Response):
         description="Position of the item in its list when decided; empty when the model ordered the list and the "
         "resident objected since."
     )
-    departed_intensity: bool
-    departed_order: bool
+    departed_intensity: bool | None = Field(
+        description="Whether the chosen contact departed from the advice; empty when the advice came from the model "
+        "and the resident objected since (it would tell the advice again)."
+    )
+    departed_order: bool | None = Field(
+        description="Whether the case was taken out of the list's order; empty like `departed_intensity`."
+    )
     departure_reason: str | None
     control_sample: bool
     approach: Approach
@@ -622,7 +627,9 @@ class ReloadResponse(_Response):
 
 class TeamOversight(_Response):
     team: str
-    decisions: int
+    decisions: int = Field(
+        description="Decisions whose departure from the advice is known (an objection erases it with the advice)."
+    )
     departures: int
     departure_share: float | None = Field(description="Share of decisions that departed from the advice.")
     intensity_departures: int

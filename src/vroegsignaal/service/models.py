@@ -187,8 +187,9 @@ class Decision(Base):
     suggested_intensity: Mapped[str | None] = mapped_column(String(SHORT), nullable=True)
     chosen_intensity: Mapped[str] = mapped_column(String(SHORT))
     rank_at_decision: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    departed_intensity: Mapped[bool] = mapped_column(Boolean)
-    departed_order: Mapped[bool] = mapped_column(Boolean)
+    # Empty, like the suggested intensity, once a resident's objection erased the model's advice (migration 0010).
+    departed_intensity: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    departed_order: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     departure_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     control_sample: Mapped[bool] = mapped_column(Boolean)
     approach: Mapped[str] = mapped_column(String(SHORT))

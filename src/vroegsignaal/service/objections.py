@@ -90,8 +90,9 @@ def add_objection(
             # the two never wait for each other in a circle (PostgreSQL).
             _erase_from_stored_responses(session, municipality, pseudonym, settings=settings)
             # Decisions keep a copy of the score they were made on: erased as well, with what the score decided
-            # when the model ordered the case: the suggested first contact (the risk band under another name) and
-            # the position in the list.
+            # when the model ordered the case: the suggested first contact (the risk band under another name), the
+            # position in the list, and whether the caseworker departed from them (beside the contact chosen, "did
+            # not depart" tells the advice again).
             session.execute(
                 update(Decision)
                 .where(Decision.household_id == household_id)
@@ -100,7 +101,7 @@ def add_objection(
             session.execute(
                 update(Decision)
                 .where(Decision.household_id == household_id, Decision.approach == "model")
-                .values(suggested_intensity=None, rank_at_decision=None)
+                .values(suggested_intensity=None, rank_at_decision=None, departed_intensity=None, departed_order=None)
             )
             session.execute(
                 update(ReviewItem)

@@ -49,7 +49,8 @@ def oversight_report(
         per_team = session.execute(
             select(
                 Decision.team,
-                func.count(),
+                # Decisions whose advice an objection erased no longer tell whether they departed from it.
+                func.count(Decision.departed_intensity),
                 func.sum(case((departed, 1), else_=0)),
                 func.sum(Decision.departed_intensity.cast(Integer)),
                 func.sum(Decision.departed_order.cast(Integer)),
