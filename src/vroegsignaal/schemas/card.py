@@ -340,7 +340,10 @@ class Performance(_CardPart):
 class Estimate(_CardPart):
     """A value with its bootstrap confidence interval; null where it cannot be computed."""
 
-    value: float | None = Field(..., description="Point estimate on the test set.")
+    value: float | None = Field(
+        ..., description="Point estimate on the test set (a group's calibration error: bias-corrected, "
+        "docs/fairness.md)."
+    )
     ci_low: float | None = Field(..., description="Lower bound of the bootstrap confidence interval.")
     ci_high: float | None = Field(..., description="Upper bound of the bootstrap confidence interval.")
 

@@ -344,7 +344,13 @@ class FairnessConfig(_Strict):
     gate_intersections: bool = Field(
         False, description="Also apply the gates to intersections (judgeable intersection groups only)."
     )
-    bootstrap_samples: int = Field(200, ge=0, le=10_000)
+    bootstrap_samples: int = Field(
+        200,
+        ge=0,
+        le=10_000,
+        description="Bootstrap resamples behind the intervals (and the calibration error's bias correction, which "
+        "needs at least 50); 0 gives values without intervals.",
+    )
     confidence: float = Field(0.95, gt=0.5, lt=1)
 
 

@@ -61,6 +61,7 @@ from vroegsignaal.training.fairness_metrics import (
     pair_ratio,
     percentile_interval,
     point_metrics,
+    without_calibration_bias,
 )
 from vroegsignaal.training.fairness_mitigation import (
     CONSTRAINTS,
@@ -130,6 +131,10 @@ MSG_CAPACITY_NEGATIVE = "must be a non-negative number of households"
 #: Metrics that are compared across groups (differences and ratios); mean score and observed rate only
 #: describe.
 _COMPARED = ("recall", "false_positive_rate", "selection_rate", "precision", "auc", "calibration_error")
+#: Compared by their difference only. A calibration error corrected for its bias can be 0 (and so can many of its
+#: draws), which makes a ratio of two groups' errors read as the largest disparity, or undefined, where there is
+#: none to speak of.
+_NO_RATIO = ("calibration_error",)
 
 
 def audit_fairness(
@@ -236,6 +241,7 @@ def audit_fairness(
     group_gates: dict[str, list[GateResult]] = {}
     for columns, labels, attribute_draws in zip(specs, label_sets, draws, strict=True):
         point = point_metrics(y_true=y, scores=s, selected=chosen, bins=bins, labels=labels, metrics=metrics)
+        point, attribute_draws = without_calibration_bias(point, attribute_draws)
         distinct_households = household_tallies(
             households=household_codes, y_true=y, selected=chosen, labels=labels
         )
@@ -404,4 +410,6 @@ def _compare(
         difference_ci = ratio_ci = (None, None)
     difference = Estimate(float((value_high - value_low)[0]), *difference_ci)
     ratio = Estimate(float(pair_ratio(value_low, value_high)[0]), *ratio_ci)
+    if metric in _NO_RATIO:
+        ratio = Estimate(None)
     return MetricComparison(metric, tuple(judged), too_small, low, high, difference, ratio)
