@@ -37,3 +37,30 @@ def test_the_service_phases_benchmark_runs(tmp_path):
     _run("service_phases.py", "--requests", "20", "--warmup", "5", "--households", "20000", "--results", str(results),
          cwd=tmp_path)
     assert "## Where a scoring request's time goes" in results.read_text(encoding="utf-8")
+
+
+@pytest.mark.postgres
+def test_the_postgres_statements_benchmark_runs_and_drops_its_schemas(tmp_path):
+    import os
+
+    import psycopg
+
+    from tests.service.conftest import POSTGRES_URL, _postgres_available
+
+    problem = _postgres_available()
+    if problem is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{problem} (required under CI=true)")
+        pytest.skip(problem)
+    results = tmp_path / "RESULTS.md"
+    _run("service_statements.py", "--requests", "20", "--warmup", "5", "--postgres-url", POSTGRES_URL, "--results",
+         str(results), cwd=tmp_path)
+    text = results.read_text(encoding="utf-8")
+    assert "## A scoring request's statements on PostgreSQL" in text
+    for step in ("`INSERT INTO scores", "`INSERT INTO audit_log", "`COMMIT`", "whole request"):
+        assert step in text, step
+    with psycopg.connect(POSTGRES_URL.replace("postgresql+psycopg", "postgresql")) as connection:
+        left = connection.execute(
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'vs_statements_%'"
+        ).fetchone()
+    assert left == (0,)
