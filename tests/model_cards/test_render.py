@@ -326,3 +326,16 @@ def test_group_tables_show_households_and_rows_only_when_they_differ(tmp_path, r
     if rows_per_household == 2.4:
         # 1,295 rows of 540 households; 198 positive rows of 82 households.
         assert "| origin outside Europe | 540 | 82 | 1,295 | 198 | yes |" in markdown
+
+
+@pytest.mark.parametrize("corrected", [True, False])
+def test_the_card_says_when_group_calibration_errors_are_corrected_for_chance(tmp_path, corrected):
+    card = make_card(mitigation=False)
+    card = card.model_copy(
+        update={"fairness": card.fairness.model_copy(update={"calibration_bias_corrected": corrected})}
+    )
+    rendered = render_card(card, tmp_path / "card", langs=("nl", "en"))
+    english = rendered.markdown["en"].read_text(encoding="utf-8")
+    dutch_html = rendered.html["nl"].read_text(encoding="utf-8")
+    assert ("The calibration error per group is corrected for chance" in english) is corrected
+    assert ("De kalibratiefout per groep is gecorrigeerd voor toeval" in dutch_html) is corrected

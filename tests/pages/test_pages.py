@@ -484,6 +484,17 @@ def test_comparison_puts_two_versions_side_by_side(client, engine, candidate):
     assert client.get("/modellen/vergelijk", params={"a": candidate, "b": "nope"}).status_code == 404
 
 
+def test_comparison_warns_when_one_card_holds_plain_group_calibration_errors(client, engine, candidate):
+    corrected = card_dict(failing_gate=False)
+    corrected["fairness"]["calibration_bias_corrected"] = True
+    seed_version(engine, "card-3", ModelStatus.CANDIDATE, card=corrected)
+    seed_version(engine, "card-4", ModelStatus.CANDIDATE, card=corrected)
+    sign_in(client, Role.ETHICS_REVIEWER)
+    warning = NL("compare.calibration_definitions_differ")
+    assert warning in client.get("/modellen/vergelijk", params={"a": candidate, "b": "card-3"}).text
+    assert warning not in client.get("/modellen/vergelijk", params={"a": "card-4", "b": "card-3"}).text
+
+
 # ------------------------------------------------------------------------------------------------------ oversight
 
 

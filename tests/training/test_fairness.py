@@ -474,6 +474,10 @@ def test_too_few_bootstrap_draws_leave_the_calibration_error_as_estimated():
     data = make_scored({"dutch": 3000, "other": 150})
     few = run_audit(data, config=FairnessConfig(bootstrap_samples=20))
     none = run_audit(data, config=FairnessConfig(bootstrap_samples=0))
+    enough = run_audit(data, config=FairnessConfig(bootstrap_samples=50))
+    # The card says which kind of value it holds (old cards, without the field, hold plain ones).
+    assert [report.to_dict()["calibration_bias_corrected"] for report in (few, none, enough)] == [False, False, True]
+    assert FairnessSection.model_validate(enough.to_dict()).calibration_bias_corrected
     for name in ("dutch", "other"):
         assert (
             few.attribute("origin").group(name).metrics["calibration_error"].value

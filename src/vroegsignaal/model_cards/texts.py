@@ -870,6 +870,16 @@ LABELS: dict[str, tuple[str, str]] = {
         "confidence interval ({samples} bootstrap samples). Selected at capacity: {k} rows (a household per test "
         "period), all test periods together. Fairness is led by {primary}.",
     ),
+    "calibration_note": (
+        "De kalibratiefout per groep is gecorrigeerd voor toeval: ook een goed gekalibreerd model laat in een kleine "
+        "groep verschillen zien tussen voorspeld en werkelijk, en de bootstrap meet hoeveel; dat deel is eraf "
+        "gehaald (ook van de marge). Groepen worden op het verschil van hun kalibratiefout vergeleken, niet op een "
+        "verhouding. De kalibratiefout van het hele model (bij de prestaties) is niet gecorrigeerd.",
+        "The calibration error per group is corrected for chance: even a well-calibrated model shows gaps between "
+        "predicted and observed in a small group, and the bootstrap measures how much; that part has been taken "
+        "off (from the interval too). Groups are compared by the difference of their calibration errors, not by a "
+        "ratio. The model's overall calibration error (under performance) is not corrected.",
+    ),
     "group_counts_note": (
         "Een groep telt huishoudens: een huishouden met signalen in meerdere testperioden telt één keer, ook "
         "al heeft het een rij per periode. Of een groep groot genoeg is om te beoordelen, hangt af van het "

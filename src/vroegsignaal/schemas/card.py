@@ -487,6 +487,11 @@ class FairnessSection(_CardPart):
     capacity_k: Count = Field(..., description="Capacity used for selection-based metrics.")
     confidence: float = Field(..., gt=0.5, lt=1, description="Confidence level of the intervals, e.g. 0.95.")
     bootstrap_samples: Count = Field(..., description="Bootstrap resamples behind the intervals.")
+    calibration_bias_corrected: bool = Field(
+        False,
+        description="True when the groups' calibration errors and their intervals had the estimator's bias taken "
+        "off (docs/fairness.md); false in cards made before that correction, whose group values are plain.",
+    )
     attributes: list[AttributeResult] = Field(..., description="Per attribute and intersection: group metrics.")
     gates: list[GateResult] = Field(..., description="Fairness gates and their verdicts.")
     proxy: list[ProxyCheck] = Field(..., description="Proxy check per audit attribute.")

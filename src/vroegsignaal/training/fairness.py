@@ -55,6 +55,7 @@ from vroegsignaal.training.fairness_metrics import (
     CALIBRATION_BINS,
     COUNTS,
     DENOMINATORS,
+    MIN_DRAWS_FOR_BIAS,
     bootstrap_metrics,
     calibration_bins,
     household_tallies,
@@ -280,6 +281,7 @@ def audit_fairness(
         attributes=tuple(attributes),
         gates=tuple(gates),
         proxy=tuple(proxy),
+        calibration_bias_corrected=config.bootstrap_samples >= MIN_DRAWS_FOR_BIAS,
     )
 
 

@@ -22,8 +22,8 @@ from sklearn.metrics import roc_auc_score
 #: Number of score bins (equal-mass over the whole test set, shared by every group) for the calibration error.
 CALIBRATION_BINS = 10
 #: Fewest bootstrap draws (of a group) from which its calibration error's bias is estimated: with fewer, the
-#: estimate of the bias is too noisy to subtract (with 5 draws a group of 150 read 0.013, with 1 draw 0.0, where
-#: its error was 0.08), and the plain value is reported. The default is 200.
+#: estimate of the bias is too noisy to subtract (with 5 draws a group of 150 read 0.013, with 1 draw 0.0; its
+#: plain error was 0.082), and the plain value is reported. The default is 200.
 MIN_DRAWS_FOR_BIAS = 50
 #: Upper bound on the floats held by one chunk of bootstrap weights (draws × rows), to bound memory (~32 MB).
 _CHUNK_CELLS = 4_000_000
@@ -365,7 +365,7 @@ def without_calibration_bias(
     """The groups' calibration errors and their bootstrap draws with the estimator's bias taken out.
 
     The binned calibration error reads high: chance alone leaves gaps between observed and predicted positives
-    in every bin, so a calibrated model reads ~0.057 in a group of 100 households (ten bins, most scores small),
+    in every bin, so a calibrated model reads ~0.058 in a group of 100 households (ten bins, most scores small),
     and a small group looks miscalibrated for being small. Resampling the group for its interval adds the same
     again, so the interval lay above the true error in most trials. The bootstrap measures that bias: the draws'
     mean lies above the estimate by about as much as the estimate lies above the true error (Efron's bias

@@ -248,6 +248,10 @@ class FairnessReport:
     proxy: tuple[ProxyResult, ...] = ()
     mitigation: Mapping[str, Any] | None = None
     primary_metric: str = PRIMARY_METRIC
+    #: Whether the groups' calibration errors and intervals had their bias taken off (enough bootstrap draws:
+    #: :func:`~vroegsignaal.training.fairness_metrics.without_calibration_bias`); cards made before this
+    #: correction hold plain values.
+    calibration_bias_corrected: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "attributes", tuple(self.attributes))
@@ -275,6 +279,7 @@ class FairnessReport:
             "capacity_k": int(self.capacity_k),
             "confidence": float(self.confidence),
             "bootstrap_samples": int(self.bootstrap_samples),
+            "calibration_bias_corrected": bool(self.calibration_bias_corrected),
             "attributes": [attribute.to_dict() for attribute in self.attributes],
             "gates": [gate.to_dict() for gate in self.gates],
             "proxy": [proxy.to_dict() for proxy in self.proxy],

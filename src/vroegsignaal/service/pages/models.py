@@ -112,6 +112,8 @@ def compare_page(
         gates=gate_lines(cards),
         fairness=fairness_lines(cards, metric=metric),
         fairness_metric=metric,
+        # A card from before the calibration error's bias correction holds plain group values (docs/fairness.md).
+        calibration_definitions_differ=len({c.fairness.calibration_bias_corrected for c in cards if c}) > 1,
         version_path=version_path,
     )
 
