@@ -242,8 +242,8 @@ def test_report_to_dict_survives_strict_json_and_uses_null_for_undefined_values(
     text = json.dumps(as_dict, allow_nan=False)
     assert json.loads(text) == as_dict
     assert set(as_dict) == {
-        "primary_metric", "capacity_k", "confidence", "bootstrap_samples", "attributes", "gates", "proxy",
-        "passed", "mitigation",
+        "primary_metric", "capacity_k", "confidence", "bootstrap_samples", "calibration_bias_corrected",
+        "attributes", "gates", "proxy", "passed", "mitigation",
     }
     rare = next(g for g in as_dict["attributes"][0]["groups"] if g["group"] == "rare")
     assert rare["positives"] == 0 and rare["judgeable"] is False
