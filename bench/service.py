@@ -216,9 +216,10 @@ def workload(data: Path, count: int, households_per_request: int, run: str) -> t
 
 
 @contextmanager
-def postgres_database(url: str) -> Iterator[str | None]:
+def postgres_database(url: str, *, schema: str | None = None, options: str = "") -> Iterator[str | None]:
     """A ``DATABASE_URL`` on a schema of its own on the PostgreSQL at ``url`` (dropped afterwards); ``None`` when
-    no ``url`` is given or the server does not answer."""
+    no ``url`` is given or the server does not answer. ``options``: more server settings for its connections, as in
+    a URL (``-csynchronous_commit%3Doff``)."""
     import psycopg
 
     if not url:
@@ -230,11 +231,11 @@ def postgres_database(url: str) -> Iterator[str | None]:
         print(f"PostgreSQL at {url} does not answer ({type(error).__name__}): measuring SQLite only", flush=True)
         yield None
         return
-    schema = f"vs_bench_{os.getpid()}"
+    schema = schema or f"vs_bench_{os.getpid()}"
     with admin:
         admin.execute(f'CREATE SCHEMA "{schema}"')
         try:
-            yield f"{url}?options=-csearch_path%3D{schema}"
+            yield f"{url}?options=-csearch_path%3D{schema}" + (f"%20{options}" if options else "")
         finally:
             admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
 

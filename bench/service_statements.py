@@ -27,39 +27,19 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
 from results_file import replace_section  # bench/results_file.py, beside this script
-from service import POSTGRES_URL  # bench/service.py: the same server
+from service import POSTGRES_URL, postgres_database  # bench/service.py: the same server and schemas
 from service_phases import ROUND, _asgi_post, _prepare  # the same model, request bodies and ASGI call
 
 #: The two runs: a label and the extra PostgreSQL options of its connections.
 MODES = {"synchronous_commit=on (default)": "", "synchronous_commit=off": "-csynchronous_commit%3Doff"}
 #: Rows of the result table besides the statements.
 PING, COMMIT, WHOLE = "pool pre-ping (`SELECT 1`)", "`COMMIT`", "whole request (in-process)"
-
-
-@contextmanager
-def _schema(base_url: str, extra_options: str) -> Iterator[str]:
-    """A URL on a new, empty schema of the PostgreSQL at ``base_url``, dropped afterwards."""
-    from sqlalchemy import create_engine, text
-
-    schema = f"vs_statements_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        options = f"-csearch_path%3D{schema}" + (f"%20{extra_options}" if extra_options else "")
-        yield f"{base_url}?options={options}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _statement_name(statement: str) -> str:
@@ -106,7 +86,10 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
             async with AsyncExitStack() as stack:
                 apps = {}
                 for index, (mode, extra) in enumerate(MODES.items()):
-                    url = stack.enter_context(_schema(options.postgres_url, extra))
+                    schema = f"vs_statements_{os.getpid()}_{index}"
+                    url = stack.enter_context(postgres_database(options.postgres_url, schema=schema, options=extra))
+                    if url is None:
+                        raise SystemExit(f"PostgreSQL at {options.postgres_url} does not answer")
                     settings = build_settings(
                         demo_mode=True, database_url=url, models_dir=bundle.parent, log_level="WARNING"
                     )
