@@ -218,3 +218,61 @@ def test_the_operators_pgoptions_win_over_the_setting(database_url: str, monkeyp
         engine.dispose()
     assert (server["lock_timeout"], server["statement_timeout"]) == ("11s", "7s")
     assert search_path.startswith("vs_test_")  # and the URL's options still apply
+
+
+def _outside_any_transaction_of_the_engine(engine: Engine) -> dict[str, str]:
+    """The server's timeouts on one of ``engine``'s connections, read in a transaction the engine did not begin."""
+    raw = engine.raw_connection()
+    try:
+        with raw.cursor() as cursor:
+            shown = {}
+            for name in SERVER_TIMEOUTS:
+                cursor.execute(f"SHOW {name}")
+                shown[name] = cursor.fetchone()[0]
+        raw.rollback()
+    finally:
+        raw.close()
+    return shown
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_behind_a_transaction_pooler_the_timeouts_hold_in_each_transaction_and_stay_there(database_url: str):
+    engine = create_db_engine(database_url, timeout_seconds=7, transaction_pooler=True)
+    try:
+        server, parameters, search_path = _shown(engine)
+        outside = _outside_any_transaction_of_the_engine(engine)
+        with engine.connect() as connection:
+            prepare_threshold = connection.connection.driver_connection.prepare_threshold
+    finally:
+        engine.dispose()
+    assert server == dict.fromkeys(SERVER_TIMEOUTS, "7s")
+    # Set for the transaction only (a pooler hands the server connection to another client after it) ...
+    assert outside == dict.fromkeys(SERVER_TIMEOUTS, "0")
+    # ... and not in the start-up options, which a pooler does not pass on; the URL's own options still go out.
+    assert "statement_timeout" not in parameters.get("options", "")
+    assert search_path.startswith("vs_test_")
+    assert (parameters["keepalives"], parameters["tcp_user_timeout"]) == ("1", "7000")
+    assert prepare_threshold is None  # nothing prepared on a server connection the next transaction may not get
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_behind_a_transaction_pooler_maintenance_transactions_wait_for_locks_only_as_long_as_the_setting(
+    database_url: str,
+):
+    engine = create_db_engine(database_url, timeout_seconds=7, long_statements=True, transaction_pooler=True)
+    try:
+        server, _, _ = _shown(engine)
+    finally:
+        engine.dispose()
+    assert server == {"statement_timeout": "0", "lock_timeout": "7s", "idle_in_transaction_session_timeout": "0"}
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_direct_connection_prepares_repeated_statements(database_url: str):
+    # The default (no pooler): psycopg prepares what a connection runs often, which saves the server's planning.
+    engine = create_db_engine(database_url, timeout_seconds=7)
+    try:
+        with engine.connect() as connection:
+            assert connection.connection.driver_connection.prepare_threshold == 5
+    finally:
+        engine.dispose()

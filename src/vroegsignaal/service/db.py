@@ -6,8 +6,9 @@ our own, which wakes the next one at once instead of SQLite's polling. A short S
 run on the event loop itself when the write lock is free at that moment (:func:`run_write`), saving the hop to a
 worker thread. PostgreSQL connections are checked before use (``pool_pre_ping``), so after an outage the pool
 replaces dead connections by itself. The service's PostgreSQL engine bounds every wait for the database by the setting
-``db_timeout_seconds`` (:func:`postgres_timeouts`, :class:`AnswerDeadlineConnection`), so a frozen host, a silent
-network or a lock held by a stuck transaction makes a request fail (503) instead of hang.
+``db_timeout_seconds`` (:func:`network_timeouts`, :func:`server_timeouts`, :class:`AnswerDeadlineConnection`), so a
+frozen host, a silent network or a lock held by a stuck transaction makes a request fail (503) instead of hang. Behind
+a connection pooler in transaction mode (PgBouncer) the engine keeps nothing on the server beyond a transaction.
 """
 
 from __future__ import annotations
@@ -60,21 +61,28 @@ def ensure_sqlite_folder(url: str) -> None:
 
 def create_db_engine(
     url: str, *, pool_size: int = 5, connect_timeout: int = 5, timeout_seconds: int | None = None,
-    long_statements: bool = False,
+    long_statements: bool = False, transaction_pooler: bool = False,
 ) -> Engine:
     """An engine for ``url`` with the settings this service relies on (see module docstring).
 
     On PostgreSQL, ``timeout_seconds`` (the setting ``db_timeout_seconds``) bounds the waits for the database:
 
-    * the service (``long_statements=False``) gets every bound of :func:`postgres_timeouts`, waits at most that long
-      for a pooled connection, and gives up on a connection that has not answered for ``timeout_seconds`` plus
-      :data:`NO_ANSWER_GRACE_SECONDS` (:class:`AnswerDeadlineConnection`);
+    * the service (``long_statements=False``) gets every bound of :func:`network_timeouts` and
+      :func:`server_timeouts`, waits at most that long for a pooled connection, and gives up on a connection that has
+      not answered for ``timeout_seconds`` plus :data:`NO_ANSWER_GRACE_SECONDS` (:class:`AnswerDeadlineConnection`);
     * the maintenance commands (``long_statements=True``: purge, export, audit-verify, promote) get the network bounds
       and ``lock_timeout`` only, as a purge or export on a big database may rightly run for minutes;
     * ``None`` bounds nothing: the tests' own engines. Migrations use an engine of their own without bounds (replicas
       wait on each other's migration lock, and a migration may rewrite a big table).
 
-    SQLite ignores both.
+    ``transaction_pooler`` (the setting ``db_transaction_pooler``): ``url`` leads to a connection pooler in
+    transaction mode (PgBouncer's ``pool_mode = transaction``), which gives each transaction whichever server
+    connection is free. Then nothing may outlive a transaction on the server: no statement is prepared there
+    (:data:`NO_PREPARED_STATEMENTS`), and the server's bounds are set at the start of every transaction
+    (:func:`_bound_every_transaction`) instead of once in the connection's start-up options, which a pooler does not
+    pass on.
+
+    SQLite ignores all three.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -87,21 +95,30 @@ def create_db_engine(
         _configure_sqlite(engine)
         return engine
     connect_args: dict[str, Any] = {"connect_timeout": connect_timeout}
+    if transaction_pooler:
+        connect_args |= NO_PREPARED_STATEMENTS
     if timeout_seconds is None:
         return create_engine(
             url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size, connect_args=connect_args
         )
-    connect_args |= postgres_timeouts(timeout_seconds, long_statements=long_statements)
-    # The operator's options (PGOPTIONS, then the URL's: a search_path, say) come after ours: PostgreSQL applies them
-    # in order, so theirs win. libpq reads PGOPTIONS only when no options are passed, as they are here.
-    url_options = parsed.query.get("options", ())
-    for extra in (os.environ.get("PGOPTIONS", ""), *([url_options] if isinstance(url_options, str) else url_options)):
-        if extra.strip():
-            connect_args["options"] += f" {extra.strip()}"
+    connect_args |= network_timeouts(timeout_seconds)
+    bounds = server_timeouts(timeout_seconds, long_statements=long_statements)
+    if not transaction_pooler:
+        # The operator's options (PGOPTIONS, then the URL's: a search_path, say) come after ours: PostgreSQL applies
+        # them in order, so theirs win. libpq reads PGOPTIONS only when no options are passed, as they are here.
+        connect_args["options"] = " ".join(f"-c {name}={value}" for name, value in bounds.items())
+        url_options = parsed.query.get("options", ())
+        for extra in (
+            os.environ.get("PGOPTIONS", ""), *([url_options] if isinstance(url_options, str) else url_options)
+        ):
+            if extra.strip():
+                connect_args["options"] += f" {extra.strip()}"
     engine = create_engine(
         url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size, pool_timeout=timeout_seconds,
         connect_args=connect_args,
     )
+    if transaction_pooler:
+        _bound_every_transaction(engine, bounds)
     if not long_statements:
         deadline = timeout_seconds + NO_ANSWER_GRACE_SECONDS
 
@@ -114,29 +131,61 @@ def create_db_engine(
     return engine
 
 
-def postgres_timeouts(seconds: int, *, long_statements: bool = False) -> dict[str, Any]:
-    """libpq connection parameters under which no wait for PostgreSQL outlasts about ``seconds``.
-
-    * The network: TCP keepalives probe a connection that has been silent for a quarter of ``seconds``, and
-      :data:`KEEPALIVE_PROBES` unanswered probes, or data unacknowledged for ``seconds`` (``tcp_user_timeout``, in
-      milliseconds), end it. A frozen host or a partition that drops packets becomes an error instead of an endless
-      ``recv()``.
-    * The server: ``lock_timeout`` (a lock held by a stuck transaction) and, unless ``long_statements``,
-      ``statement_timeout`` and ``idle_in_transaction_session_timeout`` (a client that stopped in the middle of a
-      transaction loses it, and its locks). A maintenance export writes files inside its transaction.
-    """
+def network_timeouts(seconds: int) -> dict[str, Any]:
+    """libpq connection parameters under which a silent network ends a connection within about ``seconds``: TCP
+    keepalives probe a connection that has been silent for a quarter of ``seconds``, and :data:`KEEPALIVE_PROBES`
+    unanswered probes, or data unacknowledged for ``seconds`` (``tcp_user_timeout``, in milliseconds), end it. A
+    frozen host or a partition that drops packets becomes an error instead of an endless ``recv()``."""
     probe_seconds = max(1, seconds // (KEEPALIVE_PROBES + 1))
-    server = {"lock_timeout": f"{seconds}s"}
-    if not long_statements:
-        server |= {"statement_timeout": f"{seconds}s", "idle_in_transaction_session_timeout": f"{seconds}s"}
     return {
         "keepalives": 1,
         "keepalives_idle": probe_seconds,
         "keepalives_interval": probe_seconds,
         "keepalives_count": KEEPALIVE_PROBES,
         "tcp_user_timeout": seconds * 1000,
-        "options": " ".join(f"-c {name}={value}" for name, value in server.items()),
     }
+
+
+def server_timeouts(seconds: int, *, long_statements: bool = False) -> dict[str, str]:
+    """PostgreSQL's own bounds of about ``seconds``: ``lock_timeout`` (a lock held by a stuck transaction) and,
+    unless ``long_statements``, ``statement_timeout`` and ``idle_in_transaction_session_timeout`` (a client that
+    stopped in the middle of a transaction loses it, and its locks). A maintenance export writes files inside its
+    transaction."""
+    server = {"lock_timeout": f"{seconds}s"}
+    if not long_statements:
+        server |= {"statement_timeout": f"{seconds}s", "idle_in_transaction_session_timeout": f"{seconds}s"}
+    return server
+
+
+#: psycopg prepares a statement on the server once a connection has run it five times (``prepare_threshold``).
+#: Behind a pooler in transaction mode the next transaction may run on another server connection, which does not
+#: know the statement, or has one of the same name from another client ("prepared statement "_pg3_0" already
+#: exists", PgBouncer before 1.21 or with ``max_prepared_statements = 0``).
+NO_PREPARED_STATEMENTS: dict[str, Any] = {"prepare_threshold": None}
+
+
+def _bound_every_transaction(engine: Engine, bounds: dict[str, str]) -> None:
+    """Set ``bounds`` (server settings) for each transaction, in its first statement (``set_config(..., true)``
+    is ``SET LOCAL``: it ends with the transaction and never reaches the pooler's next client)."""
+    sql = "SELECT " + ", ".join(f"set_config('{name}', '{value}', true)" for name, value in bounds.items())
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        try:
+            connection.connection.driver_connection.execute(sql)
+        except psycopg.Error as error:
+            raise DBAPIError.instance(sql, (), error, psycopg.Error) from error
+
+
+#: "prepared statement ... already exists" / "... does not exist": what a server connection shared by a pooler in
+#: transaction mode answers when the service prepares statements (see :data:`NO_PREPARED_STATEMENTS`).
+PREPARED_STATEMENT_SQLSTATES = frozenset({"42P05", "26000"})
+
+
+def lost_prepared_statement(error: DBAPIError) -> bool:
+    """Whether ``error`` says a prepared statement was missing or already there: a pooler in transaction mode
+    without the setting ``db_transaction_pooler``."""
+    return getattr(error.orig, "sqlstate", None) in PREPARED_STATEMENT_SQLSTATES
 
 
 def timed_out(error: DBAPIError) -> bool:

@@ -33,7 +33,7 @@ from vroegsignaal.errors import (
 )
 from vroegsignaal.schemas.api import ErrorResponse, FieldErrorPublic
 from vroegsignaal.schemas.identifiers import looks_like_identifier
-from vroegsignaal.service.db import timed_out
+from vroegsignaal.service.db import lost_prepared_statement, timed_out
 from vroegsignaal.service.security import InvalidTokenError
 
 logger = logging.getLogger("vroegsignaal.service")
@@ -171,6 +171,10 @@ def install_error_handlers(app: FastAPI) -> None:
         # or a transaction holding what this one needed, did not finish in time.
         if timed_out(exc):
             logger.warning("request %s: database timed out (%s, VROEGSIGNAAL_DB_TIMEOUT_SECONDS)",
+                           request_id_of(request), type(exc.orig).__name__)
+        elif lost_prepared_statement(exc):
+            logger.warning("request %s: database unavailable (%s: behind a connection pooler in transaction mode? "
+                           "set VROEGSIGNAAL_DB_TRANSACTION_POOLER=true)",
                            request_id_of(request), type(exc.orig).__name__)
         else:
             logger.warning("request %s: database unavailable (%s)", request_id_of(request), type(exc.orig).__name__)

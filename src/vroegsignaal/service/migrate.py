@@ -17,7 +17,7 @@ from sqlalchemy.pool import NullPool
 
 from vroegsignaal.errors import ConfigError
 from vroegsignaal.service.advisory_locks import MIGRATION
-from vroegsignaal.service.db import ensure_sqlite_folder
+from vroegsignaal.service.db import NO_PREPARED_STATEMENTS, ensure_sqlite_folder
 
 MSG_NO_DATABASE = (
     "DATABASE_URL: the SQLite database '{path}' does not exist; run 'vroegsignaal db upgrade' to create it, or "
@@ -51,12 +51,16 @@ def upgrade_database(database_url: str, *, revision: str = "head") -> None:
     if make_url(database_url).get_backend_name() != "postgresql":
         command.upgrade(alembic_config(database_url), revision)
         return
-    engine = create_engine(database_url, poolclass=NullPool)
+    # Nothing prepared on the server (a migration gains nothing by it), so migrations run behind a connection pooler
+    # in transaction mode as well; the lock is taken and released in one transaction, on one server connection.
+    engine = create_engine(database_url, poolclass=NullPool, connect_args=NO_PREPARED_STATEMENTS)
+    config = alembic_config(database_url)
+    config.attributes["connect_args"] = NO_PREPARED_STATEMENTS
     try:
         with engine.connect() as lock:
             lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION})
             try:
-                command.upgrade(alembic_config(database_url), revision)
+                command.upgrade(config, revision)
             finally:
                 lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION})
     finally:
