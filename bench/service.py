@@ -6,7 +6,8 @@ All run here, in one run, each as its own uvicorn/MLflow process with one worker
   (exact TreeSHAP reasons), flagged, persisted (household, signals, score, review item, audit record) in one
   transaction on SQLite (the default database), and answered.
 * **Vroegsignaal on PostgreSQL**: the same service on the PostgreSQL at ``--postgres-url`` (a schema of its own,
-  dropped afterwards), as a municipality runs it in production; left out when that server does not answer.
+  dropped afterwards), as a municipality runs it in production; left out when that server does not answer. Its
+  tables are analysed while it is measured (:func:`analyzed_while_running`), as autovacuum does in production.
 * **bare FastAPI**: a ``POST`` endpoint that parses the same JSON body and returns a constant — the ceiling of a
   Python ASGI service on this machine.
 * **mlflow models serve** of the same model (the bundle logged as an MLflow pyfunc), given the household's
@@ -240,6 +241,48 @@ def postgres_database(url: str, *, schema: str | None = None, options: str = "")
             admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+def analyze_tables(database_url: str) -> None:
+    """``ANALYZE`` the service's tables on the PostgreSQL schema of ``database_url``, as autovacuum does while tables
+    grow. The test server here runs without autovacuum; without fresh statistics a connection keeps the plans it
+    cached while the tables were nearly empty and its statements come to scan whole tables (measured here: the read
+    of a household's signals 0.5 ms with 200 households, 3.8 ms with 4,000; a request 7.7 → 11.4 ms)."""
+    import psycopg
+
+    from vroegsignaal.service.models import Base
+
+    with psycopg.connect(database_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as connection:
+        for table in Base.metadata.sorted_tables:
+            connection.execute(f'ANALYZE "{table.name}"')
+
+
+#: Seconds between two ``ANALYZE`` runs while the PostgreSQL service is measured (autovacuum's stand-in).
+ANALYZE_EVERY_SECONDS = 2.0
+
+
+@contextmanager
+def analyzed_while_running(database_url: str | None) -> Iterator[None]:
+    """Within the block, :func:`analyze_tables` once at its start and then every :data:`ANALYZE_EVERY_SECONDS`, in a
+    thread (nothing when ``database_url`` is ``None``)."""
+    if database_url is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def keep_analyzing() -> None:
+        while True:
+            analyze_tables(database_url)
+            if stop.wait(ANALYZE_EVERY_SECONDS):
+                return
+
+    thread = threading.Thread(target=keep_analyzing, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 def run(options: argparse.Namespace) -> dict:
     work = Path(tempfile.mkdtemp(prefix="vroegsignaal-bench-service-"))
     processes: list[subprocess.Popen] = []
@@ -304,7 +347,8 @@ def _run(options: argparse.Namespace, work: Path, processes: list[subprocess.Pop
             }
             for name in measured:
                 path, bodies, auth = requests[name]
-                runs[name].append(measure(ports[name], path, bodies, auth, options.warmup, concurrency))
+                with analyzed_while_running(postgres_url if name == "service_pg" else None):
+                    runs[name].append(measure(ports[name], path, bodies, auth, options.warmup, concurrency))
         servers = {name: median_run(r) for name, r in runs.items()}
         results["phases"].append({"households": size, "concurrency": concurrency, "servers": servers})
     return results
@@ -353,8 +397,9 @@ def write_results(results: dict, path: Path, command: str) -> None:
         "## Scoring service over HTTP",
         "",
         f"Measured {results['date']} on this machine ({os.cpu_count()} cores, shared with other work), one worker "
-        "per server, SQLite unless the row says PostgreSQL (the local server, over TCP); the servers are measured one "
-        "after the other; command:",
+        "per server, SQLite unless the row says PostgreSQL (the local server, over TCP, its tables analysed every "
+        f"{ANALYZE_EVERY_SECONDS:g} s while measured, as autovacuum would: the server here runs without it); the "
+        "servers are measured one after the other; command:",
         "",
         f"    {command}",
         "",

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from results_file import replace_section  # bench/results_file.py, beside this script
-from service import POSTGRES_URL, postgres_database  # bench/service.py: the same server and schemas
+from service import POSTGRES_URL, analyze_tables, postgres_database  # bench/service.py: the same server
 from service_phases import ROUND, _asgi_post, _prepare  # the same model, request bodies and ASGI call
 
 #: The two runs: a label and the extra PostgreSQL options of its connections.
@@ -85,11 +85,13 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         async def measure() -> None:
             async with AsyncExitStack() as stack:
                 apps = {}
+                urls = {}
                 for index, (mode, extra) in enumerate(MODES.items()):
                     schema = f"vs_statements_{os.getpid()}_{index}"
                     url = stack.enter_context(postgres_database(options.postgres_url, schema=schema, options=extra))
                     if url is None:
                         raise SystemExit(f"PostgreSQL at {options.postgres_url} does not answer")
+                    urls[mode] = url
                     settings = build_settings(
                         demo_mode=True, database_url=url, models_dir=bundle.parent, log_level="WARNING"
                     )
@@ -122,6 +124,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
                     for mode, (app, token, share) in apps.items():
                         current[:] = [mode]
                         start = options.warmup + index * ROUND
+                        analyze_tables(urls[mode])  # what autovacuum does as the tables grow (see there)
                         for body in share[start : start + ROUND]:
                             started = time.perf_counter()
                             await _asgi_post(app, body, token)
@@ -151,7 +154,8 @@ def write_results(results: dict[str, Any], path: Path, command: str) -> None:
         (
             f"Measured {results['date']} on this machine ({os.cpu_count()} cores, shared with other work), in-process "
             "through the ASGI app, the local PostgreSQL over TCP, one household per request, "
-            f"{results['requests']} requests per column, the two columns in turns, medians (a statement: from the "
+            f"{results['requests']} requests per column, the two columns in turns, the tables analysed before each "
+            f"round of {ROUND} as autovacuum would (the server here runs without it), medians (a statement: from the "
             "driver call until it returned); command:"
         ),
         "",

@@ -64,3 +64,33 @@ def test_the_postgres_statements_benchmark_runs_and_drops_its_schemas(tmp_path):
             "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'vs_statements_%'"
         ).fetchone()
     assert left == (0,)
+
+
+@pytest.mark.postgres
+def test_the_http_benchmark_analyses_the_postgres_services_own_tables_while_it_measures(monkeypatch):
+    # The test server runs without autovacuum; bench/service.py stands in for it, or its PostgreSQL numbers would
+    # measure stale plans scanning whole tables.
+    import importlib.util
+
+    import psycopg
+
+    from tests.service.conftest import postgres_schema
+    from vroegsignaal.service.migrate import upgrade_database
+    from vroegsignaal.service.models import Base
+
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    spec = importlib.util.spec_from_file_location("bench_service", ROOT / "bench" / "service.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    with postgres_schema("vs_bench_analyze") as url:
+        upgrade_database(url)
+        schema = url.rsplit("%3D", 1)[1]
+        with bench.analyzed_while_running(url), bench.analyzed_while_running(None):
+            pass
+        with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as connection:
+            analysed = dict(connection.execute(
+                "SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE schemaname = %s", (schema,)
+            ).fetchall())
+    service_tables = {table.name for table in Base.metadata.sorted_tables}
+    assert {name for name, done in analysed.items() if done} == service_tables  # Alembic's own table is not needed
