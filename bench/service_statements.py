@@ -155,8 +155,8 @@ def write_results(results: dict[str, Any], path: Path, command: str) -> None:
             f"Measured {results['date']} on this machine ({os.cpu_count()} cores, shared with other work), in-process "
             "through the ASGI app, the local PostgreSQL over TCP, one household per request, "
             f"{results['requests']} requests per column, the two columns in turns, the tables analysed before each "
-            f"round of {ROUND} as autovacuum would (the server here runs without it), medians (a statement: from the "
-            "driver call until it returned); command:"
+            f"round of {ROUND}, more often than autovacuum would (the server here runs without it), medians (a "
+            "statement: from the driver call until it returned); command:"
         ),
         "",
         f"    {command}",

@@ -94,6 +94,28 @@ def postgres_schema(prefix: str) -> Iterator[str]:
         admin.dispose()
 
 
+def migrate_at_once(url: str, *, replicas: int = 3, wait_seconds: float = 120) -> list[BaseException]:
+    """Migrate ``url`` from ``replicas`` threads at once, as replicas starting together do; what they raised (the
+    test fails when one still waits after ``wait_seconds``)."""
+    import threading
+
+    failures: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            upgrade_database(url)
+        except BaseException as error:  # noqa: BLE001 - reported to the caller
+            failures.append(error)
+
+    threads = [threading.Thread(target=start) for _ in range(replicas)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=wait_seconds)
+    assert not any(thread.is_alive() for thread in threads), f"a migration still waits after {wait_seconds} s"
+    return failures
+
+
 @pytest.fixture(scope="session")
 def session_engine(database_url: str) -> Iterator[Engine]:
     engine = create_db_engine(database_url)

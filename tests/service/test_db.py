@@ -236,8 +236,8 @@ def _outside_any_transaction_of_the_engine(engine: Engine) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_behind_a_transaction_pooler_the_timeouts_hold_in_each_transaction_and_stay_there(database_url: str):
-    engine = create_db_engine(database_url, timeout_seconds=7, transaction_pooler=True)
+def test_behind_a_pooler_the_timeouts_hold_in_each_transaction_and_stay_there(database_url: str):
+    engine = create_db_engine(database_url, timeout_seconds=7, pooler=True)
     try:
         server, parameters, search_path = _shown(engine)
         outside = _outside_any_transaction_of_the_engine(engine)
@@ -256,10 +256,10 @@ def test_behind_a_transaction_pooler_the_timeouts_hold_in_each_transaction_and_s
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_behind_a_transaction_pooler_maintenance_transactions_wait_for_locks_only_as_long_as_the_setting(
+def test_behind_a_pooler_maintenance_transactions_wait_for_locks_only_as_long_as_the_setting(
     database_url: str,
 ):
-    engine = create_db_engine(database_url, timeout_seconds=7, long_statements=True, transaction_pooler=True)
+    engine = create_db_engine(database_url, timeout_seconds=7, long_statements=True, pooler=True)
     try:
         server, _, _ = _shown(engine)
     finally:
@@ -276,3 +276,22 @@ def test_a_direct_connection_prepares_repeated_statements(database_url: str):
             assert connection.connection.driver_connection.prepare_threshold == 5
     finally:
         engine.dispose()
+
+
+def test_a_database_failure_is_logged_with_the_setting_it_points_to():
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+
+    from vroegsignaal.service.db import describe_failure
+
+    def failure(orig: Exception) -> DBAPIError:
+        return DBAPIError("SELECT 1", None, orig)
+
+    assert describe_failure(failure(psycopg.errors.DuplicatePreparedStatement())) == (
+        "unavailable (DuplicatePreparedStatement: behind a connection pooler? set VROEGSIGNAAL_DB_POOLER=true)"
+    )
+    assert "VROEGSIGNAAL_DB_POOLER" in describe_failure(failure(psycopg.errors.InvalidSqlStatementName()))
+    assert describe_failure(failure(psycopg.errors.QueryCanceled())) == (
+        "timed out (QueryCanceled, VROEGSIGNAAL_DB_TIMEOUT_SECONDS)"
+    )
+    assert describe_failure(failure(psycopg.OperationalError())) == "unavailable (OperationalError)"

@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.orm import Session
 
-from tests.service.conftest import postgres_schema
+from tests.service.conftest import migrate_at_once, postgres_schema
 from vroegsignaal.service.audit import GENESIS_HASH
 from vroegsignaal.service.db import create_db_engine
 from vroegsignaal.service.migrate import alembic_config, upgrade_database
@@ -142,22 +142,8 @@ def test_two_champions_left_by_concurrent_promotions_become_one(unmigrated_url):
 def test_replicas_migrating_one_fresh_database_at_once_all_start():
     # Each replica migrates on start; two at once on a fresh PostgreSQL collided (a type or table created twice)
     # and one of them exited. They take turns on an advisory lock now, the second finding the work done.
-    import threading
-
-    failures: list[BaseException] = []
     with postgres_schema("vs_twostarts") as url:
-
-        def start() -> None:
-            try:
-                upgrade_database(url)
-            except BaseException as error:  # noqa: BLE001 - reported below
-                failures.append(error)
-
-        replicas = [threading.Thread(target=start) for _ in range(3)]
-        for replica in replicas:
-            replica.start()
-        for replica in replicas:
-            replica.join(timeout=120)
+        failures = migrate_at_once(url)
         engine = create_db_engine(url)
         try:
             tables = set(inspect(engine).get_table_names())

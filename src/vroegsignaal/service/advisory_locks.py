@@ -6,8 +6,8 @@
   A new household has no row until the scoring request commits, so both lock the household's pseudonym: scoring
   requests a shared lock for each household of the batch (they never wait for each other), an objection an
   exclusive one. Whichever comes second waits for the first to commit and then reads what it wrote.
-* **Registering model versions** (:data:`REGISTRATION`) and **migrating** (:data:`MIGRATION`, a session lock held
-  around Alembic): replicas starting together take turns, the second finding the work done.
+* **Registering model versions** (:data:`REGISTRATION`) and **migrating** (:data:`MIGRATION`, taken in the
+  transaction Alembic migrates in): replicas starting together take turns, the second finding the work done.
 
 On SQLite, where one transaction writes at a time, there is nothing to do: every function here is a no-op there.
 """

@@ -94,7 +94,7 @@ def create_app(
         logging.getLogger("vroegsignaal").setLevel(settings.log_level)
         engine = create_db_engine(
             settings.database_url, pool_size=settings.db_pool_size, connect_timeout=settings.db_connect_timeout_seconds,
-            timeout_seconds=settings.db_timeout_seconds, transaction_pooler=settings.db_transaction_pooler,
+            timeout_seconds=settings.db_timeout_seconds, pooler=settings.db_pooler,
         )
         services = Services(
             settings=settings,

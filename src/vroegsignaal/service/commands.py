@@ -64,7 +64,7 @@ def _session(settings: Settings) -> Iterator[Session]:
     engine = create_db_engine(
         settings.database_url, pool_size=1, connect_timeout=settings.db_connect_timeout_seconds,
         timeout_seconds=settings.db_timeout_seconds, long_statements=True,
-        transaction_pooler=settings.db_transaction_pooler,
+        pooler=settings.db_pooler,
     )
     try:
         require_migrated(engine)

@@ -8,11 +8,12 @@ worker thread. PostgreSQL connections are checked before use (``pool_pre_ping``)
 replaces dead connections by itself. The service's PostgreSQL engine bounds every wait for the database by the setting
 ``db_timeout_seconds`` (:func:`network_timeouts`, :func:`server_timeouts`, :class:`AnswerDeadlineConnection`), so a
 frozen host, a silent network or a lock held by a stuck transaction makes a request fail (503) instead of hang. Behind
-a connection pooler in transaction mode (PgBouncer) the engine keeps nothing on the server beyond a transaction.
+a connection pooler (PgBouncer) the engine keeps nothing on the server beyond a transaction.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -28,6 +29,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
+
+logger = logging.getLogger("vroegsignaal.service")
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 #: The server cancels a statement over ``db_timeout_seconds`` itself and answers at once; the service gives up on a
@@ -61,7 +64,7 @@ def ensure_sqlite_folder(url: str) -> None:
 
 def create_db_engine(
     url: str, *, pool_size: int = 5, connect_timeout: int = 5, timeout_seconds: int | None = None,
-    long_statements: bool = False, transaction_pooler: bool = False,
+    long_statements: bool = False, pooler: bool = False,
 ) -> Engine:
     """An engine for ``url`` with the settings this service relies on (see module docstring).
 
@@ -75,12 +78,11 @@ def create_db_engine(
     * ``None`` bounds nothing: the tests' own engines. Migrations use an engine of their own without bounds (replicas
       wait on each other's migration lock, and a migration may rewrite a big table).
 
-    ``transaction_pooler`` (the setting ``db_transaction_pooler``): ``url`` leads to a connection pooler in
-    transaction mode (PgBouncer's ``pool_mode = transaction``), which gives each transaction whichever server
-    connection is free. Then nothing may outlive a transaction on the server: no statement is prepared there
+    ``pooler`` (the setting ``db_pooler``): ``url`` leads to a connection pooler such as PgBouncer, which passes no
+    start-up options on to the server and, in transaction mode, gives each transaction whichever server connection
+    is free. Then nothing may outlive a transaction on the server: no statement is prepared there
     (:data:`NO_PREPARED_STATEMENTS`), and the server's bounds are set at the start of every transaction
-    (:func:`_bound_every_transaction`) instead of once in the connection's start-up options, which a pooler does not
-    pass on.
+    (:func:`_bound_every_transaction`) instead of once in the connection's start-up options.
 
     SQLite ignores all three.
     """
@@ -95,7 +97,7 @@ def create_db_engine(
         _configure_sqlite(engine)
         return engine
     connect_args: dict[str, Any] = {"connect_timeout": connect_timeout}
-    if transaction_pooler:
+    if pooler:
         connect_args |= NO_PREPARED_STATEMENTS
     if timeout_seconds is None:
         return create_engine(
@@ -103,7 +105,7 @@ def create_db_engine(
         )
     connect_args |= network_timeouts(timeout_seconds)
     bounds = server_timeouts(timeout_seconds, long_statements=long_statements)
-    if not transaction_pooler:
+    if not pooler:
         # The operator's options (PGOPTIONS, then the URL's: a search_path, say) come after ours: PostgreSQL applies
         # them in order, so theirs win. libpq reads PGOPTIONS only when no options are passed, as they are here.
         connect_args["options"] = " ".join(f"-c {name}={value}" for name, value in bounds.items())
@@ -117,7 +119,7 @@ def create_db_engine(
         url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size, pool_timeout=timeout_seconds,
         connect_args=connect_args,
     )
-    if transaction_pooler:
+    if pooler:
         _bound_every_transaction(engine, bounds)
     if not long_statements:
         deadline = timeout_seconds + NO_ANSWER_GRACE_SECONDS
@@ -165,16 +167,23 @@ NO_PREPARED_STATEMENTS: dict[str, Any] = {"prepare_threshold": None}
 
 
 def _bound_every_transaction(engine: Engine, bounds: dict[str, str]) -> None:
-    """Set ``bounds`` (server settings) for each transaction, in its first statement (``set_config(..., true)``
-    is ``SET LOCAL``: it ends with the transaction and never reaches the pooler's next client)."""
-    sql = "SELECT " + ", ".join(f"set_config('{name}', '{value}', true)" for name, value in bounds.items())
+    """Set ``bounds`` (server settings) in each transaction's first statement, ``set_config(..., true)`` (that is
+    ``SET LOCAL``: it ends with the transaction and never reaches the pooler's next client).
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
+    It runs as part of the dialect's begin, so a failure there is handled as any statement's (a lost connection is
+    invalidated; the error is SQLAlchemy's), where an event listener's exception would bypass that."""
+    sql = "SELECT " + ", ".join(f"set_config('{name}', '{value}', true)" for name, value in bounds.items())
+    begin = engine.dialect.do_begin
+
+    def do_begin(dbapi_connection: Any) -> None:
+        begin(dbapi_connection)
+        cursor = dbapi_connection.cursor()
         try:
-            connection.connection.driver_connection.execute(sql)
-        except psycopg.Error as error:
-            raise DBAPIError.instance(sql, (), error, psycopg.Error) from error
+            cursor.execute(sql)
+        finally:
+            cursor.close()
+
+    engine.dialect.do_begin = do_begin  # type: ignore[method-assign]
 
 
 #: "prepared statement ... already exists" / "... does not exist": what a server connection shared by a pooler in
@@ -184,8 +193,19 @@ PREPARED_STATEMENT_SQLSTATES = frozenset({"42P05", "26000"})
 
 def lost_prepared_statement(error: DBAPIError) -> bool:
     """Whether ``error`` says a prepared statement was missing or already there: a pooler in transaction mode
-    without the setting ``db_transaction_pooler``."""
+    without the setting ``db_pooler``."""
     return getattr(error.orig, "sqlstate", None) in PREPARED_STATEMENT_SQLSTATES
+
+
+def describe_failure(error: DBAPIError) -> str:
+    """How a log line names a database failure: its kind and class, and the setting that bears on it (never the
+    driver's message, which may quote data)."""
+    kind = type(error.orig).__name__
+    if timed_out(error):
+        return f"timed out ({kind}, VROEGSIGNAAL_DB_TIMEOUT_SECONDS)"
+    if lost_prepared_statement(error):
+        return f"unavailable ({kind}: behind a connection pooler? set VROEGSIGNAAL_DB_POOLER=true)"
+    return f"unavailable ({kind})"
 
 
 def timed_out(error: DBAPIError) -> bool:
@@ -322,12 +342,14 @@ def create_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def database_reachable(engine: Engine) -> bool:
-    """Whether a trivial query succeeds now."""
+    """Whether a trivial query succeeds now (a pooler's prepared-statement clash, a setting to fix, is logged)."""
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         return True
-    except DBAPIError:
+    except DBAPIError as error:
+        if lost_prepared_statement(error):
+            logger.warning("readiness check: database %s", describe_failure(error))
         return False
 
 

@@ -33,7 +33,7 @@ from vroegsignaal.errors import (
 )
 from vroegsignaal.schemas.api import ErrorResponse, FieldErrorPublic
 from vroegsignaal.schemas.identifiers import looks_like_identifier
-from vroegsignaal.service.db import lost_prepared_statement, timed_out
+from vroegsignaal.service.db import describe_failure
 from vroegsignaal.service.security import InvalidTokenError
 
 logger = logging.getLogger("vroegsignaal.service")
@@ -169,15 +169,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # A timeout of db_timeout_seconds (db.timed_out) answers 503 like a broken connection, not 409: a deadlock or
         # serialization failure ends at once because another transaction went first, a timeout means the database,
         # or a transaction holding what this one needed, did not finish in time.
-        if timed_out(exc):
-            logger.warning("request %s: database timed out (%s, VROEGSIGNAAL_DB_TIMEOUT_SECONDS)",
-                           request_id_of(request), type(exc.orig).__name__)
-        elif lost_prepared_statement(exc):
-            logger.warning("request %s: database unavailable (%s: behind a connection pooler in transaction mode? "
-                           "set VROEGSIGNAAL_DB_TRANSACTION_POOLER=true)",
-                           request_id_of(request), type(exc.orig).__name__)
-        else:
-            logger.warning("request %s: database unavailable (%s)", request_id_of(request), type(exc.orig).__name__)
+        logger.warning("request %s: database %s", request_id_of(request), describe_failure(exc))
         return error_response(request, 503, MSG_DATABASE_UNAVAILABLE, headers=RETRY_LATER)
 
     @app.exception_handler(PoolTimeoutError)

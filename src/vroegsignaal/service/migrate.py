@@ -51,18 +51,16 @@ def upgrade_database(database_url: str, *, revision: str = "head") -> None:
     if make_url(database_url).get_backend_name() != "postgresql":
         command.upgrade(alembic_config(database_url), revision)
         return
-    # Nothing prepared on the server (a migration gains nothing by it), so migrations run behind a connection pooler
-    # in transaction mode as well; the lock is taken and released in one transaction, on one server connection.
+    # The lock and the migration share one transaction on one connection: the lock ends with it, and behind a
+    # connection pooler in transaction mode a migrating replica needs one server connection, not one more while the
+    # others wait (they would hold every server connection, waiting for the lock, and never let it finish). Nothing
+    # is prepared on the server (a migration gains nothing by it), so this runs behind any pooler.
     engine = create_engine(database_url, poolclass=NullPool, connect_args=NO_PREPARED_STATEMENTS)
-    config = alembic_config(database_url)
-    config.attributes["connect_args"] = NO_PREPARED_STATEMENTS
     try:
-        with engine.connect() as lock:
-            lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION})
-            try:
-                command.upgrade(config, revision)
-            finally:
-                lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION})
+            command.upgrade(alembic_config(database_url, connection=connection), revision)
+            connection.commit()
     finally:
         engine.dispose()
 

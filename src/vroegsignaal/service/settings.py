@@ -103,11 +103,10 @@ class Settings(BaseSettings):
         description="Longest wait for the database within a request (a statement, a lock, a silent network) before "
         "it answers 503; see docs/operations.md.",
     )
-    db_transaction_pooler: bool = Field(
+    db_pooler: bool = Field(
         default=False,
-        description="DATABASE_URL leads to a connection pooler in transaction mode (PgBouncer's pool_mode = "
-        "transaction): prepare no statements on the server and set the timeouts in every transaction; see "
-        "docs/operations.md.",
+        description="DATABASE_URL leads to a connection pooler such as PgBouncer (either pool mode): set the timeouts "
+        "in every transaction and prepare no statements on the server; see docs/operations.md.",
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

@@ -27,11 +27,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = create_engine(
-        config.get_main_option("sqlalchemy.url"),
-        poolclass=pool.NullPool,
-        connect_args=config.attributes.get("connect_args", {}),
-    )
+    engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
     with engine.begin() as connection:
         _run(connection)
     engine.dispose()

@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from vroegsignaal.errors import VroegsignaalError
-from vroegsignaal.service.db import timed_out
+from vroegsignaal.service.db import describe_failure
 from vroegsignaal.service.http_errors import request_id_of, status_for
 from vroegsignaal.service.pages.rendering import caller_or_none, home_path, render
 from vroegsignaal.service.pages.session import (
@@ -100,8 +100,7 @@ class PageRoute(APIRoute):
                 logger.warning("page %s: integrity conflict (%s)", request_id_of(request), type(exc.orig).__name__)
                 return error_page(request, 409)
             except DBAPIError as exc:
-                reason = "timed out (VROEGSIGNAAL_DB_TIMEOUT_SECONDS)" if timed_out(exc) else "unavailable"
-                logger.warning("page %s: database %s (%s)", request_id_of(request), reason, type(exc.orig).__name__)
+                logger.warning("page %s: database %s", request_id_of(request), describe_failure(exc))
                 return error_page(request, 503)
             except PoolTimeoutError:
                 logger.warning("page %s: no database connection free (VROEGSIGNAAL_DB_TIMEOUT_SECONDS)",
