@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+from pathlib import Path
 
 import jwt
 import pytest
@@ -24,16 +26,33 @@ from vroegsignaal.service.security import (
 from vroegsignaal.service.settings import MSG_DEMO_CONTROL_KEY, MSG_DEMO_SECRET, build_settings
 
 SECRET = "unit-secret-of-at-least-thirty-two-chars"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_demo_secret_is_refused_outside_demo_mode():
-    with pytest.raises(ConfigError, match=MSG_DEMO_SECRET.split(";")[0]):
+    with pytest.raises(ConfigError, match=re.escape(MSG_DEMO_SECRET.split(";")[0])):
         build_settings(control_sample_key="k")
 
 
 def test_demo_control_key_is_refused_outside_demo_mode():
-    with pytest.raises(ConfigError, match=MSG_DEMO_CONTROL_KEY.split(";")[0]):
+    with pytest.raises(ConfigError, match=re.escape(MSG_DEMO_CONTROL_KEY.split(";")[0])):
         build_settings(jwt_secret=SECRET)
+
+
+def test_the_placeholders_of_the_env_example_are_refused_outside_demo_mode():
+    # A copy of docker/.env.example with a value left as it is would run on a secret published in the repository.
+    example = dict(
+        line.split("=", 1)
+        for line in (ROOT / "docker" / ".env.example").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    )
+    secret, key = example["VROEGSIGNAAL_JWT_SECRET"], example["VROEGSIGNAAL_CONTROL_SAMPLE_KEY"]
+    with pytest.raises(ConfigError, match=re.escape(MSG_DEMO_SECRET.split(";")[0])):
+        build_settings(jwt_secret=secret, control_sample_key="a-key-of-our-own")
+    with pytest.raises(ConfigError, match=re.escape(MSG_DEMO_CONTROL_KEY.split(";")[0])):
+        build_settings(jwt_secret=SECRET, control_sample_key=key)
+    assert build_settings(jwt_secret=secret, control_sample_key=key, demo_mode=True).demo_mode
+    assert build_settings(jwt_secret=SECRET, control_sample_key="a-key-of-our-own").jwt_algorithm == "HS256"
 
 
 def test_demo_mode_accepts_the_demo_secrets_and_issues_a_token_per_role():

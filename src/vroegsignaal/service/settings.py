@@ -4,7 +4,8 @@ Environment variables carry the prefix ``VROEGSIGNAAL_`` (``VROEGSIGNAAL_DEMO_MO
 read from the conventional ``DATABASE_URL``. Nothing is read at import time: :func:`get_settings` builds the object
 once and caches it, and :func:`vroegsignaal.service.app.create_app` takes a ``Settings`` so tests pass their own.
 
-Unsafe values are refused outside demo mode: the published demo JWT secret and the demo control-sample key.
+Unsafe values are refused outside demo mode: the published demo JWT secret and the demo control-sample key, and the
+placeholders of ``docker/.env.example`` (``change-me...``), which are just as public.
 """
 
 from __future__ import annotations
@@ -23,15 +24,20 @@ from vroegsignaal.schemas.dataset_config import DEFAULT_COOLDOWN_DAYS
 #: Published in the docs so anyone can run the demo; therefore never acceptable outside demo mode.
 DEMO_JWT_SECRET = "vroegsignaal-demo-secret-do-not-use-in-production"
 DEMO_CONTROL_SAMPLE_KEY = "vroegsignaal-demo-control-sample-key"
+#: How the placeholders of ``docker/.env.example`` begin: a copy of that file with a value left as it was would run
+#: the service on a secret anyone can read in the repository (tokens forged for any role; the control sample
+#: predicted).
+PLACEHOLDER_PREFIX = "change-me"
 #: AI Act art. 26(6): deployers keep automatically generated logs for at least six months.
 MIN_AUDIT_RETENTION_DAYS = 183
 
 MSG_DEMO_SECRET = (
-    "jwt_secret is the published demo secret; set VROEGSIGNAAL_JWT_SECRET (at least 32 characters) or run with "
-    "VROEGSIGNAAL_DEMO_MODE=true"
+    "jwt_secret is a published value (the demo secret, or a placeholder of docker/.env.example); set "
+    "VROEGSIGNAAL_JWT_SECRET to 32 or more random characters, or run with VROEGSIGNAAL_DEMO_MODE=true"
 )
 MSG_DEMO_CONTROL_KEY = (
-    "control_sample_key is the published demo key; set VROEGSIGNAAL_CONTROL_SAMPLE_KEY or run in demo mode"
+    "control_sample_key is a published value (the demo key, or a placeholder of docker/.env.example); set "
+    "VROEGSIGNAAL_CONTROL_SAMPLE_KEY to a random key, or run in demo mode"
 )
 MSG_SHORT_SECRET = "jwt_secret must be at least 32 characters for HS256"
 MSG_RETENTION_BELOW_COOLDOWN = (
@@ -116,13 +122,13 @@ class Settings(BaseSettings):
     def _refuse_unsafe_values(self) -> Settings:
         if self.jwt_algorithm == "HS256":
             secret = self.jwt_secret.get_secret_value()
-            if secret == DEMO_JWT_SECRET and not self.demo_mode:
+            if _published(secret, DEMO_JWT_SECRET) and not self.demo_mode:
                 raise ValueError(MSG_DEMO_SECRET)
             if len(secret) < 32:
                 raise ValueError(MSG_SHORT_SECRET)
         elif not (self.jwt_public_key or self.jwt_jwks_path or self.jwt_jwks_url):
             raise ValueError(MSG_RS256_NEEDS_KEY)
-        if self.control_sample_key.get_secret_value() == DEMO_CONTROL_SAMPLE_KEY and not self.demo_mode:
+        if _published(self.control_sample_key.get_secret_value(), DEMO_CONTROL_SAMPLE_KEY) and not self.demo_mode:
             raise ValueError(MSG_DEMO_CONTROL_KEY)
         if self.retention_days < self.cooldown_days:
             raise ValueError(MSG_RETENTION_BELOW_COOLDOWN.format(retention=self.retention_days, cooldown=self.cooldown_days))
@@ -131,6 +137,11 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _published(value: str, demo_value: str) -> bool:
+    """Whether a secret is one anyone can read: the demo's, or a placeholder left as ``docker/.env.example`` has it."""
+    return value == demo_value or value.strip().lower().startswith(PLACEHOLDER_PREFIX)
 
 
 def build_settings(**overrides: object) -> Settings:
