@@ -146,6 +146,19 @@ def test_another_team_of_the_same_municipality_cannot_decide_on_the_item(world, 
     assert response.status_code == 404 and row_counts(engine) == before
 
 
+@pytest.mark.parametrize("item_id", ["", "0", "-1", "1.0", "\u00b2", "\u0661", "99999999999999999999"])
+def test_a_changed_review_item_id_in_the_decision_form_is_not_found(world, engine, item_id):
+    # "²" and the Arabic-Indic "١" pass str.isdigit() but not int(): the form answered a JSON 500 with a traceback.
+    sign_in(world, Role.CASEWORKER)
+    page = world.get(f"/huishoudens/{HOUSEHOLD}")
+    before = row_counts(engine)
+    response = world.post(f"/huishoudens/{HOUSEHOLD}/beslissing",
+                          data={CSRF_FIELD: csrf_of(page.text), "review_item_id": item_id,
+                                "end_result": "no_contact_possible", "chosen_intensity": "letter"})
+    assert response.status_code == 404 and NL("error.not_found") in response.text
+    assert row_counts(engine) == before
+
+
 def test_an_admin_sees_only_their_own_municipality_in_oversight(world):
     sign_in(world, Role.ADMIN, municipality=OTHER_MUNICIPALITY)
     own = world.get("/toezicht")

@@ -23,7 +23,7 @@ def test_eleven_test_accepts_valid_numbers(number):
     assert passes_eleven_test(number)
 
 
-@pytest.mark.parametrize("number", ["123456789", "12345678a", "1234567", "000000000", ""])
+@pytest.mark.parametrize("number", ["123456789", "12345678a", "1234567", "000000000", "", "11122233\u00b3"])
 def test_eleven_test_rejects_other_values(number):
     assert not passes_eleven_test(number)
 

@@ -7,7 +7,9 @@ and other engineers never collide. When the server is unreachable they skip, exc
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 import os
 import uuid
 import warnings
@@ -240,6 +242,16 @@ def token(role: Role, *, municipality: str | None = MUNICIPALITY, team: str | No
     }.get(role, {})
     return issue_token(settings, subject=subject or f"user-{role.value}", role=role, expires_in=expires_in,
                        now=now or dt.datetime.now(dt.UTC), **scoped)
+
+
+def forged_token(kid: str) -> str:
+    """What anyone can write: a header naming key ``kid`` with RS256, any payload, a junk signature."""
+
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    header = json.dumps({"alg": "RS256", "typ": "JWT", "kid": kid}).encode()
+    return f"{part(header)}.{part(b'{}')}.{part(b'junk')}"
 
 
 def auth(role: Role, **claims: Any) -> dict[str, str]:

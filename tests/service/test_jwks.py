@@ -12,8 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from tests.service.conftest import forged_token
 from vroegsignaal.service.pages.session import SESSION_COOKIE
 from vroegsignaal.service.security import JWKS_FETCH_THREADS, InvalidTokenError, TokenVerifier
 from vroegsignaal.service.settings import build_settings
@@ -29,7 +30,10 @@ class _Provider:
         self.private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.private.public_key()))
         jwk.update({"kid": "key-1", "use": "sig", "alg": "RS256"})
-        self.body = json.dumps({"keys": [jwk]}).encode()
+        # Providers often publish an EC key beside the RSA one; RS256 tokens cannot be verified with it.
+        ec_jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(ec.generate_private_key(ec.SECP256R1()).public_key()))
+        ec_jwk.update({"kid": "ec-key", "use": "sig", "alg": "ES256"})
+        self.body = json.dumps({"keys": [jwk, ec_jwk]}).encode()
         self.asked = threading.Event()
         self.release = threading.Event()
         self.released_in_time: list[bool] = []
@@ -100,6 +104,17 @@ def test_a_token_of_the_provider_is_verified_after_the_fetch(make_client, provid
     client = make_client(jwt_algorithm="RS256", jwt_jwks_url=provider.url)
     response = client.get("/v1/outreach", headers={"Authorization": f"Bearer {provider.token('key-1')}"})
     assert response.status_code == 200
+
+
+def test_a_token_naming_a_key_of_another_type_is_refused_not_a_crash(make_client, provider):
+    # PyJWT's RSA check raised TypeError on the EC key: the API answered 500 with a traceback, the pages too.
+    provider.release.set()
+    client = make_client(jwt_algorithm="RS256", jwt_jwks_url=provider.url)
+    response = client.get("/v1/outreach", headers={"Authorization": f"Bearer {forged_token('ec-key')}"})
+    assert response.status_code == 401
+    assert "names a key of type EC" in response.json()["detail"]
+    client.cookies.set(SESSION_COOKIE, forged_token("ec-key"))
+    assert client.get("/", follow_redirects=False).status_code == 303  # to the sign-in page
 
 
 def test_tokens_waiting_for_a_silent_provider_hold_no_more_than_a_few_worker_threads(provider):

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from tests.service.conftest import forged_token
 from vroegsignaal.errors import ConfigError
 from vroegsignaal.schemas.enums import Role
 from vroegsignaal.service.security import (
@@ -105,6 +106,20 @@ def test_rs256_verifier_refuses_an_hs256_token(tmp_path):
     token = jwt.encode(_claims(), SECRET, algorithm="HS256", headers={"kid": "key-1"})
     with pytest.raises(InvalidTokenError, match="invalid token"):
         TokenVerifier(settings).verify(token)
+
+
+def test_a_key_set_file_serves_its_rsa_keys_only(tmp_path):
+    settings, private = _rsa_settings(tmp_path)
+    keys = json.loads(settings.jwt_jwks_path.read_text())["keys"]
+    ec_jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(ec.generate_private_key(ec.SECP256R1()).public_key()))
+    settings.jwt_jwks_path.write_text(json.dumps({"keys": [*keys, {**ec_jwk, "kid": "ec-1", "alg": "ES256"}]}))
+    verifier = TokenVerifier(settings)
+    assert verifier.verify(jwt.encode(_claims(), private, algorithm="RS256", headers={"kid": "key-1"})).subject == "u1"
+    with pytest.raises(InvalidTokenError, match="unknown key id"):  # the EC key is not among the keys served
+        verifier.verify(forged_token("ec-1"))
+    settings.jwt_jwks_path.write_text(json.dumps({"keys": [{**ec_jwk, "kid": "ec-1"}]}))
+    with pytest.raises(ConfigError, match="holds no RSA key"):
+        TokenVerifier(settings)
 
 
 def test_caseworker_token_needs_a_team():

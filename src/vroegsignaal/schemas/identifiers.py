@@ -86,7 +86,7 @@ def passes_eleven_test(value: object) -> bool:
     text = str(value).strip()
     if text.endswith(".0"):
         text = text[:-2]
-    if not text.isdigit() or len(text) not in (8, 9):
+    if not (text.isascii() and text.isdigit()) or len(text) not in (8, 9):  # isdigit() alone admits "²"
         return False
     digits = [int(d) for d in text.zfill(9)]
     if digits == [0] * 9:

@@ -39,6 +39,9 @@ MSG_MUNICIPALITY_REQUIRED = "query parameter 'municipality' is required: your to
 MSG_OTHER_MUNICIPALITY = "query parameter 'municipality' must be your token's municipality"
 CHECK_OWN_MUNICIPALITY = "own_municipality"
 CHECK_REQUIRED = "required"
+MSG_NOT_AN_RSA_KEY = "its key id names a key of type {key_type} in the key set; RS256 needs an RSA key"
+#: The JWK ``kty`` of the keys that verify RS256 tokens.
+RSA_KEY_TYPE = "RSA"
 MSG_DEMO_TOKENS_ONLY_IN_DEMO = "demo tokens can only be issued in demo mode with the HS256 demo secret"
 
 TEAM_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
@@ -154,7 +157,7 @@ class TokenVerifier:
 
     def _key_for(self, token: str) -> Any:
         if self._jwks_client is not None:
-            return self._jwks_client.get_signing_key_from_jwt(token).key
+            return _rsa_key_or_raise(self._jwks_client.get_signing_key_from_jwt(token))
         if None in self._keys:
             return self._keys[None]
         kid = jwt.get_unverified_header(token).get("kid")
@@ -217,7 +220,7 @@ class TokenVerifier:
             )
         except jwt.ExpiredSignatureError:
             raise ExpiredTokenError(MSG_EXPIRED_TOKEN) from None
-        except (jwt.InvalidTokenError, jwt.PyJWKClientError) as exc:
+        except jwt.PyJWTError as exc:
             # PyJWT's messages name the failing claim or check and never contain the token itself.
             raise InvalidTokenError(MSG_INVALID_TOKEN.format(problem=str(exc) or type(exc).__name__)) from None
         return caller_from_claims(claims), int(claims["exp"])
@@ -230,12 +233,24 @@ def _load_public_key(text_or_path: str) -> Any:
     return load_pem_public_key(pem.encode())
 
 
+def _rsa_key_or_raise(key: jwt.PyJWK) -> Any:
+    """The key of an RSA entry of the identity provider's key set. A key set may also publish EC or symmetric keys;
+    a token naming one of those (RS256 is the only algorithm verified with a key set) is invalid, not a crash."""
+    if key.key_type != RSA_KEY_TYPE:
+        raise InvalidTokenError(MSG_INVALID_TOKEN.format(problem=MSG_NOT_AN_RSA_KEY.format(key_type=key.key_type)))
+    return key.key
+
+
 def _load_jwks_file(path: Path) -> dict[str | None, Any]:
+    """The RSA keys of a key set file by key id (its other keys cannot verify an RS256 token)."""
     try:
         keyset = jwt.PyJWKSet.from_dict(json.loads(Path(path).read_text()))
     except (OSError, ValueError, jwt.PyJWKSetError) as exc:
         raise ConfigError(f"jwt_jwks_path: cannot read a JWKS from {path}: {exc}") from None
-    return {key.key_id: key.key for key in keyset.keys}
+    keys = {key.key_id: key.key for key in keyset.keys if key.key_type == RSA_KEY_TYPE}
+    if not keys:
+        raise ConfigError(f"jwt_jwks_path: the key set in {path} holds no RSA key; RS256 tokens need one")
+    return keys
 
 
 def issue_token(

@@ -200,7 +200,7 @@ def household_page(
 
 def _review_item_id(form: dict[str, str]) -> int:
     raw = form.get("review_item_id", "")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ID:  # isdigit() alone admits "²"
         # The form is ours; a missing or changed id is an item that is not there.
         raise NotFoundError(MSG_UNKNOWN_ITEM.format(item_id="?"))
     return int(raw)
