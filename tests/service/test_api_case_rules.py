@@ -289,3 +289,85 @@ def test_the_history_withholds_the_score_of_an_open_control_sample_case(make_cli
     _decide(client, scored["review_item_id"], {**DECISION, "departure_reason": None})
     closed = client.get("/v1/households/hh_control_000001", headers=CASEWORKER).json()
     assert len(closed["scores"]) == 1  # the case is decided: its score is history now
+
+
+def test_signals_resent_for_an_open_case_get_it_back_as_it_stands(client, engine, clock):
+    first = _score(client, household("hh_open_resend_01", signal("s-1", amount=9000.0)))["hh_open_resend_01"]
+    [seen] = client.get("/v1/outreach", headers=CASEWORKER).json()["items"]
+    clock.advance(minutes=5)
+    before = row_counts(engine)
+    again = _score(client, household("hh_open_resend_01", signal("s-1", amount=9000.0)))["hh_open_resend_01"]
+    assert again == first  # the same case, score, reasons and deadline: nothing scored again
+    after = row_counts(engine)
+    assert after == {**before, "audit_log": before["audit_log"] + 1}
+    [listed] = client.get("/v1/outreach", headers=CASEWORKER).json()["items"]
+    assert listed["updated_at"] == seen["updated_at"]
+    with engine.connect() as connection:
+        detail = connection.execute(
+            select(AuditRecord.detail).where(AuditRecord.action == "signals_resent")
+        ).scalar_one()
+    assert detail["open_review_item_id"] == first["review_item_id"]
+
+
+def test_a_resend_does_not_give_back_the_advice_of_a_withdrawn_model(client, engine, clock):
+    # Scoring the resend again made the case the new model's again without a new signal, and without marking it
+    # changed: the decision on the standard advice the caseworker saw was judged against advice they never saw.
+    from tests.service.conftest import seed_version
+    from vroegsignaal.schemas.enums import ModelStatus
+
+    body = household("hh_withdrawn_0001", signal("s-1", amount=9000.0))
+    assert _score(client, body)["hh_withdrawn_0001"]["suggested_intensity"] == "home_visit"
+    clock.advance(minutes=1)
+    rejected = client.post("/v1/models/fake-1/approval", headers=auth(Role.ETHICS_REVIEWER),
+                           json={"decision": "reject", "comment": "recall fell below the gate"})
+    assert rejected.status_code == 200
+    [seen] = client.get("/v1/outreach", headers=CASEWORKER).json()["items"]
+    assert (seen["approach"], seen["standard_reason"], seen["suggested_intensity"]) == (
+        "standard", "model_withdrawn", "letter"
+    )
+    seed_version(engine, "fake-2", ModelStatus.APPROVED)
+    assert client.post("/v1/models/fake-2/promote", json={}, headers=ADMIN).status_code == 200
+    clock.advance(minutes=1)
+    again = _score(client, body)["hh_withdrawn_0001"]
+    assert (again["approach"], again["standard_reason"], again["score"], again["model_version"]) == (
+        "standard", "model_withdrawn", None, None
+    )
+    [listed] = client.get("/v1/outreach", headers=CASEWORKER).json()["items"]
+    assert (listed["approach"], listed["suggested_intensity"], listed["updated_at"]) == (
+        "standard", "letter", seen["updated_at"]
+    )
+    decided = client.post(f"/v1/review-items/{seen['review_item_id']}/decisions", headers=CASEWORKER,
+                          json={**NO_CONTACT, "departure_reason": None, "case_updated_at": seen["updated_at"]})
+    assert decided.status_code == 201, decided.text
+    assert decided.json()["departed_intensity"] is False
+
+
+def test_a_resend_after_a_withdrawn_objection_scores_nothing_retroactively(client, engine, clock):
+    body = household("hh_withdrew_00001", signal("s-1", amount=9000.0))
+    _score(client, body)
+    clock.advance(minutes=1)
+    objection = {"household_id": "hh_withdrew_00001", "received_on": "2026-03-04"}
+    assert client.post("/v1/objections", json=objection, headers=CASEWORKER).status_code == 201
+    clock.advance(minutes=1)
+    assert client.delete("/v1/objections/hh_withdrew_00001", headers=CASEWORKER).status_code == 200
+    scores_before = row_counts(engine)["scores"]
+    again = _score(client, body)["hh_withdrew_00001"]
+    assert (again["approach"], again["standard_reason"], again["score"]) == ("standard", "objection", None)
+    assert row_counts(engine)["scores"] == scores_before
+    outreach = client.get("/v1/outreach", headers=CASEWORKER).json()
+    assert outreach["items"] == [] and [i["standard_reason"] for i in outreach["standard_approach"]] == ["objection"]
+    # The next signal is scored again.
+    new = _score(client, household("hh_withdrew_00001", signal("s-2", partner="water", days_ago=2)))
+    assert new["hh_withdrew_00001"]["score"] is not None
+
+
+def test_a_resend_in_the_control_sample_stays_blind_to_the_score(make_client):
+    client = make_client(control_sample_rate=1.0)
+    body = household("hh_control_resend", signal("s-1", amount=9000.0))
+    first = _score(client, body)["hh_control_resend"]
+    assert (first["control_sample"], first["score"]) == (True, None)
+    again = _score(client, body)["hh_control_resend"]
+    assert again == first
+    _decide(client, first["review_item_id"], NO_CONTACT)
+    closed = _score(client, body)["hh_control_resend"]  # the closed case's answer showed the stored score
+    assert (closed["case_status"], closed["score"], closed["risk_band"], closed["reasons"]) == ("closed", None, None, [])

@@ -324,16 +324,19 @@ def contact_decisions(connection: Connection, *, household_ids: Sequence[int], s
     return latest
 
 
-# The latest closed case of a household and the score it was opened on (rare: only for resent signals).
-_latest_closed = (
+# The latest case of a household and the score it was opened on (rare: only for resent signals). A household has
+# at most one open case, and no case is opened after it: the latest case is the open one when there is one.
+_latest_case = (
     select(func.max(_items.c.id))
-    .where(_items.c.household_id.in_(bindparam("household_ids", expanding=True)), _items.c.status != STATUS_OPEN)
+    .where(_items.c.household_id.in_(bindparam("household_ids", expanding=True)))
     .group_by(_items.c.household_id)
 )
-_SELECT_CLOSED_CASES = (
+_SELECT_LATEST_CASES = (
     select(
         _items.c.household_id,
         _items.c.id.label("item_id"),
+        _items.c.status,
+        _items.c.held_until,
         _items.c.team,
         _items.c.approach,
         _items.c.standard_reason,
@@ -350,16 +353,16 @@ _SELECT_CLOSED_CASES = (
         _scores.c.reasons,
     )
     .select_from(_items.outerjoin(_scores, _scores.c.id == _items.c.score_id))
-    .where(_items.c.id.in_(_latest_closed))
+    .where(_items.c.id.in_(_latest_case))
 )
 
 
-def closed_cases(connection: Connection, household_ids: Sequence[int]) -> dict[int, Any]:
-    """Per household: its latest closed review item with the score it was opened on (score columns ``None`` when
-    the score is gone: erased on objection, purged, or never made)."""
+def latest_cases(connection: Connection, household_ids: Sequence[int]) -> dict[int, Any]:
+    """Per household: its open review item, else its latest closed one, with the score it holds (score columns
+    ``None`` when the score is gone: erased on objection, purged, or never made)."""
     if not household_ids:
         return {}
-    rows = connection.execute(_SELECT_CLOSED_CASES, {"household_ids": list(household_ids)})
+    rows = connection.execute(_SELECT_LATEST_CASES, {"household_ids": list(household_ids)})
     return {row.household_id: row for row in rows}
 
 

@@ -52,7 +52,7 @@ from vroegsignaal.service.score_store import (
     SIGNAL_CONTENT_COLUMNS,
     STATUS_OPEN,
     HouseholdState,
-    closed_cases,
+    latest_cases,
     contact_decisions,
     household_states,
     household_teams,
@@ -176,8 +176,9 @@ class _Prepared:
     new_replaces: tuple[str | None, ...] = ()
     #: The household's signals on file before this request (rows of ``stored_signals``), replaced ones included.
     on_file: tuple[Any, ...] = ()
-    #: A resend: no new signal and no open case; the latest closed case, which handled these signals.
-    closed_case: Any | None = None
+    #: A resend (no signal new to the service): the household's case as it stands, open or else the latest closed
+    #: one, which holds these signals (a row of ``latest_cases``).
+    resent_case: Any | None = None
     scored: Mapping[str, Any] | None = None
     score_id: int | None = None
 
@@ -248,10 +249,10 @@ def score_batch(
         _record_signals(connection, municipality, prepared, now=now, reference=reference)
         _find_resent(connection, prepared)
         for p in prepared:
-            _keep_closed_case_with_team_or_raise(p, caller)
+            _keep_resent_case_with_team_or_raise(p, caller)
         _correct_arrears_at_contact(connection, prepared, since=contacts_since)
         model = context.model if use_model else None
-        to_score = [p for p in prepared if model is not None and not p.state.objected and p.closed_case is None]
+        to_score = [p for p in prepared if model is not None and not p.state.objected and p.resent_case is None]
         if model is not None and to_score:
             _score(to_score, model=model, build_features=context.build_features, reference=reference)
             score_rows = [
@@ -345,10 +346,10 @@ def _keep_with_team_or_raise(p: _Prepared, caller: Caller) -> None:
         raise PermissionDeniedError(MSG_CASE_OF_OTHER_TEAM.format(position=p.position))
 
 
-def _keep_closed_case_with_team_or_raise(p: _Prepared, caller: Caller) -> None:
-    """Signals resent for another team's closed case are that team's (or an admin's) to resend: a caseworker would
+def _keep_resent_case_with_team_or_raise(p: _Prepared, caller: Caller) -> None:
+    """Signals resent for another team's case are that team's (or an admin's) to resend: a caseworker would
     otherwise be answered with that case, its score and reasons, and take the household to their own team."""
-    if caller.team is not None and p.closed_case is not None and p.closed_case.team != p.team:
+    if caller.team is not None and p.resent_case is not None and p.resent_case.team != p.team:
         raise PermissionDeniedError(MSG_CLOSED_CASE_OF_OTHER_TEAM.format(position=p.position))
 
 
@@ -526,12 +527,16 @@ def _replacements(
 
 
 def _find_resent(connection: Connection, prepared: Sequence[_Prepared]) -> None:
-    """A household whose signals were all on file already and which has no open case sent them again after its case
-    was closed: it gets that case back instead of a second case (and a second contact) for the same signals."""
-    resent = [p for p in prepared if not p.new_signals and p.state.item_id is None]
-    cases = closed_cases(connection, [p.household_pk for p in resent])
+    """A household whose signals were all on file already gets its case back as it stands, and nothing changes.
+
+    With its case closed, it would otherwise get a second case (and a second contact) for the same signals. With its
+    case open, scoring again would rewrite the advice the caseworker is working from without a new signal: a case
+    whose model was withdrawn would get the model's advice back, one whose resident withdrew an objection would be
+    scored retroactively, and a decision would be judged against advice the caseworker never saw."""
+    resent = [p for p in prepared if not p.new_signals]
+    cases = latest_cases(connection, [p.household_pk for p in resent])
     for p in resent:
-        p.closed_case = cases.get(p.household_pk)
+        p.resent_case = cases.get(p.household_pk)
 
 
 def _correct_arrears_at_contact(connection: Connection, prepared: Sequence[_Prepared], *, since: dt.date) -> None:
@@ -744,16 +749,15 @@ def _queue(
     new_rows: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for p in prepared:
-        if p.closed_case is not None:
+        if p.resent_case is not None:
             continue
         values = _plan(
             p, municipality=municipality, settings=settings, key=key, reference=reference, today=today
         )
         if p.state.item_id is not None:
-            # The case changed when signals came in (a correction included); a resend of the same signals only
-            # refreshes its score, and does not turn away a decision on the case as the caseworker saw it.
-            changed = {"updated_at": now} if p.new_signals else {}
-            updates.append({"item_id": p.state.item_id, **values, **changed})
+            # New signals came in (a correction included): the case changed (a resend changes nothing, see
+            # _find_resent).
+            updates.append({"item_id": p.state.item_id, **values, "updated_at": now})
         else:
             new_rows.append(
                 {
@@ -773,12 +777,12 @@ def _queue(
     planned = {p.position: (p, values) for p, values in plans}
     results = []
     for p in prepared:
-        if p.closed_case is not None:
+        if p.resent_case is not None:
             standard = context.settings.standard_intensity
-            closed = _closed_result(p, p.closed_case, standard_intensity=standard)
+            case = _case_result(p, p.resent_case, standard_intensity=standard, today=today)
             # A case whose advice an objection erased is answered as an objector's, after a withdrawal too.
-            erased = p.closed_case.suggested_intensity is None
-            results.append(as_objector(closed, standard_intensity=standard) if p.state.objected or erased else closed)
+            erased = p.resent_case.suggested_intensity is None
+            results.append(as_objector(case, standard_intensity=standard) if p.state.objected or erased else case)
             continue
         _, values = planned[p.position]
         item_id = new_ids[p.household_pk] if p.state.item_id is None else p.state.item_id
@@ -817,10 +821,15 @@ def _result(
     )
 
 
-def _closed_result(p: _Prepared, case: Any, *, standard_intensity: ContactIntensity) -> HouseholdScorePublic:
-    """The result of a resent household: its closed case as it was decided on (see :func:`_find_resent`); the
-    standard first contact where an objection erased the case's advice."""
-    scored = case.score is not None
+def _case_result(
+    p: _Prepared, case: Any, *, standard_intensity: ContactIntensity, today: dt.date
+) -> HouseholdScorePublic:
+    """The result of a resent household: its case as it stands, or as it was decided on (see :func:`_find_resent`);
+    the standard first contact where an objection erased the case's advice."""
+    is_open = case.status == STATUS_OPEN
+    # A case handled the standard way shows no score, as the list and the history do: the control sample is blind
+    # to it, and a withdrawn model's advice is no longer given.
+    scored = case.score is not None and case.approach == "model"
     ood = [str(name) for name in case.out_of_distribution or ()] if scored else []
     flags = review_flags(
         scorer_flags=[str(f) for f in case.flags or ()] if scored else [],
@@ -831,11 +840,11 @@ def _closed_result(p: _Prepared, case: Any, *, standard_intensity: ContactIntens
     return HouseholdScorePublic(
         household_id=p.request.household_id,
         review_item_id=case.item_id,
-        case_status="closed",
+        case_status="open" if is_open else "closed",
         approach=case.approach,
         standard_reason=case.standard_reason,
-        score=case.score,
-        risk_band=case.band,
+        score=case.score if scored else None,
+        risk_band=case.band if scored else None,
         suggested_intensity=(
             standard_intensity if case.suggested_intensity is None else ContactIntensity(case.suggested_intensity)
         ),
@@ -844,8 +853,12 @@ def _closed_result(p: _Prepared, case: Any, *, standard_intensity: ContactIntens
         model_version=case.model_version if scored else None,
         control_sample=case.control_sample,
         deadline=case.deadline,
-        held_back_until=None,
+        held_back_until=case.held_until if is_open and _held(case.held_until, today=today) else None,
     )
+
+
+def _held(held_until: dt.date | None, *, today: dt.date) -> bool:
+    return held_until is not None and held_until > today
 
 
 #: Review flags that come from the signals, not from a score: an objector's answer keeps them.
@@ -898,22 +911,26 @@ def _audit_entries(
             model_version=_served_version(p, model),
             input_hash=input_hash(p.payload),
             detail={"signals": len(p.request.signals), "objected": p.state.objected}
-            | ({"closed_review_item_id": p.closed_case.item_id} if p.closed_case is not None else {})
+            | (_resent_case_detail(p.resent_case) if p.resent_case is not None else {})
             | ({"replaced_signals": list(p.replaced_refs)} if p.replaced_refs else {}),
         )
         for p in prepared
     ]
 
 
+def _resent_case_detail(case: Any) -> dict[str, int]:
+    return {"open_review_item_id" if case.status == STATUS_OPEN else "closed_review_item_id": case.item_id}
+
+
 def _audit_action(p: _Prepared) -> str:
-    if p.closed_case is not None:
+    if p.resent_case is not None:
         return AuditAction.SIGNALS_RESENT
     return AuditAction.SCORE if p.scored is not None else AuditAction.SIGNALS_RECEIVED_STANDARD
 
 
 def _served_version(p: _Prepared, model: LoadedModel | None) -> str | None:
-    if p.closed_case is not None:
-        return p.closed_case.model_version
+    if p.resent_case is not None:
+        return p.resent_case.model_version if p.resent_case.approach == "model" else None
     return model.version if p.scored is not None and model is not None else None
 
 
