@@ -368,13 +368,19 @@ def purge() -> None:
     for name, count in report.deleted.items():
         table.add_row(name, f"{count:,}")
     out.print(table)
+    out.print(
+        f"Open cases marked changed (cases_changed): {report.cases_changed:,}; a decision on what was shown "
+        "before the purge is refused, the caseworker looks again."
+    )
 
 
 @app.command("export-decisions")
 @friendly_errors
 def export_decisions(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the labelled tables.")],
-    municipality: Annotated[str | None, typer.Option(help="Only this municipality (CBS code).")] = None,
+    municipality: Annotated[
+        str | None, typer.Option(help="Only this municipality (CBS code, e.g. GM0344).")
+    ] = None,
 ) -> None:
     """Export caseworkers' decisions with signals and household facts as labelled data for retraining."""
     from vroegsignaal.service import commands

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -15,11 +16,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from vroegsignaal.errors import ConfigError
 from vroegsignaal.service.db import (
+    MSG_URL_NO_DRIVER,
+    MSG_URL_NOT_A_URL,
+    MSG_URL_POSTGRES_SCHEME,
     SQLITE_BUSY_TIMEOUT_SECONDS,
     WriterBusyError,
     create_db_engine,
     create_session_factory,
+    database_url_or_raise,
     run_write,
     without_waiting,
 )
@@ -295,3 +301,33 @@ def test_a_database_failure_is_logged_with_the_setting_it_points_to():
         "timed out (QueryCanceled, VROEGSIGNAAL_DB_TIMEOUT_SECONDS)"
     )
     assert describe_failure(failure(psycopg.OperationalError())) == "unavailable (OperationalError)"
+
+
+@pytest.mark.parametrize(
+    ("url", "rule"),
+    [
+        ("notaurl", MSG_URL_NOT_A_URL),
+        ("postgres//vs:s3cret-pw@db.example/vs", MSG_URL_NOT_A_URL),
+        ("postgres://vs:s3cret-pw@db.example:5432/vs", MSG_URL_POSTGRES_SCHEME),
+        ("postgres+psycopg://vs:s3cret-pw@db.example/vs", MSG_URL_POSTGRES_SCHEME),
+        ("postgresql+nodriver://vs:s3cret-pw@db.example/vs",
+         MSG_URL_NO_DRIVER.format(scheme="postgresql+nodriver")),
+        ("mongodb://vs:s3cret-pw@db.example/vs", MSG_URL_NO_DRIVER.format(scheme="mongodb")),
+    ],
+)
+def test_a_database_url_that_cannot_be_used_is_named_with_the_rule_and_without_its_password(url: str,
+                                                                                             rule: str):
+    with pytest.raises(ConfigError, match=re.escape(rule)) as refused:
+        database_url_or_raise(url)
+    assert "s3cret-pw" not in str(refused.value)
+    # Nor in an error chained to it (a log's traceback would show it).
+    assert refused.value.__context__ is None or refused.value.__suppress_context__
+    with pytest.raises(ConfigError, match=re.escape(rule)):
+        create_db_engine(url)
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite:///var/service.db", "sqlite://", "postgresql+psycopg://vs:pw@db.example/vs"]
+)
+def test_the_services_database_urls_are_accepted(url: str):
+    assert database_url_or_raise(url).render_as_string(hide_password=False) == url

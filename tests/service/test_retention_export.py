@@ -7,14 +7,16 @@ import datetime as dt
 import errno
 import os
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import Engine, delete, event, select, text, update
 from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from tests.service.conftest import (
+    MUNICIPALITY,
     OTHER_MUNICIPALITY,
     TODAY,
     auth,
@@ -30,10 +32,11 @@ from vroegsignaal.schemas.enums import Role
 from vroegsignaal.schemas.dataset_config import load_dataset_config
 from vroegsignaal.schemas.tables import HouseholdSchema, OutcomeSchema, SignalSchema
 from vroegsignaal.service import commands, export
+from vroegsignaal.service.audit import AuditAction
 from vroegsignaal.service.commands import MSG_TIMED_OUT
 from vroegsignaal.service.decisions import MSG_CASE_CHANGED
-from vroegsignaal.service.export import MSG_OUT_NOT_WRITTEN, MSG_OUT_NOT_A_FOLDER
-from vroegsignaal.service.db import create_db_engine
+from vroegsignaal.service.export import MSG_MUNICIPALITY_CODE, MSG_OUT_NOT_WRITTEN, MSG_OUT_NOT_A_FOLDER
+from vroegsignaal.service.db import MSG_URL_NOT_A_URL, MSG_URL_POSTGRES_SCHEME, create_db_engine
 from vroegsignaal.service.models import AuditChainHead, AuditRecord
 from vroegsignaal.service.settings import get_settings
 from vroegsignaal.training.data import load_dataset
@@ -207,6 +210,51 @@ def test_commands_on_a_missing_or_unmigrated_database_say_what_to_run(command, t
         get_settings.cache_clear()
 
 
+#: A managed provider's URL, password and all: a message about it must never show the password.
+PROVIDER_URL_PASSWORD = "s3cret-provider-pw"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["audit-verify"], ["purge"], ["export-decisions", "--out", "export"], ["db", "upgrade"], ["serve"]],
+    ids=lambda command: command[0],
+)
+@pytest.mark.parametrize(
+    ("url", "rule"),
+    [("notaurl", MSG_URL_NOT_A_URL), (f"postgres://vs:{PROVIDER_URL_PASSWORD}@db.example:5432/vs",
+                                     MSG_URL_POSTGRES_SCHEME)],
+    ids=["not-a-url", "postgres-scheme"],
+)
+def test_commands_name_a_database_url_they_cannot_use_without_its_password(command, url, rule, tmp_path,
+                                                                           monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("VROEGSIGNAAL_DEMO_MODE", "true")
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    try:
+        refused = CliRunner().invoke(app, command)
+    finally:
+        get_settings.cache_clear()
+    assert refused.exit_code == 1 and isinstance(refused.exception, SystemExit), refused.output
+    assert f"Error: {rule}" in " ".join(refused.output.split())
+    assert PROVIDER_URL_PASSWORD not in refused.output and "Traceback" not in refused.output
+    assert list(tmp_path.iterdir()) == []  # no export, no SQLite file or folder
+
+
+@pytest.mark.usefixtures("environment_settings")
+def test_purge_command_prints_the_open_cases_it_marked_changed(client, clock, monkeypatch):
+    assert client.post("/v1/scores", json=batch(household("hh_waiting_purge2", signal("s-waiting2"))),
+                       headers=CASEWORKER).status_code == 200
+    monkeypatch.setenv("VROEGSIGNAAL_RETENTION_DAYS", "30")
+    monkeypatch.setenv("VROEGSIGNAAL_COOLDOWN_DAYS", "30")
+    get_settings.cache_clear()
+    monkeypatch.setattr(commands, "_now", lambda: clock.now + dt.timedelta(days=31))
+    result = CliRunner().invoke(app, ["purge"])
+    assert result.exit_code == 0, result.output
+    printed = " ".join(result.output.split())
+    assert "Open cases marked changed (cases_changed): 1;" in printed
+
+
 @pytest.mark.usefixtures("environment_settings")
 def test_audit_verify_command_counts_the_records_and_names_a_broken_one(client, engine):
     _score_and_decide(client, "hh_verified_00001")
@@ -346,6 +394,66 @@ def test_in_the_rule_based_order_a_decision_is_exported_at_its_requests_referenc
 
 
 EXPORT_FILES = {"decisions.parquet", "households.parquet", "outcomes.parquet", "signals.parquet", "dataset.yaml"}
+
+
+@pytest.mark.parametrize("code", ["gm0344", "GM344", "0344", "GM03440", "GM0344 "])
+def test_an_export_for_a_malformed_municipality_code_is_refused_before_anything_is_written(
+    client, database_url, engine, tmp_path, code
+):
+    _score_and_decide(client, "hh_exported_00001")
+    commands.export_decisions(tmp_path, make_settings(database_url))
+    before = row_counts(engine)["audit_log"]
+    with pytest.raises(ConfigError, match=re.escape(MSG_MUNICIPALITY_CODE.format(code=code))):
+        commands.export_decisions(tmp_path, make_settings(database_url), municipality=code)
+    assert row_counts(engine)["audit_log"] == before
+    assert pd.read_parquet(tmp_path / "decisions.parquet")["household_id"].tolist() == ["hh_exported_00001"]
+
+
+@pytest.mark.parametrize("municipality", [None, MUNICIPALITY], ids=["not-named", "named"])
+def test_an_export_is_audited_under_the_municipality_of_its_decisions(client, database_url, engine, tmp_path,
+                                                                     municipality):
+    _score_and_decide(client, "hh_exported_00001")
+    commands.export_decisions(tmp_path, make_settings(database_url), municipality=municipality)
+    with engine.connect() as connection:
+        audited = connection.execute(
+            select(AuditRecord.municipality_code).where(AuditRecord.action == AuditAction.EXPORT_DECISIONS)
+        ).scalar_one()
+    assert audited == MUNICIPALITY
+
+
+def _largest_parameter_count(out: Path, database_url: str) -> int:
+    """Export into ``out``; the most parameters one statement of the export bound."""
+    counts: list[int] = []
+
+    def count(_connection, _cursor, _statement, parameters, _context, _executemany) -> None:  # noqa: ANN001
+        counts.append(len(parameters))
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        commands.export_decisions(out, make_settings(database_url))
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    return max(counts)
+
+
+def test_an_export_binds_no_more_parameters_for_many_decisions_than_for_one(make_client, database_url,
+                                                                            tmp_path):
+    # PostgreSQL takes at most 65,535 parameters in a statement, and a big city has ~86,000 decisions: an
+    # export that bound one per decision or household would fail there.
+    many = 150
+    client = make_client(max_batch_size=many)
+    _score_and_decide(client, "hh_one_of_many_0000")
+    one = _largest_parameter_count(tmp_path / "one", database_url)
+    body = batch(*(household(f"hh_one_of_many_{n:04d}", signal(f"s-many-{n}")) for n in range(1, many + 1)))
+    scored = client.post("/v1/scores", json=body, headers=CASEWORKER)
+    assert scored.status_code == 200, scored.text
+    for result in scored.json()["results"]:
+        assert client.post(f"/v1/review-items/{result['review_item_id']}/decisions", json=DECISION,
+                           headers=CASEWORKER).status_code == 201
+    assert _largest_parameter_count(tmp_path / "many", database_url) == one
+    exported = pd.read_parquet(tmp_path / "many" / "decisions.parquet")
+    assert len(exported) == many + 1 and exported["reached"].all()
+    assert len(pd.read_parquet(tmp_path / "many" / "signals.parquet")) == many + 1
 
 
 def test_export_writes_the_four_tables_and_one_audit_record(client, database_url, engine, tmp_path):

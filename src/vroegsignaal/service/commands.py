@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from vroegsignaal.errors import VroegsignaalError
 from vroegsignaal.schemas.enums import ModelStatus, Role
 from vroegsignaal.service.audit import AuditCheckpoint, AuditVerification, verify_audit_log
-from vroegsignaal.service.db import create_db_engine, create_session_factory, timed_out
+from vroegsignaal.service.db import create_db_engine, create_session_factory, database_url_or_raise, timed_out
 from vroegsignaal.service.export import ExportReport
 from vroegsignaal.service.export import export_decisions as _export_decisions
 from vroegsignaal.service.migrate import require_migrated, require_sqlite_file, upgrade_database
@@ -104,6 +104,8 @@ def serve(settings: Settings | None = None, *, host: str | None = None, port: in
     import uvicorn  # noqa: PLC0415 - only the serving process needs it
 
     settings = settings or get_settings()
+    # Checked here, not only where the app builds its engine: uvicorn would report that as a failed start-up.
+    database_url_or_raise(settings.database_url)
     # uvicorn configures only its own loggers; ours (access lines, warnings) go to stderr in the same shape.
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if upgrade:

@@ -25,10 +25,12 @@ from typing import Any, TypeVar
 
 import psycopg
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
+
+from vroegsignaal.errors import ConfigError
 
 logger = logging.getLogger("vroegsignaal.service")
 
@@ -47,6 +49,20 @@ _HOLDS_WRITER = "vroegsignaal_holds_writer_lock"
 #: Set while a transaction must not wait for SQLite's write lock (see :func:`run_write`).
 _NO_WAIT: ContextVar[bool] = ContextVar("vroegsignaal_no_wait_for_writer", default=False)
 
+# The messages about DATABASE_URL never quote it: it holds the database password.
+MSG_URL_NOT_A_URL = (
+    "DATABASE_URL: not a database URL; write it as dialect+driver://user:password@host:port/database, "
+    "e.g. postgresql+psycopg://... (PostgreSQL) or sqlite:///var/service.db"
+)
+MSG_URL_POSTGRES_SCHEME = (
+    "DATABASE_URL: the scheme 'postgres://' (as some providers write it) is not a SQLAlchemy dialect; "
+    "write the same URL with postgresql+psycopg:// instead"
+)
+MSG_URL_NO_DRIVER = (
+    "DATABASE_URL: no installed database driver for the scheme '{scheme}://'; "
+    "use postgresql+psycopg:// (PostgreSQL) or sqlite:/// (SQLite)"
+)
+
 T = TypeVar("T")
 
 
@@ -54,9 +70,26 @@ class WriterBusyError(Exception):
     """A transaction begun inside :func:`without_waiting` found SQLite's write lock taken; nothing was done."""
 
 
+def database_url_or_raise(url: str) -> URL:
+    """``url`` (the setting ``database_url``) parsed, or :class:`ConfigError` when it cannot be parsed or
+    names no installed dialect and driver. Every engine on the setting is built through here, so a mistyped
+    URL gives one clear message instead of SQLAlchemy's traceback."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(MSG_URL_NOT_A_URL) from None
+    if parsed.get_backend_name() == "postgres":
+        raise ConfigError(MSG_URL_POSTGRES_SCHEME)
+    try:
+        parsed.get_dialect().import_dbapi()
+    except (NoSuchModuleError, ImportError):
+        raise ConfigError(MSG_URL_NO_DRIVER.format(scheme=parsed.drivername)) from None
+    return parsed
+
+
 def ensure_sqlite_folder(url: str) -> None:
     """Create the folder of a SQLite database file (a fresh checkout has no ``var/``); other URLs are left alone."""
-    parsed = make_url(url)
+    parsed = database_url_or_raise(url)
     database = parsed.database
     if parsed.get_backend_name() == "sqlite" and database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -84,9 +117,9 @@ def create_db_engine(
     (:data:`NO_PREPARED_STATEMENTS`), and the server's bounds are set at the start of every transaction
     (:func:`_bound_every_transaction`) instead of once in the connection's start-up options.
 
-    SQLite ignores all three.
+    SQLite ignores all three. An unusable ``url`` raises :class:`ConfigError` (:func:`database_url_or_raise`).
     """
-    parsed = make_url(url)
+    parsed = database_url_or_raise(url)
     if parsed.get_backend_name() == "sqlite":
         ensure_sqlite_folder(url)
         engine = create_engine(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -28,13 +29,19 @@ from typing import Any
 
 import pandas as pd
 import yaml
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from vroegsignaal.errors import ConfigError
 from vroegsignaal.schemas.enums import HELP_ACCEPTED_RESULTS, EndResult
 from vroegsignaal.schemas.signal_dataset import CONFIG_FILE, signal_dataset_config
-from vroegsignaal.schemas.tables import HOUSEHOLD_FACT_COLUMNS, HouseholdSchema, OutcomeSchema, SignalSchema
+from vroegsignaal.schemas.tables import (
+    HOUSEHOLD_FACT_COLUMNS,
+    MUNICIPALITY_PATTERN,
+    HouseholdSchema,
+    OutcomeSchema,
+    SignalSchema,
+)
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
 from vroegsignaal.service.clock import dutch_today, start_of_dutch_day
 from vroegsignaal.service.models import REACHED_RESIDENT, ContactAttempt, Decision, Household, Objection, Signal
@@ -71,6 +78,10 @@ LABEL_DESCRIPTION = (
 MSG_SEVERAL_MUNICIPALITIES = (
     "--municipality: the decisions belong to several municipalities ({codes}); export one municipality at a time "
     "(a household's pseudonym is unique within its municipality only)"
+)
+MSG_MUNICIPALITY_CODE = (
+    "--municipality: '{code}' is not a CBS municipality code (GM and four digits, e.g. GM0344); "
+    "nothing was exported or audited"
 )
 MSG_OUT_NOT_A_FOLDER = "is a file, not a folder"
 MSG_OUT_NOT_WRITTEN = "cannot write the export"
@@ -126,9 +137,14 @@ def export_decisions(
 
     The tables are written to a staging folder first and moved into ``out_dir`` only after the audit record is
     committed: a failed write leaves no audit record and no files, a failed audit leaves no files. An existing
-    ``out_dir`` keeps its other files; the four tables in it are replaced. Raises :class:`ConfigError` (naming
-    ``--out``) when ``out_dir`` cannot hold the export or the tables cannot be written.
+    ``out_dir`` keeps its other files; the four tables in it are replaced. The audit record names the
+    municipality the exported decisions belong to. Raises :class:`ConfigError` (naming ``--municipality`` or
+    ``--out``) when ``municipality`` is not a CBS code, ``out_dir`` cannot hold the export or the tables
+    cannot be written.
     """
+    if municipality is not None and not re.fullmatch(MUNICIPALITY_PATTERN, municipality):
+        # A code no decision can have would export empty tables over a good export.
+        raise ConfigError(MSG_MUNICIPALITY_CODE.format(code=municipality))
     anchor = _nearest_existing_folder_or_raise(out_dir)
     with session.begin():
         tables, report = _collect_tables(session, out_dir=out_dir, municipality=municipality, since=since)
@@ -140,7 +156,7 @@ def export_decisions(
                 AuditEntry(
                     actor=actor,
                     role="system",
-                    municipality_code=municipality,
+                    municipality_code=report.municipality,
                     action=AuditAction.EXPORT_DECISIONS,
                     detail={"decisions": report.decisions, "skipped_objected": report.skipped_objected},
                 ),
@@ -174,12 +190,13 @@ def _collect_tables(
     session: Session, *, out_dir: Path, municipality: str | None, since: dt.date | None
 ) -> tuple[dict[str, pd.DataFrame], ExportReport]:
     """Read the decisions to export and build the four tables (file name → table) in one read transaction."""
-    query = select(Decision, Household).join(Household, Household.id == Decision.household_id)
+    exported: list[ColumnElement[bool]] = []  # which decisions the export covers
     if municipality is not None:
-        query = query.where(Decision.municipality_code == municipality)
+        exported.append(Decision.municipality_code == municipality)
     if since is not None:
-        query = query.where(Decision.decided_at >= start_of_dutch_day(since))
-    rows = session.execute(query.order_by(Decision.id)).all()
+        exported.append(Decision.decided_at >= start_of_dutch_day(since))
+    query = select(Decision, Household).join(Household, Household.id == Decision.household_id)
+    rows = session.execute(query.where(*exported).order_by(Decision.id)).all()
     municipalities = sorted({h.municipality_code for _, h in rows})
     if municipality is None and len(municipalities) > 1:
         # A pseudonym is unique within a municipality only: one export would merge two households.
@@ -192,15 +209,26 @@ def _collect_tables(
         ).all()
     )
     kept = [(d, h) for d, h in rows if (h.municipality_code, h.household_pseudonym) not in objected]
+    # The decisions are selected again in the statements below, not listed by id: a list binds a parameter per
+    # id, and PostgreSQL takes at most 65,535 in a statement (a big city has more decisions than that).
     reached = set(
         session.scalars(
             select(ContactAttempt.decision_id).where(
-                ContactAttempt.decision_id.in_([d.id for d, _ in kept]), REACHED_RESIDENT
+                ContactAttempt.decision_id.in_(select(Decision.id).where(*exported)), REACHED_RESIDENT
             )
         )
     )
     households = {h.id: h for _, h in kept}
-    every_signal = session.scalars(select(Signal).where(Signal.household_id.in_(list(households)))).all()
+    # The kept households' signals only: not those of households that objected, nor of a household first
+    # decided on after the decisions were read (on PostgreSQL each statement sees what was committed before it
+    # began).
+    every_signal = [
+        s
+        for s in session.scalars(
+            select(Signal).where(Signal.household_id.in_(select(Decision.household_id).where(*exported)))
+        )
+        if s.household_id in households
+    ]
     known = _known_dates(every_signal)
     # A signal a correction replaced is left out: the training data holds the corrected one.
     signals = [s for s in every_signal if s.replaced_by_ref is None]

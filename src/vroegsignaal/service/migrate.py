@@ -11,13 +11,12 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from vroegsignaal.errors import ConfigError
 from vroegsignaal.service.advisory_locks import MIGRATION
-from vroegsignaal.service.db import NO_PREPARED_STATEMENTS, ensure_sqlite_folder
+from vroegsignaal.service.db import NO_PREPARED_STATEMENTS, database_url_or_raise, ensure_sqlite_folder
 
 MSG_NO_DATABASE = (
     "DATABASE_URL: the SQLite database '{path}' does not exist; run 'vroegsignaal db upgrade' to create it, or "
@@ -48,7 +47,7 @@ def upgrade_database(database_url: str, *, revision: str = "head") -> None:
     On PostgreSQL one process migrates at a time (replicas start together and each migrates on start): the others
     wait on an advisory lock, then find the database at ``revision`` already."""
     ensure_sqlite_folder(database_url)
-    if make_url(database_url).get_backend_name() != "postgresql":
+    if database_url_or_raise(database_url).get_backend_name() != "postgresql":
         command.upgrade(alembic_config(database_url), revision)
         return
     # The lock and the migration share one transaction on one connection: the lock ends with it, and behind a
@@ -68,7 +67,7 @@ def upgrade_database(database_url: str, *, revision: str = "head") -> None:
 def require_sqlite_file(database_url: str) -> None:
     """A command that reads the service's database refuses a SQLite path that does not exist (a typo would
     otherwise create an empty database file, and folders, and fail later with a traceback)."""
-    parsed = make_url(database_url)
+    parsed = database_url_or_raise(database_url)
     database = parsed.database
     if parsed.get_backend_name() == "sqlite" and database and database != ":memory:" and not Path(database).exists():
         raise ConfigError(MSG_NO_DATABASE.format(path=database))
