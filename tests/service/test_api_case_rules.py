@@ -153,6 +153,25 @@ def test_a_new_crisis_signal_is_not_held_back_by_the_cooldown(client, clock):
     ]
 
 
+def test_a_late_crisis_signal_or_a_correction_adding_the_flag_makes_the_case_urgent(client, clock):
+    # The threat reaches the municipality with the signal: a crisis flag on a signal dated over 3 months back gave
+    # four weeks, and a correction adding it during the cooldown left the household held back for months.
+    late = _score(client, household("hh_late_crisis_01", signal("s-9", amount=1000.0, days_ago=100, crisis=True)))
+    assert "crisis" in {flag["flag"] for flag in late["hh_late_crisis_01"]["review_flags"]}
+    assert late["hh_late_crisis_01"]["deadline"] == "2026-03-09"  # 3 working days after Wednesday 4 March
+    item = _score(client, household("hh_late_crisis_02", signal("s-1", amount=1000.0)))["hh_late_crisis_02"]
+    _decide(client, item["review_item_id"])
+    clock.advance(days=90)
+    correction = signal("s-1c", amount=1000.0, crisis=True) | {"replaces_signal_id": "s-1"}
+    corrected = _score(client, household("hh_late_crisis_02", correction))["hh_late_crisis_02"]
+    assert corrected["held_back_until"] is None
+    assert "crisis" in {flag["flag"] for flag in corrected["review_flags"]}
+    listed = client.get("/v1/outreach", headers=CASEWORKER).json()["items"]
+    assert [(i["household_id"], i["urgent"]) for i in listed if i["household_id"] == "hh_late_crisis_02"] == [
+        ("hh_late_crisis_02", True)
+    ]
+
+
 def test_signals_resent_after_their_case_was_closed_do_not_open_a_second_case(client, engine):
     first = _score(client, household("hh_resent_0000001", signal("s-1")))["hh_resent_0000001"]
     _decide(client, first["review_item_id"], NO_CONTACT)

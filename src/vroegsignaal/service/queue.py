@@ -18,9 +18,9 @@ from vroegsignaal.schemas.enums import ReviewFlag
 
 Ordering = Literal["model", "rule"]
 
-#: Signals in this many days up to the reference date make a situation urgent (the features' 3-month window).
-URGENT_WINDOW_DAYS = 91
-#: Arrears are summed over the latest signal per partner type in this window (the features' 12-month window).
+#: Signals count in this many days up to the reference date: arrears are summed over the latest signal per partner
+#: type in it, and a new signal in it with a crisis or end-of-supply flag makes its case urgent (the features'
+#: 12-month window).
 ARREARS_WINDOW_DAYS = 365
 
 
@@ -49,11 +49,16 @@ class SignalFacts:
         }
 
 
-def recent_flags(signals: Iterable[SignalFacts], *, reference: dt.date) -> tuple[bool, bool]:
-    """Whether a crisis and an end-of-supply signal arrived in the urgent window up to ``reference``."""
-    start = reference - dt.timedelta(days=URGENT_WINDOW_DAYS - 1)
-    recent = [s for s in signals if start <= s.signal_date <= reference]
-    return any(s.crisis for s in recent), any(s.end_of_supply for s in recent)
+def threat_flags(signals: Iterable[SignalFacts], *, reference: dt.date) -> tuple[bool, bool]:
+    """Whether one of ``signals`` (the ones just received) reports a crisis, and one an end of supply, among those
+    that count up to ``reference``.
+
+    The signal's own date does not have to be recent: the threat reaches the municipality when the signal does, and
+    a partner's late signal or a correction that adds the flag to an older signal asks for contact within 3 working
+    days like any other (when a 3-month window applied here, such a household stayed held back by the cooldown)."""
+    start = reference - dt.timedelta(days=ARREARS_WINDOW_DAYS - 1)
+    counted = [s for s in signals if start <= s.signal_date <= reference]
+    return any(s.crisis for s in counted), any(s.end_of_supply for s in counted)
 
 
 def total_arrears(signals: Iterable[SignalFacts], *, reference: dt.date) -> float:

@@ -43,8 +43,8 @@ from vroegsignaal.service.deadlines import first_contact_deadline
 from vroegsignaal.service.queue import (
     SignalFacts,
     cooldown_hold,
-    recent_flags,
     review_flags,
+    threat_flags,
     total_arrears,
 )
 from vroegsignaal.service.runtime import FeatureBuilder, LoadedModel
@@ -637,7 +637,7 @@ def _plan(
     # Urgency comes from this case: its new signals (a correction's included) and the open item (which keeps what
     # it was opened with); a crisis its closed case already handled does not make the next one urgent, and a
     # correction never takes an urgency back.
-    crisis, end_of_supply = recent_flags(p.new_signals, reference=reference)
+    crisis, end_of_supply = threat_flags(p.new_signals, reference=reference)
     arrears = total_arrears(p.signals, reference=reference)
     existing = state.item_id is not None
     # A resident who objected is not in the control sample: they chose the standard approach themselves, so
@@ -669,7 +669,7 @@ def _plan(
         arrears_now=arrears,
         cooldown_days=settings.cooldown_days,
         today=today,
-        new_threat=any(recent_flags(p.new_signals, reference=reference)),
+        new_threat=crisis or end_of_supply,
     )
     urgent = crisis or end_of_supply or state.crisis or state.end_of_supply
     deadline = first_contact_deadline(
