@@ -362,8 +362,12 @@ def audit_verify(
 def purge() -> None:
     """Delete signals and scores past the retention period (the audit log is kept at least 6 months)."""
     from vroegsignaal.service import commands
+    from vroegsignaal.service.settings import get_settings
 
-    report = commands.purge()
+    settings = get_settings()
+    report = commands.purge(settings)
+    if settings.retention_warning is not None:
+        console.print(f"[yellow]warning:[/] {settings.retention_warning}")
     table = Table("table", "rows deleted", title="Retention purge")
     for name, count in report.deleted.items():
         table.add_row(name, f"{count:,}")
@@ -391,6 +395,11 @@ def export_decisions(
         f"{report.households:,} households, {report.signals:,} signals; {report.skipped_objected:,} decisions of "
         "households that objected left out."
     )
+    if report.skipped_purged_history:
+        out.print(
+            f"[yellow]{report.skipped_purged_history:,} decisions[/] left out: the retention purge deleted signals of "
+            "the 12 months before them, so their features would be wrong. Export regularly to keep them."
+        )
     if report.facts_from_household_row:
         out.print(
             f"[yellow]{report.facts_from_household_row:,} households[/] have decisions from before decisions kept the "

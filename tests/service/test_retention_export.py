@@ -138,6 +138,30 @@ def test_a_retention_shorter_than_the_cooldown_is_refused(database_url):
         make_settings(database_url, retention_days=90)
 
 
+def test_a_retention_shorter_than_the_features_window_is_warned_of_at_start_and_by_the_purge(
+    make_client, database_url, clock, monkeypatch, caplog
+):
+    from vroegsignaal.scoring.features import WINDOW_12M_DAYS
+    from vroegsignaal.service.settings import FEATURE_WINDOW_DAYS
+
+    assert FEATURE_WINDOW_DAYS == WINDOW_12M_DAYS
+    assert make_settings(database_url).retention_warning is None  # the default, 730 days
+    with caplog.at_level("WARNING", logger="vroegsignaal.service"):
+        make_client(retention_days=200)
+    assert any("retention_days (200) is shorter than the 365 days" in r.getMessage() for r in caplog.records)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("VROEGSIGNAAL_DEMO_MODE", "true")
+    monkeypatch.setenv("VROEGSIGNAAL_RETENTION_DAYS", "200")
+    get_settings.cache_clear()
+    try:
+        monkeypatch.setattr(commands, "_now", lambda: clock.now)
+        result = CliRunner().invoke(app, ["purge"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "the purge deletes signals that scores still count" in " ".join(result.output.split())
+
+
 def test_export_writes_labelled_tables_without_objected_households(client, database_url, engine, tmp_path):
     _score_and_decide(client, "hh_exported_00001")
     _score_and_decide(client, "hh_objected_00001")
@@ -313,6 +337,41 @@ def test_export_keeps_the_facts_of_decision_time_labels_what_tells_and_loads_for
     assert "caseworker's finding" in config.label_description and "selection-biased" in config.label_description
     dataset = load_dataset(config)
     assert dataset.rows == 2 and sorted(dataset.y.tolist()) == [False, True]
+
+
+@pytest.mark.usefixtures("environment_settings")
+def test_an_export_leaves_out_decisions_whose_signals_a_purge_deleted(client, database_url, engine, clock,
+                                                                      tmp_path):
+    # A case is decided some days after its signal came in: for a while the purge has deleted the signal and kept
+    # the decision, which was exported as a labelled row without signals (a referral with no arrears at all).
+    items = {}
+    for pseudonym in ("hh_purged_case_01", "hh_purged_case_02"):
+        items[pseudonym] = client.post("/v1/scores", json=batch(household(pseudonym, signal(f"s-{pseudonym}"))),
+                                       headers=CASEWORKER).json()["results"][0]["review_item_id"]
+    clock.advance(days=20)
+    attempt = {**DECISION["contact_attempts"][0], "attempted_on": clock.now.date().isoformat()}
+    for item_id in items.values():
+        decided = client.post(f"/v1/review-items/{item_id}/decisions",
+                              json={**DECISION, "contact_attempts": [attempt]}, headers=CASEWORKER)
+        assert decided.status_code == 201
+    settings = make_settings(database_url)
+    before = commands.export_decisions(tmp_path / "before", settings)
+    assert (before.decisions, before.skipped_purged_history) == (2, 0)
+    purge_settings = make_settings(database_url, retention_days=30, cooldown_days=30)
+    report = commands.purge(purge_settings, now=clock.now + dt.timedelta(days=15))  # 35 days after the signals
+    assert (report.deleted["signals"], report.deleted["decisions"]) == (2, 0)
+    after = commands.export_decisions(tmp_path / "after", settings)
+    assert (after.decisions, after.labelled, after.skipped_purged_history) == (0, 0, 2)
+    assert pd.read_parquet(tmp_path / "after" / "decisions.parquet").empty
+    with engine.connect() as connection:
+        detail = connection.execute(
+            select(AuditRecord.detail).where(AuditRecord.action == AuditAction.EXPORT_DECISIONS)
+            .order_by(AuditRecord.seq.desc()).limit(1)
+        ).scalar_one()
+    assert detail["skipped_purged_history"] == 2
+    printed = CliRunner().invoke(app, ["export-decisions", "--out", str(tmp_path / "cli")])
+    assert printed.exit_code == 0, printed.output
+    assert "2 decisions left out: the retention purge deleted signals" in " ".join(printed.output.split())
 
 
 def test_a_signal_received_after_the_decisions_reference_date_stays_out_of_its_features(client, database_url, clock,

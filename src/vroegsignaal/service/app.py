@@ -42,6 +42,8 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     system.router,
 )
 
+logger = logging.getLogger("vroegsignaal.service")
+
 
 def _package_version() -> str:
     try:
@@ -110,6 +112,8 @@ def create_app(
             clock=clock,
         )
         app.state.services = services
+        if settings.retention_warning is not None:
+            logger.warning("%s", settings.retention_warning)
         try:
             start_model(services)
             yield

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from vroegsignaal.errors import ConfigError
 from vroegsignaal.schemas.enums import HELP_ACCEPTED_RESULTS, EndResult
 from vroegsignaal.schemas.signal_dataset import CONFIG_FILE, signal_dataset_config
+from vroegsignaal.scoring.features import WINDOW_12M_DAYS
 from vroegsignaal.schemas.tables import (
     HOUSEHOLD_FACT_COLUMNS,
     MUNICIPALITY_PATTERN,
@@ -45,6 +46,7 @@ from vroegsignaal.schemas.tables import (
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
 from vroegsignaal.service.clock import dutch_today, start_of_dutch_day
 from vroegsignaal.service.models import REACHED_RESIDENT, ContactAttempt, Decision, Household, Objection, Signal
+from vroegsignaal.service.retention import latest_data_cutoff
 
 DECISIONS_FILE = "decisions.parquet"
 SIGNALS_FILE = "signals.parquet"
@@ -110,6 +112,8 @@ class ExportReport:
     facts_from_household_row: int = 0
     #: The municipality the decisions belong to (none when nothing was exported).
     municipality: str | None = None
+    #: Decisions left out because a retention purge deleted signals of their 12-month window.
+    skipped_purged_history: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -121,6 +125,7 @@ class ExportReport:
             "labelled": self.labelled,
             "facts_from_household_row": self.facts_from_household_row,
             "municipality": self.municipality,
+            "skipped_purged_history": self.skipped_purged_history,
         }
 
 
@@ -158,7 +163,11 @@ def export_decisions(
                     role="system",
                     municipality_code=report.municipality,
                     action=AuditAction.EXPORT_DECISIONS,
-                    detail={"decisions": report.decisions, "skipped_objected": report.skipped_objected},
+                    detail={
+                        "decisions": report.decisions,
+                        "skipped_objected": report.skipped_objected,
+                        "skipped_purged_history": report.skipped_purged_history,
+                    },
                 ),
                 now=now,
             )
@@ -208,7 +217,11 @@ def _collect_tables(
             )
         ).all()
     )
-    kept = [(d, h) for d, h in rows if (h.municipality_code, h.household_pseudonym) not in objected]
+    not_objected = [(d, h) for d, h in rows if (h.municipality_code, h.household_pseudonym) not in objected]
+    # A decision whose features' window reaches before a purge's cut-off would be exported with signals missing (all
+    # of them, for a case decided some days after its signal came in): a labelled row the model never saw.
+    cutoff = latest_data_cutoff(session)
+    kept = [(d, h) for d, h in not_objected if _history_intact(d.reference_date, cutoff)]
     # The decisions are selected again in the statements below, not listed by id: a list binds a parameter per
     # id, and PostgreSQL takes at most 65,535 in a statement (a big city has more decisions than that).
     reached = set(
@@ -302,10 +315,11 @@ def _collect_tables(
         len(kept),
         len(households),
         len(signals),
-        len(rows) - len(kept),
+        len(rows) - len(not_objected),
         len(outcomes_frame),
         from_row,
         municipality or (municipalities[0] if municipalities else None),
+        len(not_objected) - len(kept),
     )
     return tables, report
 
@@ -389,6 +403,15 @@ def _facts_at_first_decision(kept: list[Any]) -> tuple[dict[int, dict[str, Any]]
             snapshot = {column: getattr(household, column) for column in HOUSEHOLD_FACT_COLUMNS}
         facts[household.id] = {column: snapshot[column] for column in HOUSEHOLD_FACT_COLUMNS}
     return facts, from_row
+
+
+def _history_intact(reference_date: dt.date, cutoff: dt.datetime | None) -> bool:
+    """Whether every signal the features of ``reference_date`` count (its 12-month window) is still on file after
+    purges up to ``cutoff``: a signal is received on or after its own date, so none of the window's was received
+    before the window began. (``months_since_first_signal`` counts from the oldest signal on file, as it does when
+    the service scores.)"""
+    window_start = reference_date - dt.timedelta(days=WINDOW_12M_DAYS - 1)
+    return cutoff is None or start_of_dutch_day(window_start) >= cutoff
 
 
 def _known_dates(signals: Sequence[Signal]) -> dict[int, dt.date]:

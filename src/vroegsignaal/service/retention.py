@@ -25,6 +25,7 @@ from vroegsignaal.service.audit import (
 )
 from vroegsignaal.service.models import (
     AuditChainHead,
+    AuditRecord,
     ContactAttempt,
     Decision,
     Household,
@@ -37,6 +38,8 @@ from vroegsignaal.service.score_store import STATUS_OPEN
 from vroegsignaal.service.settings import Settings
 
 STATUS_CLOSED = "closed"
+#: The purge's audit record names the moment before which it deleted signals and scores under this key.
+DATA_CUTOFF_KEY = "data_cutoff"
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,11 @@ def purge_expired(session: Session, *, settings: Settings, now: dt.datetime, act
         )
         deleted["households"] = _delete_orphans(session, orphan)
         deleted["audit_log"] = purge_audit_records(session, before=audit_cutoff)
-        detail: dict[str, Any] = dict(deleted) | {"cases_changed": cases_changed}
+        # The cut-off is recorded: the export leaves out decisions whose signal history it cut (export.py).
+        detail: dict[str, Any] = dict(deleted) | {
+            "cases_changed": cases_changed,
+            DATA_CUTOFF_KEY: data_cutoff.isoformat(),
+        }
         if deleted["audit_log"]:
             # Where the chain now starts, under this record's hash: audit-verify accepts a start it can explain.
             head = session.get(AuditChainHead, CHAIN_HEAD_ID)
@@ -107,6 +114,20 @@ def purge_expired(session: Session, *, settings: Settings, now: dt.datetime, act
     return PurgeReport(
         data_cutoff=data_cutoff, audit_cutoff=audit_cutoff, deleted=deleted, cases_changed=cases_changed
     )
+
+
+def latest_data_cutoff(session: Session) -> dt.datetime | None:
+    """The latest moment before which a retention purge deleted signals and scores (``None``: never purged), from
+    the purges' audit records. A record from before purges named their cut-off counts from its own time: what was
+    received before it may be gone."""
+    records = session.execute(
+        select(AuditRecord.created_at, AuditRecord.detail).where(AuditRecord.action == AuditAction.RETENTION_PURGE)
+    ).all()
+    cutoffs = [
+        dt.datetime.fromisoformat(detail[DATA_CUTOFF_KEY]) if DATA_CUTOFF_KEY in (detail or {}) else created_at
+        for created_at, detail in records
+    ]
+    return max(cutoffs, default=None)
 
 
 def _open_cases_losing_data(session: Session, *, cutoff: dt.datetime) -> list[int]:

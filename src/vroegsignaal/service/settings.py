@@ -44,6 +44,15 @@ MSG_RETENTION_BELOW_COOLDOWN = (
     "retention_days ({retention}) must be at least cooldown_days ({cooldown}): the cooldown is read from the "
     "decisions the purge would delete, so a household reached recently would be listed again"
 )
+#: How far back the model's features count signals (``vroegsignaal.scoring.features.WINDOW_12M_DAYS``, not imported:
+#: it brings pandas).
+FEATURE_WINDOW_DAYS = 365
+MSG_RETENTION_CUTS_FEATURES = (
+    "retention_days ({retention}) is shorter than the {window} days the model's features look back: the purge "
+    "deletes signals that scores still count, so a household with older arrears scores lower than the model was "
+    "trained for, and export-decisions leaves out every decision once a purge has run; set at least {window} "
+    "unless the law requires less"
+)
 MSG_RS256_NEEDS_KEY = "jwt_algorithm RS256 needs jwt_public_key, jwt_jwks_path or jwt_jwks_url"
 MSG_NO_MODEL_SOURCE = "set models_dir or model_uri (models:/NAME@alias) so the service has a model to serve"
 
@@ -133,6 +142,14 @@ class Settings(BaseSettings):
         if self.retention_days < self.cooldown_days:
             raise ValueError(MSG_RETENTION_BELOW_COOLDOWN.format(retention=self.retention_days, cooldown=self.cooldown_days))
         return self
+
+    @property
+    def retention_warning(self) -> str | None:
+        """Why the retention period harms the scores, if it does (logged at start, printed by the purge): not refused,
+        for a municipality may be bound to a shorter one."""
+        if self.retention_days >= FEATURE_WINDOW_DAYS:
+            return None
+        return MSG_RETENTION_CUTS_FEATURES.format(retention=self.retention_days, window=FEATURE_WINDOW_DAYS)
 
     @property
     def is_sqlite(self) -> bool:
