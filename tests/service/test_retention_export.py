@@ -400,6 +400,31 @@ def test_a_signal_received_after_the_decisions_reference_date_stays_out_of_its_f
     assert (row["crisis_signal_3m"], row["signals_12m"], row["energy_arrears_eur"]) == (0, 1, 0.0)
 
 
+def test_a_batch_sent_after_a_decision_for_a_past_date_stays_out_of_that_decisions_features(client, database_url,
+                                                                                             clock, tmp_path):
+    # Its signals carry the batch's reference date, before the decision's: they counted in the decision's row.
+    for pseudonym, end_result in (("hh_backlog_000001", "financial_follow_up"), ("hh_backlog_000002", "already_paid")):
+        item = client.post("/v1/scores", json=batch(household(pseudonym, signal(f"s-{pseudonym}", amount=400.0))),
+                           headers=CASEWORKER).json()["results"][0]
+        assert client.post(f"/v1/review-items/{item['review_item_id']}/decisions",
+                           json={**DECISION, "end_result": end_result}, headers=CASEWORKER).status_code == 201
+    clock.advance(days=5)
+    late = signal("s-backlog", partner="energy", amount=3_000.0, days_ago=25, crisis=True)
+    backlog = {**batch(household("hh_backlog_000001", late)),
+               "reference_date": (TODAY - dt.timedelta(days=20)).isoformat()}
+    assert client.post("/v1/scores", json=backlog, headers=CASEWORKER).status_code == 200
+    commands.export_decisions(tmp_path, make_settings(database_url))
+    signals = pd.read_parquet(tmp_path / "signals.parquet").set_index("signal_id")
+    assert signals.loc["s-backlog", "known_date"] == pd.Timestamp(TODAY + dt.timedelta(days=1))
+    pd.DataFrame({"household_id": ["hh_backlog_000001", "hh_backlog_000002"], "age_band": "35-44",
+                  "gender": "female", "origin": "dutch", "neighbourhood": "centrum"}).to_parquet(
+        tmp_path / "audit.parquet", index=False
+    )
+    dataset = load_dataset(load_dataset_config(tmp_path / "dataset.yaml"))
+    row = dataset.frame.iloc[list(dataset.ids).index("hh_backlog_000001")]
+    assert (row["crisis_signal_3m"], row["signals_12m"], row["energy_arrears_eur"]) == (0, 1, 0.0)
+
+
 def test_signals_of_a_request_for_a_past_date_and_a_later_correction_stay_in_the_decisions_features(
     client, database_url, clock, tmp_path
 ):

@@ -242,7 +242,7 @@ def _collect_tables(
         )
         if s.household_id in households
     ]
-    known = _known_dates(every_signal)
+    known = _known_dates(every_signal, [d for d, _ in rows])
     # A signal a correction replaced is left out: the training data holds the corrected one.
     signals = [s for s in every_signal if s.replaced_by_ref is None]
     accepted = {result.value for result in HELP_ACCEPTED_RESULTS}
@@ -414,22 +414,35 @@ def _history_intact(reference_date: dt.date, cutoff: dt.datetime | None) -> bool
     return cutoff is None or start_of_dutch_day(window_start) >= cutoff
 
 
-def _known_dates(signals: Sequence[Signal]) -> dict[int, dt.date]:
+def _known_dates(signals: Sequence[Signal], decisions: Sequence[Decision]) -> dict[int, dt.date]:
     """Per signal id: the first reference date it was known for. That is the reference date of the request that
-    brought it (the day it was received, for signals from before that was kept), and for a correction the earliest
-    of the chain it ends: it corrects what was known then, as the replaced signal counted from then on."""
-    own = {s.signal_ref: (s.known_on or dutch_today(s.received_at), s.replaces_ref) for s in signals}
+    brought it (the day it was received, for signals from before that was kept), but never one a decision made
+    before the signal arrived was made for: a batch sent late for a past reference date would otherwise put its
+    signals into the features of a decision already made without them. For a correction it is the earliest of the
+    chain it ends: it corrects what was known then, as the replaced signal counted from then on."""
+    own = {s.signal_ref: s for s in signals}
+    decided: dict[int, list[tuple[dt.datetime, dt.date]]] = {}
+    for decision in decisions:
+        decided.setdefault(decision.household_id, []).append((decision.decided_at, decision.reference_date))
 
-    def earliest(ref: str) -> dt.date:
-        day, replaces = own[ref]
-        seen = {ref}
+    def first_known(signal: Signal) -> dt.date:
+        day = signal.known_on or dutch_today(signal.received_at)
+        made_before = [
+            reference + dt.timedelta(days=1)
+            for decided_at, reference in decided.get(signal.household_id, ())
+            if decided_at < signal.received_at
+        ]
+        return max([day, *made_before])
+
+    def earliest(signal: Signal) -> dt.date:
+        day, replaces, seen = first_known(signal), signal.replaces_ref, {signal.signal_ref}
         while replaces is not None and replaces in own and replaces not in seen:
             seen.add(replaces)
-            earlier, replaces = own[replaces]
-            day = min(day, earlier)
+            earlier = own[replaces]
+            day, replaces = min(day, first_known(earlier)), earlier.replaces_ref
         return day
 
-    return {s.id: earliest(s.signal_ref) for s in signals}
+    return {s.id: earliest(s) for s in signals}
 
 
 def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
