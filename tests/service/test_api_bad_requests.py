@@ -160,6 +160,21 @@ def test_wrong_role_is_403_and_changes_nothing(client, engine):
     assert row_counts(engine) == before
 
 
+@pytest.mark.parametrize("path", ["/v1/scores", "/v1/review-items/1/decisions", "/v1/objections"])
+def test_a_body_that_is_not_json_is_401_without_a_token_403_for_a_wrong_role_422_otherwise(client, engine, path):
+    # FastAPI parses the body before it looks at the token: a missing token was answered 422 "JSON decode error".
+    before = row_counts(engine)
+    not_json = {"Content-Type": "application/json"}
+    missing = client.post(path, content=b"{not json", headers=not_json)
+    assert missing.status_code == 401 and "missing bearer token" in missing.json()["detail"]
+    assert missing.headers["WWW-Authenticate"] == "Bearer"
+    wrong_role = client.post(path, content=b"{not json", headers={**not_json, **auth(Role.DATA_SCIENTIST)})
+    assert wrong_role.status_code == 403 and "may not call POST" in wrong_role.json()["detail"]
+    allowed = client.post(path, content=b"{not json", headers={**not_json, **auth(Role.CASEWORKER)})
+    assert allowed.status_code == 422 and allowed.json()["errors"][0]["rule"] == "json_invalid"
+    assert row_counts(engine) == before
+
+
 def test_unknown_household_is_404(client, engine):
     before = row_counts(engine)
     response = client.get("/v1/households/hh_never_seen_0001", headers=CASEWORKER)

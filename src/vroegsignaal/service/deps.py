@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from vroegsignaal.errors import VroegsignaalError
 from vroegsignaal.schemas.enums import Role
 from vroegsignaal.service.security import Caller, ensure_role
 from vroegsignaal.service.serving import Services
@@ -59,7 +60,23 @@ def allow(*roles: Role) -> Callable[..., Coroutine[Any, Any, Caller]]:
         ensure_role(caller, allowed, action=f"call {request.method} {route}")
         return caller
 
+    check.admits = allowed  # type: ignore[attr-defined] - found by refusal_before_the_body
     return check
+
+
+async def refusal_before_the_body(request: Request) -> VroegsignaalError | None:
+    """Why the caller of the matched route is refused (a missing or bad token, a wrong role), if they are.
+
+    FastAPI parses a JSON body before it solves the dependencies, so a body that is not JSON was answered 422 before
+    the token was looked at: this lets that answer be 401 or 403 like any other request of that caller's."""
+    route = request.scope.get("route")
+    for dependency in getattr(getattr(route, "dependant", None), "dependencies", ()):
+        if hasattr(dependency.call, "admits"):
+            try:
+                await dependency.call(request, await bearer(request))
+            except VroegsignaalError as refused:
+                return refused
+    return None
 
 
 # Who may do what. The API's dependencies below and the HTML pages (``service/pages``) both read these sets, so

@@ -34,6 +34,7 @@ from vroegsignaal.errors import (
 from vroegsignaal.schemas.api import ErrorResponse, FieldErrorPublic
 from vroegsignaal.schemas.identifiers import looks_like_identifier
 from vroegsignaal.service.db import describe_failure
+from vroegsignaal.service.deps import refusal_before_the_body
 from vroegsignaal.service.security import InvalidTokenError
 
 logger = logging.getLogger("vroegsignaal.service")
@@ -148,6 +149,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        refused = await refusal_before_the_body(request)
+        if refused is not None:  # a caller who may not call this gets 401 or 403, whatever the body
+            return await _ours(request, refused)
         errors = field_errors(exc.errors())
         problems = "; ".join(f"{e.field}: {e.message}" for e in errors[:10])
         return error_response(request, 422, MSG_INVALID_BODY.format(count=len(errors), problems=problems), errors=errors)
