@@ -42,7 +42,7 @@ from mlflow.protos.databricks_pb2 import (
 )
 from mlflow.tracking import MlflowClient
 
-from vroegsignaal.errors import ConfigError, ModelBundleError, NotFoundError
+from vroegsignaal.errors import ConfigError, ModelBundleError, NotFoundError, ServiceUnavailableError
 from vroegsignaal.scoring.bundle import load_bundle, verify_bundle
 from vroegsignaal.scoring.scorer import Scorer
 
@@ -65,6 +65,9 @@ MSG_NO_VERSION = "the registered model has no such version or alias"
 MSG_NOT_A_MODELS_URI = "model_uri must look like models:/NAME@alias, models:/NAME/VERSION or runs:/RUN_ID/model"
 MSG_NO_BUNDLE_IN_MODEL = "the MLflow model holds no Vroegsignaal bundle"
 MSG_INVALID_REQUEST = "MLflow refused the request"
+MSG_REGISTRY_UNAVAILABLE = (
+    "{what}: the MLflow registry did not answer or failed ({code}); check MLFLOW_TRACKING_URI and that the server runs"
+)
 MSG_UNKNOWN_EXPLAIN = "params.explain must be one of"
 MSG_NO_CARD = "holds no model card: card.json is missing"
 
@@ -175,7 +178,9 @@ def _registry_errors(what: str) -> Iterator[None]:
             raise NotFoundError(f"{what}: {MSG_NO_VERSION}") from None
         if code == ErrorCode.Name(INVALID_PARAMETER_VALUE):
             raise ConfigError(f"{what}: {MSG_INVALID_REQUEST} ({error.message})") from None
-        raise
+        # Not answering, or failing on its side: a dependency that is down (503), whose message is not repeated (it
+        # names the tracking URI, which may hold credentials).
+        raise ServiceUnavailableError(MSG_REGISTRY_UNAVAILABLE.format(what=what, code=code)) from None
 
 
 # --- the pyfunc model ----------------------------------------------------------------------------------------------
@@ -375,7 +380,8 @@ def list_versions(name: str, *, tracking_uri: str | None = None) -> list[Registe
     """Every version of registered model ``name`` with its aliases and tags, oldest first (empty if unknown)."""
     client = _client(tracking_uri)
     escaped = name.replace("'", "\\'")
-    found = client.search_model_versions(f"name='{escaped}'")
+    with _registry_errors(f"model '{name}'"):
+        found = client.search_model_versions(f"name='{escaped}'")
     aliases: dict[str, list[str]] = {}
     if found:
         with _registry_errors(f"model '{name}'"):

@@ -283,3 +283,41 @@ def test_a_replica_starts_while_another_reloads_a_rejected_model(client, make_cl
         reloaded = client.post("/v1/admin/reload", headers=auth(Role.ADMIN))
     assert reloaded.status_code == 200, reloaded.text
     assert started == ["started"]
+
+
+def test_a_rejection_recorded_during_a_promotion_stands(client, engine):
+    # The promotion read the version as approved and wrote champion over the rejection recorded meanwhile: a version
+    # an ethics reviewer had rejected (and been told so) became champion and was served.
+    seed_version(engine, "fake-2", ModelStatus.APPROVED)
+    rejections = []
+
+    def reject() -> None:
+        rejections.append(client.post("/v1/models/fake-2/approval", headers=auth(Role.ETHICS_REVIEWER),
+                                      json={"decision": "reject", "comment": "fails our review now"}).status_code)
+
+    with meanwhile(client, lambda statement: "FOR UPDATE" in statement and "model_versions" in statement, reject):
+        promoted = client.post("/v1/models/fake-2/promote", json={}, headers=auth(Role.ADMIN))
+    assert rejections == [200] and promoted.status_code in (200, 409)
+    with engine.connect() as connection:
+        status = connection.execute(select(ModelVersion.status).where(ModelVersion.version == "fake-2")).scalar_one()
+    assert status == ModelStatus.REJECTED.value
+    scored = client.post("/v1/scores", json=batch(household("hh_race_reject_01", signal("s-1"))), headers=CASEWORKER)
+    assert scored.status_code == 503
+
+
+def test_a_case_scored_while_its_model_is_rejected_loses_the_advice_too(client, engine):
+    # The scoring request read the model as champion, the rejection withdrew the advice of the cases committed by
+    # then, and the request committed its case with the rejected model's advice after it, for good.
+    rejections = []
+
+    def reject() -> None:
+        rejections.append(client.post("/v1/models/fake-1/approval", headers=auth(Role.ETHICS_REVIEWER),
+                                      json={"decision": "reject", "comment": "fails our review now"}).status_code)
+
+    with meanwhile(client, lambda statement: "service_switches" in statement, reject):
+        scored = client.post("/v1/scores", json=batch(household("hh_race_reject_02", signal("s-2"))),
+                             headers=CASEWORKER)
+    assert scored.status_code == 200 and rejections == [200]
+    with engine.connect() as connection:
+        cases = connection.execute(select(ReviewItem.approach, ReviewItem.standard_reason)).all()
+    assert [tuple(case) for case in cases] == [("standard", "model_withdrawn")]

@@ -186,6 +186,29 @@ def test_a_registry_without_the_champion_alias_does_not_stop_the_start(engine, d
 @pytest.mark.filterwarnings(
     "ignore:.*Any type hint is inferred as AnyType:UserWarning",
     "ignore:The ``noload`` loader strategy is deprecated",
+)
+def test_a_registry_that_does_not_answer_stops_neither_the_start_nor_a_reload(engine, database_url, models_dir, clock,
+                                                                             tmp_path, monkeypatch):
+    # MLflow's connection failure escaped as MlflowException: the service did not start, though it had a bundle to
+    # serve, and a reload or discovery answered 500.
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")  # MLflow's default retries for minutes
+    silent = {"model_uri": "models:/vroegsignaal-service-test@champion", "mlflow_tracking_uri": "http://127.0.0.1:9",
+              "model_cache_dir": tmp_path / "cache"}
+    with _client(database_url, models_dir, clock, **silent) as client:
+        assert client.get("/health").status_code == 200
+        assert [v["status"] for v in client.get("/v1/models", headers=auth(Role.ETHICS_REVIEWER)).json()] == [
+            "candidate"
+        ]
+        # The registry's versions are left out, as at the start (logged): what the service has is what it has.
+        reloaded = client.post("/v1/admin/reload", headers=auth(Role.ADMIN))
+        assert reloaded.status_code == 409 and "no champion to serve" in reloaded.json()["detail"]
+        discovered = client.post("/v1/models/discover", headers=auth(Role.ADMIN))
+        assert discovered.status_code == 200 and discovered.json() == []
+
+
+@pytest.mark.filterwarnings(
+    "ignore:.*Any type hint is inferred as AnyType:UserWarning",
+    "ignore:The ``noload`` loader strategy is deprecated",
     "ignore:Operation with range is deprecated",
 )
 def test_a_fresh_registry_install_finds_the_version_training_registered(engine, database_url, models_dir, clock,

@@ -35,7 +35,7 @@ from vroegsignaal.schemas.api import (
 )
 from vroegsignaal.schemas.enums import ContactIntensity, ReviewFlag
 from vroegsignaal.schemas.tables import SignalSchema
-from vroegsignaal.service.advisory_locks import share_households
+from vroegsignaal.service.advisory_locks import share_for_scoring
 from vroegsignaal.service.audit import AuditAction, AuditEntry, append_audit_records, input_hash
 from vroegsignaal.service.clock import dutch_today
 from vroegsignaal.service.control_sample import in_control_sample, sample_period
@@ -219,7 +219,7 @@ def score_batch(
     request_hash = input_hash(payload) if idempotency_key is not None else ""
     # A Core transaction rather than an ORM session: nothing here needs the unit of work, and it costs ~40 µs.
     with engine.begin() as connection:
-        share_households(connection, municipality, [p.request.household_id for p in prepared])
+        share_for_scoring(connection, municipality, [p.request.household_id for p in prepared])
         if idempotency_key is not None:
             stored = _stored_response(connection, municipality, idempotency_key, request_hash)
             if stored is not None:

@@ -269,8 +269,9 @@ def reload_model(services: Services, *, caller: Caller) -> ReloadResponse:
         # head (a replica starting takes them in that order too).
         register_sources(session, services, registry=registry, now=now)
         if served is not None and _status_now(session, served.version) is ModelStatus.REJECTED:
-            # Rejected through another replica while this one kept serving it: a case a request scored with it while
-            # the rejection was being recorded loses its advice too.
+            # Rejected through another replica while this one kept serving it. The rejection waited for the scoring
+            # requests in flight (advisory_locks.MODEL_REJECTION), so this finds nothing left to withdraw unless the
+            # database was changed by other means: a safety net, idempotent.
             _withdraw_advice(session, services, version=served.version, caller=caller, now=now)
         row = servable_version(session, demo_mode=services.settings.demo_mode)
         if row is None:
@@ -367,6 +368,8 @@ def review_model_version(
     withdrawn = target is ModelStatus.REJECTED and served is not None and served.version == version
     now = services.now()
     with transaction(services.sessions) as session:
+        if target is ModelStatus.REJECTED:  # after the scoring requests in flight, which the withdrawal must see
+            advisory_locks.lock_for_transaction(session.connection(), advisory_locks.MODEL_REJECTION)
         row = change_status(
             session, version=version, target=target, caller=caller, comment=comment, now=now, mirror=services.mirror
         )

@@ -60,8 +60,9 @@ RegistryMirror = Callable[[str, str, ModelStatus], None]
 logger = logging.getLogger("vroegsignaal.service")
 
 
-def get_version_or_raise(session: Session, version: str) -> ModelVersion:
-    row = session.get(ModelVersion, version)
+def get_version_or_raise(session: Session, version: str, *, lock: bool = False) -> ModelVersion:
+    """The version's row; with ``lock``, locked until the transaction ends and read afresh (PostgreSQL)."""
+    row = session.get(ModelVersion, version, with_for_update=lock or None, populate_existing=lock)
     if row is None:
         raise NotFoundError(MSG_UNKNOWN_VERSION.format(version=version))
     return row
@@ -183,8 +184,12 @@ def change_status(
     now: dt.datetime,
     mirror: RegistryMirror | None = None,
 ) -> ModelVersion:
-    """Move ``version`` to ``target`` if the life cycle and the caller's role allow it (see :data:`TRANSITIONS`)."""
-    row = get_version_or_raise(session, version)
+    """Move ``version`` to ``target`` if the life cycle and the caller's role allow it (see :data:`TRANSITIONS`).
+
+    The row is locked before its status is checked: two changes of one version at once (a promotion while an ethics
+    reviewer rejects it, on two replicas) take turns, and the second is checked against the first's outcome instead
+    of overwriting it (a rejected version became champion)."""
+    row = get_version_or_raise(session, version, lock=True)
     current = ModelStatus(row.status)
     allowed_role = TRANSITIONS.get((current, target))
     if allowed_role is None:
