@@ -129,6 +129,39 @@ def test_scorer_missing_half_of_one_groups_positives_fails_recall_gate_naming_th
     assert gate(report, "gender", "recall_ratio").verdict == "pass"
 
 
+def test_a_small_group_with_a_wide_interval_does_not_hide_a_breach_a_large_group_shows():
+    # The gate compared only the lowest and highest group: small group A (lowest recall, wide interval) against C was
+    # inconclusive, and the clear breach of large group B (whole interval below 0.8 × C's recall) passed unjudged.
+    rng = np.random.default_rng(0)
+
+    def group(name: str, size: int, positives: int, recall: float) -> pd.DataFrame:
+        y = np.zeros(size, dtype=int)
+        y[:positives] = 1
+        selected = np.zeros(size, dtype=bool)
+        selected[: round(recall * positives)] = True
+        return pd.DataFrame({"origin": name, "y": y, "selected": selected})
+
+    rows = pd.concat(
+        [group("A", 150, 20, 0.60), group("B", 4000, 1000, 0.62), group("C", 4000, 1000, 0.90)], ignore_index=True
+    )
+    scores = np.clip(0.2 + 0.5 * rows["selected"].to_numpy() + rng.normal(0, 0.05, len(rows)), 0, 1)
+    report = audit_fairness(
+        y_true=rows["y"].to_numpy(), scores=scores, selected=rows["selected"].to_numpy(), audit=rows[["origin"]],
+        features=pd.DataFrame({"x": rng.normal(size=len(rows))}),
+        config=FairnessConfig(gates=FairnessGates(recall_ratio_min=0.8, calibration_error_max=None,
+                                                  proxy_auc_max=None)),
+        intersections=[], capacity_k=int(rows["selected"].sum()), seed=1,
+    )
+    recall = gate(report, "origin", "recall_ratio")
+    assert recall.verdict == "fail" and not report.passed
+    assert recall.value == pytest.approx(0.62 / 0.90, abs=0.01) and recall.ci_high < 0.8
+    assert recall.reason.startswith("Recall of B (n=4,000")
+    assert "The lowest and highest groups, A and C, differ more" in recall.reason
+    # The report's comparison still names the widest pair.
+    attribute = report.attributes[0]
+    assert attribute.ratios["recall"].value == pytest.approx(0.60 / 0.90, abs=0.01)
+
+
 def test_false_positive_gate_names_the_group_with_more_needless_contact():
     config = FairnessConfig(bootstrap_samples=50, gates=FairnessGates(false_positive_rate_ratio_min=0.8))
     data = make_scored({"dutch": 2000, "europe": 2000}, contact_negatives_of="europe")

@@ -114,6 +114,18 @@ def test_worst_calibrated_group_decides_the_calibration_gate():
     assert gate.reason.startswith("Calibration error is largest in europe (n=500; calibration error 0.14")
 
 
+def test_a_group_that_shows_a_calibration_breach_decides_when_the_worst_rests_on_too_little_data():
+    values = {
+        "dutch": Estimate(0.14, 0.12, 0.16),  # clearly above 0.1
+        "europe": Estimate(0.2, 0.02, 0.4),  # larger, on too little data to show it
+    }
+    gates = FairnessGates(recall_ratio_min=None, calibration_error_max=0.1, proxy_auc_max=None)
+    (gate,) = evaluate_gates(make_context("calibration_error", values, Estimate(None)), gates)
+    assert gate.verdict == "fail" and gate.value == 0.14
+    assert gate.reason.startswith("Calibration error is largest in europe")
+    assert "it is above 0.10 with confidence in dutch (n=2,000" in gate.reason
+
+
 @pytest.mark.parametrize(
     ("metric", "estimate", "threshold", "verdict"),
     [

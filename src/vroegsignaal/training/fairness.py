@@ -25,6 +25,7 @@ from vroegsignaal.training.fairness_gates import (
     RATIO_GATES,
     GateContext,
     MetricComparison,
+    PairRatio,
     evaluate_gates,
     proxy_gate,
 )
@@ -413,5 +414,30 @@ def _compare(
     difference = Estimate(float((value_high - value_low)[0]), *difference_ci)
     ratio = Estimate(float(pair_ratio(value_low, value_high)[0]), *ratio_ci)
     if metric in _NO_RATIO:
-        ratio = Estimate(None)
-    return MetricComparison(metric, tuple(judged), too_small, low, high, difference, ratio)
+        return MetricComparison(metric, tuple(judged), too_small, low, high, difference, Estimate(None))
+    pairs = tuple(
+        _pair(lower, higher, metric, groups=groups, draws=draws, confidence=confidence)
+        for index, lower in enumerate(ranked)
+        for higher in ranked[index + 1 :]
+    )
+    return MetricComparison(metric, tuple(judged), too_small, low, high, difference, ratio, pairs)
+
+
+def _pair(
+    lower: str,
+    higher: str,
+    metric: str,
+    *,
+    groups: Mapping[str, GroupAudit],
+    draws: Mapping[str, Mapping[str, np.ndarray]],
+    confidence: float,
+) -> PairRatio:
+    """The ratio of two judged groups' values (``lower`` has the smaller one), its interval from the same draws."""
+    values = [np.array([groups[g].metrics[metric].value], dtype=np.float64) for g in (lower, higher)]
+    draws_lower, draws_higher = draws.get(lower, {}).get(metric), draws.get(higher, {}).get(metric)
+    interval = (
+        percentile_interval(pair_ratio(draws_lower, draws_higher), confidence=confidence)
+        if draws_lower is not None and draws_higher is not None
+        else (None, None)
+    )
+    return PairRatio(lower, higher, Estimate(float(pair_ratio(*values)[0]), *interval))

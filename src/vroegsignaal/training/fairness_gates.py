@@ -3,7 +3,10 @@
 A ratio gate compares the two judgeable groups with the lowest and the highest value of a metric (ratio =
 lowest / highest). For the false-positive rate a lower value is better, and the same ratio then reads "the
 group with the most needless contact gets at most 1/threshold times the needless contact of the group with the
-least". The calibration gate looks at the worst judgeable group.
+least". The calibration gate looks at the worst judgeable group. When that pair (or group) does not show a breach
+but another one does — a small group with the lowest value and a wide interval beside a large group that is
+clearly below the threshold — the gate judges the one that shows it: a small group must not hide a breach the data
+show for a large one.
 
 A gate **fails** only when the data show the breach with the configured confidence: the whole bootstrap interval
 lies on the wrong side of the threshold. When the point estimate is on the wrong side but the interval reaches back
@@ -44,12 +47,22 @@ _LABELS = {
 
 
 @dataclass(frozen=True)
+class PairRatio:
+    """The ratio of two judged groups' values, the lower one's over the higher one's, with its interval."""
+
+    low: str
+    high: str
+    ratio: Estimate
+
+
+@dataclass(frozen=True)
 class MetricComparison:
     """How one metric compares across the groups of one attribute.
 
     ``judged`` are the groups with enough data for this metric and a defined value; ``too_small`` the others.
     ``low``/``high`` name the judged groups with the smallest and largest value; ``difference`` and ``ratio``
-    compare exactly these two (``None`` values when fewer than two groups are judged).
+    compare exactly these two (``None`` values when fewer than two groups are judged). ``pairs`` holds the ratio
+    of every pair of judged groups (for the gates: see the module docstring).
     """
 
     metric: str
@@ -59,6 +72,7 @@ class MetricComparison:
     high: str | None
     difference: Estimate
     ratio: Estimate
+    pairs: tuple[PairRatio, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,30 +144,19 @@ def proxy_gate(result: ProxyResult) -> GateResult | None:
 
 def _ratio_gate(context: GateContext, *, metric: str, gate_name: str, threshold: float) -> GateResult:
     comparison = context.comparisons[metric]
-    ratio = comparison.ratio
-    if len(comparison.judged) < 2 or comparison.low is None or comparison.high is None or ratio.value is None:
+    if len(comparison.judged) < 2 or comparison.low is None or comparison.high is None or comparison.ratio.value is None:
         return _insufficient(context, metric=metric, gate_name=gate_name, threshold=threshold)
+    widest = PairRatio(comparison.low, comparison.high, comparison.ratio)
+    shown = [pair for pair in comparison.pairs if _verdict(pair.ratio, threshold, higher_is_better=True) == "fail"]
+    judged = widest
+    if shown and _verdict(widest.ratio, threshold, higher_is_better=True) != "fail":
+        judged = min(shown, key=lambda pair: pair.ratio.ci_high)  # type: ignore[arg-type, return-value]
+    ratio = judged.ratio
     verdict = _verdict(ratio, threshold, higher_is_better=True)
-    low = _describe(context, comparison.low, metric)
-    high = _describe(context, comparison.high, metric)
-    if metric == "false_positive_rate":
-        if ratio.value > 0:
-            times = 1 / ratio.value
-            finding = (
-                f"False-positive rate of {high} is {times:.2f} × that of {low}: households in "
-                f"{comparison.high} without the outcome get needless contact {times:.2f} times as often"
-            )
-        else:
-            finding = (
-                f"False-positive rate of {high} is above zero while that of {low} is zero: only households "
-                f"in {comparison.high} without the outcome get needless contact"
-            )
-    else:
-        finding = f"{_LABELS[metric]} of {low} is {ratio.value:.2f} × that of {high}"
     reason = (
-        f"{finding}. The gate requires a ratio (lowest / highest) of at least {threshold:.2f}, so it "
-        f"{_verb(verdict)}. {_level(context)} CI of the ratio: {ratio.interval_text()}."
-        f"{_uncertainty_text(ratio, threshold)}{_too_small_text(context, metric)}"
+        f"{_ratio_finding(context, metric, judged)}. The gate requires a ratio (lowest / highest) of at least "
+        f"{threshold:.2f}, so it {_verb(verdict)}. {_level(context)} CI of the ratio: {ratio.interval_text()}."
+        f"{_uncertainty_text(ratio, threshold)}{_widest_text(widest, judged)}{_too_small_text(context, metric)}"
     )
     return GateResult(
         attribute=context.attribute,
@@ -173,11 +176,23 @@ def _calibration_gate(context: GateContext, *, threshold: float) -> GateResult:
     comparison = context.comparisons[metric]
     if comparison.high is None:
         return _insufficient(context, metric=metric, gate_name=gate_name, threshold=threshold)
-    worst = context.groups[comparison.high].metrics[metric]
+    group = comparison.high
+    shown = [
+        g for g in comparison.judged
+        if _verdict(context.groups[g].metrics[metric], threshold, higher_is_better=False) == "fail"
+    ]
+    if shown and group not in shown:  # the largest error rests on too little data; another group shows a breach
+        group = max(shown, key=lambda g: context.groups[g].metrics[metric].ci_low)  # type: ignore[arg-type, return-value]
+    worst = context.groups[group].metrics[metric]
     verdict = _verdict(worst, threshold, higher_is_better=False)
+    largest = (
+        f"Calibration error is largest in {_describe(context, comparison.high, metric)}, on too little data to "
+        f"show a breach; it is above {threshold:.2f} with confidence in {_describe(context, group, metric)}"
+        if group != comparison.high
+        else f"Calibration error is largest in {_describe(context, group, metric)}"
+    )
     reason = (
-        f"Calibration error is largest in {_describe(context, comparison.high, metric)}. The gate allows at "
-        f"most {threshold:.2f} in any judgeable group, so it {_verb(verdict)}."
+        f"{largest}. The gate allows at most {threshold:.2f} in any judgeable group, so it {_verb(verdict)}."
         f"{_uncertainty_text(worst, threshold)}{_too_small_text(context, metric)}"
     )
     return GateResult(
@@ -190,6 +205,34 @@ def _calibration_gate(context: GateContext, *, threshold: float) -> GateResult:
         ci_high=worst.ci_high,
         verdict=verdict,
         reason=reason,
+    )
+
+
+def _ratio_finding(context: GateContext, metric: str, pair: PairRatio) -> str:
+    """What the ratio of ``pair`` says, in words (needless contact for the false-positive rate)."""
+    low, high, ratio = _describe(context, pair.low, metric), _describe(context, pair.high, metric), pair.ratio.value
+    if metric != "false_positive_rate":
+        return f"{_LABELS[metric]} of {low} is {ratio:.2f} × that of {high}"
+    if ratio:
+        times = 1 / ratio
+        return (
+            f"False-positive rate of {high} is {times:.2f} × that of {low}: households in {pair.high} without the "
+            f"outcome get needless contact {times:.2f} times as often"
+        )
+    return (
+        f"False-positive rate of {high} is above zero while that of {low} is zero: only households in {pair.high} "
+        "without the outcome get needless contact"
+    )
+
+
+def _widest_text(widest: PairRatio, judged: PairRatio) -> str:
+    """When the gate judged another pair than the lowest and highest group: why."""
+    if judged == widest:
+        return ""
+    return (
+        f" The lowest and highest groups, {widest.low} and {widest.high}, differ more (ratio "
+        f"{widest.ratio.value:.2f}, CI {widest.ratio.interval_text()}), on too little data to show it; the pair "
+        "above shows a breach with confidence, and a small group must not hide it."
     )
 
 
