@@ -50,6 +50,17 @@ def test_text_in_a_monotone_feature_is_reported_with_rows_and_values(tmp_path):
     assert (failure.check, failure.count, failure.rows, failure.examples) == (MSG_NOT_NUMERIC, 2, (3, 7), ("unknown",))
 
 
+def test_numbers_stored_as_text_are_read_as_numbers(tmp_path):
+    # A typed file (parquet) may hold a numeric column as text: it was refused with "fails 'numeric' in 0 row(s)".
+    frame = flat_frame(200)
+    frame["arrears_eur"] = frame["arrears_eur"].map(str).astype(object)
+    frame.loc[3, "arrears_eur"] = None
+    dataset = load_dataset(write_flat_dataset(tmp_path, frame, suffix=".parquet"))
+    assert pd.api.types.is_float_dtype(dataset.frame["arrears_eur"])
+    assert "arrears_eur" not in dataset.categorical and dataset.frame["arrears_eur"].isna().sum() == 1
+    assert "feature 'arrears_eur' holds numbers stored as text: read as numbers" in dataset.report.warnings
+
+
 def test_every_problem_is_reported_at_once(tmp_path):
     frame = flat_frame(200).astype({"arrears_eur": object})
     frame.loc[0, "arrears_eur"] = "about 300"
@@ -118,8 +129,8 @@ def test_a_number_coded_sensitive_column_with_a_blank_keeps_its_groups(tmp_path)
     frame.loc[5, "gender"] = None
     sensitive = [{"column": "gender", "map": {"1": "female", "2": "male"}}, {"column": "age", "bins": [18, 65, 120]}]
     dataset = load_dataset(write_flat_dataset(tmp_path, frame, sensitive=sensitive))
-    assert set(dataset.audit["gender"]) == {"female", "male", "unknown"}
-    assert (dataset.audit["gender"] == "unknown").sum() == 1
+    assert set(dataset.audit["gender"]) == {"female", "male", "missing"}  # the audit's name for not recorded
+    assert (dataset.audit["gender"] == "missing").sum() == 1
 
 
 def test_duplicate_ids_are_refused(tmp_path):

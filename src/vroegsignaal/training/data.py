@@ -31,6 +31,7 @@ from vroegsignaal.schemas.tables import (
 from vroegsignaal.scoring.features import build_features
 from vroegsignaal.scoring.io import read_table
 from vroegsignaal.scoring.preprocess import category_text, category_texts
+from vroegsignaal.training.fairness_inputs import MISSING_GROUP
 
 MSG_EMPTY_TABLE = "table has no rows"
 MSG_MISSING_COLUMN = "column present"
@@ -46,7 +47,6 @@ MSG_NO_VALUES = "has at least one value"
 MSG_PROBABILITY = "between 0 and 1"
 MAX_EXAMPLES = 3
 MAX_ROWS = 5
-UNKNOWN_GROUP = "unknown"
 
 Layout = Literal["flat", "signals"]
 SIGNAL_TABLES: dict[str, type[pa.DataFrameModel]] = {
@@ -318,6 +318,10 @@ def _check_flat(frame: pd.DataFrame, config: DatasetConfig) -> tuple[list[Valida
             continue
         numbers = pd.to_numeric(column, errors="coerce")
         bad = numbers.isna() & column.notna()
+        if not bad.any():  # numbers stored as text (a typed file's string column): they are numbers
+            frame[name] = numbers
+            warnings.append(f"feature '{name}' holds numbers stored as text: read as numbers")
+            continue
         if name in config.monotone_increasing or name in config.monotone_decreasing or (bad.mean() < 0.5):
             failures.append(_failure(table, name, MSG_NOT_NUMERIC, np.flatnonzero(bad), column[bad].unique()))
         else:
@@ -424,7 +428,7 @@ def band_audit_attributes(frame: pd.DataFrame, attributes: Sequence[SensitiveAtt
             grouped = category_texts(column).map(attribute.map)
         else:
             grouped = category_texts(column)
-        out[attribute.report_name] = grouped.fillna(UNKNOWN_GROUP).astype(str).to_numpy()
+        out[attribute.report_name] = grouped.fillna(MISSING_GROUP).astype(str).to_numpy()
     return pd.DataFrame(out, index=frame.index)
 
 
