@@ -374,13 +374,28 @@ def test_an_export_leaves_out_decisions_whose_signals_a_purge_deleted(client, da
     assert "2 decisions left out: the retention purge deleted signals" in " ".join(printed.output.split())
 
 
-def test_a_signal_received_after_the_decisions_reference_date_stays_out_of_its_features(client, database_url, clock,
-                                                                                         tmp_path):
-    for pseudonym, end_result in (("hh_late_signal_01", "financial_follow_up"), ("hh_paid_in_time_1", "already_paid")):
+def _decide_each(client, end_results: dict[str, str]) -> None:  # noqa: ANN001
+    """Score each household (one rent signal) and decide its case with the end result given."""
+    for pseudonym, end_result in end_results.items():
         item = client.post("/v1/scores", json=batch(household(pseudonym, signal(f"s-{pseudonym}", amount=400.0))),
                            headers=CASEWORKER).json()["results"][0]
         assert client.post(f"/v1/review-items/{item['review_item_id']}/decisions",
                            json={**DECISION, "end_result": end_result}, headers=CASEWORKER).status_code == 201
+
+
+def _training_row(export_dir: Path, pseudonym: str) -> pd.Series:
+    """The features of ``pseudonym``'s labelled row when the export is loaded for training (with audit attributes
+    for every exported household, as a municipality adds them)."""
+    households = pd.read_parquet(export_dir / "households.parquet")["household_id"]
+    pd.DataFrame({"household_id": households, "age_band": "35-44", "gender": "female", "origin": "dutch",
+                  "neighbourhood": "centrum"}).to_parquet(export_dir / "audit.parquet", index=False)
+    dataset = load_dataset(load_dataset_config(export_dir / "dataset.yaml"))
+    return dataset.frame.iloc[list(dataset.ids).index(pseudonym)]
+
+
+def test_a_signal_received_after_the_decisions_reference_date_stays_out_of_its_features(client, database_url, clock,
+                                                                                         tmp_path):
+    _decide_each(client, {"hh_late_signal_01": "financial_follow_up", "hh_paid_in_time_1": "already_paid"})
     # Three days on, the energy company sends a crisis signal dated before that reference date.
     clock.advance(days=3)
     late = {**signal("s-late", partner="energy", amount=2_000.0, crisis=True), "signal_date": TODAY.isoformat()}
@@ -389,25 +404,15 @@ def test_a_signal_received_after_the_decisions_reference_date_stays_out_of_its_f
     commands.export_decisions(tmp_path, make_settings(database_url))
     signals = pd.read_parquet(tmp_path / "signals.parquet").set_index("signal_id")
     assert signals.loc["s-late", "known_date"] == pd.Timestamp(TODAY + dt.timedelta(days=3))
-    pd.DataFrame({"household_id": ["hh_late_signal_01", "hh_paid_in_time_1"], "age_band": "35-44",
-                  "gender": "female", "origin": "dutch", "neighbourhood": "centrum"}).to_parquet(
-        tmp_path / "audit.parquet", index=False
-    )
-    dataset = load_dataset(load_dataset_config(tmp_path / "dataset.yaml"))
     # The decision's row holds what was known when the household was scored: not the late crisis signal.
-    assert dataset.rows == 2
-    row = dataset.frame.iloc[list(dataset.ids).index("hh_late_signal_01")]
+    row = _training_row(tmp_path, "hh_late_signal_01")
     assert (row["crisis_signal_3m"], row["signals_12m"], row["energy_arrears_eur"]) == (0, 1, 0.0)
 
 
 def test_a_batch_sent_after_a_decision_for_a_past_date_stays_out_of_that_decisions_features(client, database_url,
                                                                                              clock, tmp_path):
     # Its signals carry the batch's reference date, before the decision's: they counted in the decision's row.
-    for pseudonym, end_result in (("hh_backlog_000001", "financial_follow_up"), ("hh_backlog_000002", "already_paid")):
-        item = client.post("/v1/scores", json=batch(household(pseudonym, signal(f"s-{pseudonym}", amount=400.0))),
-                           headers=CASEWORKER).json()["results"][0]
-        assert client.post(f"/v1/review-items/{item['review_item_id']}/decisions",
-                           json={**DECISION, "end_result": end_result}, headers=CASEWORKER).status_code == 201
+    _decide_each(client, {"hh_backlog_000001": "financial_follow_up", "hh_backlog_000002": "already_paid"})
     clock.advance(days=5)
     late = signal("s-backlog", partner="energy", amount=3_000.0, days_ago=25, crisis=True)
     backlog = {**batch(household("hh_backlog_000001", late)),
@@ -416,12 +421,7 @@ def test_a_batch_sent_after_a_decision_for_a_past_date_stays_out_of_that_decisio
     commands.export_decisions(tmp_path, make_settings(database_url))
     signals = pd.read_parquet(tmp_path / "signals.parquet").set_index("signal_id")
     assert signals.loc["s-backlog", "known_date"] == pd.Timestamp(TODAY + dt.timedelta(days=1))
-    pd.DataFrame({"household_id": ["hh_backlog_000001", "hh_backlog_000002"], "age_band": "35-44",
-                  "gender": "female", "origin": "dutch", "neighbourhood": "centrum"}).to_parquet(
-        tmp_path / "audit.parquet", index=False
-    )
-    dataset = load_dataset(load_dataset_config(tmp_path / "dataset.yaml"))
-    row = dataset.frame.iloc[list(dataset.ids).index("hh_backlog_000001")]
+    row = _training_row(tmp_path, "hh_backlog_000001")
     assert (row["crisis_signal_3m"], row["signals_12m"], row["energy_arrears_eur"]) == (0, 1, 0.0)
 
 
