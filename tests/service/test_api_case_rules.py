@@ -380,6 +380,20 @@ def test_a_resend_after_a_withdrawn_objection_scores_nothing_retroactively(clien
     assert new["hh_withdrew_00001"]["score"] is not None
 
 
+def test_a_resend_in_the_rule_based_order_is_answered_the_standard_way_as_the_list_shows_it(client, engine):
+    body = household("hh_rule_resend_01", signal("s-1", amount=9000.0))
+    assert _score(client, body)["hh_rule_resend_01"]["approach"] == "model"
+    client.put("/v1/admin/ordering", json={"mode": "rule", "reason": "model under review"}, headers=ADMIN)
+    scores_before = row_counts(engine)["scores"]
+    again = _score(client, body)["hh_rule_resend_01"]
+    assert (again["approach"], again["standard_reason"], again["score"], again["suggested_intensity"]) == (
+        "standard", "rule_order", None, "letter"
+    )
+    assert row_counts(engine)["scores"] == scores_before
+    [listed] = client.get("/v1/outreach", headers=CASEWORKER).json()["items"]
+    assert (listed["approach"], listed["standard_reason"]) == ("standard", "rule_order")
+
+
 def test_a_resend_in_the_control_sample_stays_blind_to_the_score(make_client):
     client = make_client(control_sample_rate=1.0)
     body = household("hh_control_resend", signal("s-1", amount=9000.0))

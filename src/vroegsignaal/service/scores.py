@@ -781,8 +781,13 @@ def _queue(
             standard = context.settings.standard_intensity
             case = _case_result(p, p.resent_case, standard_intensity=standard, today=today)
             # A case whose advice an objection erased is answered as an objector's, after a withdrawal too.
-            erased = p.resent_case.suggested_intensity is None
-            results.append(as_objector(case, standard_intensity=standard) if p.state.objected or erased else case)
+            if p.state.objected or p.resent_case.suggested_intensity is None:
+                case = as_objector(case, standard_intensity=standard)
+            elif model is None and case.case_status == STATUS_OPEN and case.approach == "model":
+                # In the rule-based order (no model used) an open case is shown, and judged, the standard way, as
+                # the list shows it (queue.advice_for); a closed one keeps the advice it was decided on.
+                case = as_standard(case, reason="rule_order", standard_intensity=standard)
+            results.append(case)
             continue
         _, values = planned[p.position]
         item_id = new_ids[p.household_pk] if p.state.item_id is None else p.state.item_id
