@@ -392,6 +392,11 @@ def test_a_resend_in_the_rule_based_order_is_answered_the_standard_way_as_the_li
     assert row_counts(engine)["scores"] == scores_before
     [listed] = client.get("/v1/outreach", headers=CASEWORKER).json()["items"]
     assert (listed["approach"], listed["standard_reason"]) == ("standard", "rule_order")
+    with engine.connect() as connection:  # the audit record says what was served: no model's advice
+        served = connection.execute(
+            select(AuditRecord.model_version).where(AuditRecord.action == "signals_resent")
+        ).scalar_one()
+    assert served is None
 
 
 def test_a_resend_in_the_control_sample_stays_blind_to_the_score(make_client):

@@ -269,7 +269,9 @@ def score_batch(
         response = ScoreBatchResponse(
             model_version=model.version if model is not None else None, ordering=ordering, results=results
         )
-        append_audit_records(connection, _audit_entries(prepared, caller, municipality, model=model), now=now)
+        append_audit_records(
+            connection, _audit_entries(prepared, results, caller, municipality, model=model), now=now
+        )
         if idempotency_key is not None:
             insert_submission(
                 connection,
@@ -905,7 +907,12 @@ def flag_public(flag: str, *, ood: Sequence[str] = ()) -> ReviewFlagPublic:
 
 
 def _audit_entries(
-    prepared: Sequence[_Prepared], caller: Caller, municipality: str, *, model: LoadedModel | None
+    prepared: Sequence[_Prepared],
+    results: Sequence[HouseholdScorePublic],
+    caller: Caller,
+    municipality: str,
+    *,
+    model: LoadedModel | None,
 ) -> list[AuditEntry]:
     return [
         AuditEntry.by(
@@ -913,13 +920,13 @@ def _audit_entries(
             municipality_code=municipality,
             action=_audit_action(p),
             object_id=p.request.household_id,
-            model_version=_served_version(p, model),
+            model_version=_served_version(p, result, model),
             input_hash=input_hash(p.payload),
             detail={"signals": len(p.request.signals), "objected": p.state.objected}
             | (_resent_case_detail(p.resent_case) if p.resent_case is not None else {})
             | ({"replaced_signals": list(p.replaced_refs)} if p.replaced_refs else {}),
         )
-        for p in prepared
+        for p, result in zip(prepared, results, strict=True)
     ]
 
 
@@ -933,9 +940,11 @@ def _audit_action(p: _Prepared) -> str:
     return AuditAction.SCORE if p.scored is not None else AuditAction.SIGNALS_RECEIVED_STANDARD
 
 
-def _served_version(p: _Prepared, model: LoadedModel | None) -> str | None:
+def _served_version(p: _Prepared, result: HouseholdScorePublic, model: LoadedModel | None) -> str | None:
+    """The model version behind what was served: a resent case's answer names it (none when it was answered the
+    standard way); a household scored now, the model that scored it (also when its answer withholds the score)."""
     if p.resent_case is not None:
-        return p.resent_case.model_version if p.resent_case.approach == "model" else None
+        return result.model_version
     return model.version if p.scored is not None and model is not None else None
 
 
