@@ -83,6 +83,21 @@ def test_a_resident_who_objected_is_not_in_the_control_sample(make_client, engin
     assert groups["control_sample"]["decisions"] == 0
 
 
+def test_the_control_sample_is_compared_on_decisions_made_while_the_model_ordered_the_list(make_client):
+    # Under the rule-based order every household is handled the standard way: a control-sample decision of that
+    # spell was counted, the scored households' decisions of it were not (different periods compared).
+    client = make_client(control_sample_rate=1.0, oversight_min_decisions=1)
+    first = _score(client, household("hh_control_model1", signal("s-1")))["hh_control_model1"]
+    _decide(client, first["review_item_id"])
+    client.put("/v1/admin/ordering", json={"mode": "rule", "reason": "model under review"}, headers=ADMIN)
+    second = _score(client, household("hh_control_rule01", signal("s-2")))["hh_control_rule01"]
+    assert second["control_sample"] is True and second["standard_reason"] == "rule_order"
+    _decide(client, second["review_item_id"])
+    groups = {g["group"]: g for g in client.get("/v1/oversight", headers=ADMIN).json()["control_vs_scored"]}
+    assert groups["control_sample"]["decisions"] == 1
+    assert groups["control_sample"]["help_accepted_share"] == 1.0  # advice_quick_fix: help accepted
+
+
 def test_an_objection_erases_the_score_a_decision_kept(client, engine):
     item = _score(client, household("hh_objects_000002", signal("s-1")))["hh_objects_000002"]
     _decide(client, item["review_item_id"])

@@ -227,7 +227,8 @@ def test_departure_with_reason_is_recorded_and_reported_in_oversight(client):
     team = report["teams"][0]
     assert (team["decisions"], team["departures"], team["departure_share"]) == (1, 1, 1.0)
     scored = [g for g in report["control_vs_scored"] if g["group"] == "scored"][0]
-    assert scored["decisions"] == 1 and scored["help_accepted_share"] == 1.0
+    # One decision is too few to compare (OVERSIGHT_MIN_DECISIONS): counted, no share shown.
+    assert scored["decisions"] == 1 and scored["help_accepted_share"] is None and scored["reached_share"] is None
 
 
 def test_contacted_household_is_held_back_unless_arrears_rise(client, clock):

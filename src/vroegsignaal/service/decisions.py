@@ -220,6 +220,7 @@ def record_decision(
             departure_reason=reason,
             control_sample=item.control_sample,
             approach=advice.approach,
+            ordering=ordering,
             model_version=score.model_version if score is not None else None,
             score=score.score if score is not None else None,
             band=score.band if score is not None else None,

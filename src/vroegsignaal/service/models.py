@@ -193,6 +193,8 @@ class Decision(Base):
     departure_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     control_sample: Mapped[bool] = mapped_column(Boolean)
     approach: Mapped[str] = mapped_column(String(SHORT))
+    #: The order the list followed when the decision was made ("model" or "rule"; empty before migration 0011).
+    ordering: Mapped[str | None] = mapped_column(String(SHORT), nullable=True)
     model_version: Mapped[str | None] = mapped_column(String(128), nullable=True)
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
     band: Mapped[str | None] = mapped_column(String(SHORT), nullable=True)

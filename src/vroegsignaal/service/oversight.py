@@ -72,6 +72,9 @@ def oversight_report(
                 Decision.municipality_code == municipality,
                 Decision.decided_at >= since_moment,
                 (Decision.approach == "model") | Decision.control_sample,
+                # Under the rule-based order every household gets the standard approach: the control sample is then
+                # no comparison, and its decisions would meet scored ones from other periods only.
+                Decision.ordering.is_distinct_from("rule"),
             )
             .group_by(Decision.control_sample)
         ).all()
@@ -95,7 +98,7 @@ def oversight_report(
         since=since,
         teams=[_team(team, decided[team], backlog[team], overdue[team], held[team], standard[team], settings)
                for team in teams],
-        control_vs_scored=_groups(groups),
+        control_vs_scored=_groups(groups, min_decisions=settings.oversight_min_decisions),
     )
 
 
@@ -123,12 +126,20 @@ def _team(
     )
 
 
-def _groups(rows: list) -> list[GroupOutcome]:  # noqa: ANN001 - SQLAlchemy rows
+def _groups(rows: list, *, min_decisions: int) -> list[GroupOutcome]:  # noqa: ANN001 - SQLAlchemy rows
+    """Outcomes of the control sample and of the scored households; a group of fewer than ``min_decisions``
+    decisions gets no shares (one control decision would read as 100%: too little to compare)."""
     by_group = {bool(control): (int(n), int(reached or 0), int(accepted or 0)) for control, n, reached, accepted in rows}
     result = []
     for control, name in ((True, "control_sample"), (False, "scored")):
         n, reached, accepted = by_group.get(control, (0, 0, 0))
+        enough = n >= min_decisions
         result.append(
-            GroupOutcome(group=name, decisions=n, reached_share=_share(reached, n), help_accepted_share=_share(accepted, n))
+            GroupOutcome(
+                group=name,
+                decisions=n,
+                reached_share=_share(reached, n) if enough else None,
+                help_accepted_share=_share(accepted, n) if enough else None,
+            )
         )
     return result
