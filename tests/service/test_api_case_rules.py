@@ -98,6 +98,32 @@ def test_the_control_sample_is_compared_on_decisions_made_while_the_model_ordere
     assert groups["control_sample"]["help_accepted_share"] == 1.0  # advice_quick_fix: help accepted
 
 
+def test_while_a_control_sample_case_is_open_the_history_shows_no_advice_of_earlier_cases(make_client):
+    # The scores were withheld, but the earlier case and its decision still showed the suggested intensity: the
+    # risk band under another name, read by the caseworker of a case that must be handled blind to it.
+    not_drawn = make_client(control_sample_rate=0.0)
+    drawn = make_client(control_sample_rate=1.0, seed_status=None)
+    first = _score(not_drawn, household("hh_blind_00000001", signal("s-1", amount=9000.0)))["hh_blind_00000001"]
+    assert first["suggested_intensity"] == "home_visit"
+    _decide(not_drawn, first["review_item_id"], NO_CONTACT)
+    second = _score(drawn, household("hh_blind_00000001", signal("s-2", amount=9500.0, days_ago=1)))
+    assert second["hh_blind_00000001"]["control_sample"] is True
+    history = drawn.get("/v1/households/hh_blind_00000001", headers=CASEWORKER).json()
+    assert history["scores"] == []
+    assert [i["suggested_intensity"] for i in history["review_items"]] == [None, "letter"]
+    [decision] = history["decisions"]
+    assert (decision["suggested_intensity"], decision["rank_at_decision"], decision["departed_intensity"]) == (
+        None, None, None
+    )
+    assert decision["chosen_intensity"] == "letter"  # what was done stays
+    from tests.pages.conftest import sign_in
+
+    sign_in(drawn, Role.CASEWORKER)
+    page = drawn.get("/huishoudens/hh_blind_00000001")
+    assert page.status_code == 200 and "advies niet getoond" in page.text
+    assert "(advies was" not in page.text and "gewist na bezwaar" not in page.text
+
+
 def test_an_objection_erases_the_score_a_decision_kept(client, engine):
     item = _score(client, household("hh_objects_000002", signal("s-1")))["hh_objects_000002"]
     _decide(client, item["review_item_id"])

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from vroegsignaal.errors import NotFoundError
 from vroegsignaal.schemas.api import (
+    DecisionPublic,
     HouseholdFactsCreate,
     HouseholdHistoryResponse,
     Reason,
@@ -101,8 +102,11 @@ def household_history(
             for i in items
         ]
         # A case handled the standard way (control sample, rule-based order) must not be steered by its score: the
-        # scores are withheld while it is open, as on the household page.
+        # scores are withheld while it is open, as on the household page, and so is what earlier cases show of them
+        # (the suggested intensity is the risk band under another name, as objections.py erases it).
         blinded = any(i.status == STATUS_OPEN and a.approach != "model" for i, a in zip(items, advices, strict=True))
+        if blinded:
+            decided = [_without_advice(d) if d.approach == "model" else d for d in decided]
     return HouseholdHistoryResponse(
         household_id=pseudonym,
         municipality_code=municipality,
@@ -152,7 +156,7 @@ def household_history(
                 standard_reason=advice.standard_reason,
                 control_sample=i.control_sample,
                 urgent=i.crisis or i.end_of_supply,
-                suggested_intensity=advice.suggested_intensity,
+                suggested_intensity=None if blinded and advice.approach == "model" else advice.suggested_intensity,
                 received_on=i.received_on,
                 deadline=i.deadline,
                 held_until=i.held_until,
@@ -164,3 +168,10 @@ def household_history(
         ],
         decisions=decided,
     )
+
+
+def _without_advice(decision: DecisionPublic) -> DecisionPublic:
+    """A decision on the model's advice without what tells the advice: the suggested intensity, the rank the case
+    had on the list, and whether the caseworker departed from the intensity (the chosen one stays: it is what was
+    done)."""
+    return decision.model_copy(update={"suggested_intensity": None, "rank_at_decision": None, "departed_intensity": None})
