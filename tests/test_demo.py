@@ -56,3 +56,22 @@ def test_demo_trains_a_carded_model_and_fills_the_service(tmp_path, monkeypatch)
     for role in ("caseworker", "data_scientist", "ethics_reviewer", "admin"):
         assert f"{role}: ey" in result.output
     assert (tmp_path / "var" / "demo" / "service.db").is_file()
+    # The maintenance commands need the demo's database, which is not the default one: the summary says how.
+    database = tmp_path / "var" / "demo" / "service.db"
+    assert f"DATABASE_URL=sqlite:///{database} VROEGSIGNAAL_DEMO_MODE=true" in " ".join(result.output.split())
+    assert "Demo tokens (valid 12 hours" in result.output
+
+
+def test_a_demo_on_a_port_in_use_stops_before_training_and_says_so(tmp_path):
+    # It used to train, send its households to whatever answered on the port, print that server's URLs and tokens,
+    # and exit 0.
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(app, ["demo", "--var", str(tmp_path / "var"), "--port", str(port), "--no-serve"])
+    assert result.exit_code != 0
+    assert f"--port: port {port} on 127.0.0.1 is in use" in " ".join(result.output.split())
+    assert not (tmp_path / "var" / "models").exists()  # nothing trained

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vroegsignaal.errors import DataValidationError, VroegsignaalError
+from vroegsignaal.errors import ConfigError, DataValidationError, VroegsignaalError
 
 # MLflow logs its store migrations and serialisation notes at INFO; the CLI shows its own progress instead.
 logging.getLogger("mlflow").setLevel(logging.WARNING)
@@ -459,6 +459,7 @@ def demo(
     from vroegsignaal.service.settings import build_settings
 
     paths = DemoPaths(var)
+    _port_free_or_raise(host, port)  # before minutes of training, not after
     with progress_steps("demo") as step:
         bundle = prepare_model(paths, households=households, seed=seed, progress=step)
         paths.database.parent.mkdir(parents=True, exist_ok=True)
@@ -478,7 +479,7 @@ def demo(
         server = _start_server(settings)
         step("sending the households with recent signals to the service")
         scored = _seed(base, tokens["admin"], paths, today=dutch_today(dt.datetime.now(dt.UTC)))
-    print_demo_summary(bundle, paths, base, tokens, scored)
+    print_demo_summary(bundle, paths, base, tokens, scored, token_hours=settings.demo_token_hours)
     if serve_after:
         out.print("[bold]The service is running.[/] Stop it with Ctrl-C.")
         server.wait()
@@ -486,7 +487,9 @@ def demo(
         server.stop()
 
 
-def print_demo_summary(bundle: Path, paths: Any, base: str, tokens: dict[str, str], scored: int) -> None:
+def print_demo_summary(
+    bundle: Path, paths: Any, base: str, tokens: dict[str, str], scored: int, *, token_hours: int
+) -> None:
     from vroegsignaal import tracking
 
     out.rule("Vroegsignaal demo")
@@ -500,8 +503,12 @@ def print_demo_summary(bundle: Path, paths: Any, base: str, tokens: dict[str, st
     out.print(f"Pages:         {base}/  (sign in with a token below)")
     out.print(f"API docs:      {base}/docs")
     out.print(f"Health:        {base}/health   Metrics: {base}/metrics")
+    out.print(
+        f"Database:      {paths.database}  (for the maintenance commands: DATABASE_URL=sqlite:///{paths.database} "
+        "VROEGSIGNAAL_DEMO_MODE=true .venv/bin/vroegsignaal audit-verify)"
+    )
     out.print("")
-    out.print("Demo tokens (valid 12 hours; never use demo secrets in production):")
+    out.print(f"Demo tokens (valid {token_hours} hours; never use demo secrets in production):")
     for role, token in tokens.items():
         out.print(f"  {role}: {token}")
 
@@ -529,6 +536,9 @@ class _Server:
         while time.monotonic() < deadline:
             if not self.thread.is_alive():
                 raise VroegsignaalError("the service stopped while starting (is the port already in use?)")
+            if not self.server.started:  # until it listens, whatever answers on the port is another server
+                time.sleep(0.1)
+                continue
             try:
                 with urllib.request.urlopen(f"{base}/ready", timeout=2) as response:  # noqa: S310 - our own localhost
                     if response.status == 200:
@@ -546,6 +556,22 @@ class _Server:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+def _port_free_or_raise(host: str, port: int) -> None:
+    """Refuse a port another process listens on (a demo still running): the demo would otherwise print the URLs
+    and tokens of that other server."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise ConfigError(
+                f"--port: port {port} on {host} is in use ({error.strerror}); stop the other service (an earlier "
+                "demo?) or choose another port with --port"
+            ) from None
 
 
 def _start_server(settings: Any) -> _Server:

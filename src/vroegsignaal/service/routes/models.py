@@ -137,7 +137,9 @@ def review_version(
     responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
 )
 def promote_version(
-    version: VersionPath, request: PromotionCreate, caller: AdminCaller, services: ServicesDep
+    version: VersionPath, caller: AdminCaller, services: ServicesDep, request: PromotionCreate | None = None
 ) -> ReloadResponse:
-    """Make an approved version the champion (the previous one is retired) and serve it. Role: admin."""
-    return promote_and_serve(services, version=version, caller=caller, comment=request.comment)
+    """Make an approved version the champion (the previous one is retired) and serve it. Role: admin. The body
+    (a comment for the record) may be left out."""
+    comment = request.comment if request is not None else None
+    return promote_and_serve(services, version=version, caller=caller, comment=comment)
