@@ -233,3 +233,76 @@ def test_an_oversight_report_from_before_1900_is_refused(client):
     response = client.get("/v1/oversight", params={"since": "0001-01-01"}, headers=admin)
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "query.since"
     assert client.get("/v1/oversight", params={"since": "9999-12-31"}, headers=admin).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("reason", "rule"),
+    [
+        ("liever\x00 bellen", "must not contain control characters"),  # PostgreSQL answered 503 "retry"
+        ("  a", "must hold at least 3 visible characters"),
+        ("\u200b\u200ba\u200b", "must hold at least 3 visible characters"),
+        ("\u200e\u200fok\u202e", "must hold at least 3 visible characters"),
+        ("BSN 123456782 belde zelf", "must not hold a BSN"),
+    ],
+    ids=["nul", "one-letter", "zero-width", "bidi", "bsn"],
+)
+def test_a_departure_reason_that_says_nothing_or_holds_a_bsn_is_refused_without_repeating_it(client, engine, reason,
+                                                                                               rule):
+    scored = client.post("/v1/scores", json=batch(household(PSEUDONYM, signal("s-1", amount=9000.0))),
+                         headers=CASEWORKER).json()["results"][0]
+    before = row_counts(engine)
+    response = client.post(
+        f"/v1/review-items/{scored['review_item_id']}/decisions", headers=CASEWORKER,
+        json={"end_result": "declines_help", "chosen_intensity": "letter", "departure_reason": reason,
+              "contact_attempts": [spoken_to()]},
+    )
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "departure_reason"
+    assert rule in response.json()["detail"]
+    assert "123456782" not in response.text and "bellen" not in response.text
+    assert row_counts(engine) == before
+
+
+def test_free_text_is_never_repeated_in_an_error_message(client):
+    scored = client.post("/v1/scores", json=batch(household(PSEUDONYM, signal("s-1", amount=9000.0))),
+                         headers=CASEWORKER).json()["results"][0]
+    too_long = "Mevrouw Annelies Jansen wil niet thuis bezocht worden " * 10
+    response = client.post(
+        f"/v1/review-items/{scored['review_item_id']}/decisions", headers=CASEWORKER,
+        json={"end_result": "declines_help", "chosen_intensity": "letter", "departure_reason": too_long,
+              "contact_attempts": [spoken_to()]},
+    )
+    assert response.status_code == 422 and "Jansen" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/models/fake-1/approval", {"decision": "reject", "comment": " " * 12}),
+        ("/v1/admin/ordering", {"mode": "rule", "reason": "\u200b" * 6}),
+        ("/v1/admin/ordering", {"mode": "rule", "reason": "storing\x00 test"}),
+    ],
+    ids=["blank-approval-comment", "invisible-switch-reason", "nul-switch-reason"],
+)
+def test_a_required_comment_or_reason_must_show_something(client, engine, path, body):
+    before = row_counts(engine)
+    headers = auth(Role.ETHICS_REVIEWER) if "approval" in path else auth(Role.ADMIN)
+    send = client.post if "approval" in path else client.put
+    response = send(path, json=body, headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] in ("comment", "reason")
+    assert row_counts(engine) == before
+
+
+@pytest.mark.parametrize("value", ["Hoofdstraat nr 12", "Hoofdstr 12", "Kerkln 5", "Dorpsweg no. 3"])
+def test_a_street_with_a_house_number_is_no_neighbourhood(client, engine, value):
+    before = row_counts(engine)
+    response = client.post("/v1/scores", json=_with(("households", 0, "neighbourhood"), value), headers=CASEWORKER)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "households.0.neighbourhood"
+    assert value not in response.text
+    assert row_counts(engine) == before
+
+
+def test_another_teams_name_is_not_repeated(client, engine):
+    response = client.post("/v1/scores", json=batch(household(PSEUDONYM, signal("s-1"), team="123456782")),
+                           headers=CASEWORKER)
+    assert response.status_code == 403 and "123456782" not in response.text

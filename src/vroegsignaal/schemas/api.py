@@ -41,7 +41,7 @@ from vroegsignaal.schemas.enums import (
     ReviewFlag,
     RiskBand,
 )
-from vroegsignaal.schemas.identifiers import looks_like_identifier
+from vroegsignaal.schemas.identifiers import looks_like_identifier, passes_eleven_test
 from vroegsignaal.schemas.tables import MUNICIPALITY_PATTERN, PSEUDONYM_PATTERN
 
 MSG_SIGNAL_BEFORE_START = "signal_date must not be before arrears_start_date (signaaldatum >= ontstaansdatum)"
@@ -78,9 +78,11 @@ NEIGHBOURHOOD_PATTERN = r"^[A-Za-z0-9 _-]{1,64}$"
 #: A full postcode (four digits, two letters) anywhere in the value: a few dozen addresses, far finer than a
 #: neighbourhood.
 _FULL_POSTCODE = re.compile(r"(?<!\d)[1-9]\d{3}\s*[A-Za-z]{2}(?![A-Za-z])", re.ASCII)
-#: A street name glued to its house number ("Hoofdstraat12").
+#: A street name with its house number ("Hoofdstraat 12", "Hoofdstraat12", "Hoofdstr. nr 12", "Kerkln 5").
 _STREET_NUMBER = re.compile(
-    r"[A-Za-z]+(straat|laan|weg|plein|gracht|kade|singel|dijk|hof|pad|dreef|steeg|park|markt)\s*\d+", re.IGNORECASE
+    r"[A-Za-z]+(straat|str|laan|ln|weg|wg|plein|pln|gracht|kade|kd|singel|dijk|hof|pad|dreef|steeg|park|markt)"
+    r"\.?\s*(nr|no|nummer)?\.?\s*\d+",
+    re.IGNORECASE,
 )
 MSG_NOT_A_NEIGHBOURHOOD = (
     "must be a neighbourhood (wijk) code or name, never an address, a full postcode or a number that could "
@@ -120,6 +122,39 @@ InputDate = Annotated[dt.date, Field(ge=EARLIEST_DATE)]
 # are read from their JSON strings.
 AmountEur = Annotated[float, Strict(), Field(ge=0, le=MAX_AMOUNT_EUR)]
 Flag = Annotated[bool, Strict()]
+
+
+#: Characters that show nothing: zero-width spaces and joiners, bidi marks and controls, word joiners, the BOM.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+#: Control characters other than tab and line breaks (PostgreSQL refuses NUL in text).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_NINE_DIGITS = re.compile(r"(?<!\d)\d{9}(?!\d)")
+MSG_CONTROL_CHARACTERS = "must not contain control characters"
+MSG_TOO_FEW_VISIBLE = "must hold at least {count} visible characters"
+MSG_HOLDS_BSN = (
+    "must not hold a BSN (a 9-digit number passing the eleven-test): write no personal data here; write another "
+    "number (a case number) with a prefix or separators"
+)
+
+
+def free_text(min_visible: int, *, blank_is_none: bool = False) -> AfterValidator:
+    """The rule of a free-text field people write in (a reason, a comment): no control characters, at least
+    ``min_visible`` characters that show (spaces, zero-width and bidi characters do not count), and no BSN. With
+    ``blank_is_none`` a value that shows nothing counts as not given (an optional field a form sent blank)."""
+
+    def check(value: str) -> str | None:
+        if _CONTROL.search(value):
+            raise ValueError(MSG_CONTROL_CHARACTERS)
+        visible = len(_INVISIBLE.sub("", value).strip())
+        if visible == 0 and blank_is_none:
+            return None
+        if visible < min_visible:
+            raise ValueError(MSG_TOO_FEW_VISIBLE.format(count=min_visible))
+        if any(passes_eleven_test(number) for number in _NINE_DIGITS.findall(value)):
+            raise ValueError(MSG_HOLDS_BSN)
+        return value
+
+    return AfterValidator(check)
 
 
 class _Request(BaseModel):
@@ -402,10 +437,10 @@ class DecisionCreate(_Request):
     contact_attempts: list[ContactAttemptCreate] = Field(default_factory=list, max_length=MAX_CONTACT_ATTEMPTS)
     end_result: EndResult = Field(description="End result of the case (resultaat Vroegsignaalzaak, DDAS).")
     chosen_intensity: ContactIntensity = Field(description="The first contact the caseworker chose.")
-    departure_reason: str | None = Field(
+    departure_reason: Annotated[
+        str, StringConstraints(min_length=3, max_length=500), free_text(3, blank_is_none=True)
+    ] | None = Field(
         default=None,
-        min_length=3,
-        max_length=500,
         description="Required when the chosen intensity or the order departs from the advice. Describe the "
         "professional reason; never write names, addresses or other personal data here.",
     )
@@ -592,18 +627,20 @@ class ApprovalCreate(_Request):
     """An ethics reviewer's verdict on a candidate version."""
 
     decision: Literal["approve", "reject"]
-    comment: str = Field(min_length=10, max_length=2000, description="Why; recorded with who and when.")
+    comment: Annotated[str, free_text(10)] = Field(
+        min_length=10, max_length=2000, description="Why; recorded with who and when."
+    )
 
 
 class PromotionCreate(_Request):
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: Annotated[str, free_text(1)] | None = Field(default=None, max_length=2000)
 
 
 class OrderingSwitchCreate(_Request):
     """Switch between the model's order and the rule-based fallback (crisis first, oldest signal first)."""
 
     mode: Ordering
-    reason: str = Field(min_length=5, max_length=1000)
+    reason: Annotated[str, free_text(5)] = Field(min_length=5, max_length=1000)
 
 
 class OrderingPublic(_Response):

@@ -50,8 +50,11 @@ MSG_BATCH_TOO_LARGE = "field 'households': {count} households exceed the limit o
 
 #: PostgreSQL's serialization failure and deadlock: another transaction got in the way, the database is fine.
 CONCURRENCY_SQLSTATES = frozenset({"40001", "40P01"})
-#: Fields whose values are never repeated in an error message.
-IDENTIFIER_FIELDS = frozenset({"household_id", "signal_id", "replaces_signal_id", "neighbourhood"})
+#: Fields whose values are never repeated in an error message: identifiers, and the free text people write (a reason
+#: or a comment may wrongly hold a name).
+IDENTIFIER_FIELDS = frozenset(
+    {"household_id", "signal_id", "replaces_signal_id", "neighbourhood", "departure_reason", "comment", "reason"}
+)
 MAX_ECHO_LENGTH = 40
 RETRY_LATER = {"Retry-After": "5"}
 

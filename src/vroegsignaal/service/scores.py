@@ -105,7 +105,7 @@ MSG_NO_TEAM = (
     "households.{position}.team is required: your token has no team and the household is not on file with one"
 )
 MSG_OTHER_TEAM = (
-    "households.{position}.team: {team!r} is not your team; a caseworker files households for their own team"
+    "households.{position}.team: not your team; a caseworker files households for their own team"
 )
 MSG_CASE_OF_OTHER_TEAM = (
     "households.{position}: this household's open case is on another team's list; that team, or an admin, handles "
@@ -313,7 +313,7 @@ def _team_or_raise(household: HouseholdScoreCreate, caller: Caller, position: in
     admin's token has no team): then the household's own team, if it is on file (:func:`_teams_on_file`)."""
     team = household.team or caller.team
     if caller.team is not None and team != caller.team:  # a caseworker works their own team's list
-        raise PermissionDeniedError(MSG_OTHER_TEAM.format(position=position, team=team))
+        raise PermissionDeniedError(MSG_OTHER_TEAM.format(position=position))  # the value may be anything
     return team
 
 
