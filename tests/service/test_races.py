@@ -16,7 +16,7 @@ from sqlalchemy import Engine, event, select, update
 from tests.service.conftest import auth, batch, household, make_settings, seed_version, signal, spoken_to
 from vroegsignaal.schemas.enums import ModelStatus, Role
 from vroegsignaal.service import commands
-from vroegsignaal.service.models import Household, ModelVersion, ReviewItem, Score, ScoreSubmission, Signal
+from vroegsignaal.service.models import Decision, Household, ModelVersion, ReviewItem, Score, ScoreSubmission, Signal
 
 CASEWORKER = auth(Role.CASEWORKER)
 DECISION = {"end_result": "declines_help", "chosen_intensity": "letter",
@@ -321,3 +321,80 @@ def test_a_case_scored_while_its_model_is_rejected_loses_the_advice_too(client, 
     with engine.connect() as connection:
         cases = connection.execute(select(ReviewItem.approach, ReviewItem.standard_reason)).all()
     assert [tuple(case) for case in cases] == [("standard", "model_withdrawn")]
+
+
+def _review_item_locked(statement: str) -> bool:
+    return "FROM review_items" in statement and "FOR UPDATE" in statement
+
+
+def test_an_objection_filed_while_a_decision_is_recorded_erases_the_decisions_copy_of_the_score(client, engine):
+    # The objection erased the decisions it could see, then waited for the case: the decision committed after it
+    # with the objector's score, band and model version, shown in the household's history.
+    first = _score(client, batch(household("hh_race_objdec_01", signal("s-1", amount=9000.0))))
+    objections = []
+
+    def object_now() -> None:
+        objection = {"household_id": "hh_race_objdec_01", "received_on": "2026-03-04"}
+        objections.append(client.post("/v1/objections", json=objection, headers=CASEWORKER).status_code)
+
+    with meanwhile(client, _review_item_locked, object_now):
+        decided = client.post(f"/v1/review-items/{first['review_item_id']}/decisions", json=DECISION,
+                              headers=CASEWORKER)
+    assert decided.status_code == 201 and objections == [201]
+    with engine.connect() as connection:
+        kept = connection.execute(select(Decision.score, Decision.band, Decision.model_version)).all()
+        assert connection.execute(select(Score.id)).all() == []
+    assert [tuple(row) for row in kept] == [(None, None, None)]
+
+
+def test_a_rejection_while_a_decision_is_recorded_does_not_deadlock(client, engine):
+    # The rejection locked the audit chain's head before the open cases, every other writer the other way round.
+    first = _score(client, batch(household("hh_race_rejdec_01", signal("s-1", amount=9000.0))))
+    rejections = []
+
+    def reject() -> None:
+        rejections.append(client.post("/v1/models/fake-1/approval", headers=auth(Role.ETHICS_REVIEWER),
+                                      json={"decision": "reject", "comment": "fails our review now"}).status_code)
+
+    with meanwhile(client, _review_item_locked, reject):
+        decided = client.post(f"/v1/review-items/{first['review_item_id']}/decisions", json=DECISION,
+                              headers=CASEWORKER)
+    assert decided.status_code == 201 and rejections == [200]
+    with engine.connect() as connection:
+        status = connection.execute(select(ModelVersion.status).where(ModelVersion.version == "fake-1")).scalar_one()
+    assert status == ModelStatus.REJECTED.value
+
+
+def test_a_batch_and_the_ordering_switch_lock_the_cases_in_one_order(client, engine):
+    # The batch locked its open cases in request order, the switch in table order: with a third transaction holding
+    # a case between them they waited for each other in a circle.
+    import time
+
+    from sqlalchemy import text
+
+    ids = {p: _score(client, batch(household(p, signal(f"s-{p}"))))["review_item_id"]
+           for p in ("hh_race_sw_a_0001", "hh_race_sw_m_0001", "hh_race_sw_b_0001")}
+    if engine.dialect.name != "postgresql":
+        return  # one transaction writes at a time
+    answers: dict[str, int] = {}
+
+    def switch() -> None:
+        answers["switch"] = client.put("/v1/admin/ordering", headers=auth(Role.ADMIN),
+                                       json={"mode": "rule", "reason": "model under review"}).status_code
+
+    def score_in_reverse_order() -> None:
+        body = batch(household("hh_race_sw_b_0001", signal("s-b2", days_ago=1)),
+                     household("hh_race_sw_a_0001", signal("s-a2", days_ago=1)))
+        answers["score"] = client.post("/v1/scores", json=body, headers=CASEWORKER).status_code
+
+    with engine.connect() as other:  # a decision in progress on the middle case holds its lock
+        holding = other.begin()
+        other.execute(text("SELECT id FROM review_items WHERE id = :id FOR UPDATE"), {"id": ids["hh_race_sw_m_0001"]})
+        threads = [threading.Thread(target=switch), threading.Thread(target=score_in_reverse_order)]
+        for thread in threads:
+            thread.start()
+            time.sleep(0.7)
+        holding.commit()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert answers == {"switch": 200, "score": 200}

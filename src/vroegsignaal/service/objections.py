@@ -79,10 +79,12 @@ def add_objection(
             registered_by=caller.subject,
         )
         session.add(row)
+        # The household's row locked, as a decision locks it before its case: a decision being recorded commits
+        # first and its copy of the score is erased below, or it waits and sees the objection (PostgreSQL).
         household_id = session.scalar(
-            select(Household.id).where(
-                Household.municipality_code == municipality, Household.household_pseudonym == pseudonym
-            )
+            select(Household.id)
+            .where(Household.municipality_code == municipality, Household.household_pseudonym == pseudonym)
+            .with_for_update()
         )
         erased = 0
         if household_id is not None:

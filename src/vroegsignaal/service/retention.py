@@ -34,7 +34,7 @@ from vroegsignaal.service.models import (
     ScoreSubmission,
     Signal,
 )
-from vroegsignaal.service.score_store import STATUS_OPEN
+from vroegsignaal.service.score_store import STATUS_OPEN, lock_review_items
 from vroegsignaal.service.settings import Settings
 
 STATUS_CLOSED = "closed"
@@ -143,8 +143,10 @@ def _open_cases_losing_data(session: Session, *, cutoff: dt.datetime) -> list[in
 def _mark_changed(session: Session, item_ids: list[int], *, now: dt.datetime) -> int:
     """Mark changed (``updated_at``) those of ``item_ids`` still open; how many."""
     changed = 0
+    item_ids = sorted(item_ids)
     for start in range(0, len(item_ids), _ID_CHUNK):
         chunk = item_ids[start : start + _ID_CHUNK]
+        lock_review_items(session.connection(), ReviewItem.id.in_(chunk), ReviewItem.status == STATUS_OPEN)
         statement = update(ReviewItem).where(ReviewItem.id.in_(chunk), ReviewItem.status == STATUS_OPEN)
         changed += _count(session.execute(statement.values(updated_at=now)))
     return changed

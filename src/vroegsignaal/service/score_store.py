@@ -264,10 +264,22 @@ def insert_signals(connection: Connection, rows: Sequence[Mapping[str, Any]]) ->
 
 
 def mark_replaced(connection: Connection, *, municipality: str, replaced: Mapping[str, str]) -> None:
-    """Record that each signal ``old_ref`` of ``replaced`` was replaced by the correction ``new_ref``."""
+    """Record that each signal ``old_ref`` of ``replaced`` was replaced by the correction ``new_ref`` (in the order
+    of their ids, so that two requests never wait for each other's signals in a circle)."""
     if replaced:
-        rows = [{"municipality": municipality, "old_ref": old, "new_ref": new} for old, new in replaced.items()]
+        rows = [{"municipality": municipality, "old_ref": old, "new_ref": new} for old, new in sorted(replaced.items())]
         execute(connection, _MARK_REPLACED, rows)
+
+
+def lock_review_items(connection: Connection, *conditions: Any) -> list[int]:
+    """Lock the review items that meet ``conditions`` in the order of their ids, the order every writer of several
+    items takes them in (a bulk ``UPDATE`` locks rows in the order it happens to scan them); their ids. PostgreSQL
+    only: on SQLite one transaction writes at a time."""
+    if connection.dialect.name != "postgresql":
+        return []
+    return list(
+        connection.scalars(select(_items.c.id).where(*conditions).order_by(_items.c.id).with_for_update())
+    )
 
 
 def household_states(
@@ -384,7 +396,9 @@ def update_review_items(connection: Connection, rows: Sequence[Mapping[str, Any]
     """Update open review items; each row names its item as ``item_id`` and carries the columns to set (rows that
     set the same columns are updated together)."""
     alike: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
-    for row in rows:
+    # In id order, as the ordering switch and the purge lock them: in request order two of them could wait for each
+    # other in a circle (PostgreSQL).
+    for row in sorted(rows, key=lambda row: row["item_id"]):
         alike.setdefault(tuple(row), []).append(row)
     for same_columns in alike.values():
         execute(connection, _UPDATE_ITEMS, same_columns)

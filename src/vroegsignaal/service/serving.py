@@ -368,14 +368,19 @@ def review_model_version(
     withdrawn = target is ModelStatus.REJECTED and served is not None and served.version == version
     now = services.now()
     with transaction(services.sessions) as session:
+        withdrawn_cases = None
         if target is ModelStatus.REJECTED:  # after the scoring requests in flight, which the withdrawal must see
             advisory_locks.lock_for_transaction(session.connection(), advisory_locks.MODEL_REJECTION)
+            # The open cases before the audit chain's head, which the status change locks: every writer takes the
+            # head last, and a decision or objection on such a case would otherwise deadlock with the rejection.
+            # An invalid change rolls this back with the rest.
+            withdrawn_cases = _withdraw_cases(session, services, version=version, now=now)
         row = change_status(
             session, version=version, target=target, caller=caller, comment=comment, now=now, mirror=services.mirror
         )
         events = events_of(session, [version])[version]
-        if target is ModelStatus.REJECTED:
-            _withdraw_advice(session, services, version=version, caller=caller, now=now)
+        if withdrawn_cases is not None:
+            _audit_withdrawal(session, version=version, cases=withdrawn_cases, caller=caller, now=now)
         if withdrawn:
             _audit_reload(session, caller, serving=None, previous=version, now=now)
     if withdrawn:
@@ -394,8 +399,14 @@ def _withdraw_advice(session: Session, services: Services, *, version: str, call
     """A rejected model no longer steers the open cases it scored: they switch to the standard approach (standard
     contact, no score shown, placed on the list like the control sample) until a new signal is scored by a model
     in use. Audited with how many cases changed."""
+    changed = _withdraw_cases(session, services, version=version, now=now)
+    _audit_withdrawal(session, version=version, cases=changed, caller=caller, now=now)
+
+
+def _withdraw_cases(session: Session, services: Services, *, version: str, now: dt.datetime) -> int:
+    """The open cases ``version`` scored switched to the standard approach (see :func:`_withdraw_advice`); how many."""
     scored_by_it = select(Score.id).where(Score.model_version == version)
-    changed = session.execute(
+    return session.execute(
         update(ReviewItem)
         .where(ReviewItem.status == STATUS_OPEN, ReviewItem.score_id.in_(scored_by_it))
         .values(
@@ -406,10 +417,13 @@ def _withdraw_advice(session: Session, services: Services, *, version: str, call
         )
         .execution_options(synchronize_session=False)
     ).rowcount
+
+
+def _audit_withdrawal(session: Session, *, version: str, cases: int, caller: Caller, now: dt.datetime) -> None:
     audit(
         session,
         AuditEntry.by(
-            caller, action=AuditAction.MODEL_ADVICE_WITHDRAWN, model_version=version, detail={"open_cases": changed}
+            caller, action=AuditAction.MODEL_ADVICE_WITHDRAWN, model_version=version, detail={"open_cases": cases}
         ),
         now=now,
     )

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from vroegsignaal.schemas.enums import ModelStatus
 from vroegsignaal.service.audit import AuditAction, AuditEntry, audit
 from vroegsignaal.service.hot_sql import execute
-from vroegsignaal.service.score_store import STATUS_OPEN
+from vroegsignaal.service.score_store import STATUS_OPEN, lock_review_items
 from vroegsignaal.service.models import ModelVersion, ReviewItem, ServiceSwitch
 from vroegsignaal.service.queue import Ordering
 from vroegsignaal.service.security import Caller
@@ -101,6 +101,8 @@ def switch_ordering(session: Session, *, mode: Ordering, reason: str, caller: Ca
     if mode != previous:
         # The advice of every open case changed with the order: a decision on the advice as it was is refused
         # (``case_updated_at``), and the caseworker sees the case as it is now.
+        open_cases = (ReviewItem.municipality_code == municipality, ReviewItem.status == STATUS_OPEN)
+        lock_review_items(session.connection(), *open_cases)
         session.execute(
             update(ReviewItem)
             .where(ReviewItem.municipality_code == municipality, ReviewItem.status == STATUS_OPEN)
