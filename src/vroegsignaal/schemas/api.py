@@ -633,7 +633,7 @@ class ApprovalCreate(_Request):
 
 
 class PromotionCreate(_Request):
-    comment: Annotated[str, free_text(1)] | None = Field(default=None, max_length=2000)
+    comment: Annotated[str, StringConstraints(max_length=2000), free_text(1, blank_is_none=True)] | None = None
 
 
 class OrderingSwitchCreate(_Request):
