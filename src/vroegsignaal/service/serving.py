@@ -265,14 +265,18 @@ def reload_model(services: Services, *, caller: Caller) -> ReloadResponse:
     registry = fetch_registry_versions(services.settings)
     now = services.now()  # after the registry answered: audit records are written in time order
     with transaction(services.sessions) as session:
-        # Registration first: it takes the registration lock, and locks come before the rows and the audit chain's
-        # head (a replica starting takes them in that order too).
-        register_sources(session, services, registry=registry, now=now)
+        # The registration lock first, then rows, then the audit chain's head (a replica starting takes them in that
+        # order too, and so does every writer of cases: the head last).
+        advisory_locks.lock_for_transaction(session.connection(), advisory_locks.REGISTRATION)
+        withdrawn_cases = None
         if served is not None and _status_now(session, served.version) is ModelStatus.REJECTED:
             # Rejected through another replica while this one kept serving it. The rejection waited for the scoring
             # requests in flight (advisory_locks.MODEL_REJECTION), so this finds nothing left to withdraw unless the
             # database was changed by other means: a safety net, idempotent.
-            _withdraw_advice(session, services, version=served.version, caller=caller, now=now)
+            withdrawn_cases = _withdraw_cases(session, services, version=served.version, now=now)
+        register_sources(session, services, registry=registry, now=now)  # takes the lock it already holds
+        if withdrawn_cases is not None:
+            _audit_withdrawal(session, version=served.version, cases=withdrawn_cases, caller=caller, now=now)
         row = servable_version(session, demo_mode=services.settings.demo_mode)
         if row is None:
             if served is None:
@@ -395,16 +399,11 @@ def _status_now(session: Session, version: str) -> ModelStatus | None:
     return None if status is None else ModelStatus(status)
 
 
-def _withdraw_advice(session: Session, services: Services, *, version: str, caller: Caller, now: dt.datetime) -> None:
+def _withdraw_cases(session: Session, services: Services, *, version: str, now: dt.datetime) -> int:
     """A rejected model no longer steers the open cases it scored: they switch to the standard approach (standard
     contact, no score shown, placed on the list like the control sample) until a new signal is scored by a model
-    in use. Audited with how many cases changed."""
-    changed = _withdraw_cases(session, services, version=version, now=now)
-    _audit_withdrawal(session, version=version, cases=changed, caller=caller, now=now)
-
-
-def _withdraw_cases(session: Session, services: Services, *, version: str, now: dt.datetime) -> int:
-    """The open cases ``version`` scored switched to the standard approach (see :func:`_withdraw_advice`); how many."""
+    in use. How many cases changed (for :func:`_audit_withdrawal`, called once the transaction's rows are
+    written: the audit chain's head is the last lock a writer takes)."""
     scored_by_it = select(Score.id).where(Score.model_version == version)
     return session.execute(
         update(ReviewItem)
