@@ -406,21 +406,22 @@ def _compare(
     value_low = np.array([groups[low].metrics[metric].value], dtype=np.float64)
     value_high = np.array([groups[high].metrics[metric].value], dtype=np.float64)
     draws_low, draws_high = draws.get(low, {}).get(metric), draws.get(high, {}).get(metric)
-    if draws_low is not None and draws_high is not None:
-        difference_ci = percentile_interval(draws_high - draws_low, confidence=confidence)
-        ratio_ci = percentile_interval(pair_ratio(draws_low, draws_high), confidence=confidence)
-    else:
-        difference_ci = ratio_ci = (None, None)
+    difference_ci = (
+        percentile_interval(draws_high - draws_low, confidence=confidence)
+        if draws_low is not None and draws_high is not None
+        else (None, None)
+    )
     difference = Estimate(float((value_high - value_low)[0]), *difference_ci)
-    ratio = Estimate(float(pair_ratio(value_low, value_high)[0]), *ratio_ci)
     if metric in _NO_RATIO:
         return MetricComparison(metric, tuple(judged), too_small, low, high, difference, Estimate(None))
+    # Every pair, lower value first: the first holds the lowest group, the last of those with it the highest.
     pairs = tuple(
         _pair(lower, higher, metric, groups=groups, draws=draws, confidence=confidence)
         for index, lower in enumerate(ranked)
         for higher in ranked[index + 1 :]
     )
-    return MetricComparison(metric, tuple(judged), too_small, low, high, difference, ratio, pairs)
+    widest = pairs[len(ranked) - 2]  # (ranked[0], ranked[-1])
+    return MetricComparison(metric, tuple(judged), too_small, low, high, difference, widest.ratio, pairs)
 
 
 def _pair(
