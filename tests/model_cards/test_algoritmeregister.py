@@ -79,10 +79,35 @@ def test_signal_entry_states_purpose_human_oversight_and_legal_basis():
     assert entry["lawful_basis_grouping"] == [
         {"title": "Wet gemeentelijke schuldhulpverlening, artikel 3", "link": "https://wetten.example/wgs"}
     ]
-    assert "1,6 keer zoveel" in entry["goal"]  # the lift over the rule, from the card
-    assert "met 182 dagen wachttijd na contact, bereikte het model 1,2 keer zoveel" in entry["goal"]  # ... in use
-    assert "5 drempels getoetst: 4 gehaald, 0 niet gehaald, 0 onbeslist" in entry["risks"]
+    assert "1,62 keer zoveel huishoudens die hulp nodig hadden" in entry["goal"]  # the lift over the rule
+    assert "met 182 dagen wachttijd na contact, vond het model 1,21 keer zoveel" in entry["goal"]  # ... in use
+    assert "Van de 5 drempels: 4 gehaald, 0 niet gehaald, 0 onbeslist" in entry["risks"]
     assert "en 1 niet te beoordelen" in entry["risks"]
+    assert "wegen de voordelen op tegen de nadelen" in entry["proportionality"]
+
+
+def test_trade_off_follows_the_numbers_not_a_fixed_conclusion():
+    """A blocked version, a model that finds fewer households than the rule, or features that betray a sensitive
+    attribute must not be published with "the advantages outweigh the disadvantages"."""
+    blocked = algoritmeregister_entry(make_card(failing_gate=True))["proportionality"]
+    assert "wegen de voordelen op tegen" not in blocked and "mag niet gebruikt worden" in blocked
+
+    card = make_card(failing_gate=False)
+    worse = card.model_copy(update={"performance": card.performance.model_copy(update={"lift_over_rule": 0.96})})
+    text = algoritmeregister_entry(worse)["proportionality"]
+    assert "minder huishoudens die hulp nodig hadden dan een regel zonder model (0,96 keer zoveel)" in text
+    assert "Voordeel: met dezelfde mensen" not in text and "niet aangetoond" in text
+    assert "1,0 keer" not in algoritmeregister_entry(worse)["goal"]  # a loss is never rounded into a tie
+
+    proxy = card.fairness.proxy[0].model_copy(update={"verdict": "fail", "auc": 0.83})
+    leaking = card.model_copy(update={"fairness": card.fairness.model_copy(update={"proxy": [proxy]})})
+    text = algoritmeregister_entry(leaking)["proportionality"]
+    assert "de proxycontrole vond dat de invoer" in text.lower() and "(AUC 0,83)" in text
+
+
+def test_risks_name_the_attributes_that_were_audited():
+    card = make_card(failing_gate=False)
+    assert "per groep (leeftijd, geslacht, herkomst)" in algoritmeregister_entry(card)["risks"]
 
 
 def test_card_link_is_published_where_the_standard_has_room_for_it():

@@ -191,6 +191,17 @@ def test_verdicts_are_written_not_only_coloured(rendered, rendered_unknowns):
     assert "✔ This model may be submitted to the ethics committee for approval." in passing
 
 
+def test_the_gates_heading_counts_what_did_not_pass(rendered_unknowns):
+    """A gate that could not be judged blocks nothing, so the card must not call it passed (it said "All gates
+    passed" as long as no gate failed)."""
+    for lang, summary in (("en", "Of the 5 gates: 4 passed, 0 failed, 0 inconclusive"),
+                          ("nl", "Van de 5 drempels: 4 gehaald, 0 niet gehaald, 0 onbeslist")):
+        for page in (rendered_unknowns.html[lang], rendered_unknowns.markdown[lang]):
+            text = page.read_text(encoding="utf-8")
+            assert summary in text
+            assert "All gates passed" not in text and "Alle drempels gehaald" not in text
+
+
 @pytest.mark.parametrize(
     ("lang", "own", "other"),
     [

@@ -162,3 +162,18 @@ def test_groups_are_labelled_in_the_language_of_the_card(attribute, group, colum
 @pytest.mark.parametrize("key", sorted(texts.LABELS))
 def test_every_card_label_exists_in_both_languages(key):
     assert texts.label(key, "nl").strip() and texts.label(key, "en").strip()
+
+
+def test_gates_summary_says_all_passed_only_when_every_gate_passed():
+    all_passed = [gate for gate in gates(failing=False) if gate.verdict == "pass"]
+    assert texts.gates_summary(all_passed).en == "All 4 gates passed."
+    assert texts.gates_summary(all_passed).nl == "Alle 4 drempels gehaald."
+    # A gate that could not be judged does not block, but "no gate failed" is not "all passed".
+    summary = texts.gates_summary(gates(failing=False))
+    assert summary.en == (
+        "Of the 5 gates: 4 passed, 0 failed, 0 inconclusive (the interval crosses the threshold) and 1 could not be "
+        "judged for too few data."
+    )
+    assert "passed." not in summary.en.split(":")[0] and "Van de 5 drempels: 4 gehaald, 0 niet gehaald" in summary.nl
+    failing = texts.gates_summary(gates(failing=True))
+    assert "3 passed, 1 failed" in failing.en and "3 gehaald, 1 niet gehaald" in failing.nl

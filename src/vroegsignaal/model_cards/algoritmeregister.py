@@ -142,6 +142,15 @@ def _begin_date(card: ModelCard) -> str | None:
     return served[0].strftime("%Y-%m") if served else None
 
 
+def _as_many(lift: float, than: str, who: str = "huishoudens die hulp nodig hadden") -> str:
+    """How many households that needed help the model found beside ``than``, in words that do not round a loss
+    into a tie: "1,06 keer zoveel ... als", or "minder ... dan" below one."""
+    times = texts.format_number(lift, "nl", digits=2)
+    if lift >= 1.0:
+        return f"{times} keer zoveel {who} als {than}"
+    return f"minder {who} dan {than} ({times} keer zoveel)"
+
+
 def _capacity_sentence(card: ModelCard) -> str:
     lift = card.performance.lift_over_rule
     k = card.capacity.k
@@ -149,19 +158,18 @@ def _capacity_sentence(card: ModelCard) -> str:
         return f"Het team kan per periode ongeveer {k} huishoudens benaderen."
     rule = card.performance.rule_description
     periods = texts.test_periods(card)
-    where = f"de eerste {k} van elk van de {periods} toetsperiodes" if periods > 1 else f"die eerste {k}"
+    where = f"binnen wat het team aankan, over {periods} toetsperiodes," if periods > 1 else "binnen wat het team aankan"
+    rule_text = f"de regel {rule.nl}" if rule is not None else "een regel zonder model"
     sentence = (
-        f"Het team kan per periode ongeveer {k} huishoudens benaderen. In de toets vond het model in {where} "
-        f"{texts.format_number(lift, 'nl', digits=1)} keer zoveel huishoudens die hulp nodig hadden als een regel "
-        f"{rule.nl if rule is not None else 'zonder model'}."
+        f"Het team kan per periode ongeveer {k} huishoudens benaderen. In de toets vond het model {where} "
+        f"{_as_many(lift, rule_text)}."
     )
     in_use = card.performance.in_use
     if in_use is not None and in_use.lift_over_rule is not None:
         # Per period a household can count in several months; the list in use holds it back after contact.
-        lift_in_use = texts.format_number(in_use.lift_over_rule, "nl", digits=1)
         sentence += (
-            f" Nagebootst zoals de lijst werkt, met {in_use.cooldown_days} dagen wachttijd na contact, bereikte "
-            f"het model {lift_in_use} keer zoveel huishoudens met een hulpvraag als die regel."
+            f" Nagebootst zoals de lijst werkt, met {in_use.cooldown_days} dagen wachttijd na contact, vond het "
+            f"model {_as_many(in_use.lift_over_rule, 'die regel', 'huishoudens met een hulpvraag')}."
         )
     return sentence
 
@@ -185,8 +193,7 @@ def _goal(card: ModelCard, signal_data: bool) -> str:
 def _proportionality(card: ModelCard, signal_data: bool) -> str:
     scorecard = card.performance.lift_over_scorecard
     compared = (
-        " Ook is het vergeleken met een eenvoudige scorekaart; het model vond "
-        f"{texts.format_number(scorecard, 'nl', digits=1)} keer zoveel huishoudens als die scorekaart."
+        f" Ook is het vergeleken met een eenvoudige scorekaart; het model vond {_as_many(scorecard, 'die scorekaart')}."
         if scorecard is not None
         else " Ook is het vergeleken met een eenvoudige scorekaart."
     )
@@ -195,17 +202,51 @@ def _proportionality(card: ModelCard, signal_data: bool) -> str:
             "Het model is vergeleken met een regel en een scorekaart op dezelfde testgegevens." + compared + " "
             "Gebruik in de praktijk vraagt een eigen afweging van doel, grondslag en risico's."
         )
+    lift = card.performance.lift_over_rule
+    advantage = (
+        "Voordeel: met dezelfde mensen bereikt het team eerder de huishoudens met het hoogste risico. "
+        if lift is not None and lift >= 1.0
+        else "Het voordeel dat een model moet brengen (met dezelfde mensen eerder de huishoudens met het hoogste "
+        "risico bereiken) is voor deze versie niet aangetoond. "
+    )
+    proxies = [check for check in card.fairness.proxy if check.verdict == "fail"]
+    sensitive = (
+        "Het model gebruikt geen gevoelige gegevens zoals leeftijd, geslacht, herkomst of wijk als invoer. "
+        + (
+            "Maar de proxycontrole vond dat de invoer "
+            + ", ".join(f"{_attribute_nl(check.attribute)} (AUC {texts.format_number(check.auc, 'nl', digits=2)})"
+                        for check in proxies)
+            + " toch te goed voorspelt. "
+            if proxies
+            else ""
+        )
+    )
+    conclusion = (
+        "Omdat elk signaal een aanbod houdt en een mens beslist, wegen de voordelen op tegen de nadelen. "
+        if card.verdict.promotable
+        else "Deze versie voldoet niet aan de voorwaarden die vooraf zijn vastgelegd (zie het oordeel op de "
+        "modelkaart); de voordelen wegen voor deze versie niet op tegen de nadelen en zij mag niet gebruikt worden. "
+    )
     return (
-        "Voordeel: met dezelfde mensen bereikt het team eerder de huishoudens met het hoogste risico. Nadeel: een "
-        "model kan fouten maken en groepen ongelijk behandelen, en het gebruikt gegevens over schulden van "
-        "inwoners. Het alternatief is de huidige werkwijze: oudste signaal en crisis eerst. "
+        advantage
+        + "Nadeel: een model kan fouten maken en groepen ongelijk behandelen, en het gebruikt gegevens over schulden "
+        "van inwoners. Het alternatief is werken zonder model, met een vaste regel (zoals oudste signaal en crisis "
+        "eerst, de regel waar de dienst op terugvalt). "
         + _capacity_sentence(card)
         + compared
-        + " Het model verwerkt geen gegevens die de gemeente niet al heeft voor vroegsignalering, en het "
-        "gebruikt geen gevoelige gegevens zoals leeftijd, geslacht, herkomst of wijk. Omdat elk signaal een "
-        "aanbod houdt en een mens beslist, wegen de voordelen op tegen de nadelen. De ethische commissie "
-        "beoordeelt elke nieuwe versie voordat die gebruikt wordt."
+        + " Het model verwerkt geen gegevens die de gemeente niet al heeft voor vroegsignalering. "
+        + sensitive
+        + conclusion
+        + "De ethische commissie beoordeelt elke nieuwe versie voordat die gebruikt wordt."
     )
+
+
+#: Dutch names of the catalogue's audit attributes (others are named by their column).
+_ATTRIBUTES_NL = {"age_band": "leeftijd", "gender": "geslacht", "origin": "herkomst", "neighbourhood": "wijk"}
+
+
+def _attribute_nl(name: str) -> str:
+    return _ATTRIBUTES_NL.get(name, name.replace("_", " "))
 
 
 def _human_intervention(signal_data: bool) -> str:
@@ -228,18 +269,10 @@ def _human_intervention(signal_data: bool) -> str:
 
 def _risks(card: ModelCard, signal_data: bool) -> str:
     fairness = card.fairness
-    gates = len(fairness.gates)
-    failed = sum(gate.verdict == "fail" for gate in fairness.gates)
-    unknown = sum(gate.verdict == "insufficient_data" for gate in fairness.gates)
-    undecided = sum(gate.verdict == "inconclusive" for gate in fairness.gates)
-    verdict = (
-        f"Voor deze versie zijn {gates} drempels getoetst: {gates - failed - unknown - undecided} gehaald, {failed} "
-        f"niet gehaald, {undecided} onbeslist (de marge loopt over de drempel) en {unknown} niet te beoordelen "
-        "door te weinig gegevens."
-    )
+    verdict = texts.gates_summary(fairness.gates).nl if fairness.gates else "Er zijn geen drempels ingesteld."
+    audited = ", ".join(_attribute_nl(a.name) for a in fairness.attributes if a.kind == "single")
     shared = (
-        " Risico op ongelijke behandeling: voor elke versie meten we per groep (leeftijd, geslacht, herkomst, wijk) "
-        "hoe goed het model werkt, met onzekerheidsmarges. Drempels die vooraf vastliggen houden een oneerlijk model "
+        f" Risico op ongelijke behandeling: voor elke versie meten we per groep ({audited}) hoe goed het model werkt, met onzekerheidsmarges. Drempels die vooraf vastliggen houden een oneerlijk model "
         "tegen. " + verdict + " Een proxycontrole meet of de invoer toch gevoelige kenmerken verraadt."
     )
     if not signal_data:

@@ -398,6 +398,7 @@ def _context(card: ModelCard, card_plots: Sequence[CardPlot], lang: Lang, *, ima
         "metric": lambda name, short=False: texts.metric_label(name, lang, short=short),
         "gate_metric": lambda name: texts.gate_metric_label(name, lang),
         "gate_text": lambda gate: texts.describe_gate(gate).get(lang),
+        "gates_summary": texts.gates_summary,
         "gate_value": lambda gate: _gate_value(gate, lang),
         "verdict_label": lambda verdict: texts.verdict_label(verdict, lang),
         "kind": lambda name: texts.model_kind_label(name, lang),

@@ -583,6 +583,30 @@ def describe_gate(gate: GateResult) -> LocalizedText:
     )
 
 
+def gates_summary(gates: Sequence[GateResult]) -> LocalizedText:
+    """How the gates came out, counted per verdict: "all passed" only when every gate passed.
+
+    A gate that was inconclusive or could not be judged does not block the model, so "no gate failed" is not "all
+    passed": the committee must see how many gates said nothing either way.
+    """
+    total = len(gates)
+    failed = sum(gate.verdict == "fail" for gate in gates)
+    undecided = sum(gate.verdict == "inconclusive" for gate in gates)
+    unknown = sum(gate.verdict == "insufficient_data" for gate in gates)
+    passed = total - failed - undecided - unknown
+    if passed == total:
+        return _t(
+            f"Alle {total} drempels gehaald." if total != 1 else "De drempel is gehaald.",
+            f"All {total} gates passed." if total != 1 else "The gate passed.",
+        )
+    return _t(
+        f"Van de {total} drempels: {passed} gehaald, {failed} niet gehaald, {undecided} onbeslist (de marge loopt "
+        f"over de drempel) en {unknown} niet te beoordelen door te weinig gegevens.",
+        f"Of the {total} gates: {passed} passed, {failed} failed, {undecided} inconclusive (the interval crosses the "
+        f"threshold) and {unknown} could not be judged for too few data.",
+    )
+
+
 def _value_with_interval(value: float | None, low: float | None, high: float | None, lang: Lang) -> str:
     text = format_number(value, lang, digits=2)
     if value is not None and low is not None and high is not None:
@@ -839,10 +863,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "lift_over_rule": ("Winst ten opzichte van de regel", "Lift over the rule"),
     "lift_over_scorecard": ("Winst ten opzichte van de scorekaart", "Lift over the scorecard"),
     "lift_explained": (
-        "Het model vindt in zijn top {k} van elk van de {periods} testperiodes samen {lift} keer zoveel huishoudens "
-        "die hulp nodig hadden als {other}.",
-        "In its top {k} of each of the {periods} test periods the model finds, in all, {lift} times as many "
-        "households that needed help as {other}.",
+        "Binnen wat het team aankan (ongeveer {k} huishoudens per periode) vindt het model in de {periods} "
+        "testperiodes samen {lift} keer zoveel huishoudens die hulp nodig hadden als {other}.",
+        "Within what the team can handle (about {k} households per period) the model finds, over the {periods} test "
+        "periods, {lift} times as many households that needed help as {other}.",
     ),
     "lift_explained_one_period": (
         "Het model vindt in zijn top {k} {lift} keer zoveel huishoudens die hulp nodig hadden als {other}.",
@@ -903,8 +927,6 @@ LABELS: dict[str, tuple[str, str]] = {
         "houdt het model tegen.",
         "The gates are fixed in the config before the audit runs. A failed gate blocks the model.",
     ),
-    "gates_passed": ("Alle drempels gehaald.", "All gates passed."),
-    "gates_failed": ("Niet alle drempels gehaald.", "Not all gates passed."),
     "attribute": ("Kenmerk", "Attribute"),
     "gate_metric": ("Maat", "Metric"),
     "rule": ("Eis", "Requirement"),
