@@ -191,6 +191,25 @@ def test_verdicts_are_written_not_only_coloured(rendered, rendered_unknowns):
     assert "✔ This model may be submitted to the ethics committee for approval." in passing
 
 
+def test_small_and_absent_groups_never_look_measured(tmp_path):
+    """A group too small to judge shows its value as "too few", not a collapsed interval that looks certain; a
+    group the data holds but the test rows do not is named as not evaluated rather than left out."""
+    card = make_card()
+    age = card.factors.audit_attributes[0].model_copy(update={"groups": ["18-24", "25-34", "35-44", "45-64", "65+"]})
+    factors = card.factors.model_copy(update={"audit_attributes": [age, *card.factors.audit_attributes[1:]]})
+    rendered = render_card(card.model_copy(update={"factors": factors}), tmp_path / "card")
+    for lang, too_few, absent in (("en", "(too few)", "Not evaluated, absent from the test data"),
+                                  ("nl", "(te weinig)", "Niet beoordeeld, want niet in de testgegevens")):
+        markdown = rendered.markdown[lang].read_text(encoding="utf-8")
+        small = next(line for line in markdown.splitlines() if line.startswith("| 65 "))
+        assert too_few in small and "–" not in small.split("|", 2)[2]
+        assert absent in markdown and "45-64" in markdown.split(absent, 1)[1].splitlines()[0]
+        html = rendered.html[lang].read_text(encoding="utf-8")
+        assert too_few in html and absent in html
+        judged = next(line for line in markdown.splitlines() if line.startswith("| 18"))
+        assert "–" in judged and too_few not in judged  # judgeable groups keep their intervals
+
+
 def test_the_gates_heading_counts_what_did_not_pass(rendered_unknowns):
     """A gate that could not be judged blocks nothing, so the card must not call it passed (it said "All gates
     passed" as long as no gate failed)."""

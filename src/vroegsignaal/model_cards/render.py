@@ -356,11 +356,15 @@ def _context(card: ModelCard, card_plots: Sequence[CardPlot], lang: Lang, *, ima
     def number(value: float | None, digits: int = 3) -> str:
         return texts.format_number(value, lang, digits=digits)
 
-    def estimate(value: Estimate | None) -> str:
+    def estimate(value: Estimate | None, *, judged: bool = True) -> str:
+        """A value with its interval; a group too small to judge gets "too few" instead: its bootstrap interval
+        collapses (one positive household gives a recall of "1.00 (1.00–1.00)") and would look certain."""
         if value is None or value.value is None:
             return texts.NOT_AVAILABLE[lang]
         text = number(value.value, 2)
-        if value.ci_low is not None and value.ci_high is not None:
+        if not judged:
+            text += f" ({texts.label('too_few', lang)})"
+        elif value.ci_low is not None and value.ci_high is not None:
             text += f" ({number(value.ci_low, 2)}–{number(value.ci_high, 2)})"
         return text
 
@@ -399,6 +403,7 @@ def _context(card: ModelCard, card_plots: Sequence[CardPlot], lang: Lang, *, ima
         "gate_metric": lambda name: texts.gate_metric_label(name, lang),
         "gate_text": lambda gate: texts.describe_gate(gate).get(lang),
         "gates_summary": texts.gates_summary,
+        "unevaluated": lambda attribute: _unevaluated_groups(card, attribute),
         "gate_value": lambda gate: _gate_value(gate, lang),
         "verdict_label": lambda verdict: texts.verdict_label(verdict, lang),
         "kind": lambda name: texts.model_kind_label(name, lang),
@@ -422,6 +427,15 @@ def _context(card: ModelCard, card_plots: Sequence[CardPlot], lang: Lang, *, ima
         "after_group": _find_group,
         "plot_name": plots.group_plot_name,
     }
+
+
+def _unevaluated_groups(card: ModelCard, attribute: AttributeResult) -> list[str]:
+    """Groups of a single attribute that the data holds but the test rows do not: audited nowhere, so named."""
+    if attribute.kind != "single":
+        return []
+    audited = {group.group for group in attribute.groups}
+    known = next((a.groups for a in card.factors.audit_attributes if a.name == attribute.name), [])
+    return [group for group in known if group not in audited]
 
 
 def _group_tables(attribute: AttributeResult) -> list[tuple[str, list[str]]]:

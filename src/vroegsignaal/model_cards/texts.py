@@ -852,6 +852,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "in_use_reached": ("Bereikt", "Reached"),
     "in_use_share": ("Aandeel bereikt", "Share reached"),
     "too_few": ("te weinig", "too few"),
+    "not_in_test_data": (
+        "Niet beoordeeld, want niet in de testgegevens (hoe het model voor deze groep werkt is onbekend)",
+        "Not evaluated, absent from the test data (how the model works for this group is unknown)",
+    ),
     "in_use_precision": (
         "Precisie (contacten met een huishouden dat hulp nodig had)",
         "Precision (contacts that met a household in need)",
