@@ -240,6 +240,51 @@ def test_a_decision_without_contact_attempts_can_be_sent_as_the_page_shows_it(cl
         ("referral_without_contact", [])]
 
 
+def test_more_attempts_than_the_first_rows_are_added_with_the_button_and_all_recorded(client, engine):
+    """The form shows three attempt rows; "add another attempt" brings a fourth (nothing recorded meanwhile), and
+    every filled row reaches the decision (rows past the third were dropped without a word)."""
+    _three(client)
+    sign_in(client, Role.CASEWORKER)
+    action = f"/huishoudens/{LOW}/beslissing"
+    page = client.get(f"/huishoudens/{LOW}").text
+    assert page.count("<legend>" + NL("decision.attempt_legend", number=4)) == 0
+    assert NL("decision.add_attempt") in page
+    tries = {f"contact_attempts.{row}.{name}": value
+             for row, kind in enumerate(("letter", "phone", "phone"))
+             for name, value in (("kind", kind), ("attempted_on", TODAY.isoformat()),
+                                 ("part_of_day", "morning"), ("reached", "no"))}
+    before = row_counts(engine)
+    more = client.post(action, data={**form_as_rendered(page, action), **tries, "add_attempt": "1"})
+    after = row_counts(engine)
+    assert more.status_code == 200 and after["decisions"] == before["decisions"]
+    assert after["audit_log"] == before["audit_log"] + 1  # the page shown again is a read of the household
+    assert NL("decision.attempt_legend", number=4) in more.text
+    assert 'name="contact_attempts.2.kind"' in more.text and "form.error" not in more.text
+    form = form_as_rendered(more.text, action)
+    assert form["contact_attempts.1.kind"] == "phone"  # what was filled in came back
+    visit = {"contact_attempts.3.kind": "home_visit", "contact_attempts.3.attempted_on": TODAY.isoformat(),
+             "contact_attempts.3.part_of_day": "evening", "contact_attempts.3.reached": "yes"}
+    saved = client.post(action, data={**form, **visit, "end_result": "advice_quick_fix",
+                                      "chosen_intensity": "letter"})
+    assert saved.status_code == 303, re.findall(r'id="(f-[^"]*-error)"', saved.text)
+    history = client.get(f"/v1/households/{LOW}", headers=auth(Role.CASEWORKER)).json()
+    attempts = history["decisions"][0]["contact_attempts"]
+    assert [(a["kind"], a["reached"]) for a in attempts] == [
+        ("letter", False), ("phone", False), ("phone", False), ("home_visit", True)]
+
+
+def test_a_decision_posted_under_another_households_address_is_refused(client, engine):
+    """The form's item must belong to the household in the address: otherwise the decision would land on a case
+    the caseworker did not have open."""
+    _three(client)
+    sign_in(client, Role.CASEWORKER)
+    _, form = _decision_form(client, HIGH)
+    before = row_counts(engine)
+    response = client.post(f"/huishoudens/{LOW}/beslissing", data={
+        **form, "chosen_intensity": "phone", "departure_reason": "resident asked to be called"})
+    assert response.status_code == 404 and row_counts(engine) == before
+
+
 def test_an_attempt_with_only_its_kind_and_the_filled_in_date_names_what_is_missing(client):
     _three(client)
     sign_in(client, Role.CASEWORKER)

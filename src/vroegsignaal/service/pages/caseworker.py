@@ -14,26 +14,30 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vroegsignaal.errors import ConflictError, DataValidationError, NotFoundError
-from vroegsignaal.schemas.api import HouseholdHistoryResponse, ObjectionCreate
+from vroegsignaal.schemas.api import MAX_CONTACT_ATTEMPTS, HouseholdHistoryResponse, ObjectionCreate
 from vroegsignaal.schemas.enums import ContactKind, EndResult, PartnerType, PartOfDay, RiskBand
 from vroegsignaal.schemas.tables import PSEUDONYM_PATTERN
 from vroegsignaal.service.clock import dutch_today
 from vroegsignaal.service.decisions import MSG_UNKNOWN_ITEM, CaseChangedError, record_decision
 from vroegsignaal.service.deps import CASEWORKER_ROLES, ServicesDep, SessionDep
 from vroegsignaal.service.households import household_history
+from vroegsignaal.service.models import Household, ReviewItem
 from vroegsignaal.service.objections import add_objection, list_objections, withdraw_objection
 from vroegsignaal.service.outreach import list_outreach
 from vroegsignaal.service.pages.deps import CaseworkerPage, FormData, QueuePage
 from vroegsignaal.service.pages.forms import FieldError, FormState, errors_from_domain, errors_from_validation
 from vroegsignaal.service.pages.household_view import (
-    ATTEMPT_ROWS,
+    ADD_ATTEMPT_FIELD,
+    ATTEMPT_ROWS_FIELD,
     CASE_VERSION_FIELD,
     PREFILLED_DATE_FIELD,
     REACHED_NO,
     REACHED_YES,
+    attempt_rows_shown,
     default_decision_values,
     domain_message_key,
     intensity_options,
@@ -169,7 +173,10 @@ def _household_page(
         legend=partner_groups_shown(timeline),
         decisions=list(reversed(history.decisions)),
         form=form,
-        attempt_rows=range(ATTEMPT_ROWS),
+        attempt_rows=range(attempt_rows_shown(form.values)),
+        attempt_rows_field=ATTEMPT_ROWS_FIELD,
+        add_attempt_field=ADD_ATTEMPT_FIELD,
+        max_attempts=MAX_CONTACT_ATTEMPTS,
         prefilled_date_field=PREFILLED_DATE_FIELD,
         case_version_field=CASE_VERSION_FIELD,
         reached_yes=REACHED_YES,
@@ -206,6 +213,19 @@ def _review_item_id(form: dict[str, str]) -> int:
     return int(raw)
 
 
+def _item_of_household_or_raise(session: Session, *, item_id: int, household_id: str) -> None:
+    """The form's item must be a case of the household in the address: a decision is never recorded on another
+    household than the page showed (the decision itself checks municipality and team)."""
+    with session.begin():  # its own short read: the decision opens the transaction that locks and writes
+        pseudonym = session.scalar(
+            select(Household.household_pseudonym)
+            .join(ReviewItem, ReviewItem.household_id == Household.id)
+            .where(ReviewItem.id == item_id)
+        )
+    if pseudonym != household_id:
+        raise NotFoundError(MSG_UNKNOWN_ITEM.format(item_id=item_id))
+
+
 @router.post("/huishoudens/{household_id}/beslissing", dependencies=[CsrfChecked])
 def record_decision_page(
     request: Request,
@@ -215,12 +235,18 @@ def record_decision_page(
     session: SessionDep,
     form: FormData,
 ) -> Response:
-    """Record the contact attempts and the end result; back to the list, which no longer shows the household."""
+    """Record the contact attempts and the end result; back to the list, which no longer shows the household.
+
+    The "add an attempt" button posts the form too: it comes back with what was filled in and one more attempt
+    row, and nothing is recorded."""
     item_id = _review_item_id(form)
+    _item_of_household_or_raise(session, item_id=item_id, household_id=household_id)
     parsed = parse_decision_form(form)
     errors: dict[str, FieldError] = parsed.errors
     status, notice = 422, None
-    if parsed.request is not None:
+    if ADD_ATTEMPT_FIELD in form:
+        errors, status = {}, 200
+    elif parsed.request is not None:
         try:
             record_decision(
                 session, item_id=item_id, request=parsed.request, caller=caller, settings=services.settings,

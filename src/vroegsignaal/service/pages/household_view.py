@@ -15,7 +15,13 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from vroegsignaal.schemas.api import DecisionCreate, HouseholdHistoryResponse, ReviewItemPublic, SignalPublic
+from vroegsignaal.schemas.api import (
+    MAX_CONTACT_ATTEMPTS,
+    DecisionCreate,
+    HouseholdHistoryResponse,
+    ReviewItemPublic,
+    SignalPublic,
+)
 from vroegsignaal.schemas.enums import ContactIntensity, LabelledEnum, PartnerType, partner_group
 from vroegsignaal.service.decisions import (
     CHECK_REASON_REQUIRED,
@@ -27,8 +33,12 @@ from vroegsignaal.service.decisions import (
 from vroegsignaal.service.pages.forms import DEFAULT_MESSAGE_KEY, FieldError, errors_from_validation
 from vroegsignaal.service.pages.i18n import Translator
 
-#: How many contact attempts the form offers at once.
+#: How many contact attempts the form offers at first; "add an attempt" adds rows up to the API's limit.
 ATTEMPT_ROWS = 3
+#: Hidden field with the number of attempt rows the form showed.
+ATTEMPT_ROWS_FIELD = "attempt_rows"
+#: The name of the button that shows the form again with one more attempt row (and records nothing).
+ADD_ATTEMPT_FIELD = "add_attempt"
 ATTEMPT_FIELDS = ("kind", "attempted_on", "part_of_day", "reached")
 REACHED_YES, REACHED_NO = "yes", "no"
 #: The first attempt's date field, which the page fills in with today for convenience.
@@ -184,17 +194,39 @@ def default_decision_values(*, today: dt.date, suggested: ContactIntensity | Non
     return values
 
 
+def _filled_rows(form: Mapping[str, str]) -> list[int]:
+    """The attempt rows with something the caseworker entered (the date the page filled in does not count)."""
+    prefilled = {PREFILLED_DATE: form.get(PREFILLED_DATE_FIELD, "").strip()}
+    filled = []
+    for row in range(MAX_CONTACT_ATTEMPTS):
+        for name in ATTEMPT_FIELDS:
+            value = form.get(attempt_field(row, name), "").strip()
+            if value and value != prefilled.get(attempt_field(row, name)):
+                filled.append(row)
+                break
+    return filled
+
+
+def attempt_rows_shown(form: Mapping[str, str]) -> int:
+    """How many attempt rows the form shows: as many as it showed before (and every filled one), one more when the
+    caseworker asked for it, at least :data:`ATTEMPT_ROWS` and at most the API's limit."""
+    raw = form.get(ATTEMPT_ROWS_FIELD, "")
+    shown = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 3 else 0
+    filled = _filled_rows(form)
+    rows = max(ATTEMPT_ROWS, shown, filled[-1] + 1 if filled else 0)
+    if ADD_ATTEMPT_FIELD in form:
+        rows += 1
+    return min(rows, MAX_CONTACT_ATTEMPTS)
+
+
 def parse_decision_form(form: Mapping[str, str]) -> ParsedDecision:
     """Turn the form into a :class:`DecisionCreate`; a row of the attempts left empty is skipped, a row filled in
     part names each missing field. The date the page filled in itself (:data:`PREFILLED_DATE_FIELD`) does not make a
     row count: a decision without contact attempts can be sent as the page shows it."""
     errors: dict[str, FieldError] = {}
     attempts, rows = [], []
-    prefilled = {PREFILLED_DATE: form.get(PREFILLED_DATE_FIELD, "").strip()}
-    for row in range(ATTEMPT_ROWS):
+    for row in _filled_rows(form):
         values = {name: form.get(attempt_field(row, name), "").strip() for name in ATTEMPT_FIELDS}
-        if not any(value and value != prefilled.get(attempt_field(row, name)) for name, value in values.items()):
-            continue
         for name, value in values.items():
             if not value:
                 errors[attempt_field(row, name)] = FieldError("form.error.required")
