@@ -83,7 +83,7 @@ def _keys_used_by_code() -> set[str]:
     keys |= {line.key for line in metric_lines([None])}
     keys |= {f"banner.{name}" for name in ("rule_fallback", "no_model", "unapproved_model", "demo_mode",
                                           "database_unavailable")}
-    keys |= {f"sign_in.error.{name}" for name in ("empty", "expired", "invalid")}
+    keys |= {f"sign_in.error.{name}" for name in ("empty", "expired", "invalid", "too_long")}
     keys |= {"format.date", "format.datetime"} | {f"month.{month}" for month in range(1, 13)}
     # Names from the model card that the pages put in words (others are shown as they are).
     keys |= {f"attribute.{column}" for column in AUDIT_COLUMNS}

@@ -91,8 +91,10 @@ def test_sign_in_without_its_form_nonce_is_refused(client):
         (token(Role.CASEWORKER, secret="another-secret-that-is-long-enough-for-hs256-xx"), 401,
          "sign_in.error.invalid"),
         ("   ", 422, "sign_in.error.empty"),
+        # Longer than a browser keeps in a cookie: the session would vanish and sign-in start over for ever.
+        ("x" * 3901, 422, "sign_in.error.too_long"),
     ],
-    ids=["garbage", "other-signer", "empty"],
+    ids=["garbage", "other-signer", "empty", "too-long-for-a-cookie"],
 )
 def test_a_bad_token_is_refused_with_a_message_next_to_the_field(client, bearer, status, key):
     response = client.post("/sign-in", data={**_sign_in_form(client), "token": bearer})
@@ -105,6 +107,12 @@ def test_an_expired_token_is_refused_at_sign_in(client):
     old = token(Role.CASEWORKER, now=dt.datetime.now(dt.UTC) - dt.timedelta(hours=3))
     response = client.post("/sign-in", data={**_sign_in_form(client), "token": f"Bearer {old}"})
     assert response.status_code == 401 and NL("sign_in.error.expired") in response.text
+
+
+@pytest.mark.parametrize("demo_mode", [False, True])
+def test_the_sign_in_page_speaks_of_the_demo_only_in_demo_mode(make_client, demo_mode):
+    page = make_client(demo_mode=demo_mode).get("/sign-in").text
+    assert (NL("sign_in.demo_heading") in page) is demo_mode
 
 
 def test_without_a_session_a_page_sends_you_to_sign_in_and_back(client):
@@ -122,6 +130,23 @@ def test_when_the_token_expires_the_session_ends_with_a_clear_message(client):
     assert response.status_code == 303 and "reason=expired" in response.headers["location"]
     assert 'vs_session=""' in _set_cookies(response)[SESSION_COOKIE]
     assert NL("sign_in.reason.expired") in client.get(response.headers["location"]).text
+
+
+def test_a_form_sent_after_the_session_expired_leads_back_to_its_page_after_sign_in(client):
+    """The caseworker comes back to the household whose form they sent, not to the start page; a page of
+    another site is never where sign-in leads."""
+    expired = token(Role.CASEWORKER, now=dt.datetime.now(dt.UTC) - dt.timedelta(hours=3))
+    form = {"review_item_id": "1", CSRF_FIELD: csrf_token_for(expired)}  # the form came with the session
+    client.cookies.set(SESSION_COOKIE, expired)
+    page = "/huishoudens/hh_low_0000000001"
+    sent = client.post(f"{page}/beslissing", data=form, headers={"referer": f"http://testserver{page}"})
+    location = urlsplit(sent.headers["location"])
+    assert sent.status_code == 303 and location.path == "/sign-in"
+    assert parse_qs(location.query) == {"reason": ["expired"], "next": [page]}
+    client.cookies.set(SESSION_COOKIE, expired)
+    foreign = client.post(f"{page}/beslissing", data=form,
+                          headers={"referer": f"http://evil.example{page}"})
+    assert parse_qs(urlsplit(foreign.headers["location"]).query) == {"reason": ["expired"]}
 
 
 def test_sign_out_needs_the_form_token_and_clears_the_session(client):

@@ -40,6 +40,9 @@ SIGN_IN_REASONS: dict[str, str] = {
 }
 BEARER_PREFIX = "bearer "
 MAX_TOKEN_LENGTH = 8192
+#: The longest token the session cookie can carry: browsers drop a cookie over 4,096 bytes (name and attributes
+#: included) without a word, which would send the user back to sign in for ever.
+MAX_SESSION_TOKEN_LENGTH = 3900
 
 
 def _sign_in_page(request: Request, *, next_path: str | None, message_key: str | None, status: int = 200,
@@ -47,7 +50,7 @@ def _sign_in_page(request: Request, *, next_path: str | None, message_key: str |
     nonce = new_nonce()
     response = render(
         request, "sign_in.html.j2", caller=None, status=status, sign_in_nonce=nonce, next_path=next_path or "",
-        message_key=message_key, error_key=error_key,
+        message_key=message_key, error_key=error_key, demo=request.app.state.services.settings.demo_mode,
         page_path=f"{SIGN_IN_PATH}?{urlencode({'next': next_path})}" if next_path else SIGN_IN_PATH,
     )
     set_cookie(response, request, SIGN_IN_COOKIE, nonce, path=SIGN_IN_PATH, max_age=SIGN_IN_NONCE_SECONDS)
@@ -85,6 +88,9 @@ async def sign_in(
     if not token:
         return _sign_in_page(request, next_path=next_path, message_key=None, status=422,
                              error_key="sign_in.error.empty")
+    if len(token) > MAX_SESSION_TOKEN_LENGTH:
+        return _sign_in_page(request, next_path=next_path, message_key=None, status=422,
+                             error_key="sign_in.error.too_long")
     try:
         caller = await services.verifier.verify_off_the_loop(token)
     except ExpiredTokenError:

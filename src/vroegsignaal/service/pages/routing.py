@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -47,14 +47,26 @@ CSRF_KEY = "error.csrf"
 
 
 def sign_in_redirect(request: Request, *, reason: str) -> RedirectResponse:
-    """To the sign-in page, coming back here afterwards (GET pages only: a form must be sent again anyway)."""
+    """To the sign-in page, coming back here afterwards: to this page, or after a form to the page that showed
+    the form (its ``Referer``, same site only), where the caseworker fills it in again (nothing of it was saved)."""
     query = {"reason": reason}
-    back = local_path_or_none(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
-    if request.method == "GET" and back is not None:
+    back = local_path_or_none(_this_page(request) if request.method == "GET" else _form_page(request))
+    if back is not None:
         query["next"] = back
     response = RedirectResponse(f"{SIGN_IN_PATH}?{urlencode(query)}", status_code=303)
     clear_cookie(response, request, SESSION_COOKIE)
     return response
+
+
+def _this_page(request: Request) -> str:
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
+def _form_page(request: Request) -> str | None:
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.scheme not in ("http", "https") or referer.netloc != request.url.netloc:
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "")
 
 
 def error_page(request: Request, status: int, *, key: str | None = None) -> Response:
