@@ -316,3 +316,49 @@ def test_a_number_coded_label_read_as_float_matches_its_positive_value(tmp_path)
     frame = flat_frame(1_500).assign(at_risk=lambda f: np.where(f["at_risk"] == "yes", 2.0, 1.0))
     dataset = load_dataset(write_flat_dataset(tmp_path, frame, positive=2))
     assert dataset.y.sum() == (frame["at_risk"] == 2.0).sum()
+
+
+def test_day_month_year_dates_in_a_csv_are_refused_not_swapped(signal_data):
+    """pandas guesses a text date's format from its first value: "01-10-2024" (1 October in a Dutch export) was
+    read as 10 January, and the tables loaded with months moved. A date not written YYYY-MM-DD is refused by its
+    rows; ISO dates, with or without a time, load as before."""
+    from vroegsignaal.schemas.tables import MSG_NOT_ISO_DATE
+
+    def dutch_dates(signals):  # noqa: ANN001, ANN202
+        signals["signal_date"] = signals["signal_date"].dt.strftime("%Y-%m-%d").astype(object)
+        signals.loc[[5, 9], "signal_date"] = ["01-10-2024", "02-03-2024"]
+        signals["arrears_start_date"] = signals["arrears_start_date"].dt.strftime("%Y-%m-%d 00:00:00")
+        return signals
+
+    with pytest.raises(DataValidationError) as raised:
+        load_signal_data(as_csv(signal_data, "signals", dutch_dates))
+    [failure] = raised.value.failures  # no follow-on failures from a guessed date
+    assert (failure.table, failure.column, failure.check) == ("signals", "signal_date", MSG_NOT_ISO_DATE)
+    assert (failure.count, failure.rows) == (2, (5, 9))
+    assert "YYYY-MM-DD" in str(raised.value)
+
+
+def test_iso_dates_are_read_strictly_and_typed_dates_kept():
+    from vroegsignaal.schemas.tables import iso_dates
+
+    written = pd.Series(["2024-10-01", "2024-10-01 00:00:00", "2024-10-01T00:00:00", "01-10-2024", "", None,
+                         "2024-02-30"], dtype=object)
+    read, bad = iso_dates(written)
+    assert list(bad) == [False, False, False, True, False, False, False]
+    assert list(read[:3]) == [pd.Timestamp("2024-10-01")] * 3
+    assert pd.isna(read[3]) and pd.isna(read[4]) and pd.isna(read[5])
+    assert read[6] == "2024-02-30"  # no calendar date: left as text for the schema to refuse by its row
+    typed = pd.Series(pd.to_datetime(["2024-10-01"]))
+    assert iso_dates(typed)[0] is typed
+
+
+def test_a_flat_tables_time_column_must_be_iso_too(tmp_path):
+    from vroegsignaal.schemas.tables import MSG_NOT_ISO_DATE
+
+    frame = flat_frame(300, with_time=True)
+    frame["period"] = frame["period"].dt.strftime("%Y-%m-%d").astype(object)
+    frame.loc[4, "period"] = "01-03-2025"
+    with pytest.raises(DataValidationError) as raised:
+        load_dataset(write_flat_dataset(tmp_path, frame, time="period"))
+    failure = next(f for f in raised.value.failures if f.column == "period")
+    assert (failure.check, failure.rows) == (MSG_NOT_ISO_DATE, (4,))

@@ -156,7 +156,7 @@ def test_the_card_counts_the_periods_the_top_k_was_taken_in(tmp_path):
     result = run_pipeline(config, tmp_path / "bundle", now=FIXED_NOW)
     weeks = result.card.capacity.periods
     assert weeks is not None and weeks > len(result.card.evaluation_data.periods)
-    assert f"of each of the {weeks} test periods" in (result.bundle_dir / "card" / "card.en.md").read_text()
+    assert f"over the {weeks} test periods" in (result.bundle_dir / "card" / "card.en.md").read_text()
 
 
 @pytest.mark.filterwarnings(

@@ -14,8 +14,11 @@ file holds for those (``"true"``, ``"False"``, ``"1"``, ``"0.0"``).
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Optional
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -51,6 +54,40 @@ def parse_yes_no(values: pd.Series) -> pd.Series:
     parsed = values.astype(object)
     parsed[known] = text[known].map(YES_NO_TEXTS).astype(object)
     return parsed
+
+
+#: A date as the data contract writes it: ISO 8601, ``YYYY-MM-DD``, optionally with a time (``2024-03-01 00:00:00``,
+#: as spreadsheets export it, or ``2024-03-01T00:00:00Z``).
+ISO_DATE_PATTERN = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+)
+MSG_NOT_ISO_DATE = (
+    "date written as YYYY-MM-DD (ISO 8601); a day-month-year date such as 31-12-2024 is refused, since "
+    "01-10-2024 could be read as either January or October"
+)
+
+
+def iso_dates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Dates written as text, read strictly as ISO 8601, and a mask of the values written otherwise.
+
+    pandas guesses the format of a text column from its first value, so "01-10-2024" (1 October, as a Dutch export
+    writes it) silently becomes 10 January. Values already typed as dates (a Parquet file) are kept as they are; an
+    ISO value that is no calendar date ("2024-02-30") stays text, so that the schema's coercion names its row. Empty
+    values stay empty.
+    """
+    if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+        return values, np.zeros(len(values), dtype=bool)
+    typed = values.map(lambda value: isinstance(value, (pd.Timestamp, dt.date)))
+    text = values.astype("string").str.strip()
+    iso = text.str.match(ISO_DATE_PATTERN).fillna(False).to_numpy(dtype=bool)
+    empty = (values.isna() | text.eq("").fillna(True)).to_numpy(dtype=bool)
+    bad = ~(iso | empty | typed.to_numpy(dtype=bool))
+    parsed = values.astype(object).copy()
+    converted = pd.to_datetime(text[iso], format="ISO8601", errors="coerce")
+    ok = converted.notna().to_numpy(dtype=bool)
+    parsed.iloc[np.flatnonzero(iso)[ok]] = converted[ok].to_numpy(dtype=object)
+    parsed.iloc[np.flatnonzero(bad | empty)] = pd.NaT
+    return parsed, bad
 
 
 class _HouseholdKeyed(pa.DataFrameModel):
@@ -103,7 +140,9 @@ class SignalSchema(_HouseholdKeyed):
     @pa.dataframe_check(name="signal_date_not_before_arrears_start_date")
     @classmethod
     def _signal_after_start(cls, df: pd.DataFrame) -> Series[bool]:
-        return df["signal_date"] >= df["arrears_start_date"]
+        # A missing (or refused) date is reported by its own column's checks, not again here.
+        missing = df["signal_date"].isna() | df["arrears_start_date"].isna()
+        return (df["signal_date"] >= df["arrears_start_date"]) | missing
 
     @pa.dataframe_check(name="end_of_supply_only_from_energy_or_water")
     @classmethod

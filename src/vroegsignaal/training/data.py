@@ -22,11 +22,13 @@ from vroegsignaal.schemas.catalogue import CATEGORICAL_FEATURES
 from vroegsignaal.schemas.dataset_config import DatasetConfig, SensitiveAttribute
 from vroegsignaal.schemas.identifiers import find_identifier_columns, looks_like_identifier
 from vroegsignaal.schemas.tables import (
+    MSG_NOT_ISO_DATE,
     AuditSchema,
     HouseholdSchema,
     OutcomeSchema,
     SignalSchema,
     TrueRiskSchema,
+    iso_dates,
 )
 from vroegsignaal.scoring.features import build_features
 from vroegsignaal.scoring.io import read_table
@@ -197,10 +199,19 @@ def _validate_with_schema(
     the same column holds text."""
     if frame.empty:
         return frame, [_failure(table, None, MSG_EMPTY_TABLE, [])]
+    frame, not_iso = _read_dates(table, frame, schema)
     try:
-        return _yes_no_as_numpy_bool(schema.validate(frame, lazy=True), schema), []
+        validated = _yes_no_as_numpy_bool(schema.validate(frame, lazy=True), schema)
+        if not not_iso:
+            return validated, []
+        return frame, not_iso
     except pa.errors.SchemaErrors as error:
-        failures = failures_from_schema_errors(table, error)
+        # A date refused for its format was blanked: its "missing" failure is that refusal again.
+        failures = not_iso + [
+            failure
+            for failure in failures_from_schema_errors(table, error)
+            if not (failure.column in {f.column for f in not_iso} and "null" in failure.check)
+        ]
         columns = uncoercible_columns(error) & set(frame.columns)
         if not columns:
             return frame, failures
@@ -223,6 +234,23 @@ def _validate_with_schema(
                 continue
             if (failure.column, failure.check) not in seen:
                 failures.append(failure)
+    return frame, failures
+
+
+def _read_dates(
+    table: str, frame: pd.DataFrame, schema: type[pa.DataFrameModel]
+) -> tuple[pd.DataFrame, list[ValidationFailure]]:
+    """The schema's date columns read strictly as ISO 8601 (see :func:`iso_dates`); a value written otherwise is
+    refused with its rows, and blanked so that no other check reads a guessed date."""
+    failures: list[ValidationFailure] = []
+    dates = [name for name, dtype in schema.to_schema().dtypes.items() if "datetime" in str(dtype)]
+    frame = frame.copy()
+    for column in (name for name in dates if name in frame.columns):
+        written = frame[column]
+        frame[column], bad = iso_dates(written)
+        if bad.any():
+            rows = np.flatnonzero(bad)
+            failures.append(_failure(table, column, MSG_NOT_ISO_DATE, rows, written.iloc[rows].unique()))
     return frame, failures
 
 
@@ -328,10 +356,16 @@ def _check_flat(frame: pd.DataFrame, config: DatasetConfig) -> tuple[list[Valida
             categorical.append(name)
             warnings.append(f"feature '{name}' holds text and is not listed as categorical: treated as categorical")
     if config.time and config.time in frame.columns:
-        parsed = pd.to_datetime(frame[config.time], errors="coerce")
-        bad = parsed.isna()
+        written = frame[config.time]
+        read, not_iso = iso_dates(written)
+        parsed = pd.to_datetime(read, errors="coerce")
+        if not_iso.any():
+            failures.append(_failure(table, config.time, MSG_NOT_ISO_DATE, np.flatnonzero(not_iso), written[not_iso].unique()))
+        bad = parsed.isna().to_numpy() & ~not_iso
         if bad.any():
-            failures.append(_failure(table, config.time, MSG_NOT_A_DATE, np.flatnonzero(bad), frame[config.time][bad].unique()))
+            failures.append(_failure(table, config.time, MSG_NOT_A_DATE, np.flatnonzero(bad), written[bad].unique()))
+        else:
+            frame[config.time] = parsed
     if config.true_risk and config.true_risk in frame.columns:
         risk = pd.to_numeric(frame[config.true_risk], errors="coerce")
         bad = risk.isna() | (risk < 0) | (risk > 1)
