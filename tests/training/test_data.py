@@ -140,11 +140,37 @@ def test_duplicate_ids_are_refused(tmp_path):
         load_dataset(write_flat_dataset(tmp_path, frame))
 
 
-def test_text_feature_not_declared_categorical_is_treated_as_one_with_a_warning(tmp_path):
+def test_text_feature_not_declared_categorical_is_refused_not_taken_in(tmp_path):
+    """Text becomes a feature only when the config lists it as a category: caseworkers' notes or a language level
+    in an undeclared column were taken in as a categorical feature, with only a warning."""
+    from vroegsignaal.training.data import MSG_UNDECLARED_TEXT
+
     frame = flat_frame(200).assign(housing=lambda f: np.where(f.index % 2, "rent", "own"))
-    dataset = load_dataset(write_flat_dataset(tmp_path, frame))
-    assert "housing" in dataset.categorical
-    assert any("housing" in w for w in dataset.report.warnings)
+    with pytest.raises(DataValidationError) as raised:
+        load_dataset(write_flat_dataset(tmp_path, frame))
+    failure = next(f for f in raised.value.failures if f.column == "housing")
+    assert failure.check == MSG_UNDECLARED_TEXT and failure.count == 200 and failure.examples == ()
+    declared = load_dataset(write_flat_dataset(tmp_path / "declared", frame, categorical=["region", "housing"]))
+    assert "housing" in declared.categorical
+
+
+def test_a_declared_category_with_a_value_per_row_is_refused_as_free_text(tmp_path):
+    from vroegsignaal.training.data import MSG_FREE_TEXT
+
+    frame = flat_frame(200).assign(kenmerk=[f"called on day {i}, resident upset" for i in range(200)])
+    with pytest.raises(DataValidationError) as raised:
+        load_dataset(write_flat_dataset(tmp_path, frame, categorical=["region", "kenmerk"]))
+    failure = next(f for f in raised.value.failures if f.column == "kenmerk")
+    assert failure.check == MSG_FREE_TEXT.format(distinct=200, rows=200) and failure.examples == ()
+    assert "resident upset" not in str(raised.value)
+
+
+@pytest.mark.parametrize("column", ["taalvaardigheid", "toelichting", "inburgering", "allochtoon",
+                                    "verblijfsstatus", "ggz_traject", "stadsdeel", "mother_tongue", "yob"])
+def test_more_names_of_sensitive_attributes_can_never_be_features(column):
+    from vroegsignaal.schemas.dataset_config import denylisted_reason
+
+    assert denylisted_reason(column) is not None
 
 
 def test_german_credit_loads_through_its_config_alone():

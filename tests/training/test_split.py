@@ -12,7 +12,7 @@ from vroegsignaal.training.split import MSG_TOO_FEW_ROWS, split_dataset
 
 
 def test_time_column_gives_a_temporal_split_testing_on_the_latest_periods(tmp_path):
-    config = write_flat_dataset(tmp_path, flat_frame(1_200, with_time=True), time="period", id=None)
+    config = write_flat_dataset(tmp_path, flat_frame(1_200, with_time=True).drop(columns=["case_id"]), time="period", id=None)
     dataset = load_dataset(config)
     split = split_dataset(dataset, config.split, seed=1)
     assert split.kind == "temporal"

@@ -47,6 +47,18 @@ MSG_NOT_A_DATE = "parses as a date"
 MSG_NOT_NUMERIC = "numeric"
 MSG_NO_VALUES = "has at least one value"
 MSG_PROBABILITY = "between 0 and 1"
+MSG_UNDECLARED_TEXT = (
+    "numbers, or a category listed in 'categorical' (the column holds text; list it there if it is a category, or "
+    "leave it out with 'features')"
+)
+MSG_FREE_TEXT = (
+    "a category with few values ({distinct} distinct values in {rows} rows look like free text or an identifier; "
+    "leave the column out with 'features')"
+)
+#: A categorical feature with more distinct values than this share of its rows (and more than
+#: :data:`MIN_FREE_TEXT_VALUES`) is free text or an identifier, not a category.
+MAX_CATEGORY_SHARE = 0.5
+MIN_FREE_TEXT_VALUES = 50
 MAX_EXAMPLES = 3
 MAX_ROWS = 5
 
@@ -341,6 +353,9 @@ def _check_flat(frame: pd.DataFrame, config: DatasetConfig) -> tuple[list[Valida
             failures.append(_failure(table, name, MSG_NO_VALUES, range(len(column))))
             continue
         if name in categorical:
+            distinct = column.nunique(dropna=True)
+            if distinct > MAX_CATEGORY_SHARE * len(column) and distinct > MIN_FREE_TEXT_VALUES:
+                failures.append(_failure(table, name, MSG_FREE_TEXT.format(distinct=distinct, rows=len(column)), []))
             continue
         if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
             continue
@@ -353,8 +368,9 @@ def _check_flat(frame: pd.DataFrame, config: DatasetConfig) -> tuple[list[Valida
         if name in config.monotone_increasing or name in config.monotone_decreasing or (bad.mean() < 0.5):
             failures.append(_failure(table, name, MSG_NOT_NUMERIC, np.flatnonzero(bad), column[bad].unique()))
         else:
-            categorical.append(name)
-            warnings.append(f"feature '{name}' holds text and is not listed as categorical: treated as categorical")
+            # Text is never taken in unasked: a caseworker's notes or a language level must not become a feature
+            # because nobody listed the columns.
+            failures.append(_failure(table, name, MSG_UNDECLARED_TEXT, np.flatnonzero(bad)))
     if config.time and config.time in frame.columns:
         written = frame[config.time]
         read, not_iso = iso_dates(written)
