@@ -222,6 +222,19 @@ def test_ready_and_metrics_report_the_model(client):
     assert 'route="/v1/scores"' in text and "hh_metrics" not in text
 
 
+def test_unusual_methods_share_one_metric_label_and_a_request_id_is_kept_only_as_a_uuid(client):
+    """Any client could add metric series per unusual method, and put a BSN or a pseudonym in X-Request-ID, which
+    every log line carries."""
+    for method in ("PROPFIND", "MKCALENDAR", "BREW"):
+        client.request(method, "/health")
+    text = client.get("/metrics").text
+    assert 'method="OTHER"' in text and "PROPFIND" not in text and "MKCALENDAR" not in text
+    proxy_id = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    assert client.get("/health", headers={"X-Request-ID": proxy_id}).headers["X-Request-ID"] == proxy_id
+    for sent in ("111222333", "hh_metrics_0000000001", "a" * 64):
+        assert client.get("/health", headers={"X-Request-ID": sent}).headers["X-Request-ID"] != sent
+
+
 def test_a_version_whose_card_says_not_promotable_is_never_approved_or_promoted(client, engine):
     not_promotable = {"verdict": {"promotable": False}}
     seed_version(engine, "gated-1", ModelStatus.CANDIDATE, card=not_promotable)

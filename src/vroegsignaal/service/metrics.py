@@ -8,6 +8,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
+#: HTTP methods that keep their own ``method`` label; every other one is counted as ``OTHER``.
+USUAL_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class ServiceMetrics:
     """Request latency, scores per band, review backlog, overdue items and the served model version."""
 
@@ -34,7 +38,9 @@ class ServiceMetrics:
         )
 
     def observe_request(self, *, method: str, route: str, status: int, seconds: float) -> None:
-        self.request_latency.labels(method, route, str(status)).observe(seconds)
+        # Any client can send an unusual method (PROPFIND, ...); each would add a series per route and status.
+        label = method if method in USUAL_METHODS else "OTHER"
+        self.request_latency.labels(label, route, str(status)).observe(seconds)
 
     def count_scores(self, bands: tuple[str, ...]) -> None:
         for band in bands:

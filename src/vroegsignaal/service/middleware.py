@@ -19,7 +19,9 @@ from vroegsignaal.service.metrics import ServiceMetrics
 
 REQUEST_ID_HEADER = "X-Request-ID"
 DEMO_HEADER = "X-Vroegsignaal-Demo"
-_INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+#: A request id a proxy sends along is kept only in the UUID form: any other value could be a BSN or a household's
+#: pseudonym that a client put there, and the id is written to every log line.
+_INCOMING_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 access_log = logging.getLogger("vroegsignaal.service.access")
 
