@@ -214,12 +214,25 @@ def test_ready_and_metrics_report_the_model(client):
     client.post("/v1/scores", json=batch(household("hh_metrics_000001", signal("s-1", amount=9000.0))),
                 headers=CASEWORKER)
     assert client.get("/ready").json() == {"ready": True, "database": True, "model_loaded": True,
-                                           "model_version": "fake-1"}
+                                           "model_version": "fake-1", "model_status": "champion"}
     text = client.get("/metrics").text
     assert 'vroegsignaal_model_info{status="champion",version="fake-1"} 1.0' in text
     assert 'vroegsignaal_scores_total{band="high"} 1.0' in text
     assert 'vroegsignaal_review_backlog{municipality="GM0344"} 1.0' in text
     assert 'route="/v1/scores"' in text and "hh_metrics" not in text
+
+
+def test_a_replica_whose_model_was_rejected_elsewhere_says_so_in_ready_and_metrics(client, engine):
+    """A rejection recorded through another replica leaves this one holding the model, refusing to score with
+    it: /ready said ready and /metrics "champion", so nothing showed why scoring answered 503."""
+    with Session(engine) as session, session.begin():  # what the other replica's rejection wrote
+        session.execute(update(ModelVersion).where(ModelVersion.version == "fake-1")
+                        .values(status=ModelStatus.REJECTED.value))
+    answer = client.get("/ready")
+    assert answer.status_code == 503
+    assert answer.json() == {"ready": False, "database": True, "model_loaded": True, "model_version": "fake-1",
+                             "model_status": "rejected"}
+    assert 'vroegsignaal_model_info{status="rejected",version="fake-1"} 1.0' in client.get("/metrics").text
 
 
 def test_unusual_methods_share_one_metric_label_and_a_request_id_is_kept_only_as_a_uuid(client):

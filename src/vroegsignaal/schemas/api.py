@@ -718,6 +718,11 @@ class ReadyResponse(_Response):
     database: bool
     model_loaded: bool
     model_version: str | None
+    model_status: str | None = Field(
+        default=None,
+        description="The served version's status in the database now: 'rejected' when an ethics reviewer rejected "
+        "it (through any replica) and this replica has not been reloaded; then the replica is not ready.",
+    )
 
 
 class FieldErrorPublic(_Response):

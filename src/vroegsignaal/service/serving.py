@@ -444,6 +444,23 @@ def refresh_status(services: Services, *, version: str, status: ModelStatus) -> 
         services.metrics.set_model(version, status.value)
 
 
+def served_status(services: Services) -> ModelStatus | None:
+    """The served model's status as the database holds it now, kept in the metrics too; ``None`` without a model.
+
+    An ethics reviewer may reject the version through another replica: this one still holds the model, refuses to
+    score with it (``MSG_MODEL_REJECTED``), and must say so in ``/ready`` and ``/metrics`` rather than "champion".
+    Raises ``DBAPIError`` when the database does not answer.
+    """
+    model = services.holder.current
+    if model is None:
+        return None
+    with transaction(services.sessions) as session:
+        stored = session.scalar(select(ModelVersion.status).where(ModelVersion.version == model.version))
+    status = ModelStatus(stored) if stored is not None else model.status
+    services.metrics.set_model(model.version, status.value)
+    return status
+
+
 def queue_counts(services: Services) -> dict[str, tuple[int, int]]:
     """Open listed items and overdue items per municipality, for the metrics."""
     today = dutch_today(services.now())

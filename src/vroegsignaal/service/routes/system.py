@@ -8,9 +8,10 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import DBAPIError
 
 from vroegsignaal.schemas.api import HealthResponse, ReadyResponse
+from vroegsignaal.schemas.enums import ModelStatus
 from vroegsignaal.service.db import database_reachable
 from vroegsignaal.service.deps import ServicesDep
-from vroegsignaal.service.serving import queue_counts
+from vroegsignaal.service.serving import queue_counts, served_status
 
 router = APIRouter(tags=["system"])
 
@@ -23,12 +24,19 @@ async def health() -> HealthResponse:
 
 @router.get("/ready", response_model=ReadyResponse, responses={503: {"model": ReadyResponse}})
 def ready(services: ServicesDep) -> JSONResponse:
-    """Ready when the database answers and a model is loaded (503 otherwise)."""
+    """Ready when the database answers and a model is loaded that was not rejected since (503 otherwise)."""
     model = services.holder.current
     database = database_reachable(services.engine)
+    status = None
+    if database:
+        try:
+            status = served_status(services)
+        except DBAPIError:
+            database = False
+    usable = model is not None and status is not ModelStatus.REJECTED
     body = ReadyResponse(
-        ready=database and model is not None, database=database, model_loaded=model is not None,
-        model_version=model.version if model else None,
+        ready=database and usable, database=database, model_loaded=model is not None,
+        model_version=model.version if model else None, model_status=status.value if status else None,
     )
     return JSONResponse(body.model_dump(), status_code=200 if body.ready else 503)
 
@@ -37,6 +45,7 @@ def ready(services: ServicesDep) -> JSONResponse:
 def metrics(services: ServicesDep) -> Response:
     """Prometheus exposition: request latency, scores per band, backlog, overdue, model version."""
     try:
+        served_status(services)
         services.metrics.set_queue(queue_counts(services))
     except DBAPIError:
         pass  # keep serving the other metrics while the database is down; /ready reports it
