@@ -151,3 +151,37 @@ def test_replicas_migrating_one_fresh_database_at_once_all_start():
             engine.dispose()
     assert failures == []
     assert {table.name for table in Base.metadata.sorted_tables} <= tables
+
+
+def test_a_replica_without_migrations_refuses_a_database_behind_the_code(tmp_path, monkeypatch, capsys):
+    """``serve --no-upgrade`` (replicas behind a migration job) started against an older database: /ready said
+    ready and every write answered "database unavailable". It now refuses to start, naming the fix, and the
+    container's entry point prints that message instead of a traceback."""
+    import uvicorn
+
+    from vroegsignaal.errors import ConfigError
+    from vroegsignaal.service import __main__ as entry
+    from vroegsignaal.service.commands import serve
+    from vroegsignaal.service.migrate import MSG_NOT_MIGRATED
+    from vroegsignaal.service.settings import build_settings, get_settings
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade_database(url, revision="0008")
+    started = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self: started.append(self))
+    settings = build_settings(database_url=url, demo_mode=True)
+    with pytest.raises(ConfigError, match="the database is at migration 0008"):
+        serve(settings, upgrade=False)
+    assert started == []
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("VROEGSIGNAAL_DEMO_MODE", "true")
+    get_settings.cache_clear()  # built from the environment above, and forgotten again after
+    try:
+        with pytest.raises(SystemExit) as exited:
+            entry.main(["--no-upgrade"])
+    finally:
+        get_settings.cache_clear()
+    assert exited.value.code == 2 and started == []
+    assert MSG_NOT_MIGRATED.split("{")[0] in capsys.readouterr().err
+    serve(settings, upgrade=True)  # migrating first, it starts
+    assert len(started) == 1

@@ -110,6 +110,18 @@ def serve(settings: Settings | None = None, *, host: str | None = None, port: in
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if upgrade:
         upgrade_database(settings.database_url)
+    else:
+        # Replicas behind a separate migration job: a database not yet (or no longer) at the newest migration
+        # would answer every write with "database unavailable" while /ready said ready.
+        require_sqlite_file(settings.database_url)
+        engine = create_db_engine(
+            settings.database_url, pool_size=1, connect_timeout=settings.db_connect_timeout_seconds,
+            pooler=settings.db_pooler,
+        )
+        try:
+            require_migrated(engine)
+        finally:
+            engine.dispose()
     uvicorn.Server(server_config(settings, host=host, port=port)).run()
 
 
