@@ -331,9 +331,9 @@ def audit_verify(
     checkpoint: Annotated[
         list[str] | None,
         typer.Option(
-            help="SEQ:HASH of a head printed by an earlier run and kept on another system: the chain must still hold "
-            "that record as it was (catches the newest records deleted or rewritten together with the head). "
-            "Repeatable.",
+            help="SEQ:HASH:TIME of a head printed by an earlier run and kept on another system: the chain must still "
+            "hold that record as it was (catches the newest records deleted or rewritten together with the head, and "
+            "records younger than 183 days deleted under a feigned purge). Repeatable.",
         ),
     ] = None,
 ) -> None:

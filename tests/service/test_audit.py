@@ -116,6 +116,45 @@ def test_a_checkpoint_the_chain_still_holds_passes(engine):
         assert verify_audit_log(session, checkpoints=[checkpoint, AuditCheckpoint.parse(str(checkpoint))]).ok
 
 
+def test_a_deletion_dressed_up_as_a_retention_purge_is_found_by_a_timed_checkpoint(engine):
+    """Anyone who can write the database can delete the whole log and write a purge record that vouches for the
+    new start; a checkpoint carries its record's time, and no purge removes records younger than the legal
+    minimum."""
+    import datetime as dt
+
+    from vroegsignaal.service.audit import (
+        ANCHOR_HASH_KEY,
+        ANCHOR_SEQ_KEY,
+        CHAIN_HEAD_ID,
+        MSG_CHECKPOINT_PURGED_TOO_YOUNG,
+        UNPURGEABLE_DAYS,
+        AuditAction,
+        purge_audit_records,
+    )
+
+    _append(engine, 5)
+    checkpoint = _verify(engine).head
+    assert str(checkpoint) == f"5:{checkpoint.hash}:20260304T120000Z"  # as audit-verify prints the head
+    assert AuditCheckpoint.parse(str(checkpoint)) == checkpoint
+    with transaction(create_session_factory(engine)) as session:  # the forgery
+        purge_audit_records(session, before=NOON + dt.timedelta(days=1))
+        head = session.get(AuditChainHead, CHAIN_HEAD_ID)
+        feigned = {ANCHOR_SEQ_KEY: head.anchor_seq, ANCHOR_HASH_KEY: head.anchor_hash}
+        append_audit_records(session, [AuditEntry(actor="cli:x", role="admin", action=AuditAction.RETENTION_PURGE,
+                                                  detail=feigned)], now=NOON + dt.timedelta(days=1))
+    assert _verify(engine).ok  # the chain alone cannot tell
+
+    def problems(checkpoints, days_later):  # noqa: ANN001, ANN202
+        with transaction(create_session_factory(engine)) as session:
+            result = verify_audit_log(session, checkpoints=checkpoints, now=NOON + dt.timedelta(days=days_later))
+        return [(p.seq, p.kind, p.message) for p in result.problems]
+
+    assert problems([checkpoint], 2) == [(5, PROBLEM_CHECKPOINT, MSG_CHECKPOINT_PURGED_TOO_YOUNG.format(
+        seq=5, written=NOON, days=UNPURGEABLE_DAYS))]
+    assert problems([AuditCheckpoint(5, checkpoint.hash)], 2) == []  # an untimed checkpoint cannot tell
+    assert problems([checkpoint], UNPURGEABLE_DAYS + 1) == []  # old enough for a real purge to have removed it
+
+
 @pytest.mark.parametrize("text", ["5", "5:xyz", "-1:" + "a" * 64, "5:" + "A" * 64, "5:" + "a" * 63])
 def test_a_checkpoint_that_is_not_seq_colon_hash_is_refused_by_its_rule(text):
     with pytest.raises(ValueError, match=re.escape(MSG_BAD_CHECKPOINT.format(value=text))):

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from vroegsignaal.errors import ServiceUnavailableError
 from vroegsignaal.service.hot_sql import execute
 from vroegsignaal.service.models import AuditChainHead, AuditRecord
+from vroegsignaal.service.settings import MIN_AUDIT_RETENTION_DAYS
 
 if TYPE_CHECKING:
     from vroegsignaal.service.security import Caller
@@ -53,11 +54,20 @@ MSG_CHECKPOINT_OTHER_HASH = (
     "record {seq} no longer has the hash copied from it as a checkpoint: the records up to it were rewritten"
 )
 MSG_CHECKPOINT_MISSING = "record {seq}, copied from this chain as a checkpoint, is missing"
-MSG_BAD_CHECKPOINT = (
-    "checkpoint must be SEQ:HASH, a record number and its 64-character hexadecimal hash as 'audit-verify' prints "
-    "the head, got {value!r}"
+MSG_CHECKPOINT_PURGED_TOO_YOUNG = (
+    "record {seq}, copied from this chain as a checkpoint, is gone from before the chain's start, but it was written "
+    "{written:%Y-%m-%d}, within the {days} days no purge may remove: records were deleted and a purge feigned"
 )
-_CHECKPOINT = re.compile(r"^(?P<seq>[0-9]{1,18}):(?P<hash>[0-9a-f]{64})$")
+MSG_BAD_CHECKPOINT = (
+    "checkpoint must be SEQ:HASH:TIME (or SEQ:HASH), a record number, its 64-character hexadecimal hash and its "
+    "time as 'audit-verify' prints the head, got {value!r}"
+)
+_CHECKPOINT = re.compile(r"^(?P<seq>[0-9]{1,18}):(?P<hash>[0-9a-f]{64})(?::(?P<time>[0-9]{8}T[0-9]{6}Z))?$")
+#: How a checkpoint writes its record's time (no colons: they separate the parts).
+CHECKPOINT_TIME_FORMAT = "%Y%m%dT%H%M%SZ"
+#: No purge removes audit records younger than this (the legal minimum, ``settings.MIN_AUDIT_RETENTION_DAYS``): a
+#: checkpoint of a younger record found before the chain's start proves a deletion, whatever purge record claims it.
+UNPURGEABLE_DAYS = MIN_AUDIT_RETENTION_DAYS
 #: Keys of a retention purge's audit detail that record where it moved the start of the chain.
 ANCHOR_SEQ_KEY, ANCHOR_HASH_KEY = "audit_anchor_seq", "audit_anchor_hash"
 
@@ -215,17 +225,30 @@ class AuditCheckpoint:
 
     seq: int
     hash: str
+    #: When the record was written (UTC). With it, a checkpoint also catches a deletion dressed up as a retention
+    #: purge: no purge removes records younger than :data:`UNPURGEABLE_DAYS`.
+    written: dt.datetime | None = None
 
     def __str__(self) -> str:
-        return f"{self.seq}:{self.hash}"
+        time = f":{self.written.astimezone(dt.UTC).strftime(CHECKPOINT_TIME_FORMAT)}" if self.written else ""
+        return f"{self.seq}:{self.hash}{time}"
 
     @classmethod
     def parse(cls, text: str) -> AuditCheckpoint:
-        """``SEQ:HASH`` as :meth:`__str__` writes it; ``ValueError`` naming the rule otherwise."""
+        """``SEQ:HASH:TIME`` (or ``SEQ:HASH``) as :meth:`__str__` writes it; ``ValueError`` naming the rule
+        otherwise."""
         match = _CHECKPOINT.fullmatch(text.strip())
         if match is None:
             raise ValueError(MSG_BAD_CHECKPOINT.format(value=text[:100]))
-        return cls(int(match["seq"]), match["hash"])
+        try:
+            written = (
+                dt.datetime.strptime(match["time"], CHECKPOINT_TIME_FORMAT).replace(tzinfo=dt.UTC)
+                if match["time"]
+                else None
+            )
+        except ValueError:
+            raise ValueError(MSG_BAD_CHECKPOINT.format(value=text[:100])) from None
+        return cls(int(match["seq"]), match["hash"], written)
 
 
 @dataclass(frozen=True)
@@ -284,7 +307,9 @@ def _check_records(
     return count, first, last, expected_prev, problems
 
 
-def verify_audit_log(session: Session, *, checkpoints: Sequence[AuditCheckpoint] = ()) -> AuditVerification:
+def verify_audit_log(
+    session: Session, *, checkpoints: Sequence[AuditCheckpoint] = (), now: dt.datetime | None = None
+) -> AuditVerification:
     """Walk the chain from the purge anchor to the head; report every edited, deleted or reordered record, and every
     ``checkpoint`` (a record copied elsewhere earlier) the chain no longer holds as it was.
 
@@ -314,27 +339,34 @@ def verify_audit_log(session: Session, *, checkpoints: Sequence[AuditCheckpoint]
                 "deleted or changed",
             )
         )
-    problems.extend(_checkpoint_problems(session, head, checkpoints))
-    current = AuditCheckpoint(head.last_seq, head.last_hash)
+    problems.extend(_checkpoint_problems(session, head, checkpoints, now=now or dt.datetime.now(dt.UTC)))
+    written = session.scalar(select(AuditRecord.created_at).where(AuditRecord.seq == head.last_seq))
+    current = AuditCheckpoint(head.last_seq, head.last_hash, written)
     return AuditVerification(not problems, count, first, last, tuple(problems), current)
 
 
 def _checkpoint_problems(
-    session: Session, head: AuditChainHead, checkpoints: Sequence[AuditCheckpoint]
+    session: Session, head: AuditChainHead, checkpoints: Sequence[AuditCheckpoint], *, now: dt.datetime
 ) -> list[AuditProblem]:
     problems = []
     for checkpoint in checkpoints:
         seq = checkpoint.seq
         if seq > head.last_seq:
             message = MSG_CHECKPOINT_BEYOND_HEAD.format(seq=seq, last=head.last_seq)
-        elif seq < head.anchor_seq:
-            continue  # purged by retention: the purge's own record, in the chain, vouches for the start
+        elif seq <= head.anchor_seq and seq > 0:
+            # Purged by retention: the purge's own record, in the chain, vouches for the start (the anchor keeps the
+            # last purged record's hash); but anyone who can write the database can write such a record too, and no
+            # purge removes a record this young.
+            if seq == head.anchor_seq and checkpoint.hash != head.anchor_hash:
+                message = MSG_CHECKPOINT_OTHER_HASH.format(seq=seq)
+            elif checkpoint.written is None or checkpoint.written <= now - dt.timedelta(days=UNPURGEABLE_DAYS):
+                continue
+            else:
+                message = MSG_CHECKPOINT_PURGED_TOO_YOUNG.format(
+                    seq=seq, written=checkpoint.written, days=UNPURGEABLE_DAYS
+                )
         else:
-            held = (
-                head.anchor_hash
-                if seq == head.anchor_seq
-                else session.scalar(select(AuditRecord.hash).where(AuditRecord.seq == seq))
-            )
+            held = session.scalar(select(AuditRecord.hash).where(AuditRecord.seq == seq))
             if held == checkpoint.hash:
                 continue
             template = MSG_CHECKPOINT_MISSING if held is None else MSG_CHECKPOINT_OTHER_HASH
