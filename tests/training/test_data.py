@@ -388,3 +388,32 @@ def test_a_flat_tables_time_column_must_be_iso_too(tmp_path):
         load_dataset(write_flat_dataset(tmp_path, frame, time="period"))
     failure = next(f for f in raised.value.failures if f.column == "period")
     assert (failure.check, failure.rows) == (MSG_NOT_ISO_DATE, (4,))
+
+
+def test_a_column_missing_from_a_signal_table_is_named(signal_data):
+    """pandera reports a missing column as a table-wide failure: it read "table fails 'column_in_dataframe' in
+    0 row(s)", with a follow-on failure of every table check that reads the column."""
+
+    def without_amount_and_date(signals):  # noqa: ANN001, ANN202
+        return signals.drop(columns=["amount_eur", "signal_date"])
+
+    with pytest.raises(DataValidationError) as raised:
+        load_signal_data(as_csv(signal_data, "signals", without_amount_and_date))
+    assert {(f.table, f.column, f.check) for f in raised.value.failures} == {
+        ("signals", "amount_eur", MSG_MISSING_COLUMN), ("signals", "signal_date", MSG_MISSING_COLUMN)}
+    assert "0 row(s)" not in str(raised.value)
+
+
+@pytest.mark.parametrize("spelling", [np.inf, "inf", "-Infinity"])
+def test_infinity_in_a_feature_is_refused_by_its_rows(tmp_path, spelling):
+    """An infinite value passed validation and training then ended in a traceback from the scorecard."""
+    from vroegsignaal.training.data import MSG_NOT_FINITE
+
+    frame = flat_frame(200).astype({"income_eur": object})
+    frame.loc[[2, 8], "income_eur"] = spelling
+    if not isinstance(spelling, str):
+        frame["income_eur"] = frame["income_eur"].astype(float)
+    with pytest.raises(DataValidationError) as raised:
+        load_dataset(write_flat_dataset(tmp_path, frame, suffix=".csv" if isinstance(spelling, str) else ".parquet"))
+    failure = next(f for f in raised.value.failures if f.column == "income_eur")
+    assert (failure.check, failure.rows) == (MSG_NOT_FINITE, (2, 8))

@@ -47,6 +47,7 @@ MSG_NOT_A_DATE = "parses as a date"
 MSG_NOT_NUMERIC = "numeric"
 MSG_NO_VALUES = "has at least one value"
 MSG_PROBABILITY = "between 0 and 1"
+MSG_NOT_FINITE = "a finite number (not infinity)"
 MSG_UNDECLARED_TEXT = (
     "numbers, or a category listed in 'categorical' (the column holds text; list it there if it is a category, or "
     "leave it out with 'features')"
@@ -180,17 +181,24 @@ def failures_from_schema_errors(table: str, error: pa.errors.SchemaErrors) -> li
     noise = cases["column"].isin(coerce_failed) & (
         cases["failure_case"].astype(str).str.startswith("TypeError(") | checks.str.startswith("dtype(")
     )
+    # A table-wide check that reads a missing column fails with its KeyError, in no row: noise beside the missing
+    # column itself.
+    noise |= (cases["schema_context"] == "DataFrameSchema") & cases["failure_case"].astype(str).str.startswith(
+        "KeyError("
+    )
     cases = cases[~noise]
     failures = []
+    # pandera reports a missing column (in the table's context or the column's, by version) with its name as the
+    # failure case.
+    missing_columns = checks.loc[cases.index] == "column_in_dataframe"
+    for missing in cases.loc[missing_columns, "failure_case"].astype(str).unique():
+        failures.append(_failure(table, missing, MSG_MISSING_COLUMN, [], count=1))
+    cases = cases[~missing_columns]
     frame_checks = cases["schema_context"] == "DataFrameSchema"
     for check, group in cases[frame_checks].groupby("check", sort=False):
         rows = sorted({int(i) for i in group["index"].dropna()})
         failures.append(_failure(table, None, str(check), rows))
     for (column, check), group in cases[~frame_checks].groupby(["column", "check"], sort=False, dropna=False):
-        if check == "column_in_dataframe":  # pandera reports the missing column's name as the failure case
-            for missing in group["failure_case"].astype(str).unique():
-                failures.append(_failure(table, missing, MSG_MISSING_COLUMN, [], count=1))
-            continue
         rows = [int(i) for i in group["index"].dropna()]
         column_name = None if pd.isna(column) else str(column)
         failures.append(_failure(table, column_name, str(check), rows, list(group["failure_case"]), count=len(group)))
@@ -357,9 +365,18 @@ def _check_flat(frame: pd.DataFrame, config: DatasetConfig) -> tuple[list[Valida
             if distinct > MAX_CATEGORY_SHARE * len(column) and distinct > MIN_FREE_TEXT_VALUES:
                 failures.append(_failure(table, name, MSG_FREE_TEXT.format(distinct=distinct, rows=len(column)), []))
             continue
-        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        if pd.api.types.is_bool_dtype(column):
+            continue
+        if pd.api.types.is_numeric_dtype(column):
+            infinite = np.isinf(column.to_numpy(dtype=float, na_value=np.nan))
+            if infinite.any():
+                failures.append(_failure(table, name, MSG_NOT_FINITE, np.flatnonzero(infinite), column[infinite].unique()))
             continue
         numbers = pd.to_numeric(column, errors="coerce")
+        infinite = np.isinf(numbers.to_numpy(dtype=float, na_value=np.nan))
+        if infinite.any():
+            failures.append(_failure(table, name, MSG_NOT_FINITE, np.flatnonzero(infinite), column[infinite].unique()))
+            continue
         bad = numbers.isna() & column.notna()
         if not bad.any():  # numbers stored as text (a typed file's string column): they are numbers
             frame[name] = numbers
