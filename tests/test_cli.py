@@ -58,6 +58,20 @@ def test_score_names_a_missing_feature_and_writes_nothing(trained, tmp_path):
     assert not (tmp_path / "o.csv").exists()
 
 
+def test_score_refuses_a_table_with_a_bsn_or_name_column_and_writes_nothing(trained, tmp_path):
+    """A table to score is checked like training data: a BSN or name column scored silently and would have been
+    copied beside the scores."""
+    folder, _ = trained
+    rows = flat_frame(10, seed=9).drop(columns=["at_risk", "gender", "age"])
+    rows["naam"] = "x"
+    rows.to_csv(tmp_path / "input.csv", index=False)
+    result = runner.invoke(
+        app, ["score", "--model", str(folder / "model"), "--input", str(tmp_path / "input.csv"), "--out", str(tmp_path / "o.csv")]
+    )
+    assert result.exit_code == EXIT_INPUT_ERROR and "naam" in result.output and "identifier" in result.output
+    assert not (tmp_path / "o.csv").exists()
+
+
 def test_validate_lists_every_problem_and_fails(tmp_path):
     frame = flat_frame(100).astype({"arrears_eur": object}).assign(at_risk="no")
     frame.loc[2, "arrears_eur"] = "lots"

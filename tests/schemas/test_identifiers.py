@@ -76,3 +76,32 @@ def test_values_that_may_identify_a_person_are_recognised(value):
 @pytest.mark.parametrize("value", ["700", 1450.5, "rent", "team-noord", "hh_0001", True, "2026-03"])
 def test_ordinary_values_are_not_taken_for_identifiers(value):
     assert not looks_like_identifier(value)
+
+
+def _nine_digit_numbers(count: int, *, seed: int, passing: bool) -> list[str]:
+    """Made-up 9-digit numbers that pass (or fail) the eleven-test; nobody's BSN."""
+    import random
+
+    rng, numbers = random.Random(seed), []
+    while len(numbers) < count:
+        number = f"{rng.randrange(100_000_000, 999_999_999)}"
+        if passes_eleven_test(number) is passing:
+            numbers.append(number)
+    return numbers
+
+
+def test_identifiers_behind_the_first_rows_or_mixed_with_other_values_are_found():
+    """Only the first 20,000 rows were scanned, and a column needed half its values to be BSN-like: a reference
+    column with BSNs after row 20,000, or in a third of its rows, passed."""
+    from vroegsignaal.schemas.identifiers import SCAN_ROWS
+
+    late = _nine_digit_numbers(SCAN_ROWS, seed=1, passing=False) + _nine_digit_numbers(10_000, seed=2, passing=True)
+    assert [f.check for f in find_identifier_columns(pd.DataFrame({"ref": late}), table="t")] == [CHECK_BSN]
+    mixed = _nine_digit_numbers(200, seed=3, passing=False) + _nine_digit_numbers(100, seed=4, passing=True)
+    assert [f.check for f in find_identifier_columns(pd.DataFrame({"ref": mixed}), table="t")] == [CHECK_BSN]
+    # Random 9-digit ids pass the eleven-test about 1 in 11 times: not refused.
+    import random
+
+    rng = random.Random(5)
+    ids = [f"{rng.randrange(100_000_000, 999_999_999)}" for _ in range(3_000)]
+    assert find_identifier_columns(pd.DataFrame({"ref": ids}), table="t") == []

@@ -9,16 +9,24 @@ the rows, and never repeat the value itself: the report must not leak what it fo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
-from vroegsignaal.errors import ValidationFailure
+from vroegsignaal.errors import IdentifierDetectedError, ValidationFailure
 
 #: Share of a column's non-empty values that must look like an identifier before the column is refused. Random
 #: 9-digit numbers pass the eleven-test about 1 in 11 times, so a single lucky amount does not trip it.
 CONTENT_SHARE = 0.5
+#: A column that mixes identifiers with other values (a reference column holding BSNs in a fifth of its rows) is
+#: refused too once this share is reached by at least :data:`MIXED_MIN_HITS` values: random 9-digit numbers stay
+#: near 1 in 11.
+MIXED_SHARE = 0.2
+MIXED_MIN_HITS = 20
 MAX_EXAMPLE_ROWS = 5
+#: Rows scanned per column, spread evenly over the whole table (an export sorted by source would hide a partner's
+#: identifiers behind the first rows).
 SCAN_ROWS = 20_000
 
 CHECK_BSN = "bsn_eleven_test"
@@ -142,7 +150,11 @@ def find_identifier_columns(
     """
     allowed = set(allowed)
     failures: list[ValidationFailure] = []
-    sample = frame.head(SCAN_ROWS)
+    sample = (
+        frame
+        if len(frame) <= SCAN_ROWS
+        else frame.iloc[np.unique(np.linspace(0, len(frame) - 1, SCAN_ROWS).astype(np.int64))]
+    )
     for column in frame.columns:
         name = str(column)
         kind = identifier_kind_of_name(name)
@@ -169,8 +181,26 @@ def find_identifier_columns(
             (CHECK_PHONE, lambda v: bool(_PHONE.match(v))),
         ):
             hits = _rows_matching(text, predicate)
-            if hits.any() and hits.mean() >= CONTENT_SHARE:
+            if hits.any() and (
+                hits.mean() >= CONTENT_SHARE or (hits.mean() >= MIXED_SHARE and hits.sum() >= MIXED_MIN_HITS)
+            ):
                 positions = [int(frame.index.get_loc(i)) for i in hits[hits].index[:MAX_EXAMPLE_ROWS]]
                 failures.append(ValidationFailure(table, name, check, int(hits.sum()), rows=tuple(positions)))
                 break
     return failures
+
+
+MSG_IDENTIFIERS_REFUSED = (
+    "refused: the data contains column(s) that look like direct identifiers; pseudonymise households before they "
+    "reach Vroegsignaal and drop names, addresses and dates of birth"
+)
+
+
+def refuse_identifier_columns(tables: Mapping[str, pd.DataFrame], *, allowed: Iterable[str] = ()) -> None:
+    """Raise :class:`IdentifierDetectedError` naming every column of ``tables`` (name → frame) that looks like a
+    direct identifier (see :func:`find_identifier_columns`): for training data and for a table to score alike."""
+    failures = [
+        failure for name, frame in tables.items() for failure in find_identifier_columns(frame, table=name, allowed=allowed)
+    ]
+    if failures:
+        raise IdentifierDetectedError(failures, summary=MSG_IDENTIFIERS_REFUSED)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from vroegsignaal.scoring.bundle import load_bundle
+from vroegsignaal.schemas.identifiers import refuse_identifier_columns
 from vroegsignaal.scoring.io import read_table, write_table
 from vroegsignaal.scoring.scorer import Explain, Scorer
 
@@ -68,6 +69,9 @@ def score_file(
     """Score the table at ``input_path`` with the bundle and write the result to ``output_path``."""
     scorer = Scorer(load_bundle(bundle_dir))
     features = read_table(input_path, table="input")
+    # A table to score is checked like training data: a BSN, name or address column never reaches the output.
+    id_column = scorer.bundle.config.id
+    refuse_identifier_columns({"input": features}, allowed={"household_id", *([id_column] if id_column else [])})
     table = scored_table(scorer, features, explain=explain, lang=lang, top_n=top_n)
     write_table(table, output_path)
     return BatchSummary(len(table), int(table["reason_1"].notna().sum()) if top_n else 0, scorer.model_version)

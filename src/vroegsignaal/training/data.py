@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from vroegsignaal.errors import DataValidationError, IdentifierDetectedError, ValidationFailure
+from vroegsignaal.errors import DataValidationError, ValidationFailure
 from vroegsignaal.schemas.catalogue import CATEGORICAL_FEATURES
 from vroegsignaal.schemas.dataset_config import DatasetConfig, SensitiveAttribute
-from vroegsignaal.schemas.identifiers import find_identifier_columns, looks_like_identifier
+from vroegsignaal.schemas.identifiers import looks_like_identifier, refuse_identifier_columns
 from vroegsignaal.schemas.tables import (
     MSG_NOT_ISO_DATE,
     AuditSchema,
@@ -431,16 +431,8 @@ def _check_references(tables: Mapping[str, pd.DataFrame]) -> list[ValidationFail
 
 def validate_data(raw: RawData, config: DatasetConfig) -> tuple[RawData, ValidationReport]:
     """Validate every table; return the (coerced) tables and a report, or raise with *every* failure found."""
-    identifier_failures = []
     allowed = {"household_id", "signal_id", "municipality_code", *([config.id] if config.id else [])}
-    for name, frame in raw.tables.items():
-        identifier_failures += find_identifier_columns(frame, table=name, allowed=allowed)
-    if identifier_failures:
-        raise IdentifierDetectedError(
-            identifier_failures,
-            summary="refused: the data contains column(s) that look like direct identifiers; "
-            "pseudonymise households before they reach Vroegsignaal and drop names, addresses and dates of birth",
-        )
+    refuse_identifier_columns(raw.tables, allowed=allowed)
     failures: list[ValidationFailure] = []
     warnings: list[str] = []
     tables: dict[str, pd.DataFrame] = {}
