@@ -362,9 +362,9 @@ def audit_verify(
 def purge() -> None:
     """Delete signals and scores past the retention period (the audit log is kept at least 6 months)."""
     from vroegsignaal.service import commands
-    from vroegsignaal.service.settings import get_settings
+    from vroegsignaal.service.settings import get_maintenance_settings
 
-    settings = get_settings()
+    settings = get_maintenance_settings()
     report = commands.purge(settings)
     if settings.retention_warning is not None:
         console.print(f"[yellow]warning:[/] {settings.retention_warning}")

@@ -56,6 +56,32 @@ def test_the_placeholders_of_the_env_example_are_refused_outside_demo_mode():
     assert build_settings(jwt_secret=SECRET, control_sample_key="a-key-of-our-own").jwt_algorithm == "HS256"
 
 
+def test_maintenance_commands_need_no_signing_secret(tmp_path, monkeypatch):
+    """Migrating, verifying the audit log, purging and exporting sign no token and draw no control sample: they
+    stopped with "jwt_secret is a published value" unless run in demo mode or handed the key that signs tokens for
+    any role. The service itself still refuses the published secrets."""
+    from typer.testing import CliRunner
+
+    from vroegsignaal.cli import app
+    from vroegsignaal.service.settings import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'service.db'}")
+    monkeypatch.delenv("VROEGSIGNAAL_DEMO_MODE", raising=False)
+    monkeypatch.delenv("VROEGSIGNAAL_JWT_SECRET", raising=False)
+    monkeypatch.delenv("VROEGSIGNAAL_CONTROL_SAMPLE_KEY", raising=False)
+    assert build_settings(maintenance=True).jwt_algorithm == "HS256"
+    runner = CliRunner()
+    for command in (["db", "upgrade"], ["audit-verify"], ["purge"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 0, (command, result.output)
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match=re.escape(MSG_DEMO_SECRET.split(";")[0])):
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+
+
 def test_demo_mode_accepts_the_demo_secrets_and_issues_a_token_per_role():
     settings = build_settings(demo_mode=True)
     verifier = TokenVerifier(settings)

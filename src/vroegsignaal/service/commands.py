@@ -30,7 +30,7 @@ from vroegsignaal.service.registry import alias_mirror
 from vroegsignaal.service.retention import PurgeReport, purge_expired
 from vroegsignaal.service.security import DEMO_MUNICIPALITY, DEMO_TEAM, Caller
 from vroegsignaal.service.security import issue_demo_tokens as _issue_demo_tokens
-from vroegsignaal.service.settings import Settings, get_settings
+from vroegsignaal.service.settings import Settings, get_maintenance_settings, get_settings
 from vroegsignaal.service.serving import default_scorer_loader, load_version
 from vroegsignaal.service.versions import change_status, get_version_or_raise
 
@@ -127,7 +127,7 @@ def serve(settings: Settings | None = None, *, host: str | None = None, port: in
 
 def db_upgrade(settings: Settings | None = None, *, revision: str = "head") -> None:
     """Create or migrate the service database to ``revision``."""
-    upgrade_database((settings or get_settings()).database_url, revision=revision)
+    upgrade_database((settings or get_maintenance_settings()).database_url, revision=revision)
 
 
 def audit_verify(
@@ -135,13 +135,13 @@ def audit_verify(
 ) -> AuditVerification:
     """Walk the audit log's hash chain; ``result.ok`` is false when any record was edited, deleted or reordered, or
     a checkpoint (a record copied elsewhere earlier) is no longer in the chain as it was."""
-    with _session(settings or get_settings()) as session, session.begin():
+    with _session(settings or get_maintenance_settings()) as session, session.begin():
         return verify_audit_log(session, checkpoints=checkpoints)
 
 
 def purge(settings: Settings | None = None, *, now: dt.datetime | None = None) -> PurgeReport:
     """Delete data past its retention period and report what was deleted per table."""
-    settings = settings or get_settings()
+    settings = settings or get_maintenance_settings()
     with _session(settings) as session:
         return purge_expired(session, settings=settings, now=now or _now(), actor=_operator())
 
@@ -154,7 +154,7 @@ def export_decisions(
     since: dt.date | None = None,
 ) -> ExportReport:
     """Write decisions, signals and household facts as labelled data for retraining into ``out_dir``."""
-    with _session(settings or get_settings()) as session:
+    with _session(settings or get_maintenance_settings()) as session:
         return _export_decisions(
             session, out_dir=out_dir, municipality=municipality, since=since, actor=_operator(), now=_now()
         )
@@ -163,7 +163,7 @@ def export_decisions(
 def promote(version: str, settings: Settings | None = None, *, comment: str | None = None) -> ModelStatus:
     """Make an approved version the champion from the command line (as an admin); a running service picks it up
     on its next reload (``POST /v1/admin/reload``)."""
-    settings = settings or get_settings()
+    settings = settings or get_maintenance_settings()
     caller = Caller(subject=_operator(), role=Role.ADMIN)
     mirror = alias_mirror(settings.mlflow_tracking_uri) if settings.model_uri else None
     with _session(settings) as session, session.begin():

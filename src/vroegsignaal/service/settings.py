@@ -129,6 +129,13 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_values(self) -> Settings:
+        self._check_secrets()
+        if self.retention_days < self.cooldown_days:
+            raise ValueError(MSG_RETENTION_BELOW_COOLDOWN.format(retention=self.retention_days, cooldown=self.cooldown_days))
+        return self
+
+    def _check_secrets(self) -> None:
+        """The token signing secret (or key) and the control-sample key: unpublished, long enough, present."""
         if self.jwt_algorithm == "HS256":
             secret = self.jwt_secret.get_secret_value()
             if _published(secret, DEMO_JWT_SECRET) and not self.demo_mode:
@@ -139,9 +146,6 @@ class Settings(BaseSettings):
             raise ValueError(MSG_RS256_NEEDS_KEY)
         if _published(self.control_sample_key.get_secret_value(), DEMO_CONTROL_SAMPLE_KEY) and not self.demo_mode:
             raise ValueError(MSG_DEMO_CONTROL_KEY)
-        if self.retention_days < self.cooldown_days:
-            raise ValueError(MSG_RETENTION_BELOW_COOLDOWN.format(retention=self.retention_days, cooldown=self.cooldown_days))
-        return self
 
     @property
     def retention_warning(self) -> str | None:
@@ -156,15 +160,25 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
 
+class MaintenanceSettings(Settings):
+    """Settings of the maintenance commands (migrate, verify the audit log, purge, export, promote): they neither
+    sign nor check tokens nor draw the control sample, so they do not need those secrets. A cron job or an auditor
+    is not handed the key that can sign a token for any role."""
+
+    def _check_secrets(self) -> None:
+        return None
+
+
 def _published(value: str, demo_value: str) -> bool:
     """Whether a secret is one anyone can read: the demo's, or a placeholder left as ``docker/.env.example`` has it."""
     return value == demo_value or value.strip().lower().startswith(PLACEHOLDER_PREFIX)
 
 
-def build_settings(**overrides: object) -> Settings:
-    """Settings from the environment plus ``overrides``; an invalid value raises :class:`ConfigError`."""
+def build_settings(*, maintenance: bool = False, **overrides: object) -> Settings:
+    """Settings from the environment plus ``overrides``; an invalid value raises :class:`ConfigError`. With
+    ``maintenance`` the token and control-sample secrets are not checked (:class:`MaintenanceSettings`)."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return (MaintenanceSettings if maintenance else Settings)(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in error['loc']) or 'settings'}: {error['msg']}" for error in exc.errors()
@@ -176,3 +190,8 @@ def build_settings(**overrides: object) -> Settings:
 def get_settings() -> Settings:
     """The process-wide settings, built on first use."""
     return build_settings()
+
+
+def get_maintenance_settings() -> Settings:
+    """The settings of a maintenance command (see :class:`MaintenanceSettings`)."""
+    return build_settings(maintenance=True)
