@@ -464,6 +464,17 @@ def test_card_page_shows_verdict_lift_gates_groups_proxy_and_limits(client, cand
     assert f'src="/modellen/{candidate}/kaart"' in page and NL("card.review_heading") not in page
 
 
+def test_a_card_that_cannot_be_read_is_said_so_and_approval_is_not_offered(client, engine):
+    """A stored card that no longer fits the schema was shown as "no card" while "approve" was still offered."""
+    unreadable = {**card_dict(failing_gate=False), "performance": "not a section"}
+    seed_version(engine, "card-odd", ModelStatus.CANDIDATE, card=unreadable, html="<html lang='nl'>kaart</html>")
+    sign_in(client, Role.ETHICS_REVIEWER)
+    page = client.get("/modellen/card-odd").text
+    assert NL("card.unreadable") in page and NL("card.no_card") not in page
+    assert NL("card.review_heading") in page  # rejecting stays possible
+    assert NL("card.review_reject") in page and NL("card.review_approve") not in page
+
+
 def test_ethics_reviewer_approves_with_a_required_comment_and_the_history_shows_it(client, promotable):
     candidate = promotable
     sign_in(client, Role.ETHICS_REVIEWER, subject="reviewer-7")

@@ -21,7 +21,8 @@ Display = Literal["number", "percent", "count"]
 
 
 def read_card(card_json: Mapping[str, Any] | None) -> ModelCard | None:
-    """The stored card as a :class:`ModelCard`; ``None`` when there is none or it does not fit the schema."""
+    """The stored card as a :class:`ModelCard`; ``None`` when there is none or it does not fit the schema (the page
+    then says the card cannot be read, and offers no approval)."""
     if card_json is None:
         return None
     try:

@@ -139,7 +139,9 @@ def _card_page(
         fairness=fairness_lines([card], metric=card.fairness.primary_metric) if card else [],
         has_html=row.card_html is not None,
         can_review=can_review(caller.role, model_status),
-        can_approve=can_approve(model_status, gates_passed=not failed),
+        # An ethics reviewer approves what the card shows: a card that cannot be read offers only "reject".
+        can_approve=card is not None and can_approve(model_status, gates_passed=not failed),
+        card_unreadable=row.card_json is not None and card is None,
         gates_failed=failed,
         can_promote=can_promote(caller.role, model_status, gates_passed=not failed),
         form=form,
