@@ -464,6 +464,19 @@ def test_card_page_shows_verdict_lift_gates_groups_proxy_and_limits(client, cand
     assert f'src="/modellen/{candidate}/kaart"' in page and NL("card.review_heading") not in page
 
 
+def test_an_address_that_is_no_page_answers_with_the_error_page_but_the_api_keeps_json(client):
+    """A mistyped link or a GET on a form's address answered with JSON, without the banners and page headers."""
+    sign_in(client, Role.CASEWORKER)
+    browser = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    for path in ("/nietbestaand", f"/huishoudens/{LOW}/beslissing"):
+        response = client.get(path, headers=browser)
+        assert response.status_code in (404, 405) and response.headers["content-type"].startswith("text/html")
+        assert NL("error.not_found") in response.text and response.headers["cache-control"] == "no-store"
+    api = client.get("/v1/nietbestaand", headers=browser)
+    assert api.status_code == 404 and api.headers["content-type"] == "application/json"
+    assert client.get("/nietbestaand").headers["content-type"] == "application/json"  # not asked for as HTML
+
+
 def test_a_card_that_cannot_be_read_is_said_so_and_approval_is_not_offered(client, engine):
     """A stored card that no longer fits the schema was shown as "no card" while "approve" was still offered."""
     unreadable = {**card_dict(failing_gate=False), "performance": "not a section"}

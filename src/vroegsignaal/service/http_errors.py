@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -132,6 +132,18 @@ def failure_public(failure: ValidationFailure) -> FieldErrorPublic:
     return FieldErrorPublic(field=field, rule=failure.check, message=f"{failure.check}{echo}")
 
 
+#: Paths whose errors are always JSON: the API, the system endpoints and the API description.
+API_PREFIXES = ("/v1", "/health", "/ready", "/metrics", "/openapi.json", "/docs", "/redoc", "/static")
+
+
+def wants_a_page(request: Request) -> bool:
+    """Whether an error is for a person's browser: outside the API paths, asked for as HTML."""
+    path = request.url.path
+    return "text/html" in request.headers.get("accept", "") and not any(
+        path == prefix or path.startswith(prefix + "/") for prefix in API_PREFIXES
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the one mapping from exceptions to HTTP responses."""
 
@@ -160,7 +172,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(request, 422, MSG_INVALID_BODY.format(count=len(errors), problems=problems), errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        # A browser that follows a wrong link outside the API gets the pages' error page, not JSON.
+        page = getattr(app.state, "html_error_page", None)
+        if page is not None and wants_a_page(request):
+            return page(request, exc.status_code)
         return error_response(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(IntegrityError)

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from vroegsignaal.service.pages import auth, caseworker, models, oversight
+from vroegsignaal.service.pages.routing import error_page
 
 STATIC_PATH = "/static"
 ROUTERS = (auth.router, caseworker.router, models.router, oversight.router)
@@ -27,3 +28,5 @@ def install_pages(app: FastAPI) -> None:
         app.include_router(router)
     folder = resources.files("vroegsignaal.service").joinpath("static")
     app.mount(STATIC_PATH, StaticFiles(directory=str(folder)), name="static")
+    # An address that is no page (a mistyped link, GET on a form's address) answers with the error page.
+    app.state.html_error_page = lambda request, status: error_page(request, status)

@@ -38,6 +38,7 @@ logger = logging.getLogger("vroegsignaal.service.pages")
 ERROR_KEYS: dict[int, str] = {
     403: "error.forbidden",
     404: "error.not_found",
+    405: "error.not_found",  # GET on a form's address: there is no page there
     409: "error.conflict",
     413: "error.too_large",
     422: "error.invalid",
