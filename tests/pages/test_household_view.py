@@ -156,6 +156,22 @@ def test_missing_result_and_too_short_reason_get_their_own_messages():
     assert parsed.errors["departure_reason"] == FieldError("form.error.too_short", {"min_length": 3})
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "key"),
+    [
+        ("departure_reason", "called 111222333 twice", "form.error.personal_data"),
+        ("departure_reason", "resident\x07 asked", "form.error.control_characters"),
+        ("departure_reason", "a\u200b\u200b\u200bb", "form.error.nothing_visible"),
+        ("contact_attempts.0.attempted_on", "0001-01-01", "form.error.date_too_early"),
+    ],
+)
+def test_each_rule_of_a_reason_or_date_gets_its_own_message(field, value, key):
+    """A BSN, a control character, a reason that shows nothing and a date before 1900 all got "this is not
+    right, check what you entered", which does not say what to fix."""
+    parsed = parse_decision_form(complete_form(**{field: value}))
+    assert parsed.errors[field].key == key
+
+
 def test_domain_refusals_map_to_the_form_fields():
     refused = DataValidationError([
         ValidationFailure("decision", "departure_reason", CHECK_REASON_REQUIRED, 1),

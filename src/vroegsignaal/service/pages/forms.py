@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from vroegsignaal.errors import DataValidationError
+from vroegsignaal.schemas.api import MSG_CONTROL_CHARACTERS, MSG_HOLDS_BSN, MSG_TOO_FEW_VISIBLE
 
 #: pydantic error type → message key; anything else gets the general "not valid" message.
 PYDANTIC_MESSAGE_KEYS: Mapping[str, str] = {
@@ -26,7 +27,14 @@ PYDANTIC_MESSAGE_KEYS: Mapping[str, str] = {
     "string_too_short": "form.error.too_short",
     "string_too_long": "form.error.too_long",
     "string_pattern_mismatch": "form.error.pattern",
+    "greater_than_equal": "form.error.date_too_early",  # the only lower bound a form field has: dates from 1900
 }
+#: The rules of :func:`~vroegsignaal.schemas.api.free_text` (a ``value_error``), told apart by their message.
+FREE_TEXT_MESSAGE_KEYS: tuple[tuple[str, str], ...] = (
+    (MSG_HOLDS_BSN, "form.error.personal_data"),
+    (MSG_CONTROL_CHARACTERS, "form.error.control_characters"),
+    (MSG_TOO_FEW_VISIBLE.split("{")[0], "form.error.nothing_visible"),
+)
 DEFAULT_MESSAGE_KEY = "form.error.invalid"
 
 
@@ -81,8 +89,17 @@ def errors_from_validation(
         name = rename(dotted(error.get("loc", ())))
         context = error.get("ctx") or {}
         params = {key: context[key] for key in ("min_length", "max_length") if key in context}
-        errors.setdefault(name, FieldError(PYDANTIC_MESSAGE_KEYS.get(error["type"], DEFAULT_MESSAGE_KEY), params))
+        errors.setdefault(name, FieldError(_message_key(error), params))
     return errors
+
+
+def _message_key(error: Mapping[str, Any]) -> str:
+    if error["type"] == "value_error":
+        message = str(error.get("msg", ""))
+        for fragment, key in FREE_TEXT_MESSAGE_KEYS:
+            if fragment in message:
+                return key
+    return PYDANTIC_MESSAGE_KEYS.get(error["type"], DEFAULT_MESSAGE_KEY)
 
 
 def errors_from_domain(
