@@ -81,10 +81,24 @@ def test_unknown_filter_values_are_named_with_the_values_allowed():
     assert "rent" in failures["partner"].check
 
 
+def test_an_all_teams_list_marks_each_teams_lines_against_that_teams_own_capacity():
+    """An admin's list mixes teams: the whole list's rank against all teams' capacity marked three lines of a team
+    whose capacity is two."""
+    lines = [item(rank).model_copy(update={"team": team}) for rank, team in
+             enumerate(["team-noord", "team-noord", "team-noord", "team-zuid"], start=1)]
+    listing_all = listing(*lines, capacity=4).model_copy(update={"team": "*", "decided_this_week": 1,
+                                                                   "decided_this_week_by_team": {"team-zuid": 1}})
+    capacity = week_capacity(listing_all, per_team=2)
+    assert [capacity.this_week(line) for line in lines] == [True, True, False, True]
+    capacity = week_capacity(listing_all.model_copy(update={"decided_this_week_by_team": {"team-zuid": 2}}),
+                             per_team=2)
+    assert capacity.this_week(lines[3]) is False  # team-zuid's week is full
+
+
 def test_capacity_marks_what_still_fits_in_this_week():
     capacity = week_capacity(listing(item(1), item(2), item(3), decided=3, capacity=5))
     assert capacity.remaining == 2
-    assert [capacity.this_week(rank) for rank in (1, 2, 3)] == [True, True, False]
+    assert [capacity.this_week(line) for line in (item(1), item(2), item(3))] == [True, True, False]
     assert week_capacity(listing(decided=9, capacity=5)).remaining == 0
 
 

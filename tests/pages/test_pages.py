@@ -69,6 +69,19 @@ def test_list_marks_what_fits_in_this_weeks_capacity(make_client):
     assert NL("outreach.stat_capacity", per_week=2, decided=0) in page
 
 
+def test_an_admins_list_of_all_teams_shows_each_lines_team_with_a_link_to_its_list(make_client):
+    client = make_client(weekly_capacity=2)
+    _three(client)
+    sign_in(client, Role.ADMIN)
+    page = client.get("/").text
+    assert f"<th scope=\"col\">{NL('outreach.col.team')}</th>" in page
+    assert page.count('href="/?team=team-noord"') == 3
+    # The team has capacity 2: its first two lines fit this week, not all three.
+    assert page.count(NL("outreach.this_week")) == 1 + 2
+    team_page = client.get("/", params={"team": "team-noord"}).text
+    assert f"<th scope=\"col\">{NL('outreach.col.team')}</th>" not in team_page
+
+
 def test_filters_narrow_the_list_but_keep_each_place(client):
     _three(client)
     sign_in(client, Role.CASEWORKER)

@@ -417,6 +417,11 @@ class OutreachListResponse(_Response):
         "the teams on it."
     )
     decided_this_week: int = Field(description="Decisions the list's team(s) recorded since Monday.")
+    decided_this_week_by_team: dict[str, int] = Field(
+        default_factory=dict,
+        description="The same per team (an all-teams list holds several): each team's own capacity is "
+        "`capacity_per_week` divided by the list's teams.",
+    )
 
 
 # ------------------------------------------------------------------------------------------------------- decisions

@@ -245,6 +245,7 @@ def list_outreach(
         overdue_count=sum(e.overdue(today) for e in (*view.listed, *view.standard)),
         capacity_per_week=weekly_capacity(settings, team=team, view=view, decided=decided),
         decided_this_week=sum(decided.values()),
+        decided_this_week_by_team=dict(decided),
     )
 
 

@@ -131,7 +131,8 @@ def outreach_page(
         standard_items=filter_items(outreach.standard_approach, filters),
         filters=filters,
         filter_error=filter_error,
-        capacity=week_capacity(outreach),
+        capacity=week_capacity(outreach, per_team=services.settings.weekly_capacity),
+        all_teams=outreach.team == "*",
         neighbourhoods=neighbourhoods_of(outreach),
         chips={item.review_item_id: reason_chips(item, lang=lang)
                for item in (*outreach.items, *outreach.standard_approach)},

@@ -7,8 +7,8 @@ suggests another order than the real one.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from vroegsignaal.errors import DataValidationError, ValidationFailure
 from vroegsignaal.schemas.api import NEIGHBOURHOOD_PATTERN, OutreachItemPublic, OutreachListResponse
@@ -100,22 +100,35 @@ def neighbourhoods_of(outreach: OutreachListResponse) -> list[str]:
 
 @dataclass(frozen=True)
 class WeekCapacity:
-    """This week's capacity of the team and what is left of it."""
+    """This week's capacity of the list's team(s) and what is left of it; which lines still fit, per team."""
 
     per_week: int
     decided: int
+    #: Per line (review item id): whether it fits in what is left of its team's capacity this week.
+    fits: Mapping[int, bool] = field(default_factory=dict)
 
     @property
     def remaining(self) -> int:
         return max(self.per_week - self.decided, 0)
 
-    def this_week(self, rank: int) -> bool:
-        """Whether the line at ``rank`` of the list fits in what is left of this week's capacity."""
-        return rank <= self.remaining
+    def this_week(self, item: OutreachItemPublic) -> bool:
+        """Whether ``item`` fits in what is left of its team's capacity this week."""
+        return self.fits.get(item.review_item_id, False)
 
 
-def week_capacity(outreach: OutreachListResponse) -> WeekCapacity:
-    return WeekCapacity(per_week=outreach.capacity_per_week, decided=outreach.decided_this_week)
+def week_capacity(outreach: OutreachListResponse, *, per_team: int | None = None) -> WeekCapacity:
+    """The capacity of the list. On an all-teams list (an admin's) each team's lines count against that team's own
+    capacity (``per_team``, the setting) and decisions, in the list's order: the whole list's rank against all
+    teams' capacity marked too many lines of one team."""
+    one_team = outreach.team != "*"
+    per_team = outreach.capacity_per_week if one_team or per_team is None else per_team
+    taken: dict[str, int] = {}
+    fits: dict[int, bool] = {}
+    for item in outreach.items:
+        decided = outreach.decided_this_week if one_team else outreach.decided_this_week_by_team.get(item.team, 0)
+        taken[item.team] = taken.get(item.team, 0) + 1
+        fits[item.review_item_id] = taken[item.team] <= max(per_team - decided, 0)
+    return WeekCapacity(per_week=outreach.capacity_per_week, decided=outreach.decided_this_week, fits=fits)
 
 
 def reason_chips(item: OutreachItemPublic, *, lang: str, limit: int = 3) -> list[str]:
