@@ -235,6 +235,36 @@ def test_a_replica_whose_model_was_rejected_elsewhere_says_so_in_ready_and_metri
     assert 'vroegsignaal_model_info{status="rejected",version="fake-1"} 1.0' in client.get("/metrics").text
 
 
+def test_metrics_do_not_wait_on_a_database_that_does_not_answer(client, monkeypatch):
+    """A scrape waited as long as the database timeout (40 s seen) and then showed the last backlog as current;
+    Prometheus gives up after 10 s and the latency and error metrics were lost with it."""
+    import threading
+
+    from vroegsignaal.service import serving
+    from vroegsignaal.service.routes import system
+
+    client.post("/v1/scores", json=batch(household("hh_metrics_000001", signal("s-1", amount=9000.0))),
+                headers=CASEWORKER)
+    assert "vroegsignaal_queue_metrics_up 1.0" in client.get("/metrics").text
+    hung, reads = threading.Event(), []
+
+    def hanging(services):  # noqa: ANN001, ANN202 - the database does not answer until the test ends
+        reads.append(services)
+        hung.wait(60)
+        return {}
+
+    monkeypatch.setattr(serving, "queue_counts", hanging)
+    monkeypatch.setattr(system, "QUEUE_METRICS_TIMEOUT_SECONDS", 0.2)
+    try:
+        for _ in range(3):  # each scrape answers while the read still hangs
+            text = client.get("/metrics").text
+        assert not hung.is_set() and len(reads) == 1  # later scrapes waited for that read, they started none
+        assert "vroegsignaal_queue_metrics_up 0.0" in text and "vroegsignaal_review_backlog{" not in text
+        assert 'route="/v1/scores"' in text  # the other metrics are still served
+    finally:
+        hung.set()
+
+
 def test_unusual_methods_share_one_metric_label_and_a_request_id_is_kept_only_as_a_uuid(client):
     """Any client could add metric series per unusual method, and put a BSN or a pseudonym in X-Request-ID, which
     every log line carries."""

@@ -118,6 +118,7 @@ def create_app(
             start_model(services)
             yield
         finally:
+            services.queue_reader.close()
             engine.dispose()
 
     def demo_state() -> str | None:

@@ -36,6 +36,12 @@ class ServiceMetrics:
             "vroegsignaal_model_info", "The served model version (value 1).", ["version", "status"],
             registry=self.registry,
         )
+        self.queue_up = Gauge(
+            "vroegsignaal_queue_metrics_up",
+            "1 when the backlog, overdue and model status above were read from the database at this scrape; 0 when "
+            "the database did not answer in time (they are then left out, not shown stale).",
+            registry=self.registry,
+        )
 
     def observe_request(self, *, method: str, route: str, status: int, seconds: float) -> None:
         # Any client can send an unusual method (PROPFIND, ...); each would add a series per route and status.
@@ -51,11 +57,13 @@ class ServiceMetrics:
         if version is not None:
             self.model_info.labels(version, status or "unknown").set(1)
 
-    def set_queue(self, counts: dict[str, tuple[int, int]]) -> None:
-        """Backlog and overdue per municipality (stale municipalities drop out)."""
+    def set_queue(self, counts: dict[str, tuple[int, int]] | None) -> None:
+        """Backlog and overdue per municipality (stale municipalities drop out); ``None`` when they could not be
+        read: they are left out and ``vroegsignaal_queue_metrics_up`` is 0."""
         self.backlog.clear()
         self.overdue.clear()
-        for municipality, (backlog, overdue) in counts.items():
+        self.queue_up.set(0 if counts is None else 1)
+        for municipality, (backlog, overdue) in (counts or {}).items():
             self.backlog.labels(municipality).set(backlog)
             self.overdue.labels(municipality).set(overdue)
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, Integer, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vroegsignaal.errors import ConflictError, ModelBundleError, ModelNotApprovedError, VroegsignaalError
@@ -79,6 +82,33 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+class QueueReader:
+    """Reads the database's numbers for the metrics in a worker of its own, so a scrape can stop waiting; while a
+    read hangs (a database that does not answer), later scrapes wait for that read rather than start more."""
+
+    def __init__(self) -> None:
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="metrics-queue")
+        self._reading: Future[dict[str, tuple[int, int]]] | None = None
+
+    def read(self, services: Services, *, timeout: float) -> dict[str, tuple[int, int]] | None:
+        """Backlog and overdue per municipality (the served model's status refreshed on the way), or ``None``
+        when the database did not answer within ``timeout`` seconds or failed."""
+        if self._reading is None or self._reading.done():
+            self._reading = self._worker.submit(_read_queue, services)
+        try:
+            return self._reading.result(timeout=timeout)
+        except (FutureTimeout, SQLAlchemyError):
+            return None
+
+    def close(self) -> None:
+        self._worker.shutdown(wait=False, cancel_futures=True)
+
+
+def _read_queue(services: Services) -> dict[str, tuple[int, int]]:
+    served_status(services)
+    return queue_counts(services)
+
+
 @dataclass
 class Services:
     """Everything the routes need, built once per app by the lifespan."""
@@ -94,6 +124,7 @@ class Services:
     injected: ScorerProtocol | None = None
     mirror: RegistryMirror | None = None
     clock: Callable[[], dt.datetime] = field(default=utc_now)
+    queue_reader: QueueReader = field(default_factory=QueueReader)
 
     def now(self) -> dt.datetime:
         return self.clock()

@@ -11,7 +11,7 @@ from vroegsignaal.schemas.api import HealthResponse, ReadyResponse
 from vroegsignaal.schemas.enums import ModelStatus
 from vroegsignaal.service.db import database_reachable
 from vroegsignaal.service.deps import ServicesDep
-from vroegsignaal.service.serving import queue_counts, served_status
+from vroegsignaal.service.serving import served_status
 
 router = APIRouter(tags=["system"])
 
@@ -41,12 +41,15 @@ def ready(services: ServicesDep) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=200 if body.ready else 503)
 
 
+#: How long a scrape waits for the database's numbers (backlog, overdue, model status). Prometheus gives a scrape
+#: 10 s by default: a database that does not answer must not take the latency and error metrics down with it.
+QUEUE_METRICS_TIMEOUT_SECONDS = 3.0
+
+
 @router.get("/metrics", response_class=Response)
 def metrics(services: ServicesDep) -> Response:
-    """Prometheus exposition: request latency, scores per band, backlog, overdue, model version."""
-    try:
-        served_status(services)
-        services.metrics.set_queue(queue_counts(services))
-    except DBAPIError:
-        pass  # keep serving the other metrics while the database is down; /ready reports it
+    """Prometheus exposition: request latency, scores per band, backlog, overdue, model version. The numbers the
+    database holds are read within :data:`QUEUE_METRICS_TIMEOUT_SECONDS`, or left out (``queue_metrics_up`` 0)."""
+    counts = services.queue_reader.read(services, timeout=QUEUE_METRICS_TIMEOUT_SECONDS)
+    services.metrics.set_queue(counts)
     return Response(services.metrics.render(), media_type=CONTENT_TYPE_LATEST)
