@@ -8,6 +8,7 @@ exits with a non-zero code.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,17 @@ class ValidationFailure:
     count: int
     examples: tuple[Any, ...] = ()
     rows: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Examples reach messages, logs and API answers: a name or an address a user put in the wrong column is
+        # never among them (see ``safe_example``).
+        from vroegsignaal.schemas.identifiers import safe_example  # noqa: PLC0415 - identifiers imports this module
+
+        object.__setattr__(
+            self,
+            "examples",
+            tuple(safe_example(value if isinstance(value, dt.date) else _plain(value)) for value in self.examples),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -8,6 +8,7 @@ the rows, and never repeat the value itself: the report must not leak what it fo
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 
@@ -120,6 +121,34 @@ def looks_like_identifier(value: object) -> bool:
         or len(re.sub(r"\D", "", text)) > ECHO_MAX_DIGITS
         or bool(_POSTCODE_HOUSE.match(text) or _ADDRESS.search(text) or _EMAIL.match(text) or _PHONE.match(text))
     )
+
+
+#: A value a message may repeat: one short code-like token ("rent", "A201", "2024-10-01", "GM0344"), not a
+#: capitalised word (a surname) and nothing with spaces (a name, an address, a note).
+_ECHOABLE = re.compile(r"^[A-Za-z0-9_.:/+-]{1,24}$")
+_CAPITALISED_WORD = re.compile(r"^[A-Z][a-z]+$")
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def safe_example(value: object) -> object:
+    """``value`` as a message may show it: numbers, flags and code-like text as they are; anything that may
+    identify a person or that reads like a name or free text as ``<hidden: N characters>``.
+
+    >>> safe_example("rent"), safe_example(12.5), safe_example("Jansen"), safe_example("fam. Jansen")
+    ('rent', 12.5, '<hidden: 6 characters>', '<hidden: 11 characters>')
+    """
+    if value is None or isinstance(value, (bool, int, float)):
+        return "<hidden>" if looks_like_identifier(value) else value
+    if isinstance(value, (dt.date, pd.Timestamp)) or _ISO_DAY.match(str(value)):
+        return value  # a date the rule is about (a signal's, an attempt's): not read as a phone number
+    text = str(value)
+    if text.startswith("<hidden"):  # hidden already
+        return value
+    if looks_like_identifier(text):
+        return "<hidden>"
+    if _ECHOABLE.match(text) and not _CAPITALISED_WORD.match(text):
+        return value
+    return f"<hidden: {len(text)} characters>"
 
 
 def _words(column: str) -> list[str]:

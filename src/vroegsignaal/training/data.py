@@ -20,7 +20,7 @@ import pandera.pandas as pa
 from vroegsignaal.errors import DataValidationError, ValidationFailure
 from vroegsignaal.schemas.catalogue import CATEGORICAL_FEATURES
 from vroegsignaal.schemas.dataset_config import DatasetConfig, SensitiveAttribute
-from vroegsignaal.schemas.identifiers import looks_like_identifier, refuse_identifier_columns
+from vroegsignaal.schemas.identifiers import refuse_identifier_columns, safe_example
 from vroegsignaal.schemas.tables import (
     MSG_NOT_ISO_DATE,
     AuditSchema,
@@ -153,8 +153,8 @@ def load_data(config: DatasetConfig) -> RawData:
 
 
 def _safe_example(value: Any) -> Any:
-    """Examples in messages must not leak identifiers (BSN, long digit runs, addresses, ...): they are hidden."""
-    return "<hidden>" if looks_like_identifier(value) else value
+    """Examples in messages must not leak identifiers (BSN, long digit runs, addresses, names): they are hidden."""
+    return safe_example(value)
 
 
 def _failure(
