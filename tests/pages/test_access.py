@@ -101,7 +101,9 @@ def test_each_role_opens_exactly_the_pages_its_api_allows(world, engine, role):
         before = row_counts(engine) if method == "POST" else None
         response = _open(world, method, path, form)
         if role in allowed:
-            assert response.status_code != 403, (method, path)
+            # Opened: a GET shows its page; a POST with this bare form is refused for its content, never broken.
+            expected = {200} if method == "GET" else {303, 404, 409, 422}
+            assert response.status_code in expected, (method, path, response.status_code)
         else:
             assert response.status_code == 403, (method, path)
             assert NL("error.forbidden") in response.text and NL("error.back") in response.text

@@ -78,6 +78,18 @@ def test_rule_based_fallback_orders_by_oldest_signal_and_stops_using_the_model(c
     assert detail == {"from": "model", "to": "rule", "reason": "model under review"}
 
 
+def test_rule_based_fallback_puts_overdue_cases_before_older_signals(client, clock):
+    """Crisis and overdue first, in the rule order too: an overdue case waited behind households whose first
+    signal was older."""
+    _score(client, household("hh_overdue_000001", signal("s-1", amount=100.0, days_ago=5)))
+    clock.advance(days=30)  # its four weeks have passed
+    _score(client, household("hh_oldsignal_0001", signal("s-2", amount=100.0, days_ago=200)))
+    client.put("/v1/admin/ordering", json={"mode": "rule", "reason": "model under review"}, headers=ADMIN)
+    items = client.get("/v1/outreach", headers=CASEWORKER).json()["items"]
+    assert [(i["household_id"], i["overdue"]) for i in items] == [("hh_overdue_000001", True),
+                                                                  ("hh_oldsignal_0001", False)]
+
+
 def test_objected_household_is_never_scored_or_ranked_but_still_offered_help(client, engine):
     _score(client, household("hh_objector_00001", signal("s-1", amount=9000.0)))
     objection = client.post("/v1/objections", json={"household_id": "hh_objector_00001", "received_on": "2026-03-02"},
@@ -243,6 +255,26 @@ def test_contacted_household_is_held_back_unless_arrears_rise(client, clock):
                                       signal("s-3", partner="energy", amount=500.0, days_ago=-26)))
     assert higher["hh_cooldown_00001"]["held_back_until"] is None
     assert len(client.get("/v1/outreach", headers=CASEWORKER).json()["items"]) == 1
+
+
+def test_a_held_back_household_is_listed_again_once_its_cooldown_ends(client, clock):
+    """The hold ends: a household whose new signal was held back is on the list again after that date (no signal
+    is dropped for good), and a decision on it while held needs a reason."""
+    item = _score(client, household("hh_cooldown_00002", signal("s-1", amount=1000.0)))["hh_cooldown_00002"]
+    assert _decide(client, item["review_item_id"]).status_code == 201
+    clock.advance(days=30)
+    held = _score(client, household("hh_cooldown_00002", signal("s-2", amount=1000.0, days_ago=-25)))
+    held_item = held["hh_cooldown_00002"]
+    assert held_item["held_back_until"] == "2026-09-02"
+    later = [{"kind": "phone", "reached": True, "attempted_on": "2026-04-03", "part_of_day": "morning"}]
+    refused = _decide(client, held_item["review_item_id"], contact_attempts=later)
+    assert refused.status_code == 422 and "held back by the cooldown" in refused.json()["detail"]
+    clock.advance(days=153)  # the day after the hold ends (2026-09-02)
+    listing = client.get("/v1/outreach", headers=CASEWORKER).json()
+    assert [i["household_id"] for i in listing["items"]] == ["hh_cooldown_00002"]
+    # Its first conversation is due four weeks after the hold ended, not counted from before it.
+    assert listing["held_back_count"] == 0 and listing["items"][0]["overdue"] is False
+    assert listing["items"][0]["deadline"] >= "2026-09-30"
 
 
 def test_order_departure_needs_a_reason_beyond_the_tolerance(make_client):

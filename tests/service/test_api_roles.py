@@ -134,6 +134,33 @@ def test_another_municipality_never_sees_a_household(prepared):
     assert admin_listing["items"] == []
 
 
+def test_another_municipality_sees_none_of_the_decisions_objections_or_keys(prepared):
+    """Beyond households and lists: the oversight report's teams, the week's decisions on the list, the
+    objections register and an Idempotency-Key are each municipality's own."""
+    client, item_id = prepared
+    decided = client.post(f"/v1/review-items/{item_id}/decisions", json=REQUESTS[
+        ("POST", "/v1/review-items/{item_id}/decisions")][1], headers=auth(Role.CASEWORKER))
+    assert decided.status_code == 201
+    own = client.get("/v1/oversight", headers=auth(Role.ADMIN)).json()
+    assert [team["decisions"] for team in own["teams"]] == [1]
+    other_admin = auth(Role.ADMIN, municipality=OTHER_MUNICIPALITY)
+    other = client.get("/v1/oversight", headers=other_admin).json()
+    assert other["teams"] == [] and all(group["decisions"] == 0 for group in other["control_vs_scored"])
+    assert client.get("/v1/outreach", headers=auth(Role.CASEWORKER)).json()["decided_this_week"] == 1
+    other_list = client.get("/v1/outreach", headers=auth(Role.CASEWORKER, municipality=OTHER_MUNICIPALITY)).json()
+    assert other_list["decided_this_week"] == 0 and other_list["decided_this_week_by_team"] == {}
+    assert client.get("/v1/objections", headers=other_admin).json() == []
+    # The same key in two municipalities is two requests: neither is refused nor answered with the other's.
+    key = {"Idempotency-Key": "batch-2026-03-04-001"}
+    ours = client.post("/v1/scores", json=batch(household("hh_key_000000001", signal("k-1"))),
+                       headers={**auth(Role.CASEWORKER), **key})
+    theirs = client.post("/v1/scores", json=batch(household("hh_key_000000002", signal("k-1")),
+                                                  municipality=OTHER_MUNICIPALITY),
+                         headers={**auth(Role.CASEWORKER, municipality=OTHER_MUNICIPALITY), **key})
+    assert ours.status_code == theirs.status_code == 200
+    assert theirs.json()["results"][0]["household_id"] == "hh_key_000000002"
+
+
 def test_another_team_of_the_same_municipality_cannot_decide(prepared):
     client, item_id = prepared
     response = client.post(

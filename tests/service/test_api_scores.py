@@ -56,6 +56,15 @@ def test_crisis_signal_gets_three_working_days_and_the_crisis_flag(client):
     assert ReviewFlag.CRISIS.value in [f["flag"] for f in result["review_flags"]]
 
 
+def test_end_of_supply_signal_gets_three_working_days_as_a_crisis_does(client):
+    """Disconnection is a threatening situation (DESIGN): no test ever sent an end-of-supply signal, so its three
+    working days could silently become four weeks."""
+    body = batch(household("hh_supply_0000001", signal("s-1", partner="energy", amount=300.0, end_of_supply=True)))
+    result = client.post("/v1/scores", json=body, headers=CASEWORKER).json()["results"][0]
+    assert result["deadline"] == "2026-03-09"
+    assert ReviewFlag.END_OF_SUPPLY.value in [f["flag"] for f in result["review_flags"]]
+
+
 def test_new_signal_updates_the_open_item_instead_of_duplicating_it(client, engine):
     first = client.post("/v1/scores", json=batch(household("hh_repeat_0000001", signal("s-1"))), headers=CASEWORKER)
     second = client.post("/v1/scores", json=batch(household("hh_repeat_0000001", signal("s-2", partner="energy", amount=4000.0))),

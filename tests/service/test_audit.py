@@ -218,3 +218,32 @@ def test_api_actions_are_audited_and_the_api_reports_tampering(client, engine):
         connection.execute(update(AuditRecord).where(AuditRecord.action == "score").values(model_version="other"))
     tampered = client.get("/v1/admin/audit/verification", headers=auth(Role.ADMIN)).json()
     assert tampered["ok"] is False and tampered["problems"][0]["kind"] == PROBLEM_HASH
+
+
+
+def test_every_write_an_auditor_asks_about_leaves_its_audit_record(client, engine):
+    """Objections added and withdrawn and a model version's approval each write their record: removing one of
+    those audit calls went unnoticed by every test."""
+    from tests.service.conftest import seed_version
+    from vroegsignaal.schemas.enums import ModelStatus
+    from vroegsignaal.service.audit import AuditAction
+
+    def records(action):  # noqa: ANN001, ANN202
+        with engine.connect() as connection:
+            return connection.execute(
+                select(AuditRecord.actor, AuditRecord.object_id).where(AuditRecord.action == action)
+            ).all()
+
+    caseworker = auth(Role.CASEWORKER, subject="caseworker-3")
+    added = client.post("/v1/objections", json={"household_id": "hh_objects_000001", "received_on": "2026-03-02"},
+                        headers=caseworker)
+    assert added.status_code == 201
+    assert records(AuditAction.OBJECTION_ADDED) == [("caseworker-3", "hh_objects_000001")]
+    withdrawn = client.delete("/v1/objections/hh_objects_000001", headers=caseworker)
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert records(AuditAction.OBJECTION_WITHDRAWN) == [("caseworker-3", "hh_objects_000001")]
+    seed_version(engine, "cand-audit", ModelStatus.CANDIDATE, card={"model": "cand-audit"})
+    approved = client.post("/v1/models/cand-audit/approval", json={"decision": "approve", "comment": "card read, gates pass"},
+                           headers=auth(Role.ETHICS_REVIEWER, subject="reviewer-2"))
+    assert approved.status_code == 200, approved.text
+    assert ("reviewer-2", "cand-audit") in records(AuditAction.MODEL_STATUS)

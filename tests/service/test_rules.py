@@ -27,6 +27,17 @@ def test_working_days_skip_weekends_and_holidays(start, days, expected):
     assert add_working_days(start, days) == expected
 
 
+def test_every_dutch_holiday_of_a_year_is_known():
+    """Removing Ascension, Liberation Day or Boxing Day went unnoticed: only Easter, Christmas and King's Day
+    were checked. The dates of 2026, from the official calendar."""
+    assert dutch_public_holidays(2026) == {
+        dt.date(2026, 1, 1), dt.date(2026, 4, 3), dt.date(2026, 4, 6), dt.date(2026, 4, 27),
+        dt.date(2026, 5, 5), dt.date(2026, 5, 14), dt.date(2026, 5, 25),  # Easter and Whit Sunday are Sundays
+        dt.date(2026, 12, 25), dt.date(2026, 12, 26),
+    }
+    assert add_working_days(dt.date(2025, 12, 24), 1) == dt.date(2025, 12, 29)  # Christmas and Boxing Day (Fri)
+
+
 def test_kings_day_moves_to_saturday_when_on_sunday():
     assert dt.date(2025, 4, 26) in dutch_public_holidays(2025)  # 27 April 2025 is a Sunday
 
