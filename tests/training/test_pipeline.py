@@ -173,3 +173,10 @@ def test_a_tracking_store_that_fails_leaves_no_bundle_behind(tmp_path):
     with pytest.raises(ConfigError, match="--tracking-uri: MLflow at .* did not take the run"):
         run_pipeline(config, tmp_path / "bundle", tracking_uri=store, now=FIXED_NOW)
     assert not (tmp_path / "bundle").exists()
+    # Overwriting a good bundle: the failure puts it back as it was (it was deleted before MLflow was asked).
+    good = run_pipeline(config, tmp_path / "bundle", now=FIXED_NOW)
+    manifest = (good.bundle_dir / "manifest.json").read_bytes()
+    with pytest.raises(ConfigError, match="did not take the run"):
+        run_pipeline(config, tmp_path / "bundle", tracking_uri=store, overwrite=True, now=FIXED_NOW)
+    assert (tmp_path / "bundle" / "manifest.json").read_bytes() == manifest
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a-file", "bundle", "data"]  # nothing left aside

@@ -154,11 +154,14 @@ def write_bundle(
     input_example: pd.DataFrame,
     write_extras: Callable[[Path], None] | None = None,
     overwrite: bool = False,
+    after_publish: Callable[[Path], None] | None = None,
 ) -> Path:
     """Write a bundle to ``out_dir`` atomically and return its path.
 
-    ``write_extras`` may add files (the model card) to the temporary directory before the checksums are taken. A
-    failure anywhere leaves ``out_dir`` as it was.
+    ``write_extras`` may add files (the model card) to the temporary directory before the checksums are taken.
+    ``after_publish`` runs on the bundle in place (logging it to MLflow, say) while a bundle it replaces is still
+    kept aside. A failure anywhere, ``after_publish`` included, leaves ``out_dir`` as it was: a previous bundle is
+    put back.
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -213,12 +216,25 @@ def write_bundle(
         (staging / MANIFEST).write_text(dump_json(manifest), encoding="utf-8")
         for path in [staging, *staging.rglob("*")]:
             os.chmod(path, 0o755 if path.is_dir() else 0o644)
+        previous = None
         if out_dir.exists():
-            shutil.rmtree(out_dir)
+            previous = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.previous.", dir=out_dir.parent))
+            os.replace(out_dir, previous / out_dir.name)
         staging.rename(out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    try:
+        if after_publish is not None:
+            after_publish(out_dir)
+    except BaseException:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        if previous is not None:
+            os.replace(previous / out_dir.name, out_dir)
+            shutil.rmtree(previous, ignore_errors=True)
+        raise
+    if previous is not None:
+        shutil.rmtree(previous, ignore_errors=True)
     return out_dir
 
 

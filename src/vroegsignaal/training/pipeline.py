@@ -7,7 +7,6 @@ together, reports progress and does the I/O at the ends. A failure in any step l
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -270,6 +269,39 @@ def run_pipeline(
         "model": {**fitted.to_dict(), "ensemble_size": len(ensemble.boosters)},
         "calibration": calibration.to_dict(),
     }
+    tracked_runs: list[Any] = []
+
+    def track(bundle_dir: Path) -> None:
+        """Log the run to MLflow and register the model; any failure there ends the run, and write_bundle then
+        leaves no new bundle behind and puts a bundle it replaced back."""
+        if tracking_uri is None:
+            return
+        step(STEPS[8])
+        from vroegsignaal import tracking  # imported here: MLflow is slow to import and optional for a run
+
+        try:
+            tracked_runs.append(
+                tracking.log_training_run(
+                    tracking_uri=tracking_uri,
+                    experiment=config.name,
+                    run_name=model_version,
+                    params={**{k: v for k, v in fitted.params.items() if k != "metric"},
+                            "best_iteration": fitted.best_iteration},
+                    metrics={**evaluation.flat_metrics(), "fairness.passed": float(bool(fairness.get("passed")))},
+                    bundle_dir=bundle_dir,
+                    card_dir=bundle_dir / "card",
+                    input_example=test_frame.head(5).reset_index(drop=True),
+                    registered_model_name=config.model_name,
+                    tags={"model_version": model_version, "promotable": str(card.verdict.promotable).lower()},
+                )
+            )
+        except Exception as error:  # noqa: BLE001 - MLflow is another system; any failure there ends the run alike
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+            raise ConfigError(
+                f"--tracking-uri: MLflow at '{tracking_uri}' did not take the run ({type(error).__name__}: {reason}); "
+                "no new bundle was kept (a bundle it would have replaced is as it was)"
+            ) from None
+
     bundle_dir = write_bundle(
         Path(out_dir),
         model_version=model_version,
@@ -284,32 +316,7 @@ def run_pipeline(
         input_example=test_frame.head(5),
         write_extras=lambda staging: render_card(card, staging / "card"),
         overwrite=overwrite,
+        after_publish=track,
     )
-
-    tracked = None
-    if tracking_uri is not None:
-        step(STEPS[8])
-        from vroegsignaal import tracking  # imported here: MLflow is slow to import and optional for a run
-
-        try:
-            tracked = tracking.log_training_run(
-                tracking_uri=tracking_uri,
-                experiment=config.name,
-                run_name=model_version,
-                params={**{k: v for k, v in fitted.params.items() if k != "metric"}, "best_iteration": fitted.best_iteration},
-                metrics={**evaluation.flat_metrics(), "fairness.passed": float(bool(fairness.get("passed")))},
-                bundle_dir=bundle_dir,
-                card_dir=bundle_dir / "card",
-                input_example=test_frame.head(5).reset_index(drop=True),
-                registered_model_name=config.model_name,
-                tags={"model_version": model_version, "promotable": str(card.verdict.promotable).lower()},
-            )
-        except Exception as error:  # noqa: BLE001 - MLflow is another system; any failure there ends the run alike
-            # A failure in any step leaves no bundle behind (module docstring), this last one too.
-            shutil.rmtree(bundle_dir, ignore_errors=True)
-            reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
-            raise ConfigError(
-                f"--tracking-uri: MLflow at '{tracking_uri}' did not take the run ({type(error).__name__}: {reason}); "
-                "no bundle was kept"
-            ) from None
+    tracked = tracked_runs[0] if tracked_runs else None
     return PipelineResult(bundle_dir, model_version, card, evaluation, fairness, tracked)
