@@ -172,5 +172,5 @@ def test_encode_records_names_the_row_of_a_value_that_is_not_a_number():
     with pytest.raises(DataValidationError, match="must be numeric") as raised:
         preprocessor.encode_records([{"amount": 1}, {"amount": "a lot"}])
     (failure,) = raised.value.failures
-    assert (failure.check, failure.rows, failure.examples) == (MSG_NOT_NUMERIC, (1,), ("a lot",))
+    assert (failure.check, failure.rows, failure.examples) == (MSG_NOT_NUMERIC, (1,), ("<hidden: 5 characters>",))  # text may be a name: never repeated
     assert preprocessor.encode_records([]).matrix.shape == (0, 1)
