@@ -321,8 +321,11 @@ def db_upgrade(revision: Annotated[str, typer.Option(help="Alembic revision.")] 
     """Create or migrate the service database."""
     from vroegsignaal.service import commands
 
-    commands.db_upgrade(revision=revision)
-    out.print(f"Database migrated to {revision}.")
+    at = commands.db_upgrade(revision=revision)
+    if revision in ("head", at):
+        out.print(f"Database is at migration {at} (the newest)." if revision == "head" else f"Database is at migration {at}.")
+    else:  # asked for an older migration than the database has: an upgrade never goes back
+        out.print(f"Database is at migration {at}, past {revision}: 'db upgrade' never goes back, nothing changed.")
 
 
 @app.command("audit-verify")

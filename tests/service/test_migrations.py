@@ -185,3 +185,22 @@ def test_a_replica_without_migrations_refuses_a_database_behind_the_code(tmp_pat
     assert MSG_NOT_MIGRATED.split("{")[0] in capsys.readouterr().err
     serve(settings, upgrade=True)  # migrating first, it starts
     assert len(started) == 1
+
+
+def test_db_upgrade_says_where_the_database_is_and_never_claims_a_downgrade(tmp_path, monkeypatch):
+    """'db upgrade --revision 0005' on a database at the newest migration printed "Database migrated to 0005."
+    while nothing changed."""
+    from typer.testing import CliRunner
+
+    from vroegsignaal.cli import app
+    from vroegsignaal.service.migrate import current_revision
+
+    url = f"sqlite:///{tmp_path / 'service.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    runner = CliRunner()
+    first = runner.invoke(app, ["db", "upgrade"])
+    head = current_revision(url)
+    assert first.exit_code == 0 and f"Database is at migration {head} (the newest)." in first.output
+    back = runner.invoke(app, ["db", "upgrade", "--revision", "0005"])
+    assert back.exit_code == 0 and "never goes back, nothing changed" in back.output and head in back.output
+    assert current_revision(url) == head

@@ -64,6 +64,20 @@ def upgrade_database(database_url: str, *, revision: str = "head") -> None:
         engine.dispose()
 
 
+def current_revision(database_url: str) -> str | None:
+    """The migration the database is at (``None`` for an empty database)."""
+    engine = create_engine(database_url, poolclass=NullPool, connect_args=_connect_args(database_url))
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def _connect_args(database_url: str) -> dict:
+    return NO_PREPARED_STATEMENTS if database_url_or_raise(database_url).get_backend_name() == "postgresql" else {}
+
+
 def require_sqlite_file(database_url: str) -> None:
     """A command that reads the service's database refuses a SQLite path that does not exist (a typo would
     otherwise create an empty database file, and folders, and fail later with a traceback)."""
