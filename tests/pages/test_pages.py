@@ -82,6 +82,19 @@ def test_an_admins_list_of_all_teams_shows_each_lines_team_with_a_link_to_its_li
     assert f"<th scope=\"col\">{NL('outreach.col.team')}</th>" not in team_page
 
 
+def test_a_list_longer_than_the_page_shows_says_how_long_it_is(client, monkeypatch):
+    """The count stopped at the page's limit (1,000) without a word: a large city's all-teams list looked shorter
+    than it was."""
+    from vroegsignaal.service.pages import caseworker
+
+    monkeypatch.setattr(caseworker, "LIST_LIMIT", 2)
+    _three(client)
+    sign_in(client, Role.CASEWORKER)
+    page = client.get("/").text
+    assert '<span class="stats__number">3</span> ' + NL("outreach.stat_listed") in page
+    assert NL("outreach.first_shown", shown=2, total=3) in page
+
+
 def test_filters_narrow_the_list_but_keep_each_place(client):
     _three(client)
     sign_in(client, Role.CASEWORKER)

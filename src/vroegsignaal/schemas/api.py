@@ -410,6 +410,10 @@ class OutreachListResponse(_Response):
         description="Households that objected (GDPR art. 21): never scored or ranked, still offered help the "
         "standard way, in the rule-based order."
     )
+    listed_count: int = Field(
+        default=0,
+        description="Households on the list in all: `items` holds the first of them up to the request's limit.",
+    )
     held_back_count: int = Field(description="Open items held back by the cooldown (contacted recently).")
     overdue_count: int
     capacity_per_week: int = Field(

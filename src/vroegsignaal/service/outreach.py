@@ -241,6 +241,7 @@ def list_outreach(
         today=today,
         items=items,
         standard_approach=standard,
+        listed_count=len(view.listed),
         held_back_count=len(view.held_back),
         overdue_count=sum(e.overdue(today) for e in (*view.listed, *view.standard)),
         capacity_per_week=weekly_capacity(settings, team=team, view=view, decided=decided),
