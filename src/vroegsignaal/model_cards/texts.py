@@ -880,10 +880,17 @@ LABELS: dict[str, tuple[str, str]] = {
     "the_rule": ("de regel", "the rule"),
     "the_scorecard": ("de scorekaart", "the scorecard"),
     "bayes_auc": (
-        "Beste haalbare AUC (ware risico, alleen synthetisch)",
-        "Best achievable AUC (true risk, synthetic only)",
+        "AUC van het ware risico (alleen synthetisch; op dezelfde testrijen, dus met hetzelfde toeval: een model "
+        "kan er net boven uitkomen)",
+        "AUC of the true risk (synthetic only; on the same test rows, so with the same chance: a model can come out "
+        "just above it)",
     ),
-    "share_of_bayes_auc": ("Deel van de beste haalbare AUC", "Share of the best achievable AUC"),
+    "share_of_bayes_auc": (
+        "Deel daarvan dat het model haalt (rond 1 betekent: zo goed als de gegevens toelaten; duidelijk boven 1 wijst "
+        "op een lek van het label in de kenmerken, of op een label dat anders is vastgelegd dan het ware risico)",
+        "Share of it the model reaches (about 1 means: as good as the data allow; clearly above 1 points to the label "
+        "leaking into the features, or to a label recorded otherwise than the true risk)",
+    ),
     "plots": ("Grafieken", "Plots"),
     "not_available_note": (
         "'n.b.' betekent: niet te berekenen (bijvoorbeeld een groep zonder huishoudens met label 'ja').",
