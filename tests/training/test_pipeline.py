@@ -22,9 +22,8 @@ GERMAN_CREDIT_AUC_FLOOR = 0.72
 @pytest.fixture(scope="module")
 def german(tmp_path_factory):
     steps = []
-    result = run_pipeline(
-        load_dataset_config(GERMAN_CREDIT), tmp_path_factory.mktemp("german") / "bundle", progress=steps.append, now=FIXED_NOW
-    )
+    config = load_dataset_config(GERMAN_CREDIT).model_copy(update={"contact": "algoritmes@gemeente.example"})
+    result = run_pipeline(config, tmp_path_factory.mktemp("german") / "bundle", progress=steps.append, now=FIXED_NOW)
     return result, steps
 
 
@@ -103,6 +102,23 @@ def test_the_card_and_register_name_the_rule_the_model_was_compared_with(german)
     assert f"The rule (status quo):** {rule.en}." in markdown
     entry = json.dumps(algoritmeregister_entry(result.card), ensure_ascii=False)
     assert rule.nl in entry and "oudste signaal en crisis eerst)" not in entry
+
+
+def test_the_card_and_register_give_the_contact_of_the_config_or_say_it_is_to_be_filled_in(german):
+    """The register's required contact_email was an English sentence pointing back at the register itself."""
+    from vroegsignaal.model_cards.algoritmeregister import algoritmeregister_entry
+    from vroegsignaal.schemas.dataset_config import DatasetConfig
+    from vroegsignaal.training.card import CONTACT_PLACEHOLDER
+
+    result, _ = german
+    assert result.card.model_details.contact == "algoritmes@gemeente.example"
+    assert algoritmeregister_entry(result.card)["contact_email"] == "algoritmes@gemeente.example"
+    assert "[" in CONTACT_PLACEHOLDER and "algorithm owner" in CONTACT_PLACEHOLDER
+    fields = load_dataset_config(GERMAN_CREDIT).model_dump()
+    for good in ("owner@gemeente.example", "https://gemeente.example/algoritmes"):
+        assert DatasetConfig.model_validate({**fields, "contact": good}).contact == good
+    with pytest.raises(ValueError, match="contact"):
+        DatasetConfig.model_validate({**fields, "contact": "Jan Jansen, afdeling Schulden"})
 
 
 @pytest.mark.slow

@@ -481,6 +481,13 @@ class DatasetConfig(_Strict):
         None, description="Id column (a household pseudonym for signal data); default: the row number."
     )
     time: str | None = Field(None, description="Time column; present → temporal split, else stratified random.")
+    contact: str | None = Field(
+        None,
+        pattern=r"^(?:[^@\s]+@[^@\s]+\.[a-z]{2,}|https://\S+)$",
+        description="Who answers questions about the model: the algorithm owner's e-mail address or an https "
+        "page (the card's contact and the Algoritmeregister's contact_email). Without it both say it is to be "
+        "filled in.",
+    )
     label: str
     positive: str | int | float | bool = Field(True, description="Label value that means 'at risk'.")
     label_description: str = Field(

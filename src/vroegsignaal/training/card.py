@@ -40,7 +40,8 @@ from vroegsignaal.training.explain import GlobalExplanation
 from vroegsignaal.training.split import DataSplit
 
 LICENCE = "EUPL-1.2"
-CONTACT = "The municipality's algorithm owner (see the Algoritmeregister entry); code: the Vroegsignaal maintainers."
+#: The card's contact when the dataset config names none: to be filled in before the card is published.
+CONTACT_PLACEHOLDER = "[e-mailadres of webpagina van de algoritme-eigenaar / the algorithm owner's e-mail or web page]"
 MODEL_TYPE = (
     "LightGBM gradient-boosted decision trees with monotone constraints and early stopping, calibrated to a "
     "probability ({calibration}); explained per household with exact TreeSHAP"
@@ -175,7 +176,7 @@ def build_model_card(
             mlflow_run_id=None,
             registered_model=config.model_name,
             licence=LICENCE,
-            contact=CONTACT,
+            contact=config.contact or CONTACT_PLACEHOLDER,
         ),
         intended_use=texts.default_intended_use(feature_set),
         factors=Factors(
