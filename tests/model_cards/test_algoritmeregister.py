@@ -122,3 +122,14 @@ def test_custom_entry_claims_nothing_about_debt_assistance():
     text = " ".join(str(value) for value in entry.values())
     assert "Wgs" not in text and "schuld" not in text.lower()
     assert "category" not in entry
+
+
+@pytest.mark.parametrize("feature_set", ["catalogue", "custom"])
+def test_the_technical_description_is_dutch_and_fits_the_data(feature_set):
+    """The register is published in Dutch: the model type and the explanation method were English, and a custom
+    data set was told that "more arrears can never lower the score"."""
+    card = make_card(feature_set=feature_set, failing_gate=False)
+    text = algoritmeregister_entry(card)["methods_and_models"]
+    assert card.model_details.model_type not in text and "TreeSHAP" in text
+    assert ("Meer achterstand" in text) is (feature_set == "catalogue")
+    assert "gewogen combinatie" in text  # the factory's card was mitigated

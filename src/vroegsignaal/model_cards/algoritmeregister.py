@@ -80,7 +80,7 @@ def algoritmeregister_entry(
         "risks": _risks(card, signal_data),
         "lawful_basis": _lawful_basis(signal_data),
         "source_data": _source_data(card, signal_data),
-        "methods_and_models": _methods_and_models(card, card_url),
+        "methods_and_models": _methods_and_models(card, card_url, signal_data),
         "provider": "Vroegsignaal (open-source software), ingezet door de organisatie zelf",
         "lang": "nld",
         "standard_version": STANDARD_VERSION,
@@ -312,17 +312,30 @@ def _source_data(card: ModelCard, signal_data: bool) -> str:
     )
 
 
-def _methods_and_models(card: ModelCard, card_url: str | None) -> str:
+def _methods_and_models(card: ModelCard, card_url: str | None, signal_data: bool) -> str:
     details = card.model_details
     model = card.performance.models["model"]
     where = f" De modelkaart met alle cijfers en grafieken: {card_url}" if card_url else (
         " De modelkaart met alle cijfers en grafieken hoort bij het model (card.html)."
     )
+    kind = (
+        "een gewogen combinatie van beslisboommodellen (LightGBM, gradient boosting), gekozen om groepen gelijker te "
+        "behandelen (fairlearn)"
+        if card.fairness.mitigation is not None
+        else "beslisbomen met gradient boosting (LightGBM), die stoppen met leren zodra het model niet meer beter wordt"
+    )
+    direction = (
+        "Meer achterstand kan de score nooit verlagen (monotone beperkingen). "
+        if signal_data
+        else "Voor de kenmerken die de configuratie een vaste richting geeft, kan meer nooit de andere kant op "
+        "werken (monotone beperkingen). "
+    )
     return (
-        f"Soort model: {details.model_type}. Het model is getraind op gegevens uit het verleden en leert niet "
-        "zelf bij tijdens het gebruik; een nieuwe versie wordt apart getraind, getoetst en goedgekeurd. Meer "
-        "achterstand kan de score nooit verlagen (monotone beperkingen). De score is een gekalibreerde kans. De "
-        f"redenen bij een score komen uit de bijdrage van elk kenmerk ({card.explanations.method}). Op de testset: "
+        f"Soort model: {kind}. Het model is getraind op gegevens uit het verleden en leert niet "
+        "zelf bij tijdens het gebruik; een nieuwe versie wordt apart getraind, getoetst en goedgekeurd. "
+        + direction
+        + "De score is een gekalibreerde kans. De redenen bij een score komen uit de bijdrage van elk kenmerk aan "
+        "die score (exacte TreeSHAP). Op de testset: "
         f"AUC {texts.format_number(model.auc, 'nl', digits=2)}, kalibratiefout "
         f"{texts.format_number(model.calibration_error, 'nl', digits=3)}. Versie: {details.name} {details.version}."
         + where
