@@ -417,3 +417,16 @@ def test_infinity_in_a_feature_is_refused_by_its_rows(tmp_path, spelling):
         load_dataset(write_flat_dataset(tmp_path, frame, suffix=".csv" if isinstance(spelling, str) else ".parquet"))
     failure = next(f for f in raised.value.failures if f.column == "income_eur")
     assert (failure.check, failure.rows) == (MSG_NOT_FINITE, (2, 8))
+
+
+def test_a_feature_that_is_the_label_recorded_after_the_fact_is_warned_of(tmp_path):
+    """A column that nearly equals the label (a collection case opened after the reference date) trained a
+    'promotable' model of AUC 1.000 without a word."""
+    from vroegsignaal.training.data import MSG_LABEL_LEAK
+
+    frame = flat_frame(400)
+    frame["in_collection_2y"] = (frame["at_risk"] == frame["at_risk"].max()).astype(int)
+    dataset = load_dataset(write_flat_dataset(tmp_path / "leak", frame))
+    assert any(w.startswith(MSG_LABEL_LEAK.split("'")[0] + "'in_collection_2y'") for w in dataset.report.warnings)
+    clean = load_dataset(write_flat_dataset(tmp_path / "clean", flat_frame(400)))
+    assert not any("leaking" in w for w in clean.report.warnings)

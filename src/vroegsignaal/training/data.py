@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -537,6 +537,7 @@ def assemble_dataset(raw: RawData, config: DatasetConfig, report: ValidationRepo
     for name in categorical:
         # Canonical text, not astype("string"): a number-coded column with a blank is float ("3.0") otherwise.
         features_only[name] = category_texts(features_only[name])
+    leaks = label_leak_warnings(features_only, y, numeric=[name for name in features if name not in categorical])
     return Dataset(
         frame=features_only,
         y=y,
@@ -546,9 +547,37 @@ def assemble_dataset(raw: RawData, config: DatasetConfig, report: ValidationRepo
         true_risk=true_risk,
         feature_names=tuple(features),
         categorical=tuple(categorical),
-        report=report,
+        report=replace(report, warnings=(*report.warnings, *leaks)) if leaks else report,
         layout=raw.layout,
     )
+
+
+#: A single feature that orders the rows by their label this well (AUC, either direction) is almost surely recorded
+#: after the fact: a collection case opened, debt assistance started. The model would learn the outcome, not the risk.
+LEAK_AUC = 0.97
+MSG_LABEL_LEAK = (
+    "feature '{name}' alone separates the label almost perfectly (AUC {auc:.3f}): check that it was known on the "
+    "reference date and not recorded after it (the label leaking into the features)"
+)
+
+
+def label_leak_warnings(frame: pd.DataFrame, y: np.ndarray, *, numeric: Sequence[str]) -> list[str]:
+    """A warning per numeric feature that alone nearly equals the label (see :data:`LEAK_AUC`)."""
+    from sklearn.metrics import roc_auc_score  # noqa: PLC0415 - only training needs it
+
+    warnings = []
+    if len(np.unique(y)) < 2:
+        return warnings
+    for name in numeric:
+        values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+        known = ~np.isnan(values)
+        if known.sum() < 20 or len(np.unique(y[known])) < 2 or len(np.unique(values[known])) < 2:
+            continue
+        auc = float(roc_auc_score(y[known], values[known]))
+        strength = max(auc, 1.0 - auc)
+        if strength >= LEAK_AUC:
+            warnings.append(MSG_LABEL_LEAK.format(name=name, auc=strength))
+    return warnings
 
 
 def load_dataset(config: DatasetConfig) -> Dataset:
