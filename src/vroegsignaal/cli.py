@@ -321,11 +321,14 @@ def db_upgrade(revision: Annotated[str, typer.Option(help="Alembic revision.")] 
     """Create or migrate the service database."""
     from vroegsignaal.service import commands
 
-    at = commands.db_upgrade(revision=revision)
-    if revision in ("head", at):
-        out.print(f"Database is at migration {at} (the newest)." if revision == "head" else f"Database is at migration {at}.")
-    else:  # asked for an older migration than the database has: an upgrade never goes back
+    before, at = commands.db_upgrade(revision=revision)
+    if before == at and revision != "head" and revision != at:
+        # Asked for an older migration than the database has: an upgrade never goes back.
         out.print(f"Database is at migration {at}, past {revision}: 'db upgrade' never goes back, nothing changed.")
+    elif before == at:
+        out.print(f"Database is at migration {at}; nothing to do.")
+    else:
+        out.print(f"Database migrated from {before or 'empty'} to {at}.")
 
 
 @app.command("audit-verify")

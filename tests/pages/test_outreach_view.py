@@ -93,6 +93,10 @@ def test_an_all_teams_list_marks_each_teams_lines_against_that_teams_own_capacit
     capacity = week_capacity(listing_all.model_copy(update={"decided_this_week_by_team": {"team-zuid": 2}}),
                              per_team=2)
     assert capacity.this_week(lines[3]) is False  # team-zuid's week is full
+    # What is left is summed per team: a team past its capacity leaves nothing for another.
+    over = listing_all.model_copy(update={"decided_this_week": 5, "decided_this_week_by_team": {"team-noord": 5}})
+    capacity = week_capacity(over, per_team=2)
+    assert capacity.remaining == 2 and [capacity.this_week(line) for line in lines] == [False, False, False, True]
 
 
 def test_capacity_marks_what_still_fits_in_this_week():

@@ -143,6 +143,10 @@ def test_a_form_sent_after_the_session_expired_leads_back_to_its_page_after_sign
     location = urlsplit(sent.headers["location"])
     assert sent.status_code == 303 and location.path == "/sign-in"
     assert parse_qs(location.query) == {"reason": ["expired"], "next": [page]}
+    # After a refused form the browser is at the form's address, which is no page: back to the household.
+    client.cookies.set(SESSION_COOKIE, expired)
+    again = client.post(f"{page}/beslissing", data=form, headers={"referer": f"http://testserver{page}/beslissing"})
+    assert parse_qs(urlsplit(again.headers["location"]).query) == {"reason": ["expired"], "next": [page]}
     client.cookies.set(SESSION_COOKIE, expired)
     foreign = client.post(f"{page}/beslissing", data=form,
                           headers={"referer": f"http://evil.example{page}"})

@@ -247,3 +247,15 @@ def test_every_write_an_auditor_asks_about_leaves_its_audit_record(client, engin
                            headers=auth(Role.ETHICS_REVIEWER, subject="reviewer-2"))
     assert approved.status_code == 200, approved.text
     assert ("reviewer-2", "cand-audit") in records(AuditAction.MODEL_STATUS)
+
+
+
+def test_the_head_of_an_empty_log_is_a_checkpoint_that_passes(engine):
+    """audit-verify on an empty log prints 0:<genesis hash>; passed back, it was reported as a missing record."""
+    checkpoint = _verify(engine).head
+    assert checkpoint.seq == 0
+    with transaction(create_session_factory(engine)) as session:
+        assert verify_audit_log(session, checkpoints=[AuditCheckpoint.parse(str(checkpoint))]).ok
+    _append(engine, 2)
+    with transaction(create_session_factory(engine)) as session:
+        assert verify_audit_log(session, checkpoints=[checkpoint]).ok

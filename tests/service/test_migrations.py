@@ -198,9 +198,13 @@ def test_db_upgrade_says_where_the_database_is_and_never_claims_a_downgrade(tmp_
     url = f"sqlite:///{tmp_path / 'service.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     runner = CliRunner()
-    first = runner.invoke(app, ["db", "upgrade"])
+    first = runner.invoke(app, ["db", "upgrade", "--revision", "0002"])
+    assert first.exit_code == 0 and "Database migrated from empty to 0002." in first.output
+    step = runner.invoke(app, ["db", "upgrade", "--revision", "+1"])  # a relative step is reported as done
+    assert step.exit_code == 0 and "Database migrated from 0002 to 0003." in step.output
+    runner.invoke(app, ["db", "upgrade"])
     head = current_revision(url)
-    assert first.exit_code == 0 and f"Database is at migration {head} (the newest)." in first.output
+    assert f"Database is at migration {head}; nothing to do." in runner.invoke(app, ["db", "upgrade"]).output
     back = runner.invoke(app, ["db", "upgrade", "--revision", "0005"])
     assert back.exit_code == 0 and "never goes back, nothing changed" in back.output and head in back.output
     assert current_revision(url) == head

@@ -430,3 +430,30 @@ def test_a_feature_that_is_the_label_recorded_after_the_fact_is_warned_of(tmp_pa
     assert any(w.startswith(MSG_LABEL_LEAK.split("'")[0] + "'in_collection_2y'") for w in dataset.report.warnings)
     clean = load_dataset(write_flat_dataset(tmp_path / "clean", flat_frame(400)))
     assert not any("leaking" in w for w in clean.report.warnings)
+
+
+def test_offsets_of_winter_and_summer_time_and_months_are_read_as_the_dates_written(signal_data):
+    """A file with +01:00 and +02:00 offsets crashed validation ("mixed timezones"), and one offset moved a
+    signal to the day before; a refused date also hid a value that was really missing in the same column."""
+    from vroegsignaal.schemas.tables import MSG_NOT_ISO_DATE
+
+    def amsterdam_times(signals):  # noqa: ANN001, ANN202
+        winter = signals["signal_date"].dt.month.isin([11, 12, 1, 2, 3])
+        signals["signal_date"] = (signals["signal_date"].dt.strftime("%Y-%m-%dT00:00:00")
+                                  + np.where(winter, "+01:00", "+02:00")).astype(object)
+        return signals
+
+    dataset = load_signal_data(as_csv(signal_data, "signals", amsterdam_times))
+    assert dataset.rows > 0
+
+    def one_dutch_one_missing(signals):  # noqa: ANN001, ANN202
+        signals["signal_date"] = signals["signal_date"].dt.strftime("%Y-%m-%d").astype(object)
+        signals.loc[3, "signal_date"] = "31-12-2023"
+        signals.loc[7, "signal_date"] = None
+        return signals
+
+    with pytest.raises(DataValidationError) as raised:
+        load_signal_data(as_csv(signal_data, "signals", one_dutch_one_missing))
+    found = {(f.column, f.check): f for f in raised.value.failures}
+    assert found[("signal_date", MSG_NOT_ISO_DATE)].rows == (3,)
+    assert found[("signal_date", "not_nullable")].rows == (7,)

@@ -270,7 +270,7 @@ def _human_intervention(signal_data: bool) -> str:
 def _risks(card: ModelCard, signal_data: bool) -> str:
     fairness = card.fairness
     verdict = texts.gates_summary(fairness.gates).nl if fairness.gates else "Er zijn geen drempels ingesteld."
-    audited = ", ".join(_attribute_nl(a.name) for a in fairness.attributes if a.kind == "single")
+    audited = ", ".join(_attribute_nl(a.name) for a in fairness.attributes if a.kind == "single") or "geen kenmerken"
     shared = (
         f" Risico op ongelijke behandeling: voor elke versie meten we per groep ({audited}) hoe goed het model werkt, met onzekerheidsmarges. Drempels die vooraf vastliggen houden een oneerlijk model "
         "tegen. " + verdict + " Een proxycontrole meet of de invoer toch gevoelige kenmerken verraadt."

@@ -483,7 +483,7 @@ class DatasetConfig(_Strict):
     time: str | None = Field(None, description="Time column; present → temporal split, else stratified random.")
     contact: str | None = Field(
         None,
-        pattern=r"^(?:[^@\s]+@[^@\s]+\.[a-z]{2,}|https://\S+)$",
+        pattern=r"^(?:[^@\s]+@[^@\s]+\.[A-Za-z]{2,}|https://\S+)$",
         description="Who answers questions about the model: the algorithm owner's e-mail address or an https "
         "page (the card's contact and the Algoritmeregister's contact_email). Without it both say it is to be "
         "filled in.",

@@ -128,6 +128,8 @@ def looks_like_identifier(value: object) -> bool:
 _ECHOABLE = re.compile(r"^[A-Za-z0-9_.:/+-]{1,24}$")
 _CAPITALISED_WORD = re.compile(r"^[A-Z][a-z]+$")
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: Capitalised words that are flags, not names.
+_FLAG_WORDS = frozenset({"True", "False", "Yes", "No", "Ja", "Nee"})
 
 
 def safe_example(value: object) -> object:
@@ -137,8 +139,16 @@ def safe_example(value: object) -> object:
     >>> safe_example("rent"), safe_example(12.5), safe_example("Jansen"), safe_example("fam. Jansen")
     ('rent', 12.5, '<hidden: 6 characters>', '<hidden: 11 characters>')
     """
+    item = getattr(value, "item", None)  # a numpy scalar (np.bool_, np.int64): its plain value
+    if callable(item) and not isinstance(value, (str, bytes)):
+        try:
+            value = item()
+        except (TypeError, ValueError):
+            pass
     if value is None or isinstance(value, (bool, int, float)):
         return "<hidden>" if looks_like_identifier(value) else value
+    if str(value) in _FLAG_WORDS:
+        return value
     if isinstance(value, (dt.date, pd.Timestamp)) or _ISO_DAY.match(str(value)):
         return value  # a date the rule is about (a signal's, an attempt's): not read as a phone number
     text = str(value)

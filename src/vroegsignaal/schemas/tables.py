@@ -56,14 +56,15 @@ def parse_yes_no(values: pd.Series) -> pd.Series:
     return parsed
 
 
-#: A date as the data contract writes it: ISO 8601, ``YYYY-MM-DD``, optionally with a time (``2024-03-01 00:00:00``,
-#: as spreadsheets export it, or ``2024-03-01T00:00:00Z``).
+#: A date as the data contract writes it: ISO 8601, ``YYYY-MM-DD``, optionally with a time and an offset
+#: (``2024-03-01 00:00:00``, as spreadsheets export it, or ``2024-03-01T00:00:00+01:00``), or a month ``YYYY-MM``
+#: (its first day). The calendar date as written is what counts: a time or an offset never moves it to another day.
 ISO_DATE_PATTERN = re.compile(
-    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+    r"^(?P<day>\d{4}-\d{2}(?:-\d{2})?)(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
 )
 MSG_NOT_ISO_DATE = (
-    "date written as YYYY-MM-DD (ISO 8601); a day-month-year date such as 31-12-2024 is refused, since "
-    "01-10-2024 could be read as either January or October"
+    "date written as YYYY-MM-DD (ISO 8601, or YYYY-MM for a month); a day-month-year date such as 31-12-2024 is "
+    "refused, since 01-10-2024 could be read as either January or October"
 )
 
 
@@ -73,17 +74,20 @@ def iso_dates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     pandas guesses the format of a text column from its first value, so "01-10-2024" (1 October, as a Dutch export
     writes it) silently becomes 10 January. Values already typed as dates (a Parquet file) are kept as they are; an
     ISO value that is no calendar date ("2024-02-30") stays text, so that the schema's coercion names its row. Empty
-    values stay empty.
+    values stay empty. Only the calendar date as written is read: a time or an offset ("+01:00" in winter,
+    "+02:00" in summer, both in one file) neither fails the column nor moves a signal to the day before.
     """
     if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
         return values, np.zeros(len(values), dtype=bool)
     typed = values.map(lambda value: isinstance(value, (pd.Timestamp, dt.date)))
     text = values.astype("string").str.strip()
-    iso = text.str.match(ISO_DATE_PATTERN).fillna(False).to_numpy(dtype=bool)
+    day = text.str.extract(ISO_DATE_PATTERN)["day"]
+    iso = day.notna().to_numpy(dtype=bool)
     empty = (values.isna() | text.eq("").fillna(True)).to_numpy(dtype=bool)
     bad = ~(iso | empty | typed.to_numpy(dtype=bool))
     parsed = values.astype(object).copy()
-    converted = pd.to_datetime(text[iso], format="ISO8601", errors="coerce")
+    days = day[iso].where(day[iso].str.len() == 10, day[iso] + "-01")
+    converted = pd.to_datetime(days, format="%Y-%m-%d", errors="coerce")
     ok = converted.notna().to_numpy(dtype=bool)
     parsed.iloc[np.flatnonzero(iso)[ok]] = converted[ok].to_numpy(dtype=object)
     parsed.iloc[np.flatnonzero(bad | empty)] = pd.NaT

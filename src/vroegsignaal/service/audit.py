@@ -353,7 +353,7 @@ def _checkpoint_problems(
         seq = checkpoint.seq
         if seq > head.last_seq:
             message = MSG_CHECKPOINT_BEYOND_HEAD.format(seq=seq, last=head.last_seq)
-        elif seq <= head.anchor_seq and seq > 0:
+        elif seq <= head.anchor_seq:  # the anchor itself (0 and the genesis hash on a chain never purged) or before
             # Purged by retention: the purge's own record, in the chain, vouches for the start (the anchor keeps the
             # last purged record's hash); but anyone who can write the database can write such a record too, and no
             # purge removes a record this young.

@@ -22,10 +22,21 @@ from sqlalchemy.orm import Session
 from vroegsignaal.errors import VroegsignaalError
 from vroegsignaal.schemas.enums import ModelStatus, Role
 from vroegsignaal.service.audit import AuditCheckpoint, AuditVerification, verify_audit_log
-from vroegsignaal.service.db import create_db_engine, create_session_factory, database_url_or_raise, timed_out
+from vroegsignaal.service.db import (
+    create_db_engine,
+    create_session_factory,
+    database_url_or_raise,
+    ensure_sqlite_folder,
+    timed_out,
+)
 from vroegsignaal.service.export import ExportReport
 from vroegsignaal.service.export import export_decisions as _export_decisions
-from vroegsignaal.service.migrate import current_revision, require_migrated, require_sqlite_file, upgrade_database
+from vroegsignaal.service.migrate import (
+    current_revision,
+    require_migrated,
+    require_sqlite_file,
+    upgrade_database,
+)
 from vroegsignaal.service.registry import alias_mirror
 from vroegsignaal.service.retention import PurgeReport, purge_expired
 from vroegsignaal.service.security import DEMO_MUNICIPALITY, DEMO_TEAM, Caller
@@ -125,12 +136,17 @@ def serve(settings: Settings | None = None, *, host: str | None = None, port: in
     uvicorn.Server(server_config(settings, host=host, port=port)).run()
 
 
-def db_upgrade(settings: Settings | None = None, *, revision: str = "head") -> str | None:
-    """Create or migrate the service database to ``revision``; return the migration it is at afterwards (an upgrade
-    never goes back: a database already past ``revision`` stays where it is)."""
+def db_upgrade(settings: Settings | None = None, *, revision: str = "head") -> tuple[str | None, str | None]:
+    """Create or migrate the service database to ``revision``; return the migration it was at before and is at
+    after (an upgrade never goes back: a database already past ``revision`` stays where it is)."""
     database_url = (settings or get_maintenance_settings()).database_url
+    ensure_sqlite_folder(database_url)  # an upgrade may create the database, and its folder
+    try:
+        before = current_revision(database_url)
+    except DBAPIError:
+        before = None  # the upgrade below reports what is wrong
     upgrade_database(database_url, revision=revision)
-    return current_revision(database_url)
+    return before, current_revision(database_url)
 
 
 def audit_verify(

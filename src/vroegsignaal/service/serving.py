@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
@@ -89,15 +90,18 @@ class QueueReader:
     def __init__(self) -> None:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="metrics-queue")
         self._reading: Future[dict[str, tuple[int, int]]] | None = None
+        self._lock = threading.Lock()
 
     def read(self, services: Services, *, timeout: float) -> dict[str, tuple[int, int]] | None:
         """Backlog and overdue per municipality (the served model's status refreshed on the way), or ``None``
-        when the database did not answer within ``timeout`` seconds or failed."""
-        if self._reading is None or self._reading.done():
-            self._reading = self._worker.submit(_read_queue, services)
+        when the database did not answer within ``timeout`` seconds or failed (or the app is shutting down)."""
         try:
-            return self._reading.result(timeout=timeout)
-        except (FutureTimeout, SQLAlchemyError):
+            with self._lock:  # scrapes at the same moment share one read
+                if self._reading is None or self._reading.done():
+                    self._reading = self._worker.submit(_read_queue, services)
+                reading = self._reading
+            return reading.result(timeout=timeout)
+        except (FutureTimeout, CancelledError, SQLAlchemyError, RuntimeError):  # the last two: shut down
             return None
 
     def close(self) -> None:

@@ -219,18 +219,17 @@ def _validate_with_schema(
     the same column holds text."""
     if frame.empty:
         return frame, [_failure(table, None, MSG_EMPTY_TABLE, [])]
-    frame, not_iso = _read_dates(table, frame, schema)
+    frame, not_iso, refused = _read_dates(table, frame, schema)
     try:
         validated = _yes_no_as_numpy_bool(schema.validate(frame, lazy=True), schema)
         if not not_iso:
             return validated, []
         return frame, not_iso
     except pa.errors.SchemaErrors as error:
-        # A date refused for its format was blanked: its "missing" failure is that refusal again.
         failures = not_iso + [
-            failure
+            kept
             for failure in failures_from_schema_errors(table, error)
-            if not (failure.column in {f.column for f in not_iso} and "null" in failure.check)
+            if (kept := _without_refused_dates(failure, refused)) is not None
         ]
         columns = uncoercible_columns(error) & set(frame.columns)
         if not columns:
@@ -259,10 +258,12 @@ def _validate_with_schema(
 
 def _read_dates(
     table: str, frame: pd.DataFrame, schema: type[pa.DataFrameModel]
-) -> tuple[pd.DataFrame, list[ValidationFailure]]:
+) -> tuple[pd.DataFrame, list[ValidationFailure], dict[str, frozenset[int]]]:
     """The schema's date columns read strictly as ISO 8601 (see :func:`iso_dates`); a value written otherwise is
-    refused with its rows, and blanked so that no other check reads a guessed date."""
+    refused with its rows, and blanked so that no other check reads a guessed date. Also returns the blanked rows
+    per column."""
     failures: list[ValidationFailure] = []
+    refused: dict[str, frozenset[int]] = {}
     dates = [name for name, dtype in schema.to_schema().dtypes.items() if "datetime" in str(dtype)]
     frame = frame.copy()
     for column in (name for name in dates if name in frame.columns):
@@ -270,8 +271,24 @@ def _read_dates(
         frame[column], bad = iso_dates(written)
         if bad.any():
             rows = np.flatnonzero(bad)
+            refused[column] = frozenset(int(row) for row in rows)
             failures.append(_failure(table, column, MSG_NOT_ISO_DATE, rows, written.iloc[rows].unique()))
-    return frame, failures
+    return frame, failures, refused
+
+
+def _without_refused_dates(
+    failure: ValidationFailure, refused: Mapping[str, frozenset[int]]
+) -> ValidationFailure | None:
+    """A "missing" failure without the dates refused for their format (blanked, so missing now): ``None`` when
+    those were all its rows; the values that really were missing stay reported."""
+    blanked = refused.get(failure.column or "")
+    if not blanked or "null" not in failure.check:
+        return failure
+    missing = failure.count - len(blanked)
+    if missing <= 0:
+        return None
+    rows = tuple(row for row in failure.rows if row not in blanked)
+    return ValidationFailure(failure.table, failure.column, failure.check, missing, failure.examples, rows)
 
 
 def _yes_no_as_numpy_bool(frame: pd.DataFrame, schema: type[pa.DataFrameModel]) -> pd.DataFrame:

@@ -106,10 +106,12 @@ class WeekCapacity:
     decided: int
     #: Per line (review item id): whether it fits in what is left of its team's capacity this week.
     fits: Mapping[int, bool] = field(default_factory=dict)
+    #: What is left, summed over the teams (a team past its capacity leaves nothing for another); ``None``: one team.
+    left_over_teams: int | None = None
 
     @property
     def remaining(self) -> int:
-        return max(self.per_week - self.decided, 0)
+        return self.left_over_teams if self.left_over_teams is not None else max(self.per_week - self.decided, 0)
 
     def this_week(self, item: OutreachItemPublic) -> bool:
         """Whether ``item`` fits in what is left of its team's capacity this week."""
@@ -128,7 +130,13 @@ def week_capacity(outreach: OutreachListResponse, *, per_team: int | None = None
         decided = outreach.decided_this_week if one_team else outreach.decided_this_week_by_team.get(item.team, 0)
         taken[item.team] = taken.get(item.team, 0) + 1
         fits[item.review_item_id] = taken[item.team] <= max(per_team - decided, 0)
-    return WeekCapacity(per_week=outreach.capacity_per_week, decided=outreach.decided_this_week, fits=fits)
+    left = None
+    if not one_team:
+        teams = {item.team for item in outreach.items} | set(outreach.decided_this_week_by_team)
+        left = sum(max(per_team - outreach.decided_this_week_by_team.get(team, 0), 0) for team in teams)
+    return WeekCapacity(
+        per_week=outreach.capacity_per_week, decided=outreach.decided_this_week, fits=fits, left_over_teams=left
+    )
 
 
 def reason_chips(item: OutreachItemPublic, *, lang: str, limit: int = 3) -> list[str]:

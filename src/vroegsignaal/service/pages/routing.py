@@ -15,6 +15,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
+from starlette.routing import Match
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -64,10 +65,21 @@ def _this_page(request: Request) -> str:
 
 
 def _form_page(request: Request) -> str | None:
+    """The page that showed the form: its ``Referer`` (same site only). A form shown again after a refusal has the
+    form's own address there, which is no page: then the page above it (the household of its decision form)."""
     referer = urlsplit(request.headers.get("referer", ""))
     if referer.scheme not in ("http", "https") or referer.netloc != request.url.netloc:
         return None
-    return referer.path + (f"?{referer.query}" if referer.query else "")
+    if _is_page(request, referer.path):
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    parent = referer.path.rsplit("/", 1)[0]
+    return parent if parent and _is_page(request, parent) else None
+
+
+def _is_page(request: Request, path: str) -> bool:
+    """Whether a GET of ``path`` reaches a route of the app."""
+    scope = {"type": "http", "path": path, "method": "GET"}
+    return any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes)
 
 
 def error_page(request: Request, status: int, *, key: str | None = None) -> Response:
