@@ -217,3 +217,21 @@ def test_only_the_latest_verified_tokens_are_remembered():
     verifier.verify(tokens[-1])  # still remembered
     verifier.verify(tokens[0])  # the oldest was let go: verified again
     assert verifier.decoded == VERIFIED_TOKENS_KEPT + 2
+
+
+@pytest.mark.filterwarnings(
+    # Third-party warnings raised inside MLflow while it imports (see tests/test_tracking.py).
+    "ignore:.*Any type hint is inferred as AnyType:UserWarning",
+)
+def test_the_service_reads_the_mlflow_store_the_cli_writes_unless_told_otherwise(monkeypatch):
+    """With MODEL_URI and no tracking URI, the service opened MLflow's own default (./mlflow.db: a new, empty
+    store) and said the registered model had no 'candidate', though 'vroegsignaal train' had just registered it."""
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    settings = build_settings(demo_mode=True, model_uri="models:/vroegsignaal-synthetic-municipality@candidate")
+    assert settings.mlflow_tracking_uri.endswith("var/mlflow/mlflow.db")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://mlflow.internal:5000")
+    assert build_settings(demo_mode=True, model_uri="models:/x@champion").mlflow_tracking_uri == (
+        "http://mlflow.internal:5000")
+    assert build_settings(demo_mode=True, model_uri="models:/x@champion",
+                          mlflow_tracking_uri="http://other:5000").mlflow_tracking_uri == "http://other:5000"
+    assert build_settings(demo_mode=True).mlflow_tracking_uri is None  # bundles from a folder need no store

@@ -54,6 +54,8 @@ MSG_RETENTION_CUTS_FEATURES = (
     "unless the law requires less"
 )
 MSG_RS256_NEEDS_KEY = "jwt_algorithm RS256 needs jwt_public_key, jwt_jwks_path or jwt_jwks_url"
+#: Where ``vroegsignaal train`` keeps its local MLflow store (``cli.DEFAULT_VAR / "mlflow"``).
+DEFAULT_MLFLOW_DIR = Path("var/mlflow")
 MSG_NO_MODEL_SOURCE = "set models_dir or model_uri (models:/NAME@alias) so the service has a model to serve"
 
 
@@ -88,7 +90,11 @@ class Settings(BaseSettings):
     models_dir: Path | None = Field(default=Path("var/models"), description="Directory of model bundle directories.")
     model_uri: str | None = Field(default=None, description="MLflow registry URI, e.g. models:/vroegsignaal@champion.")
     model_cache_dir: Path = Path("var/model-cache")
-    mlflow_tracking_uri: str | None = None
+    mlflow_tracking_uri: str | None = Field(
+        default=None,
+        description="The MLflow server or store; with model_uri and none given: $MLFLOW_TRACKING_URI, else the "
+        "local store 'vroegsignaal train' writes (var/mlflow/mlflow.db), so the service finds what the CLI registered.",
+    )
 
     max_batch_size: int = Field(default=500, ge=1, le=10_000, description="Households per scoring request (413).")
     max_body_bytes: int = Field(default=5_000_000, ge=1_000, description="Largest request body in bytes (413).")
@@ -129,6 +135,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_values(self) -> Settings:
+        if self.model_uri is not None and self.mlflow_tracking_uri is None:
+            # The CLI's default store: without it MLflow's own default (./mlflow.db) was opened, a new and empty one.
+            from vroegsignaal.tracking import default_tracking_uri  # noqa: PLC0415 - imports MLflow, needed only here
+
+            object.__setattr__(self, "mlflow_tracking_uri", default_tracking_uri(DEFAULT_MLFLOW_DIR))
         self._check_secrets()
         if self.retention_days < self.cooldown_days:
             raise ValueError(MSG_RETENTION_BELOW_COOLDOWN.format(retention=self.retention_days, cooldown=self.cooldown_days))
