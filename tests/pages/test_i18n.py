@@ -22,7 +22,7 @@ from vroegsignaal.service.pages.model_view import Direction, metric_lines
 from vroegsignaal.service.pages.models import NOTICES as MODEL_NOTICES
 from vroegsignaal.service.pages.outreach_view import OutreachFilters
 from vroegsignaal.service.pages.rendering import NAVIGATION
-from vroegsignaal.service.pages.routing import CSRF_KEY, ERROR_KEYS
+from vroegsignaal.service.pages.routing import CSRF_KEY, ERROR_KEYS, ERROR_KEYS_BY_KIND
 from vroegsignaal.schemas.tables import AuditSchema
 from vroegsignaal.service.decisions import (
     CHECK_REASON_REQUIRED,
@@ -75,7 +75,7 @@ def _placeholders(text: str) -> set[str]:
 def _keys_used_by_code() -> set[str]:
     keys = {item.key for item in NAVIGATION} | set(SIGN_IN_REASONS.values()) | set(ERROR_KEYS.values())
     keys |= set(CASEWORKER_NOTICES.values()) | set(MODEL_NOTICES.values()) | set(PYDANTIC_MESSAGE_KEYS.values())
-    keys |= {key for _, key in FREE_TEXT_MESSAGE_KEYS}
+    keys |= {key for _, key in FREE_TEXT_MESSAGE_KEYS} | {key for _, key in ERROR_KEYS_BY_KIND}
     keys |= {CSRF_KEY, DEFAULT_MESSAGE_KEY, "form.error.already_objected", "decision.advised", "role.system"}
     keys |= {domain_message_key(CHECK_REASON_REQUIRED), domain_message_key(MSG_ATTEMPT_IN_FUTURE.format(today="x"))}
     keys |= {domain_message_key(MSG_ATTEMPT_BEFORE_CASE.format(first="x")),

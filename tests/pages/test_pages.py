@@ -544,6 +544,26 @@ def test_admin_promotes_an_approved_version_to_the_model_in_use(client, promotab
     assert client.get("/v1/models/current", headers=auth(Role.ADMIN)).json()["serving_version"] == candidate
 
 
+def test_a_version_the_service_cannot_serve_is_refused_with_its_reason_not_as_a_conflict(client, promotable, monkeypatch):
+    """A version whose model needs features the service cannot build was refused with "this cannot be done any
+    more, someone may have done it already"."""
+    from vroegsignaal.errors import ModelBundleError
+    from vroegsignaal.service.pages import models as model_pages
+
+    client.post(f"/v1/models/{promotable}/approval", json={"decision": "approve", "comment": "approved in session"},
+                headers=auth(Role.ETHICS_REVIEWER))
+
+    def unusable(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise ModelBundleError("the bundle's features are not the feature catalogue's")
+
+    monkeypatch.setattr(model_pages, "promote_and_serve", unusable)
+    sign_in(client, Role.ADMIN)
+    page = client.get(f"/modellen/{promotable}").text
+    response = client.post(f"/modellen/{promotable}/in-gebruik", data={CSRF_FIELD: csrf_of(page)})
+    assert response.status_code == 409
+    assert NL("error.model_unusable") in response.text and NL("error.conflict") not in response.text
+
+
 def test_a_card_that_fails_a_gate_cannot_be_approved_on_its_page(client, candidate):
     sign_in(client, Role.ETHICS_REVIEWER)
     page = client.get(f"/modellen/{candidate}").text

@@ -19,7 +19,7 @@ from starlette.routing import Match
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from vroegsignaal.errors import VroegsignaalError
+from vroegsignaal.errors import ModelBundleError, ModelNotApprovedError, VroegsignaalError
 from vroegsignaal.service.db import describe_failure
 from vroegsignaal.service.http_errors import request_id_of, status_for
 from vroegsignaal.service.pages.rendering import caller_or_none, home_path, render
@@ -46,6 +46,12 @@ ERROR_KEYS: dict[int, str] = {
     503: "error.unavailable",
 }
 CSRF_KEY = "error.csrf"
+#: Refusals whose status alone would tell the wrong story: a version the service cannot serve is a 409 like a
+#: change someone else made first, but the reader must hear why.
+ERROR_KEYS_BY_KIND: tuple[tuple[type[VroegsignaalError], str], ...] = (
+    (ModelBundleError, "error.model_unusable"),
+    (ModelNotApprovedError, "error.model_not_approved"),
+)
 
 
 def sign_in_redirect(request: Request, *, reason: str) -> RedirectResponse:
@@ -115,7 +121,8 @@ class PageRoute(APIRoute):
             except CsrfError:
                 return error_page(request, 403, key=CSRF_KEY)
             except VroegsignaalError as exc:
-                return error_page(request, status_for(exc))
+                key = next((key for kind, key in ERROR_KEYS_BY_KIND if isinstance(exc, kind)), None)
+                return error_page(request, status_for(exc), key=key)
             except RequestValidationError as exc:
                 # A malformed household id in the path is a page that does not exist; a bad query value is invalid.
                 in_path = any(error.get("loc", ("",))[0] == "path" for error in exc.errors())
