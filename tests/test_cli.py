@@ -79,6 +79,9 @@ def test_validate_lists_every_problem_and_fails(tmp_path):
     result = runner.invoke(app, ["validate", "--config", str(tmp_path / "dataset.yaml")])
     assert result.exit_code == EXIT_INPUT_ERROR
     assert "arrears_eur" in result.output and "at_risk" in result.output
+    # Not a terminal (a job's log): whole lines, nothing cut off at 80 columns.
+    line = next(line for line in result.output.splitlines() if "arrears_eur" in line)
+    assert "…" not in result.output and "fails 'numeric' in 1 row(s); rows 2; e.g. 'lots'" in line
 
 
 def test_validate_accepts_good_data(tmp_path):

@@ -59,6 +59,11 @@ def friendly_errors(command: F) -> F:
 
 def print_validation_error(error: DataValidationError) -> None:
     console.print(f"[bold red]Error:[/] {error.summary}", highlight=False)
+    if not console.is_terminal:
+        # Into a file or a pipe (a scheduled job's log): whole lines, never a table cut at 80 columns.
+        for failure in error.failures:
+            console.print(f"  - {failure.describe()}", highlight=False, markup=False, soft_wrap=True)
+        return
     table = Table("table", "column", "rule", "rows", "example rows", "examples", show_lines=False)
     for failure in error.failures:
         table.add_row(

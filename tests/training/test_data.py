@@ -457,3 +457,14 @@ def test_offsets_of_winter_and_summer_time_and_months_are_read_as_the_dates_writ
     found = {(f.column, f.check): f for f in raised.value.failures}
     assert found[("signal_date", MSG_NOT_ISO_DATE)].rows == (3,)
     assert found[("signal_date", "not_nullable")].rows == (7,)
+
+
+def test_a_stray_third_label_value_is_named_by_its_rows(tmp_path):
+    """A third class was reported for all 1,000 rows with no row named; the rows of the rarer values are now."""
+    frame = flat_frame(300)
+    frame.loc[7, "at_risk"] = "maybe"
+    with pytest.raises(DataValidationError) as raised:
+        load_dataset(write_flat_dataset(tmp_path, frame))
+    failure = next(f for f in raised.value.failures if f.column == "at_risk")
+    assert failure.check.startswith(MSG_ONE_CLASS) and (failure.count, failure.rows) == (1, (7,))
+    assert failure.examples == ("maybe",)

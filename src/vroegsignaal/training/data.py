@@ -335,7 +335,17 @@ def _check_label(table: str, frame: pd.DataFrame, config: DatasetConfig) -> list
     # Canonical text: a label read as float (1.0, 2.0, because of a blank) has the classes "1" and "2".
     classes = sorted(set(category_texts(label).dropna()))
     shown = ", ".join(str(_safe_example(value)) for value in classes[:5])
-    if len(classes) != 2:
+    if len(classes) > 2:
+        # Name the rows of the rarer classes: a stray value among two real ones is what needs fixing.
+        texts = category_texts(label)
+        counts = texts.value_counts()
+        rare = set(counts.index[2:]) if len(counts) > 2 else set()
+        rows = np.flatnonzero(texts.isin(rare).to_numpy(dtype=bool))
+        failures.append(
+            _failure(table, config.label, f"{MSG_ONE_CLASS} (found {len(classes)}: {shown})", rows,
+                     sorted(rare, key=str))
+        )
+    elif len(classes) != 2:
         failures.append(
             ValidationFailure(table, config.label, f"{MSG_ONE_CLASS} (found {len(classes)}: {shown})", len(label))
         )
