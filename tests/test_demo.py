@@ -58,7 +58,11 @@ def test_demo_trains_a_carded_model_and_fills_the_service(tmp_path, monkeypatch)
     assert (tmp_path / "var" / "demo" / "service.db").is_file()
     # The maintenance commands need the demo's database, which is not the default one: the summary says how.
     database = tmp_path / "var" / "demo" / "service.db"
-    assert f"DATABASE_URL=sqlite:///{database} VROEGSIGNAAL_DEMO_MODE=true" in " ".join(result.output.split())
+    printed = " ".join(result.output.split())
+    assert f"DATABASE_URL=sqlite:///{database} .venv/bin/vroegsignaal audit-verify" in printed
+    # --no-serve stopped the service: no addresses that nothing answers at, but how to serve it again.
+    assert "/health" not in printed and "The service was stopped (--no-serve)" in printed
+    assert f"DATABASE_URL=sqlite:///{database} VROEGSIGNAAL_DEMO_MODE=true" in printed
     assert "Demo tokens (valid 12 hours" in result.output
 
 

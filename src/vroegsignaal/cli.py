@@ -490,7 +490,9 @@ def demo(
         server = _start_server(settings)
         step("sending the households with recent signals to the service")
         scored = _seed(base, tokens["admin"], paths, today=dutch_today(dt.datetime.now(dt.UTC)))
-    print_demo_summary(bundle, paths, base, tokens, scored, token_hours=settings.demo_token_hours)
+    print_demo_summary(
+        bundle, paths, base, tokens, scored, token_hours=settings.demo_token_hours, serving=serve_after
+    )
     if serve_after:
         out.print("[bold]The service is running.[/] Stop it with Ctrl-C.")
         server.wait()
@@ -499,7 +501,8 @@ def demo(
 
 
 def print_demo_summary(
-    bundle: Path, paths: Any, base: str, tokens: dict[str, str], scored: int, *, token_hours: int
+    bundle: Path, paths: Any, base: str, tokens: dict[str, str], scored: int, *, token_hours: int,
+    serving: bool = True,
 ) -> None:
     from vroegsignaal import tracking
 
@@ -511,12 +514,19 @@ def print_demo_summary(
     )
     out.print(f"Households on the outreach lists: {scored:,} (municipality GM0344, teams team-noord and team-zuid)")
     out.print("")
-    out.print(f"Pages:         {base}/  (sign in with a token below)")
-    out.print(f"API docs:      {base}/docs")
-    out.print(f"Health:        {base}/health   Metrics: {base}/metrics")
+    database_url = f"sqlite:///{paths.database}"
+    if serving:
+        out.print(f"Pages:         {base}/  (sign in with a token below)")
+        out.print(f"API docs:      {base}/docs")
+        out.print(f"Health:        {base}/health   Metrics: {base}/metrics")
+    else:  # --no-serve: nothing answers at those addresses
+        out.print(
+            f"The service was stopped (--no-serve). To open the pages: DATABASE_URL={database_url} "
+            f"VROEGSIGNAAL_DEMO_MODE=true VROEGSIGNAAL_MODELS_DIR={paths.models} .venv/bin/vroegsignaal serve"
+        )
     out.print(
-        f"Database:      {paths.database}  (for the maintenance commands: DATABASE_URL=sqlite:///{paths.database} "
-        "VROEGSIGNAAL_DEMO_MODE=true .venv/bin/vroegsignaal audit-verify)"
+        f"Database:      {paths.database}  (for the maintenance commands: DATABASE_URL={database_url} "
+        ".venv/bin/vroegsignaal audit-verify)"
     )
     out.print("")
     out.print(f"Demo tokens (valid {token_hours} hours; never use demo secrets in production):")
