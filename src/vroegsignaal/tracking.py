@@ -45,9 +45,9 @@ from mlflow.tracking import MlflowClient
 from vroegsignaal.errors import ConfigError, ModelBundleError, NotFoundError, ServiceUnavailableError
 from vroegsignaal.scoring.bundle import load_bundle, verify_bundle
 from vroegsignaal.scoring.scorer import Scorer
+# Kept in tracking_store, which does not import MLflow (the service's settings need the default); used here too.
+from vroegsignaal.tracking_store import DB_FILE, TRACKING_URI_ENV, default_tracking_uri  # noqa: F401
 
-TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
-DB_FILE = "mlflow.db"
 ARTIFACTS_DIR = "artifacts"
 #: Name of the logged model inside its run, and of the bundle artefact inside the pyfunc model.
 MODEL_NAME_IN_RUN = "model"
@@ -103,19 +103,6 @@ class RegisteredVersion:
 
 
 # --- where things are stored ---------------------------------------------------------------------------------------
-
-
-def default_tracking_uri(base: Path, *, environ: Mapping[str, str] | None = None) -> str:
-    """``MLFLOW_TRACKING_URI`` when set, else a local SQLite store ``sqlite:///<base>/mlflow.db``.
-
-    ``environ`` defaults to the process environment, read when called, never at import. The SQLite store keeps its artefacts in ``<base>/artifacts``
-    (see :func:`artifact_location`).
-    """
-    environment = os.environ if environ is None else environ
-    configured = environment.get(TRACKING_URI_ENV, "").strip()
-    if configured:
-        return configured
-    return f"sqlite:///{(Path(base) / DB_FILE).absolute()}"
 
 
 def local_sqlite_path(tracking_uri: str) -> Path | None:

@@ -219,10 +219,6 @@ def test_only_the_latest_verified_tokens_are_remembered():
     assert verifier.decoded == VERIFIED_TOKENS_KEPT + 2
 
 
-@pytest.mark.filterwarnings(
-    # Third-party warnings raised inside MLflow while it imports (see tests/test_tracking.py).
-    "ignore:.*Any type hint is inferred as AnyType:UserWarning",
-)
 def test_the_service_reads_the_mlflow_store_the_cli_writes_unless_told_otherwise(monkeypatch):
     """With MODEL_URI and no tracking URI, the service opened MLflow's own default (./mlflow.db: a new, empty
     store) and said the registered model had no 'candidate', though 'vroegsignaal train' had just registered it."""

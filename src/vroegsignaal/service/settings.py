@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from vroegsignaal.errors import ConfigError
 from vroegsignaal.schemas.enums import ContactIntensity
 from vroegsignaal.schemas.dataset_config import DEFAULT_COOLDOWN_DAYS
+from vroegsignaal.tracking_store import default_tracking_uri
 
 #: Published in the docs so anyone can run the demo; therefore never acceptable outside demo mode.
 DEMO_JWT_SECRET = "vroegsignaal-demo-secret-do-not-use-in-production"
@@ -137,8 +138,6 @@ class Settings(BaseSettings):
     def _refuse_unsafe_values(self) -> Settings:
         if self.model_uri is not None and self.mlflow_tracking_uri is None:
             # The CLI's default store: without it MLflow's own default (./mlflow.db) was opened, a new and empty one.
-            from vroegsignaal.tracking import default_tracking_uri  # noqa: PLC0415 - imports MLflow, needed only here
-
             object.__setattr__(self, "mlflow_tracking_uri", default_tracking_uri(DEFAULT_MLFLOW_DIR))
         self._check_secrets()
         if self.retention_days < self.cooldown_days:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 
 from vroegsignaal.schemas.api import HealthResponse, ReadyResponse
 from vroegsignaal.schemas.enums import ModelStatus
@@ -31,7 +31,7 @@ def ready(services: ServicesDep) -> JSONResponse:
     if database:
         try:
             status = served_status(services)
-        except DBAPIError:
+        except SQLAlchemyError:  # the database stopped answering, or the pool has no connection free
             database = False
     usable = model is not None and status is not ModelStatus.REJECTED
     body = ReadyResponse(
