@@ -23,7 +23,8 @@ def test_rent_arrears_reason_reads_like_a_caseworker_would_say_it():
     reasons = catalogue_writer().top_reasons(np.array([[0.9, 0.1, 0.0, 0.3]]), household())[0]
     assert reasons[0]["text_nl"] == "Huurachterstand sinds 3 maanden, € 1.450"
     assert reasons[0]["text_en"] == "Rent arrears for 3 months, €1,450"
-    assert [r["feature"] for r in reasons] == ["rent_arrears_eur", "signals_3m", "rent_arrears_months"]
+    # "Rent arrears for 3 months" is told in the first sentence already: not repeated as a reason of its own.
+    assert [r["feature"] for r in reasons] == ["rent_arrears_eur", "signals_3m"]
 
 
 def test_features_that_lower_the_score_are_not_reasons():
@@ -40,10 +41,8 @@ def test_a_trend_is_a_reason_only_while_the_arrears_grow():
     )
     flat, falling, growing = (writer.top_reasons(contributions[:1], row)[0] for row in rows)
     # "Arrears growing by EUR 0 a month" would be said to a resident whose arrears do not grow: the next reason
-    # takes its place, and three reasons are still given.
-    assert [r["feature"] for r in flat] == [r["feature"] for r in falling] == [
-        "rent_arrears_eur", "signals_3m", "rent_arrears_months"
-    ]
+    # takes its place (the months are told by the first sentence already, so none is left here).
+    assert [r["feature"] for r in flat] == [r["feature"] for r in falling] == ["rent_arrears_eur", "signals_3m"]
     assert [r["feature"] for r in growing][:1] == ["arrears_trend_eur_per_month"]
     assert growing[0]["text_en"] == "Arrears growing by €75 a month"
 
@@ -75,7 +74,16 @@ def test_each_row_of_a_batch_gets_the_reasons_it_gets_alone():
     batch = writer.top_reasons(contributions, pd.concat(rows, ignore_index=True))
     assert batch == [writer.top_reasons(contributions[i : i + 1], row)[0] for i, row in enumerate(rows)]
     assert [[r["feature"] for r in reasons] for reasons in batch] == [
-        ["rent_arrears_eur", "signals_3m", "rent_arrears_months"],
+        ["rent_arrears_eur", "signals_3m"],
         ["signals_3m"],
-        ["rent_arrears_months", "rent_arrears_eur"],
+        ["rent_arrears_eur"],  # its sentence tells the months too: it takes the months' place
     ]
+
+
+def test_a_fact_is_told_once_even_when_two_features_carry_it():
+    """A caseworker read "Energy arrears for 2 months, EUR 400" and "Energy arrears running for 2 months": two of
+    three reasons saying the same thing."""
+    writer = catalogue_writer()
+    reasons = writer.top_reasons(np.array([[0.3, 0.9, 0.0, 0.2]]), household())[0]
+    # The months (largest contribution) are told by the amount's sentence, which takes their place.
+    assert [r["text_en"] for r in reasons] == ["Rent arrears for 3 months, €1,450", "2 signals in the last 3 months"]

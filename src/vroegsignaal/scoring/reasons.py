@@ -9,6 +9,7 @@ use the texts of its dataset config, or a generic "label: value" sentence.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,6 +22,8 @@ from vroegsignaal.schemas.catalogue import FEATURE_CATALOGUE, render_reason
 from vroegsignaal.schemas.dataset_config import FeatureText
 
 LANGS = ("nl", "en")
+#: A feature named in a reason template: ``{energy_arrears_months:maand|maanden}`` names ``energy_arrears_months``.
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)")
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,9 @@ class ReasonWriter:
         n_features = masked.shape[1]
         # A trend reason reads "arrears growing by ... a month": it only fits a growing trend, so a row may skip one
         # candidate per trend feature and take the next.
-        take = min(top_n + self.trend_features, n_features)
+        # A sentence may tell another feature's fact too ("energy arrears for 2 months, € 400" tells the months):
+        # that feature is then skipped, so a row may need a candidate more per such feature.
+        take = min(top_n + self.trend_features + self.told_features, n_features)
         if top_n == 0 or take == 0 or len(masked) == 0:
             return [[] for _ in range(len(masked))]
         top = np.argpartition(-masked, take - 1, axis=1)[:, :take]
@@ -117,20 +122,49 @@ class ReasonWriter:
         records = values.to_dict("records") if isinstance(values, pd.DataFrame) else values
         result: list[list[dict[str, Any]]] = []
         for features, weights, record in zip(top.tolist(), top_values.tolist(), records, strict=True):
-            reasons = []
+            reasons: list[dict[str, Any]] = []
+            chosen: list[int] = []
             for j, weight in zip(features, weights, strict=True):
                 if len(reasons) == top_n or not math.isfinite(weight):
                     break
                 wording = self.wordings[j]
                 if wording.kind == "trend" and not _number(record.get(wording.name)) > 0:
                     continue
+                if any(j in self.tells[k] for k in chosen):
+                    continue  # a reason already given tells this fact
+                told = [position for position, k in enumerate(chosen) if k in self.tells[j]]
+                if told:
+                    # This sentence tells an earlier reason's fact as well: it takes that reason's place.
+                    reasons[told[0]], chosen[told[0]] = self._reason(wording, weight, record), j
+                    for position in reversed(told[1:]):
+                        del reasons[position], chosen[position]
+                    continue
                 reasons.append(self._reason(wording, weight, record))
+                chosen.append(j)
             result.append(reasons)
         return result
 
     @cached_property
     def trend_features(self) -> int:
         return sum(w.kind == "trend" for w in self.wordings)
+
+    @cached_property
+    def tells(self) -> list[frozenset[int]]:
+        """Per feature: the other features whose values its reason sentence tells (its template's placeholders)."""
+        index = {w.name: i for i, w in enumerate(self.wordings)}
+        return [
+            frozenset(
+                index[name]
+                for template in (w.reason_nl or "", w.reason_en or "")
+                for name in _PLACEHOLDER.findall(template)
+                if name in index and name != w.name
+            )
+            for w in self.wordings
+        ]
+
+    @cached_property
+    def told_features(self) -> int:
+        return sum(bool(told) for told in self.tells)
 
     def _reason(self, wording: FeatureWording, contribution: float, record: Mapping[str, Any]) -> dict[str, Any]:
         value = record.get(wording.name)
