@@ -22,6 +22,7 @@ def test_a_data_validation_error_pickles_whole(cls):
         ("rent", "rent"), ("A201", "A201"), (12.5, 12.5), ("2024-10-01", "2024-10-01"),
         ("Jansen", "<hidden: 6 characters>"), ("fam. Jansen", "<hidden: 11 characters>"),
         ("Piet Jansen", "<hidden: 11 characters>"), ("111222333", "<hidden>"), ("Dorpsstraat 12", "<hidden>"),
+        ("<hidden> Jansen", "<hidden: 15 characters>"),  # only the marker itself passes as hidden already
     ],
 )
 def test_examples_in_a_failure_never_repeat_a_name_or_an_address(example, shown):

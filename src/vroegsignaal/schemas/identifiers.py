@@ -128,6 +128,7 @@ def looks_like_identifier(value: object) -> bool:
 _ECHOABLE = re.compile(r"^[A-Za-z0-9_.:/+-]{1,24}$")
 _CAPITALISED_WORD = re.compile(r"^[A-Z][a-z]+$")
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_HIDDEN = re.compile(r"^<hidden(?:: \d+ characters)?>$")
 #: Capitalised words that are flags, not names.
 _FLAG_WORDS = frozenset({"True", "False", "Yes", "No", "Ja", "Nee"})
 
@@ -152,7 +153,7 @@ def safe_example(value: object) -> object:
     if isinstance(value, (dt.date, pd.Timestamp)) or _ISO_DAY.match(str(value)):
         return value  # a date the rule is about (a signal's, an attempt's): not read as a phone number
     text = str(value)
-    if text.startswith("<hidden"):  # hidden already
+    if _HIDDEN.match(text):  # hidden already (by this function, earlier on the way)
         return value
     if looks_like_identifier(text):
         return "<hidden>"
