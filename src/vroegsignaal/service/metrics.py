@@ -38,8 +38,9 @@ class ServiceMetrics:
         )
         self.queue_up = Gauge(
             "vroegsignaal_queue_metrics_up",
-            "1 when the backlog, overdue and model status above were read from the database at this scrape; 0 when "
-            "the database did not answer in time (they are then left out, not shown stale).",
+            "1 when the backlog, overdue and the model's status were read from the database at this scrape; 0 when "
+            "the database did not answer in time: backlog and overdue are then left out, not shown stale, and the "
+            "model's status is the last one read.",
             registry=self.registry,
         )
 
