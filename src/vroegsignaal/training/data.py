@@ -152,11 +152,6 @@ def load_data(config: DatasetConfig) -> RawData:
 # ------------------------------------------------------------------------------------------------------- validation
 
 
-def _safe_example(value: Any) -> Any:
-    """Examples in messages must not leak identifiers (BSN, long digit runs, addresses, names): they are hidden."""
-    return safe_example(value)
-
-
 def _failure(
     table: str,
     column: str | None,
@@ -166,7 +161,8 @@ def _failure(
     *,
     count: int | None = None,
 ) -> ValidationFailure:
-    shown = () if column in NO_ECHO_COLUMNS else tuple(_safe_example(v) for v in list(examples)[:MAX_EXAMPLES])
+    # ValidationFailure makes each example safe to repeat (no identifier, name or free text).
+    shown = () if column in NO_ECHO_COLUMNS else tuple(list(examples)[:MAX_EXAMPLES])
     rows = tuple(int(p) for p in list(positions)[:MAX_ROWS])
     return ValidationFailure(table, column, check, len(positions) if count is None else count, shown, rows)
 
@@ -334,7 +330,7 @@ def _check_label(table: str, frame: pd.DataFrame, config: DatasetConfig) -> list
         failures.append(_failure(table, config.label, MSG_NO_VALUES, np.flatnonzero(missing)))
     # Canonical text: a label read as float (1.0, 2.0, because of a blank) has the classes "1" and "2".
     classes = sorted(set(category_texts(label).dropna()))
-    shown = ", ".join(str(_safe_example(value)) for value in classes[:5])
+    shown = ", ".join(str(safe_example(value)) for value in classes[:5])
     if len(classes) > 2:
         # Name the rows of the rarer classes: a stray value among two real ones is what needs fixing.
         texts = category_texts(label)
@@ -352,7 +348,7 @@ def _check_label(table: str, frame: pd.DataFrame, config: DatasetConfig) -> list
     elif _label_as_bool(label, config.positive) is None:
         failures.append(
             ValidationFailure(
-                table, config.label, f"{MSG_POSITIVE_ABSENT} (positive={_safe_example(config.positive)!r}; found {shown})",
+                table, config.label, f"{MSG_POSITIVE_ABSENT} (positive={safe_example(config.positive)!r}; found {shown})",
                 len(label),
             )
         )
