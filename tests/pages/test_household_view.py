@@ -13,6 +13,7 @@ from vroegsignaal.service.decisions import (
     CHECK_REASON_REQUIRED,
     MSG_ATTEMPT_IN_FUTURE,
     MSG_RESULT_CONTRADICTS_CONTACT,
+    MSG_RESULT_NEEDS_ATTEMPT,
     MSG_RESULT_NEEDS_CONTACT,
 )
 from vroegsignaal.service.pages.forms import DEFAULT_MESSAGE_KEY, FieldError, FormState, errors_from_domain
@@ -189,11 +190,13 @@ def test_domain_refusals_map_to_the_form_fields():
 
 
 def test_each_refusal_about_the_end_result_gets_its_own_message():
-    # Both messages start alike ("end_result 'x' says the resident ..."): each is told by its whole text.
+    # The messages start alike ("end_result 'x' says the resident ..."): each is told by its whole text.
     not_reached = MSG_RESULT_CONTRADICTS_CONTACT.format(result="no_contact_possible", index=0)
     spoken_to = MSG_RESULT_NEEDS_CONTACT.format(result="financial_follow_up")
+    untried = MSG_RESULT_NEEDS_ATTEMPT.format(result="no_contact_possible")
     assert domain_message_key(not_reached) == "form.error.result_contradicts_contact"
     assert domain_message_key(spoken_to) == "form.error.result_needs_contact"
+    assert domain_message_key(untried) == "form.error.result_needs_attempt"
     assert domain_message_key("end_result 'x' is something else") == DEFAULT_MESSAGE_KEY
 
 

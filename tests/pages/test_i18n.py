@@ -29,6 +29,7 @@ from vroegsignaal.service.decisions import (
     MSG_ATTEMPT_BEFORE_CASE,
     MSG_ATTEMPT_IN_FUTURE,
     MSG_RESULT_CONTRADICTS_CONTACT,
+    MSG_RESULT_NEEDS_ATTEMPT,
     MSG_RESULT_NEEDS_CONTACT,
 )
 from vroegsignaal.training.fairness_gates import CALIBRATION_GATE, PROXY_GATE, RATIO_GATES
@@ -80,7 +81,8 @@ def _keys_used_by_code() -> set[str]:
     keys |= {domain_message_key(CHECK_REASON_REQUIRED), domain_message_key(MSG_ATTEMPT_IN_FUTURE.format(today="x"))}
     keys |= {domain_message_key(MSG_ATTEMPT_BEFORE_CASE.format(first="x")),
              domain_message_key(MSG_RESULT_CONTRADICTS_CONTACT.format(result="x", index=0)),
-             domain_message_key(MSG_RESULT_NEEDS_CONTACT.format(result="x"))}
+             domain_message_key(MSG_RESULT_NEEDS_CONTACT.format(result="x")),
+             domain_message_key(MSG_RESULT_NEEDS_ATTEMPT.format(result="x"))}
     keys |= {line.key for line in metric_lines([None])}
     keys |= {f"banner.{name}" for name in ("rule_fallback", "no_model", "unapproved_model", "demo_mode",
                                           "database_unavailable")}

@@ -427,6 +427,19 @@ def test_an_attempt_in_the_future_is_refused_at_its_date(client, clock):
     assert NL("form.error.future_date") in response.text
 
 
+def test_closing_a_case_as_unreachable_without_an_attempt_is_refused_at_the_end_result(client, engine):
+    _three(client)
+    sign_in(client, Role.CASEWORKER)
+    action = f"/huishoudens/{LOW}/beslissing"
+    form = form_as_rendered(client.get(f"/huishoudens/{LOW}").text, action)  # no attempt filled in
+    before = row_counts(engine)
+    response = client.post(action, data={**form, "end_result": "no_contact_possible"})
+    assert response.status_code == 422
+    assert set(re.findall(r'id="(f-[^"]*)-error"', response.text)) == {"f-end_result"}
+    assert NL("form.error.result_needs_attempt") in response.text
+    assert row_counts(engine)["decisions"] == before["decisions"]
+
+
 # ----------------------------------------------------------------------------------------------------- objections
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tests.service.conftest import TODAY, auth, batch, household, row_counts, signal
 from vroegsignaal.schemas.enums import Role
-from vroegsignaal.service.decisions import MSG_ATTEMPT_BEFORE_CASE
+from vroegsignaal.service.decisions import MSG_ATTEMPT_BEFORE_CASE, MSG_RESULT_NEEDS_ATTEMPT
 from vroegsignaal.service.models import AuditRecord, Score
 
 CASEWORKER = auth(Role.CASEWORKER)
@@ -160,9 +160,10 @@ def test_a_decision_must_date_its_attempts_within_the_case_and_agree_with_them(c
 
 
 @pytest.mark.parametrize("end_result", ["declines_help", "advice_quick_fix", "financial_follow_up",
-                                        "non_financial_follow_up"])
+                                        "non_financial_follow_up", "no_response_after_contact"])
 def test_a_result_from_a_conversation_needs_the_attempt_that_reached_the_resident(client, engine, end_result):
     # Without it the household would count as not reached in oversight, and the export would drop its label.
+    # "No response after contact" too: the resident was reached, and did not respond after that.
     pseudonym = f"hh_spoken_{end_result[:7]}"
     item = _score(client, household(pseudonym, signal("s-1", days_ago=10)))[pseudonym]
     before = row_counts(engine)
@@ -181,6 +182,25 @@ def test_a_result_from_a_conversation_needs_the_attempt_that_reached_the_residen
                           "part_of_day": "afternoon"}]
     assert _decide(client, item["review_item_id"], end_result=end_result,
                    contact_attempts=spoken).status_code == 201
+
+
+def test_no_contact_possible_needs_an_attempt_to_reach_the_resident(client, engine):
+    # A caseworker closes a case as unreachable only after trying: an administrative step is no try.
+    item = _score(client, household("hh_untried_000001", signal("s-1", days_ago=10)))["hh_untried_000001"]
+    before = row_counts(engine)
+    paperwork = {"kind": "administrative", "reached": False, "attempted_on": TODAY.isoformat(),
+                 "part_of_day": "morning"}
+    for attempts in ([], [paperwork]):
+        refused = _decide(client, item["review_item_id"], end_result="no_contact_possible",
+                          contact_attempts=attempts)
+        assert refused.status_code == 422
+        assert [e["field"] for e in refused.json()["errors"]] == ["end_result"]
+        assert MSG_RESULT_NEEDS_ATTEMPT.format(result="no_contact_possible") in refused.json()["detail"]
+        assert "(got 'no_contact_possible')" in refused.json()["detail"]
+        assert row_counts(engine) == before
+    card = {**paperwork, "kind": "card"}  # a card through the door nobody answered
+    assert _decide(client, item["review_item_id"], end_result="no_contact_possible",
+                   contact_attempts=[paperwork, card]).status_code == 201
 
 
 def test_a_decision_on_a_case_that_changed_since_it_was_read_is_refused(client, engine, clock):

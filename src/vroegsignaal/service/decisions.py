@@ -50,17 +50,27 @@ MSG_RESULT_NEEDS_CONTACT = (
     "end_result {result!r} says the resident was spoken to, but no contact attempt reached them; add the attempt "
     "that did (reached, and not administrative) or choose another end result"
 )
+MSG_RESULT_NEEDS_ATTEMPT = (
+    "end_result {result!r} says the resident could not be reached, but no contact attempt tried to reach them "
+    "(an administrative step does not); add the attempts made or choose another end result"
+)
 #: End results that say nobody reached the resident: a decision with a reached attempt contradicts them.
 RESULTS_WITHOUT_CONTACT = frozenset({EndResult.NO_CONTACT_POSSIBLE, EndResult.REFERRAL_WITHOUT_CONTACT})
-#: End results that only a conversation with the resident can give: a decision needs the attempt that reached them.
-#: Without it the oversight report would count a household as not reached, and the export would leave out its label
-#: (only reached households get one), though the caseworker did speak with them.
+#: End results that say the resident could not be reached though someone tried (DDAS "geen contact mogelijk"): a
+#: decision needs an attempt to reach them. Closing a case as unreachable without one would leave a household in
+#: need without the offer of help the law requires (DESIGN, "Harm runs both ways").
+RESULTS_AFTER_TRYING = frozenset({EndResult.NO_CONTACT_POSSIBLE})
+#: End results that only contact with the resident can give (a conversation, or "no response after contact": reached,
+#: then silent): a decision needs the attempt that reached them. Without it the oversight report would count a
+#: household as not reached, and the export would leave out its label (only reached households get one), though
+#: the caseworker did speak with them.
 RESULTS_AFTER_CONTACT = frozenset(
     {
         EndResult.DECLINES_HELP,
         EndResult.ADVICE_QUICK_FIX,
         EndResult.FINANCIAL_FOLLOW_UP,
         EndResult.NON_FINANCIAL_FOLLOW_UP,
+        EndResult.NO_RESPONSE_AFTER_CONTACT,
     }
 )
 CHECK_REASON_REQUIRED = "departure_reason_required"
@@ -90,8 +100,8 @@ def _visible_item_or_raise(session: Session, *, item_id: int, caller: Caller) ->
 
 def _check_attempts(request: DecisionCreate, *, first_signal: dt.date, today: dt.date) -> None:
     """Each attempt dated within the case (from its first signal up to today), and the end result in keeping with
-    them: an attempt outside the case would start no cooldown, or one from the wrong date; a result that says the
-    resident was (not) reached needs an attempt that did (none that did)."""
+    them (:func:`_end_result_failures`): an attempt outside the case would start no cooldown, or one from the wrong
+    date."""
     failures = []
     for index, attempt in enumerate(request.contact_attempts):
         field = f"contact_attempts.{index}.attempted_on"
@@ -102,30 +112,26 @@ def _check_attempts(request: DecisionCreate, *, first_signal: dt.date, today: dt
         else:
             continue
         failures.append(ValidationFailure("decision", field, rule, 1, examples=(attempt.attempted_on,)))
-    reached = [index for index, attempt in enumerate(request.contact_attempts) if counts_as_contact(attempt)]
-    if request.end_result in RESULTS_AFTER_CONTACT and not reached:
-        failures.append(
-            ValidationFailure(
-                "decision",
-                "end_result",
-                MSG_RESULT_NEEDS_CONTACT.format(result=request.end_result.value),
-                1,
-                examples=(request.end_result.value,),
-            )
-        )
-    if request.end_result in RESULTS_WITHOUT_CONTACT:
-        failures.extend(
-            ValidationFailure(
-                "decision",
-                "end_result",
-                MSG_RESULT_CONTRADICTS_CONTACT.format(result=request.end_result.value, index=index),
-                1,
-                examples=(request.end_result.value,),
-            )
-            for index in reached
-        )
+    failures.extend(_end_result_failures(request))
     if failures:
         raise DataValidationError(failures, summary="decision refused")
+
+
+def _end_result_failures(request: DecisionCreate) -> list[ValidationFailure]:
+    """The end result against the attempts: one that says the resident could not be reached needs an attempt to
+    reach them, one that says they were reached needs the attempt that did, one that says nobody reached them is
+    contradicted by each attempt that did."""
+    result = request.end_result
+    reached = [index for index, attempt in enumerate(request.contact_attempts) if counts_as_contact(attempt)]
+    tried = any(attempt.kind is not ContactKind.ADMINISTRATIVE for attempt in request.contact_attempts)
+    rules = []
+    if result in RESULTS_AFTER_TRYING and not tried:
+        rules.append(MSG_RESULT_NEEDS_ATTEMPT.format(result=result.value))
+    if result in RESULTS_AFTER_CONTACT and not reached:
+        rules.append(MSG_RESULT_NEEDS_CONTACT.format(result=result.value))
+    if result in RESULTS_WITHOUT_CONTACT:
+        rules.extend(MSG_RESULT_CONTRADICTS_CONTACT.format(result=result.value, index=index) for index in reached)
+    return [ValidationFailure("decision", "end_result", rule, 1, examples=(result.value,)) for rule in rules]
 
 
 def counts_as_contact(attempt: ContactAttemptCreate) -> bool:

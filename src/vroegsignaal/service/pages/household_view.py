@@ -28,6 +28,7 @@ from vroegsignaal.service.decisions import (
     MSG_ATTEMPT_BEFORE_CASE,
     MSG_ATTEMPT_IN_FUTURE,
     MSG_RESULT_CONTRADICTS_CONTACT,
+    MSG_RESULT_NEEDS_ATTEMPT,
     MSG_RESULT_NEEDS_CONTACT,
 )
 from vroegsignaal.service.pages.forms import DEFAULT_MESSAGE_KEY, FieldError, errors_from_validation
@@ -60,6 +61,7 @@ _DOMAIN_MESSAGE_KEYS: tuple[tuple[re.Pattern[str], str], ...] = (
     (_template_pattern(MSG_ATTEMPT_BEFORE_CASE), "form.error.before_case"),
     (_template_pattern(MSG_RESULT_CONTRADICTS_CONTACT), "form.error.result_contradicts_contact"),
     (_template_pattern(MSG_RESULT_NEEDS_CONTACT), "form.error.result_needs_contact"),
+    (_template_pattern(MSG_RESULT_NEEDS_ATTEMPT), "form.error.result_needs_attempt"),
 )
 
 
