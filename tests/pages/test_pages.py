@@ -632,6 +632,9 @@ def test_oversight_shows_departures_backlog_and_the_control_sample(client):
     page = client.get("/toezicht").text
     assert NL("oversight.teams_caption") in page and "team-noord" in page
     assert NL("oversight.group.control_sample") in page and NL("oversight.group.scored") in page
+    # The departure share is out of the decisions on the model's advice: the table says so.
+    teams = page.split('id="teams-heading"', 1)[1].split("</table>", 1)[0]
+    assert NL("oversight.col.advised_decisions") in teams
 
 
 # ------------------------------------------------------------------------------------------------------- English

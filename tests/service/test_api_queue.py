@@ -11,6 +11,7 @@ from tests.service.conftest import TODAY, auth, batch, household, row_counts, si
 from vroegsignaal.schemas.enums import Role
 from vroegsignaal.service.decisions import MSG_ATTEMPT_BEFORE_CASE, MSG_RESULT_NEEDS_ATTEMPT
 from vroegsignaal.service.models import AuditRecord, Score
+from vroegsignaal.service.oversight import MSG_AUTOMATION_BIAS
 
 CASEWORKER = auth(Role.CASEWORKER)
 ADMIN = auth(Role.ADMIN)
@@ -261,6 +262,30 @@ def test_departure_with_reason_is_recorded_and_reported_in_oversight(client):
     scored = [g for g in report["control_vs_scored"] if g["group"] == "scored"][0]
     # One decision is too few to compare (OVERSIGHT_MIN_DECISIONS): counted, no share shown.
     assert scored["decisions"] == 1 and scored["help_accepted_share"] is None and scored["reached_share"] is None
+
+
+def test_oversight_counts_departures_only_where_the_model_gave_advice(make_client):
+    # The control sample and the other standard approaches have no model advice to depart from: a caseworker who
+    # calls a control-sample household instead of writing departed from no model, and one who writes to a household
+    # that objected followed none. Counted, they hid a team that followed the model's advice every time.
+    scored = make_client(oversight_min_decisions=1)
+    drawn = make_client(control_sample_rate=1.0, seed_status=None)
+    advised = _score(scored, household("hh_advised_000001", signal("s-1", amount=9000.0)))["hh_advised_000001"]
+    assert _decide(scored, advised["review_item_id"],
+                   chosen_intensity=advised["suggested_intensity"]).status_code == 201
+    control = _score(drawn, household("hh_control_000001", signal("s-2")))["hh_control_000001"]
+    assert control["control_sample"] is True
+    assert _decide(drawn, control["review_item_id"], chosen_intensity="phone",
+                   departure_reason="resident asked for a call").json()["departed_intensity"] is True
+    scored.post("/v1/objections", json={"household_id": "hh_objector_00003", "received_on": TODAY.isoformat()},
+                headers=CASEWORKER)
+    objector = _score(scored, household("hh_objector_00003", signal("s-3")))["hh_objector_00003"]
+    assert objector["standard_reason"] == "objection"
+    assert _decide(scored, objector["review_item_id"]).status_code == 201  # a letter: the standard approach
+    [team] = scored.get("/v1/oversight", headers=ADMIN).json()["teams"]
+    assert (team["decisions"], team["departures"], team["departure_share"]) == (1, 0, 0.0)
+    assert (team["intensity_departures"], team["order_departures"]) == (0, 0)
+    assert team["warning"] == MSG_AUTOMATION_BIAS.format(share=0.0, n=1)
 
 
 def test_contacted_household_is_held_back_unless_arrears_rise(client, clock):

@@ -674,12 +674,20 @@ class ReloadResponse(_Response):
 class TeamOversight(_Response):
     team: str
     decisions: int = Field(
-        description="Decisions whose departure from the advice is known (an objection erases it with the advice)."
+        description="Decisions on the model's advice whose departure from it is known: what `departure_share` is out "
+        "of. Decisions on the standard approach (the control sample, an objection, the rule-based order, withdrawn "
+        "advice) had no model advice to depart from and are not counted; nor are those whose advice a later "
+        "objection erased."
     )
-    departures: int
-    departure_share: float | None = Field(description="Share of decisions that departed from the advice.")
-    intensity_departures: int
-    order_departures: int
+    departures: int = Field(
+        description="Of `decisions`, those that departed from the model's advice: another contact, or out of order."
+    )
+    departure_share: float | None = Field(
+        description="`departures` out of `decisions`: the share of decisions on the model's advice that departed from "
+        "it (empty without such decisions). Near zero is a warning sign of automation bias."
+    )
+    intensity_departures: int = Field(description="Of `decisions`, those with another contact than the advice.")
+    order_departures: int = Field(description="Of `decisions`, those taken out of the list's order.")
     backlog: int = Field(description="Open listed review items.")
     overdue: int
     held_back: int

@@ -1,8 +1,9 @@
 """The oversight report: is human oversight real, and does the model help?
 
-Per team: how often decisions departed from the advice (a share near zero is a warning sign of automation bias),
-the backlog and what is overdue. Across teams: outcomes of the control sample (standard approach regardless of
-score) against the scored households, the unbiased view of the model's lift. Aggregates only; no household data.
+Per team: how often decisions on the model's advice departed from it (a share near zero is a warning sign of
+automation bias; decisions on the standard approach had no model advice to depart from), the backlog and what is
+overdue. Across teams: outcomes of the control sample (standard approach regardless of score) against the scored
+households, the unbiased view of the model's lift. Aggregates only; no household data.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 
-from sqlalchemy import Integer, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from vroegsignaal.schemas.api import GroupOutcome, OversightResponse, TeamOversight
@@ -22,8 +23,11 @@ from vroegsignaal.service.settings import Settings
 from vroegsignaal.service.switches import current_ordering
 
 MSG_AUTOMATION_BIAS = (
-    "only {share:.1%} of {n} decisions departed from the advice: check that the advice is weighed, not followed"
+    "only {share:.1%} of {n} decisions on the model's advice departed from it: check that the advice is weighed, "
+    "not followed"
 )
+
+
 def municipalities_with_work(session: Session) -> list[str]:
     """Municipality codes that have review items, for choosing one in the oversight page."""
     with session.begin():
@@ -43,17 +47,22 @@ def oversight_report(
     """The report for ``municipality`` over decisions since ``since``."""
     today = dutch_today(now)
     since_moment = start_of_dutch_day(since)
+    # Only the model's advice can be followed blindly: a decision on the standard approach (the control sample, an
+    # objection, the rule-based order, withdrawn advice) had no model advice to depart from, and counting it would
+    # hide a team that follows the model every time, or make another look like one.
+    advised = Decision.approach == "model"
     departed = Decision.departed_intensity | Decision.departed_order
     with session.begin():
         ordering, _ = current_ordering(session, municipality)
         per_team = session.execute(
             select(
                 Decision.team,
-                # Decisions whose advice an objection erased no longer tell whether they departed from it.
-                func.count(Decision.departed_intensity),
-                func.sum(case((departed, 1), else_=0)),
-                func.sum(Decision.departed_intensity.cast(Integer)),
-                func.sum(Decision.departed_order.cast(Integer)),
+                # Decisions whose advice an objection erased no longer tell whether they departed from it: counting
+                # departed_intensity leaves out their empty one.
+                func.count(case((advised, Decision.departed_intensity))),
+                func.sum(case((advised & departed, 1), else_=0)),
+                func.sum(case((advised & Decision.departed_intensity, 1), else_=0)),
+                func.sum(case((advised & Decision.departed_order, 1), else_=0)),
             )
             .where(Decision.municipality_code == municipality, Decision.decided_at >= since_moment)
             .group_by(Decision.team)
@@ -71,7 +80,7 @@ def oversight_report(
             .where(
                 Decision.municipality_code == municipality,
                 Decision.decided_at >= since_moment,
-                (Decision.approach == "model") | Decision.control_sample,
+                advised | Decision.control_sample,
                 # Under the rule-based order every household gets the standard approach: the control sample is then
                 # no comparison, and its decisions would meet scored ones from other periods only.
                 Decision.ordering.is_distinct_from("rule"),
