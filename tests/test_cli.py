@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from tests.factories import flat_frame, write_flat_dataset
-from vroegsignaal.cli import EXIT_INPUT_ERROR, app
+from tests.model_cards.factories import make_card
+from vroegsignaal.cli import EXIT_INPUT_ERROR, app, print_training_summary
 
 runner = CliRunner()
 
@@ -26,7 +29,19 @@ def trained(tmp_path_factory):
 def test_train_prints_metrics_verdict_and_where_the_card_is(trained):
     folder, result = trained
     assert "AUC" in result.output and "Model card:" in result.output
+    assert "Verdict: promotable\n" in result.output
     assert (folder / "model" / "card" / "card.html").is_file()
+
+
+def test_training_summary_says_when_the_ethics_reviewer_must_decide(capsys, tmp_path):
+    # The card's neighbourhood has too few households in need to judge recall parity.
+    card = make_card(failing_gate=False)
+    print_training_summary(
+        SimpleNamespace(card=card, model_version="3", bundle_dir=tmp_path, card_html=tmp_path / "card.html", tracked=None)
+    )
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "Verdict: promotable, but the ethics reviewer must decide" in printed
+    assert "Recall parity, the leading fairness criterion, could not be established for 'neighbourhood'" in printed
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])

@@ -38,6 +38,12 @@ out = Console(soft_wrap=True)
 EXIT_INPUT_ERROR = 1
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_VAR = Path("var")
+#: The training summary's words and colour for each verdict outcome of a model card.
+VERDICT_LINES = {
+    "promotable": ("green", "promotable"),
+    "reviewer_decides": ("yellow", "promotable, but the ethics reviewer must decide (the reasons say why)"),
+    "not_promotable": ("red", "NOT promotable"),
+}
 
 
 def friendly_errors(command: F) -> F:
@@ -211,8 +217,8 @@ def print_training_summary(result: Any) -> None:
             f"{in_use.lift_over_rule:.2f}× as many households in need as the rule"
         )
     verdict = result.card.verdict
-    colour = "green" if verdict.promotable else "red"
-    out.print(f"[{colour}]Verdict: {'promotable' if verdict.promotable else 'NOT promotable'}[/]")
+    colour, words = VERDICT_LINES[verdict.outcome]
+    out.print(f"[{colour}]Verdict: {words}[/]")
     for reason in verdict.reasons:
         out.print(f"  - {reason.en}")
     out.print(f"Model version: [bold]{result.model_version}[/]")

@@ -159,8 +159,17 @@ def attributes(
     ]
 
 
-def gates(*, failing: bool = True) -> list[GateResult]:
+def gates(*, failing: bool = True, all_judged: bool = False) -> list[GateResult]:
+    """The card's gates; ``all_judged`` gives the neighbourhood enough data to judge its recall parity (it passes)."""
     origin_ratio = 0.70 if failing else 0.86
+    neighbourhood = (
+        GateResult(attribute="neighbourhood", metric="recall_ratio", threshold=0.8, comparison=">=", value=0.88,
+                   ci_low=0.81, ci_high=0.95, verdict="pass", reason="Recall ratio 0.88 is at least 0.8.")
+        if all_judged
+        else GateResult(attribute="neighbourhood", metric="recall_ratio", threshold=0.8, comparison=">=", value=None,
+                        ci_low=None, ci_high=None, verdict="insufficient_data",
+                        reason="Fewer than two groups with at least 20 positives.")
+    )
     return [
         GateResult(attribute="age_band", metric="recall_ratio", threshold=0.8, comparison=">=", value=0.94,
                    ci_low=0.85, ci_high=1.0, verdict="pass", reason="Recall ratio 0.94 is at least 0.8."),
@@ -172,16 +181,15 @@ def gates(*, failing: bool = True) -> list[GateResult]:
                    reason=f"Recall ratio {origin_ratio} is {'below' if failing else 'at least'} 0.8."),
         GateResult(attribute="origin", metric="calibration_error_max", threshold=0.1, comparison="<=",
                    value=0.03, ci_low=0.02, ci_high=0.05, verdict="pass", reason="Largest group calibration error 0.03."),
-        GateResult(attribute="neighbourhood", metric="recall_ratio", threshold=0.8, comparison=">=", value=None,
-                   ci_low=None, ci_high=None, verdict="insufficient_data",
-                   reason="Fewer than two groups with at least 20 positives."),
+        neighbourhood,
     ]
 
 
 def fairness(
-    *, failing_gate: bool = True, mitigation: bool = True, rows_per_household: float | None = ROWS_PER_HOUSEHOLD
+    *, failing_gate: bool = True, mitigation: bool = True, rows_per_household: float | None = ROWS_PER_HOUSEHOLD,
+    all_judged: bool = False,
 ) -> FairnessSection:
-    gate_results = gates(failing=failing_gate)
+    gate_results = gates(failing=failing_gate, all_judged=all_judged)
     return FairnessSection(
         primary_metric="recall",
         capacity_k=720,
@@ -305,13 +313,17 @@ def make_card(
     feature_set: str = "catalogue",
     approval_history: list[ApprovalEvent] | None = None,
     rows_per_household: float | None = ROWS_PER_HOUSEHOLD,
+    all_judged: bool = False,
 ) -> ModelCard:
     """A complete card; ``none_metrics`` blanks every number that can be unknown (rule, scorecard, curves).
 
     ``rows_per_household`` sets the test rows of a household in the fairness groups: 1 for one row per household,
-    ``None`` for a card made before households were counted.
+    ``None`` for a card made before households were counted. Without ``all_judged`` the neighbourhood's recall
+    parity cannot be judged, so a card without a failing gate asks the reviewer to decide.
     """
-    fair = fairness(failing_gate=failing_gate, mitigation=mitigation, rows_per_household=rows_per_household)
+    fair = fairness(
+        failing_gate=failing_gate, mitigation=mitigation, rows_per_household=rows_per_household, all_judged=all_judged
+    )
     validation = DataValidation(
         tables={"signals": TableSummary(rows=41_250, columns=10), "households": TableSummary(rows=12_000, columns=8),
                 "audit": TableSummary(rows=12_000, columns=5), "outcomes": TableSummary(rows=28_800, columns=3)},

@@ -71,7 +71,9 @@ def test_status_and_begin_date_follow_the_approval_history(history, status, begi
 
 
 def test_signal_entry_states_purpose_human_oversight_and_legal_basis():
-    entry = algoritmeregister_entry(make_card(failing_gate=False), legal_basis_url="https://wetten.example/wgs")
+    entry = algoritmeregister_entry(
+        make_card(failing_gate=False, all_judged=True), legal_basis_url="https://wetten.example/wgs"
+    )
     assert entry["publication_category"] == "Hoog-risico AI-systeem"
     assert "elk huishouden met een signaal krijgt een aanbod" in entry["description_short"]
     assert "beslist niets over een persoon" in entry["human_intervention"]
@@ -81,9 +83,20 @@ def test_signal_entry_states_purpose_human_oversight_and_legal_basis():
     ]
     assert "1,62 keer zoveel huishoudens die hulp nodig hadden" in entry["goal"]  # the lift over the rule
     assert "met 182 dagen wachttijd na contact, vond het model 1,21 keer zoveel" in entry["goal"]  # ... in use
+    assert "Alle 5 drempels gehaald." in entry["risks"]
+    assert "wegen de voordelen op tegen de nadelen" in entry["proportionality"]
+
+
+def test_trade_off_is_left_to_the_committee_when_recall_parity_was_not_established():
+    # The card's neighbourhood has too few households in need to judge recall parity: no "advantages outweigh".
+    card = make_card(failing_gate=False)
+    assert card.verdict.outcome == "reviewer_decides"
+    entry = algoritmeregister_entry(card)
     assert "Van de 5 drempels: 4 gehaald, 0 niet gehaald, 0 onbeslist" in entry["risks"]
     assert "en 1 niet te beoordelen" in entry["risks"]
-    assert "wegen de voordelen op tegen de nadelen" in entry["proportionality"]
+    text = entry["proportionality"]
+    assert "wegen de voordelen op tegen" not in text
+    assert "kon voor wijk niet worden vastgesteld" in text and "beoordeelt de ethische commissie zelf" in text
 
 
 def test_trade_off_follows_the_numbers_not_a_fixed_conclusion():

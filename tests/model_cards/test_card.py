@@ -21,6 +21,7 @@ from vroegsignaal.schemas.card import (
     MSG_HISTOGRAM_EDGES,
     MSG_HOUSEHOLDS_EXCEED_ROWS,
     MSG_MODEL_METRICS_MISSING,
+    MSG_OUTCOME_MISMATCH,
     MSG_POSITIVES_EXCEED_ROWS,
     MSG_TOO_MANY_POINTS,
     CalibrationCurve,
@@ -125,6 +126,21 @@ def test_card_made_before_households_were_counted_still_loads():
             del group["households"], group["positive_households"]
     group = ModelCard.model_validate(data).fairness.attributes[0].groups[0]
     assert group.households is None and group.group_size == group.size
+
+
+@pytest.mark.parametrize(("failing_gate", "outcome"), [(True, "not_promotable"), (False, "promotable")])
+def test_card_made_before_the_verdict_had_an_outcome_reads_it_from_promotable(failing_gate, outcome):
+    data = card_dict(failing_gate=failing_gate)
+    del data["verdict"]["outcome"]
+    assert ModelCard.model_validate(data).verdict.outcome == outcome
+
+
+@pytest.mark.parametrize(("promotable", "outcome"), [(True, "not_promotable"), (False, "reviewer_decides")])
+def test_card_refuses_an_outcome_that_contradicts_promotable(promotable, outcome):
+    data = card_dict()
+    data["verdict"].update(promotable=promotable, outcome=outcome)
+    with pytest.raises(ValidationError, match=MSG_OUTCOME_MISMATCH):
+        ModelCard.model_validate(data)
 
 
 def test_performance_needs_the_model_itself():

@@ -183,12 +183,25 @@ def test_html_is_printable(rendered):
     assert "@media print" in html and "@page" in html and "break-inside: avoid" in html
 
 
-def test_verdicts_are_written_not_only_coloured(rendered, rendered_unknowns):
+def test_verdicts_are_written_not_only_coloured(rendered, tmp_path):
     failing = rendered.html["nl"].read_text(encoding="utf-8")
     assert "✘ Dit model mag niet ter goedkeuring worden voorgelegd." in failing
     assert "✘ niet gehaald" in failing and "? te weinig gegevens" in failing
-    passing = rendered_unknowns.html["en"].read_text(encoding="utf-8")
-    assert "✔ This model may be submitted to the ethics committee for approval." in passing
+    passing = render_card(make_card(failing_gate=False, all_judged=True), tmp_path / "card").html["en"]
+    assert "✔ This model may be submitted to the ethics committee for approval." in passing.read_text(encoding="utf-8")
+
+
+def test_a_card_whose_recall_parity_was_not_established_asks_the_committee_to_judge_it(tmp_path):
+    """Its neighbourhood's recall parity could not be judged: the card must not read like one that passed."""
+    files = render_card(make_card(failing_gate=False), tmp_path / "card")
+    html = files.html["en"].read_text(encoding="utf-8")
+    assert '<div class="verdict reviewer_decides">' in html
+    assert "⚠ This model may be submitted for approval, but the ethics committee must judge it itself" in html
+    assert "could not be established for &#39;neighbourhood&#39;" in html
+    assert "✔ This model may be submitted" not in html
+    markdown = files.markdown["nl"].read_text(encoding="utf-8")
+    assert "**Oordeel:** ⚠ Dit model mag ter goedkeuring worden voorgelegd, maar de ethische commissie" in markdown
+    assert "kon niet worden vastgesteld voor 'neighbourhood'" in markdown
 
 
 def test_small_and_absent_groups_never_look_measured(tmp_path):

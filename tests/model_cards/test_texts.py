@@ -6,7 +6,7 @@ import pytest
 
 from tests.model_cards.factories import failure, fairness, gates
 from vroegsignaal.model_cards import texts
-from vroegsignaal.schemas.card import DataValidation, LocalizedText
+from vroegsignaal.schemas.card import DataValidation, FairnessSection, LocalizedText
 
 CLEAN_DATA = DataValidation(tables={}, failures=[], warnings=[])
 
@@ -66,7 +66,7 @@ def test_custom_label_keeps_the_config_text_as_given():
 
 def test_verdict_blocks_a_model_that_fails_a_gate_and_names_it():
     verdict = texts.default_verdict(fairness(failing_gate=True), CLEAN_DATA)
-    assert verdict.promotable is False
+    assert verdict.promotable is False and verdict.outcome == "not_promotable"
     assert any("'origin'" in reason.nl and "niet gehaald" in reason.nl for reason in verdict.reasons)
 
 
@@ -75,6 +75,59 @@ def test_verdict_names_a_gate_without_enough_data_but_does_not_block_on_it():
     assert verdict.promotable is True
     assert any("te weinig gegevens" in reason.nl for reason in verdict.reasons)
     assert any("too few data" in reason.en for reason in verdict.reasons)
+
+
+def with_recall_gates(audit: FairnessSection, verdict: str, *, attributes: tuple[str, ...] | None = None):
+    """``audit`` with the recall-parity gates of ``attributes`` (default: all) given ``verdict``."""
+    changed = [
+        gate.model_copy(update={"verdict": verdict})
+        if gate.metric == "recall_ratio" and (attributes is None or gate.attribute in attributes)
+        else gate
+        for gate in audit.gates
+    ]
+    return audit.model_copy(update={"gates": changed})
+
+
+def test_verdict_asks_the_reviewer_to_decide_when_recall_parity_could_not_be_judged_for_an_attribute():
+    # The factory's neighbourhood has too few households in need to compare its groups; every other gate passes.
+    # This used to read "promotable", as if recall parity had been checked there.
+    verdict = texts.default_verdict(fairness(failing_gate=False), CLEAN_DATA)
+    assert verdict.outcome == "reviewer_decides"
+    assert verdict.promotable is True  # the service lets a reviewer approve it, with a comment
+    first = verdict.reasons[0]
+    assert "Recall parity, the leading fairness criterion, could not be established for 'neighbourhood'" in first.en
+    assert "too few households in need" in first.en and "approval comment" in first.en
+    assert "'neighbourhood'" in first.nl and "te weinig huishoudens met een hulpvraag" in first.nl
+    assert "'age_band'" not in first.en  # judged and passed
+
+
+def test_verdict_names_every_attribute_whose_recall_parity_could_not_be_judged():
+    # The demo's synthetic municipality: no attribute has two groups with enough households in need.
+    verdict = texts.default_verdict(with_recall_gates(fairness(failing_gate=False), "insufficient_data"), CLEAN_DATA)
+    assert verdict.outcome == "reviewer_decides"
+    assert "for 'age_band', 'gender', 'origin' and 'neighbourhood' (too few households in need" in verdict.reasons[0].en
+    assert "voor 'age_band', 'gender', 'origin' en 'neighbourhood' (te weinig" in verdict.reasons[0].nl
+
+
+def test_verdict_asks_the_reviewer_to_decide_when_recall_parity_is_inconclusive():
+    audit = with_recall_gates(fairness(failing_gate=False), "inconclusive", attributes=("origin",))
+    verdict = texts.default_verdict(audit, CLEAN_DATA)
+    assert verdict.outcome == "reviewer_decides" and verdict.promotable is True
+    assert "'origin' (the interval crosses the threshold)" in verdict.reasons[0].en
+    assert "'origin' (de marge loopt over de drempel)" in verdict.reasons[0].nl
+
+
+def test_verdict_is_promotable_without_a_word_to_decide_only_when_recall_parity_passed_everywhere():
+    audit = with_recall_gates(fairness(failing_gate=False), "pass")
+    verdict = texts.default_verdict(audit, CLEAN_DATA)
+    assert verdict.outcome == "promotable" and verdict.promotable is True
+    assert not any("leading fairness criterion" in reason.en for reason in verdict.reasons)
+
+
+def test_a_failed_gate_blocks_whatever_recall_parity_says():
+    audit = with_recall_gates(fairness(failing_gate=True), "insufficient_data", attributes=("neighbourhood",))
+    verdict = texts.default_verdict(audit, CLEAN_DATA)
+    assert verdict.outcome == "not_promotable" and verdict.promotable is False
 
 
 def test_verdict_blocks_on_data_validation_failures():

@@ -483,7 +483,8 @@ def candidate(client, engine):  # noqa: ANN001, ANN201
 
 @pytest.fixture
 def promotable(client, engine):  # noqa: ANN001, ANN201
-    """A candidate whose card passes every gate."""
+    """A candidate whose card fails no gate (its neighbourhood's recall parity could not be judged: the reviewer
+    decides)."""
     seed_version(engine, "card-3", ModelStatus.CANDIDATE, card=card_dict(failing_gate=False),
                  html="<html lang='nl'>kaart</html>")
     return "card-3"
@@ -525,6 +526,19 @@ def test_a_card_that_cannot_be_read_is_said_so_and_approval_is_not_offered(clien
     assert NL("card.unreadable") in page and NL("card.no_card") not in page
     assert NL("card.review_heading") in page  # rejecting stays possible
     assert NL("card.review_reject") in page and NL("card.review_approve") not in page
+
+
+def test_a_card_whose_recall_parity_was_not_established_asks_the_committee_and_can_still_be_approved(
+    client, engine, promotable
+):
+    sign_in(client, Role.ETHICS_REVIEWER)
+    page = client.get(f"/modellen/{promotable}").text
+    assert NL("card.verdict_review") in page and NL("card.verdict_ok") not in page
+    assert 'class="verdict verdict--reviewer_decides"' in page and 'value="approve"' in page
+    seed_version(engine, "card-all-judged", ModelStatus.CANDIDATE, card=card_dict(failing_gate=False, all_judged=True),
+                 html="<html lang='nl'>kaart</html>")
+    judged = client.get("/modellen/card-all-judged").text
+    assert NL("card.verdict_ok") in judged and NL("card.verdict_review") not in judged
 
 
 def test_ethics_reviewer_approves_with_a_required_comment_and_the_history_shows_it(client, promotable):

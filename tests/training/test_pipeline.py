@@ -12,7 +12,9 @@ from vroegsignaal.errors import DataValidationError
 from vroegsignaal.schemas.dataset_config import load_dataset_config
 from vroegsignaal.scoring.bundle import load_bundle
 from vroegsignaal.scoring.scorer import Scorer
+from vroegsignaal.demo import DEMO_MUNICIPALITY
 from vroegsignaal.training.pipeline import STEPS, run_pipeline
+from vroegsignaal.training.synth import generate_municipality, write_municipality
 
 GERMAN_CREDIT = "data/german_credit/dataset.yaml"
 #: Published AUCs for this data set lie around 0.75–0.80; a floor well below that still catches a broken pipeline.
@@ -162,6 +164,21 @@ def test_the_verdict_names_a_list_in_use_that_reaches_fewer_households_than_the_
     card = run_pipeline(config, tmp_path / "bundle", now=FIXED_NOW).card
     assert card.performance.in_use is not None and card.performance.in_use.lift_over_rule == 0.8
     assert any("As the list works in use" in reason.en and "0.80" in reason.en for reason in card.verdict.reasons)
+
+
+@pytest.mark.slow
+def test_the_demo_municipality_leaves_recall_parity_to_the_reviewer_where_it_could_not_be_judged(tmp_path):
+    # The demo's defaults: 20,000 households, seed 42. No audit attribute has two groups with enough households
+    # in need to compare their recall; the card said "promotable" as if recall parity had been checked.
+    municipality = generate_municipality(households=20_000, seed=42, municipalities=(DEMO_MUNICIPALITY,))
+    write_municipality(municipality, tmp_path / "data")
+    result = run_pipeline(load_dataset_config(tmp_path / "data" / "dataset.yaml"), tmp_path / "bundle", now=FIXED_NOW)
+    verdict = result.card.verdict
+    assert verdict.outcome == "reviewer_decides"
+    assert verdict.promotable  # the demo's model can still be approved by a reviewer, with a comment
+    assert "for 'age_band', 'gender', 'origin' and 'neighbourhood' (too few households in need" in verdict.reasons[0].en
+    card = (result.bundle_dir / "card" / "card.en.html").read_text(encoding="utf-8")
+    assert "⚠ This model may be submitted for approval, but the ethics committee must judge it itself" in card
 
 
 def test_the_card_counts_the_periods_the_top_k_was_taken_in(tmp_path):

@@ -480,15 +480,19 @@ def default_verdict(
     lift_over_rule: float | None = None,
     lift_over_rule_in_use: float | None = None,
 ) -> Verdict:
-    """The card's verdict: promotable only when every gate passed, the data validated without failures, and the
+    """The card's verdict: promotable only when no gate failed, the data validated without failures, and the
     model found at capacity at least as many households that needed help as the rule it would replace.
 
-    A gate with too little data does not block promotion, but it is named as a reason, so the committee sees that
-    fairness could not be judged there. So is a list in use (the replay with the cooldown) that reached fewer
-    households in need than the rule's: on a municipality's few test months that count differs by a household or
-    two from one data set to the next, too little to block on, too much to leave unsaid.
+    A gate with too little data, or one whose interval crosses its threshold, does not block promotion, but it is
+    named as a reason, so the committee sees that fairness could not be judged there. When that gate is the
+    leading criterion's (recall parity) the outcome is ``reviewer_decides``, not ``promotable``: a model whose
+    leading criterion was never established must not read like one that met it. The service still lets a reviewer
+    approve it, with a comment. A list in use (the replay with the cooldown) that reached fewer households in need
+    than the rule's is named too: on a municipality's few test months that count differs by a household or two
+    from one data set to the next, too little to block on, too much to leave unsaid.
     """
-    reasons: list[LocalizedText] = []
+    unestablished = fairness.primary_not_established()
+    reasons: list[LocalizedText] = [_primary_not_established(unestablished)] if unestablished else []
     worse_than_rule = lift_over_rule is not None and lift_over_rule < 1.0
     if worse_than_rule:
         reasons.append(
@@ -546,7 +550,41 @@ def default_verdict(
                 "Every fairness gate passed and the data validated without failures.",
             )
         )
-    return Verdict(promotable=promotable, reasons=reasons)
+    outcome = "not_promotable" if not promotable else "reviewer_decides" if unestablished else "promotable"
+    return Verdict(promotable=promotable, outcome=outcome, reasons=reasons)
+
+
+def _primary_not_established(gates: Sequence[GateResult]) -> LocalizedText:
+    """Which attributes' recall parity could not be established, and why: too few data or an uncertain interval."""
+    too_few = [gate.attribute for gate in gates if gate.verdict == "insufficient_data"]
+    uncertain = [gate.attribute for gate in gates if gate.verdict == "inconclusive"]
+    because_nl, because_en = [], []
+    if too_few:
+        because_nl.append(
+            f"{_listed(too_few, 'en')} (te weinig huishoudens met een hulpvraag in genoeg groepen om ze te "
+            "vergelijken)"
+        )
+        because_en.append(
+            f"{_listed(too_few, 'and')} (too few households in need in enough groups to compare them)"
+        )
+    if uncertain:
+        because_nl.append(f"{_listed(uncertain, 'en')} (de marge loopt over de drempel)")
+        because_en.append(f"{_listed(uncertain, 'and')} (the interval crosses the threshold)")
+    return _t(
+        f"Gelijke recall, het leidende eerlijkheidscriterium, kon niet worden vastgesteld voor "
+        f"{' en voor '.join(because_nl)}. Het model is daar niet eerlijk en niet oneerlijk bevonden: de ethische "
+        "commissie moet dit zelf beoordelen, en wie het model goedkeurt, zegt in de toelichting waarom.",
+        "Recall parity, the leading fairness criterion, could not be established for "
+        f"{' and for '.join(because_en)}. "
+        "The model is shown neither fair nor unfair there: the ethics reviewer must judge it, and a reviewer who "
+        "approves the model says why in the approval comment.",
+    )
+
+
+def _listed(attributes: Sequence[str], conjunction: str) -> str:
+    """``"'a', 'b' and 'c'"``: quoted attribute names joined the way a sentence lists them."""
+    quoted = [f"'{attribute}'" for attribute in attributes]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} {conjunction} {quoted[-1]}"
 
 
 # --- sentences built from numbers ----------------------------------------------------------------------------------
@@ -780,6 +818,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "not_promotable": (
         "✘ Dit model mag niet ter goedkeuring worden voorgelegd.",
         "✘ This model may not be submitted for approval.",
+    ),
+    "reviewer_decides": (
+        "⚠ Dit model mag ter goedkeuring worden voorgelegd, maar de ethische commissie moet zelf oordelen: gelijke "
+        "recall, het leidende eerlijkheidscriterium, is niet voor elk kenmerk vastgesteld (zie hieronder).",
+        "⚠ This model may be submitted for approval, but the ethics committee must judge it itself: recall parity, "
+        "the leading fairness criterion, was not established for every attribute (see below).",
     ),
     "status": ("Status", "Status"),
     "not_approved_warning": (

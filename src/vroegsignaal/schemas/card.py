@@ -39,6 +39,8 @@ MODEL_KINDS: tuple[ModelKind, ...] = ("model", "rule", "scorecard")
 UnitInterval = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Count = Annotated[int, Field(ge=0)]
+#: The card's overall verdict (see :class:`Verdict`).
+VerdictOutcome = Literal["promotable", "reviewer_decides", "not_promotable"]
 
 MSG_CURVE_LENGTHS = "x and y must have the same number of points"
 MSG_TOO_MANY_POINTS = f"a curve may have at most {MAX_CURVE_POINTS} points"
@@ -49,6 +51,7 @@ MSG_POSITIVES_EXCEED_ROWS = "positives cannot exceed rows"
 MSG_HOUSEHOLDS_EXCEED_ROWS = "households cannot exceed the rows they are counted from"
 MSG_MODEL_METRICS_MISSING = "performance.models needs an entry for 'model'"
 MSG_CI_ORDER = "ci_low cannot be above ci_high"
+MSG_OUTCOME_MISMATCH = "a verdict is 'not_promotable' exactly when it is not promotable"
 
 
 class _CardPart(BaseModel):
@@ -495,8 +498,21 @@ class FairnessSection(_CardPart):
     attributes: list[AttributeResult] = Field(..., description="Per attribute and intersection: group metrics.")
     gates: list[GateResult] = Field(..., description="Fairness gates and their verdicts.")
     proxy: list[ProxyCheck] = Field(..., description="Proxy check per audit attribute.")
-    passed: bool = Field(..., description="True when no gate failed.")
+    passed: bool = Field(
+        ...,
+        description="True when no gate failed; a gate that could not be judged or was inconclusive does not fail "
+        "(verdict.outcome says whether the leading criterion was established).",
+    )
     mitigation: Mitigation | None = Field(..., description="The mitigation, when one was used; else null.")
+
+    def primary_not_established(self) -> list[GateResult]:
+        """The gates on the leading metric's parity (``recall_ratio`` for recall) that neither passed nor failed:
+        too few data to judge, or an interval across the threshold."""
+        return [
+            gate
+            for gate in self.gates
+            if gate.metric == f"{self.primary_metric}_ratio" and gate.verdict in ("insufficient_data", "inconclusive")
+        ]
 
 
 # --- data validation, features, explanations ---------------------------------------------------------------------
@@ -583,14 +599,40 @@ class Explanations(_CardPart):
 
 
 class Verdict(_CardPart):
-    """Whether the model may be proposed for approval, and why (not)."""
+    """Whether the model may be proposed for approval, and why (not).
+
+    ``outcome`` names the verdict: ``promotable``, ``reviewer_decides`` (promotable, but the leading fairness
+    criterion could not be established for an attribute, so the ethics reviewer must judge that) or
+    ``not_promotable``. Cards made before the outcome was recorded get it from ``promotable``.
+    """
 
     promotable: bool = Field(
         ...,
         description="False when a fairness gate or the proxy check failed, the data did not validate, or the model "
-        "found fewer households that needed help than the rule at capacity.",
+        "found fewer households that needed help than the rule at capacity. The service refuses to approve or "
+        "promote such a version.",
+    )
+    outcome: VerdictOutcome = Field(
+        "promotable",
+        description="'promotable': may be submitted for approval; 'reviewer_decides': may be submitted, but recall "
+        "parity (the leading fairness criterion) was not established for every gated attribute — too few data or "
+        "an interval across the threshold — so the ethics reviewer must judge it and say why in the approval "
+        "comment; 'not_promotable': see promotable. Absent in cards made before it was recorded.",
     )
     reasons: list[LocalizedText] = Field(..., description="The reasons behind the verdict, in plain words.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _outcome_of_older_cards(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "outcome" not in data and isinstance(data.get("promotable"), bool):
+            return {**data, "outcome": "promotable" if data["promotable"] else "not_promotable"}
+        return data
+
+    @model_validator(mode="after")
+    def _outcome_fits(self) -> Verdict:
+        if (self.outcome == "not_promotable") == self.promotable:
+            raise ValueError(f"{MSG_OUTCOME_MISMATCH} (outcome={self.outcome!r}, promotable={self.promotable})")
+        return self
 
 
 class ApprovalEvent(_CardPart):

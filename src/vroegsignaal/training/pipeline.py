@@ -292,7 +292,11 @@ def run_pipeline(
                     card_dir=bundle_dir / "card",
                     input_example=test_frame.head(5).reset_index(drop=True),
                     registered_model_name=config.model_name,
-                    tags={"model_version": model_version, "promotable": str(card.verdict.promotable).lower()},
+                    tags={
+                        "model_version": model_version,
+                        "promotable": str(card.verdict.promotable).lower(),
+                        "verdict": card.verdict.outcome,
+                    },
                 )
             )
         except Exception as error:  # noqa: BLE001 - MLflow is another system; any failure there ends the run alike
