@@ -198,7 +198,7 @@ def fairness(
         attributes=attributes(rows_per_household=rows_per_household),
         gates=gate_results,
         proxy=[
-            ProxyCheck(attribute="origin", auc=0.68, threshold=0.75, verdict="pass",
+            ProxyCheck(attribute="origin", auc=0.68, ci_low=0.64, ci_high=0.72, threshold=0.75, verdict="pass",
                        top_features=[ProxyFeature(feature="benefit_type", importance=0.41),
                                      ProxyFeature(feature="household_type", importance=0.22)]),
             ProxyCheck(attribute="age_band", auc=0.71, threshold=None, verdict="not_gated",

@@ -143,6 +143,14 @@ def test_card_refuses_an_outcome_that_contradicts_promotable(promotable, outcome
         ModelCard.model_validate(data)
 
 
+def test_card_made_before_the_proxy_check_had_an_interval_still_loads():
+    data = card_dict()
+    for check in data["fairness"]["proxy"]:
+        del check["ci_low"], check["ci_high"]
+    check = ModelCard.model_validate(data).fairness.proxy[0]
+    assert check.auc == 0.68 and (check.ci_low, check.ci_high) == (None, None)
+
+
 def test_performance_needs_the_model_itself():
     data = card_dict()
     del data["performance"]["models"]["model"]

@@ -204,6 +204,11 @@ def test_a_card_whose_recall_parity_was_not_established_asks_the_committee_to_ju
     assert "kon niet worden vastgesteld voor 'neighbourhood'" in markdown
 
 
+def test_proxy_check_shows_its_auc_with_the_interval_it_is_judged_on(rendered):
+    assert "<td class=\"num\">0.68 (0.64–0.72)</td>" in rendered.html["en"].read_text(encoding="utf-8")
+    assert "| `origin` | 0,68 (0,64–0,72) |" in rendered.markdown["nl"].read_text(encoding="utf-8")
+
+
 def test_small_and_absent_groups_never_look_measured(tmp_path):
     """A group too small to judge shows its value as "too few", not a collapsed interval that looks certain; a
     group the data holds but the test rows do not is named as not evaluated rather than left out."""

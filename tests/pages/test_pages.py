@@ -501,6 +501,7 @@ def test_card_page_shows_verdict_lift_gates_groups_proxy_and_limits(client, cand
     assert "herkomst buiten Europa" in page and "540" in page  # a group with its households
     assert NL("card.col.households") in page
     assert card.caveats_and_recommendations[0].nl in page
+    assert "0,68 (0,64–0,72)" in page  # the proxy check's AUC with the interval its gate is judged on
     assert f'src="/modellen/{candidate}/kaart"' in page and NL("card.review_heading") not in page
 
 

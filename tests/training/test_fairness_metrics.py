@@ -9,6 +9,7 @@ import pytest
 from vroegsignaal.training import fairness_metrics
 from vroegsignaal.training.fairness_metrics import (
     COUNTS,
+    auc_draws,
     bootstrap_metrics,
     bootstrap_weights,
     calibration_bins,
@@ -56,6 +57,15 @@ def test_metrics_on_tiny_explicit_groups():
     assert a["calibration_error"] == pytest.approx(0.05)
     assert b["recall"] == 1.0 and b["false_positive_rate"] == pytest.approx(1 / 3)
     assert b["auc"] == pytest.approx(2.5 / 3)  # 0.7 ties one negative, beats two
+
+
+def test_auc_draws_with_unit_weights_is_the_plain_auc_and_counts_a_row_drawn_twice_twice():
+    weights = np.vstack([np.ones(Y.size), np.r_[2.0, np.ones(Y.size - 1)], np.r_[0.0, 0.0, np.ones(Y.size - 2)]])
+    first, doubled, no_positive_kept = auc_draws(weights, y_true=Y, scores=SCORES)
+    # Positives 0.9, 0.4, 0.7 against 0.4, 0.1, 0.7, 0.2, 0.2: 5 + 3.5 + 4.5 wins out of 15 pairs.
+    assert first == pytest.approx(13 / 15)
+    assert doubled == pytest.approx((2 * 5 + 3.5 + 4.5) / 20)  # the 0.9 positive counts twice
+    assert no_positive_kept == pytest.approx(4.5 / 5)  # only the 0.7 positive is left
 
 
 def test_group_without_positives_has_undefined_recall_and_auc():

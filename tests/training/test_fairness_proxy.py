@@ -55,7 +55,7 @@ def test_attribute_the_features_know_nothing_about_stays_near_one_half(proxies):
 
 
 def test_proxy_gate_reason_names_the_attribute_the_auc_and_the_feature(proxies):
-    gate = proxy_gate(proxies["origin"])
+    gate = proxy_gate(proxies["origin"], confidence=0.95)
     assert gate is not None and gate.verdict == "fail" and gate.comparison == "<="
     auc = proxies["origin"].auc
     expected = f"The model's features predict origin with a cross-validated AUC of {auc:.2f}"
@@ -65,8 +65,8 @@ def test_proxy_gate_reason_names_the_attribute_the_auc_and_the_feature(proxies):
 
 def test_proxy_result_dict_has_exactly_the_contract_keys(proxies):
     assert set(proxies["origin"].to_dict()) == {
-        "attribute", "auc", "threshold", "verdict", "top_features", "strongest_group", "strongest_group_auc",
-        "groups_left_out",
+        "attribute", "auc", "ci_low", "ci_high", "threshold", "verdict", "top_features", "strongest_group",
+        "strongest_group_auc", "groups_left_out",
     }
 
 
@@ -83,7 +83,7 @@ def test_groups_too_rare_to_cross_validate_are_named_not_dropped_silently():
     result = check_proxies(features=features, audit=audit[["origin"]], gates=FairnessGates(), seed=0)[0]
     assert result.groups_left_out == ("rare",)
     assert result.auc is not None
-    assert "too rare to check: rare" in proxy_gate(result).reason
+    assert "too rare to check: rare" in proxy_gate(result, confidence=0.95).reason
 
 
 def test_attribute_with_a_single_group_cannot_be_checked_and_says_so():
@@ -91,14 +91,63 @@ def test_attribute_with_a_single_group_cannot_be_checked_and_says_so():
     audit["origin"] = "dutch"
     result = check_proxies(features=features, audit=audit[["origin"]], gates=FairnessGates(), seed=0)[0]
     assert result.auc is None and result.verdict == "insufficient_data"
-    assert proxy_gate(result).verdict == "insufficient_data"
+    assert proxy_gate(result, confidence=0.95).verdict == "insufficient_data"
 
 
 def test_switched_off_proxy_gate_still_reports_the_auc():
     features, audit = make_households(600)
     result = check_proxies(features=features, audit=audit, gates=FairnessGates(proxy_auc_max=None), seed=0)[0]
     assert result.verdict == "not_gated" and result.auc > 0.9
-    assert proxy_gate(result) is None
+    assert proxy_gate(result, confidence=0.95) is None
+
+
+def weak_proxy(n: int, *, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A feature that tells gender apart a little (AUC about 0.68) beside one that knows nothing about it."""
+    rng = np.random.default_rng(seed)
+    gender = rng.choice(["female", "male"], size=n)
+    features = pd.DataFrame(
+        {"hours_worked": (gender == "male") * 0.8 + rng.normal(size=n), "arrears_eur": rng.gamma(2.0, 300.0, size=n)}
+    )
+    return features, pd.DataFrame({"gender": gender})
+
+
+def test_proxy_auc_just_over_the_threshold_on_few_households_is_inconclusive_not_failed():
+    # 200 households: the AUC's interval is wide. The gate judged the point estimate alone and failed the model
+    # although the data do not show that the features predict gender better than the threshold allows.
+    features, audit = weak_proxy(200)
+    auc = check_proxies(features=features, audit=audit, gates=FairnessGates(proxy_auc_max=None), seed=0)[0].auc
+    threshold = round(auc - 0.02, 2)
+    result = check_proxies(features=features, audit=audit, gates=FairnessGates(proxy_auc_max=threshold), seed=0)[0]
+    assert result.auc == auc and result.verdict == "inconclusive"
+    assert result.ci_low < threshold < auc < result.ci_high
+    gate = proxy_gate(result, confidence=0.95)
+    assert gate.verdict == "inconclusive" and (gate.ci_low, gate.ci_high) == (result.ci_low, result.ci_high)
+    assert f"cross-validated AUC of {auc:.2f} (95% CI {result.ci_low:.2f}–{result.ci_high:.2f})" in gate.reason
+    assert "so it is inconclusive" in gate.reason and "The interval crosses the threshold" in gate.reason
+
+
+def test_proxy_fails_only_when_its_whole_interval_is_over_the_threshold():
+    features, audit = weak_proxy(3000)
+    result = check_proxies(features=features, audit=audit, gates=FairnessGates(proxy_auc_max=0.6), seed=0)[0]
+    assert 0.6 < result.ci_low < result.auc < result.ci_high and result.verdict == "fail"
+    passing = check_proxies(features=features, audit=audit, gates=FairnessGates(proxy_auc_max=0.75), seed=0)[0]
+    assert passing.verdict == "pass" and passing.ci_high < 0.75
+
+
+def test_proxy_without_bootstrap_draws_has_no_interval_and_judges_the_value():
+    features, audit = weak_proxy(200)
+    result = check_proxies(
+        features=features, audit=audit, gates=FairnessGates(proxy_auc_max=0.6), seed=0, bootstrap_samples=0
+    )[0]
+    assert (result.ci_low, result.ci_high) == (None, None) and result.verdict == "fail"
+
+
+def test_proxy_interval_resamples_households_not_rows():
+    # 60 households in 25 rows each: drawing rows would treat 1,500 rows as 1,500 independent households.
+    features, audit, households = repeated_households()
+    by_household = check_proxies(features=features, audit=audit, gates=FairnessGates(), seed=0, households=households)
+    width = by_household[0].ci_high - by_household[0].ci_low
+    assert width > 0.2  # 60 households pin an AUC down no better than this
 
 
 def test_capped_sample_keeps_every_row_of_small_groups_and_fills_up_from_the_large_ones():

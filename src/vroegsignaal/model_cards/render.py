@@ -404,7 +404,8 @@ def _context(card: ModelCard, card_plots: Sequence[CardPlot], lang: Lang, *, ima
         "gate_text": lambda gate: texts.describe_gate(gate).get(lang),
         "gates_summary": texts.gates_summary,
         "unevaluated": lambda attribute: _unevaluated_groups(card, attribute),
-        "gate_value": lambda gate: _gate_value(gate, lang),
+        "gate_value": lambda gate: _with_interval(gate.value, gate.ci_low, gate.ci_high, lang),
+        "proxy_auc": lambda check: _with_interval(check.auc, check.ci_low, check.ci_high, lang),
         "verdict_label": lambda verdict: texts.verdict_label(verdict, lang),
         "kind": lambda name: texts.model_kind_label(name, lang),
         "group": lambda attribute, value: texts.group_label(attribute.name, value, lang, columns=attribute.columns),
@@ -497,13 +498,12 @@ def _mitigation_pairs(card: ModelCard) -> list[tuple[AttributeResult, AttributeR
     return [(attribute, after.get(attribute.name)) for attribute in mitigation.before]
 
 
-def _gate_value(gate: GateResult, lang: Lang) -> str:
-    value = texts.format_number(gate.value, lang, digits=2)
-    if gate.value is not None and gate.ci_low is not None and gate.ci_high is not None:
-        low = texts.format_number(gate.ci_low, lang, digits=2)
-        high = texts.format_number(gate.ci_high, lang, digits=2)
-        value += f" ({low}–{high})"
-    return value
+def _with_interval(value: float | None, low: float | None, high: float | None, lang: Lang) -> str:
+    """``'0,78 (0,70–0,86)'``: a gated value with its interval when it has one."""
+    text = texts.format_number(value, lang, digits=2)
+    if value is not None and low is not None and high is not None:
+        text += f" ({texts.format_number(low, lang, digits=2)}–{texts.format_number(high, lang, digits=2)})"
+    return text
 
 
 def _periods(periods: Sequence[str] | None, lang: Lang) -> str:

@@ -452,9 +452,16 @@ class ProxyCheck(_CardPart):
 
     attribute: str = Field(..., description="Audit attribute.")
     auc: UnitInterval | None = Field(..., description="AUC of predicting the attribute from the features.")
+    ci_low: UnitInterval | None = Field(
+        None, description="Lower bound of the AUC's bootstrap interval; null without one (and in older cards)."
+    )
+    ci_high: UnitInterval | None = Field(None, description="Upper bound of the AUC's bootstrap interval.")
     threshold: float | None = Field(..., description="Highest allowed AUC; null when not gated.")
-    verdict: Literal["pass", "fail", "not_gated", "insufficient_data"] = Field(
-        ..., description="Verdict of the proxy gate; insufficient_data when the AUC could not be computed."
+    verdict: Literal["pass", "fail", "inconclusive", "not_gated", "insufficient_data"] = Field(
+        ...,
+        description="Verdict of the proxy gate, on the interval like every gate: 'fail' when the whole interval "
+        "lies above the threshold, 'inconclusive' when the AUC does but the interval reaches back under it; "
+        "insufficient_data when the AUC could not be computed.",
     )
     top_features: list[ProxyFeature] = Field(..., description="Features that carry most of the attribute.")
     strongest_group: str | None = Field(

@@ -266,9 +266,11 @@ def audit_fairness(
         gates=config.gates,
         seed=seed,
         households=households,
+        bootstrap_samples=config.bootstrap_samples,
+        confidence=config.confidence,
         max_rows=proxy_max_rows,
     )
-    proxy_gates = {result.attribute: proxy_gate(result) for result in proxy}
+    proxy_gates = {result.attribute: proxy_gate(result, confidence=config.confidence) for result in proxy}
     gates = []
     for attribute in attributes:
         gates += group_gates.get(attribute.name, [])

@@ -14,7 +14,8 @@ over the threshold, the verdict is **inconclusive**: not a pass — the committe
 but no proof of unfairness either. The minimum over many small groups is pulled down by chance alone, so a verdict on
 the point estimate would fail honest models on small data. A point estimate on the right side passes; its reason says
 so when the interval crosses the threshold. Groups too small to judge are named in every reason, so they never
-merely look fair.
+merely look fair. The proxy gate (how well the features predict an attribute) is judged the same way, on the
+interval of its cross-validated AUC (:mod:`~vroegsignaal.training.fairness_proxy`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 
 from vroegsignaal.schemas.dataset_config import FairnessGates
 from vroegsignaal.training.fairness_metrics import DENOMINATORS
-from vroegsignaal.training.fairness_report import Estimate, GateResult, GroupAudit, ProxyResult
+from vroegsignaal.training.fairness_report import Estimate, GateResult, GateVerdict, GroupAudit, ProxyResult
 
 #: Gate field of :class:`FairnessGates` → (metric it compares, name in the report).
 RATIO_GATES: Mapping[str, tuple[str, str]] = {
@@ -105,8 +106,9 @@ def evaluate_gates(context: GateContext, gates: FairnessGates) -> list[GateResul
     return results
 
 
-def proxy_gate(result: ProxyResult) -> GateResult | None:
-    """The proxy check of one attribute as a gate (``None`` when the proxy gate is off)."""
+def proxy_gate(result: ProxyResult, *, confidence: float) -> GateResult | None:
+    """The proxy check of one attribute as a gate (``None`` when the proxy gate is off), with the AUC's interval
+    at ``confidence``; the verdict is the check's own (:func:`verdict_of`, on the interval)."""
     if result.threshold is None:
         return None
     if result.auc is None:
@@ -114,7 +116,6 @@ def proxy_gate(result: ProxyResult) -> GateResult | None:
             f"The proxy check for {result.attribute} could not run: fewer than two groups have enough "
             f"households to cross-validate{_left_out_text(result)}."
         )
-        verdict = "insufficient_data"
     else:
         features = ", ".join(f.feature for f in result.top_features) or "none"
         strongest = (
@@ -123,11 +124,11 @@ def proxy_gate(result: ProxyResult) -> GateResult | None:
             if result.strongest_group is not None and result.strongest_group_auc is not None
             else ""
         )
-        verdict = "fail" if result.auc > result.threshold else "pass"
         reason = (
-            f"The model's features predict {result.attribute} with a cross-validated AUC of {result.auc:.2f}"
-            f"{strongest}; most telling features: {features}. The gate allows at most "
-            f"{result.threshold:.2f}, so it {_verb(verdict)}{_left_out_text(result)}."
+            f"The model's features predict {result.attribute} with a cross-validated AUC of {result.auc:.2f} "
+            f"({confidence:.0%} CI {result.estimate.interval_text()}){strongest}; most telling features: "
+            f"{features}. The gate allows at most {result.threshold:.2f}, so it {_verb(result.verdict)}"
+            f"{_left_out_text(result)}.{_uncertainty_text(result.estimate, result.threshold)}"
         )
     return GateResult(
         attribute=result.attribute,
@@ -135,9 +136,9 @@ def proxy_gate(result: ProxyResult) -> GateResult | None:
         threshold=result.threshold,
         comparison="<=",
         value=result.auc,
-        ci_low=None,
-        ci_high=None,
-        verdict=verdict,
+        ci_low=result.ci_low,
+        ci_high=result.ci_high,
+        verdict="insufficient_data" if result.auc is None else result.verdict,
         reason=reason,
     )
 
@@ -147,12 +148,12 @@ def _ratio_gate(context: GateContext, *, metric: str, gate_name: str, threshold:
     if len(comparison.judged) < 2 or comparison.low is None or comparison.high is None or comparison.ratio.value is None:
         return _insufficient(context, metric=metric, gate_name=gate_name, threshold=threshold)
     widest = PairRatio(comparison.low, comparison.high, comparison.ratio)
-    shown = [pair for pair in comparison.pairs if _verdict(pair.ratio, threshold, higher_is_better=True) == "fail"]
+    shown = [pair for pair in comparison.pairs if verdict_of(pair.ratio, threshold, higher_is_better=True) == "fail"]
     judged = widest
-    if shown and _verdict(widest.ratio, threshold, higher_is_better=True) != "fail":
+    if shown and verdict_of(widest.ratio, threshold, higher_is_better=True) != "fail":
         judged = min(shown, key=lambda pair: pair.ratio.ci_high)  # type: ignore[arg-type, return-value]
     ratio = judged.ratio
-    verdict = _verdict(ratio, threshold, higher_is_better=True)
+    verdict = verdict_of(ratio, threshold, higher_is_better=True)
     reason = (
         f"{_ratio_finding(context, metric, judged)}. The gate requires a ratio (lowest / highest) of at least "
         f"{threshold:.2f}, so it {_verb(verdict)}. {_level(context)} CI of the ratio: {ratio.interval_text()}."
@@ -179,12 +180,12 @@ def _calibration_gate(context: GateContext, *, threshold: float) -> GateResult:
     group = comparison.high
     shown = [
         g for g in comparison.judged
-        if _verdict(context.groups[g].metrics[metric], threshold, higher_is_better=False) == "fail"
+        if verdict_of(context.groups[g].metrics[metric], threshold, higher_is_better=False) == "fail"
     ]
     if shown and group not in shown:  # the largest error rests on too little data; another group shows a breach
         group = max(shown, key=lambda g: context.groups[g].metrics[metric].ci_low)  # type: ignore[arg-type, return-value]
     worst = context.groups[group].metrics[metric]
-    verdict = _verdict(worst, threshold, higher_is_better=False)
+    verdict = verdict_of(worst, threshold, higher_is_better=False)
     largest = (
         f"Calibration error is largest in {_describe(context, comparison.high, metric)}, on too little data to "
         f"show a breach; it is above {threshold:.2f} with confidence in {_describe(context, group, metric)}"
@@ -312,7 +313,7 @@ def _too_small_text(context: GateContext, metric: str) -> str:
     return f" Too small to judge (each needs {rule}), reported but not gated: {listed}."
 
 
-def _verdict(estimate: Estimate, threshold: float, *, higher_is_better: bool) -> str:
+def verdict_of(estimate: Estimate, threshold: float, *, higher_is_better: bool) -> GateVerdict:
     """``pass`` on the right side; ``fail`` when the whole interval is on the wrong side; else ``inconclusive``."""
     value = estimate.value
     if value is None:

@@ -290,6 +290,19 @@ def _weighted_auc(
     return _safe_divide(wins, positives * negatives)
 
 
+def auc_draws(weights: np.ndarray, *, y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """The AUC of ``scores`` for the 0/1 ``y_true`` under each row of ``weights`` (draws × rows); NaN in a draw
+    without both classes. The same weighted Mann–Whitney formula as a group's AUC, over all the rows."""
+    rows = np.arange(len(y_true))
+    everything = prepare_group(
+        rows, y_true=y_true, scores=scores, selected=np.zeros(len(rows)), bins=np.zeros(len(rows), dtype=np.intp),
+        n_bins=1,
+    )
+    w = weights[:, everything.rows]
+    positives = w @ everything.y
+    return _weighted_auc(w, everything, positives=positives, negatives=w.sum(axis=1) - positives)
+
+
 def bootstrap_weights(
     n_rows: int, *, n_draws: int, seed: int, clusters: np.ndarray | None = None
 ) -> Iterator[np.ndarray]:

@@ -8,6 +8,10 @@ the features know nothing about it; near 1 means they nearly reveal it.
 
 When a household has rows in several months, its rows stay in one fold: otherwise the model meets the household in
 training and recognises it in the held-out fold, and the AUC measures memory rather than a proxy.
+
+The AUC gets a bootstrap interval like every other gated number: the out-of-fold predictions are resampled by
+household (the small models stay fixed, as the audited model does in the other gates), and the gate fails only when
+the whole interval lies above its threshold (:func:`~vroegsignaal.training.fairness_gates.verdict_of`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from vroegsignaal.schemas.dataset_config import FairnessGates
+from vroegsignaal.training.fairness_gates import verdict_of
 from vroegsignaal.training.fairness_inputs import (
     check_audit_columns,
     check_feature_dtypes,
@@ -26,7 +31,8 @@ from vroegsignaal.training.fairness_inputs import (
     check_same_length,
     group_labels,
 )
-from vroegsignaal.training.fairness_report import FeatureImportance, ProxyResult
+from vroegsignaal.training.fairness_metrics import auc_draws, bootstrap_weights, percentile_interval
+from vroegsignaal.training.fairness_report import Estimate, FeatureImportance, ProxyResult
 
 #: Rows used per attribute at most; small groups keep all their rows (the sample is filled up from the
 #: smallest).
@@ -56,11 +62,14 @@ def check_proxies(
     gates: FairnessGates,
     seed: int,
     households: np.ndarray | None = None,
+    bootstrap_samples: int = 200,
+    confidence: float = 0.95,
     max_rows: int = PROXY_MAX_ROWS,
     folds: int = PROXY_FOLDS,
     top_n: int = PROXY_TOP_FEATURES,
 ) -> list[ProxyResult]:
-    """Cross-validated AUC of the features predicting each audit attribute, gated by ``gates.proxy_auc_max``.
+    """Cross-validated AUC of the features predicting each audit attribute, with its bootstrap interval, gated by
+    ``gates.proxy_auc_max``.
 
     Parameters
     ----------
@@ -75,7 +84,10 @@ def check_proxies(
     households
         Optional household (the dataset's id) per row. When households repeat, each household's rows are kept in
         one fold and a group is checked only with ``2 * folds`` households; with one row per household (or
-        without it) rows are folded as before.
+        without it) rows are folded as before. The interval resamples households.
+    bootstrap_samples, confidence
+        Draws behind the AUC's interval and its level (the audit passes its config's); with 0 draws there is no
+        interval and the verdict rests on the AUC alone.
     max_rows, folds, top_n
         Sample cap per attribute, number of cross-validation folds, number of features reported.
 
@@ -104,6 +116,8 @@ def check_proxies(
             attribute=str(column),
             threshold=gates.proxy_auc_max,
             seed=seed + position,
+            bootstrap_samples=bootstrap_samples,
+            confidence=confidence,
             max_rows=max_rows,
             folds=folds,
             top_n=top_n,
@@ -121,6 +135,8 @@ def _check_one(
     attribute: str,
     threshold: float | None,
     seed: int,
+    bootstrap_samples: int,
+    confidence: float,
     max_rows: int,
     folds: int,
     top_n: int,
@@ -153,18 +169,41 @@ def _check_one(
     per_group = np.array([roc_auc_score(target == code, probabilities[:, code]) for code in codes])
     # With two groups both one-vs-rest AUCs are the same number; the smaller group is the one singled out.
     strongest = max(codes, key=lambda code: (round(per_group[code], 12), -int(kept[classes[code]])))
-    auc = float(per_group.mean())
-    verdict = "not_gated" if threshold is None else ("fail" if auc > threshold else "pass")
+    draws = _macro_auc_draws(
+        target, probabilities, households=households[rows], n_draws=bootstrap_samples, seed=seed
+    )
+    auc = Estimate(float(per_group.mean()), *percentile_interval(draws, confidence=confidence))
     return ProxyResult(
         attribute=attribute,
-        auc=auc,
+        auc=auc.value,
+        ci_low=auc.ci_low,
+        ci_high=auc.ci_high,
         threshold=threshold,
-        verdict=verdict,
+        verdict="not_gated" if threshold is None else verdict_of(auc, threshold, higher_is_better=False),
         top_features=_top_features(features.columns, gains, top_n=top_n),
         strongest_group=classes[strongest],
         strongest_group_auc=float(per_group[strongest]),
         groups_left_out=left_out,
     )
+
+
+def _macro_auc_draws(
+    target: np.ndarray, probabilities: np.ndarray, *, households: np.ndarray, n_draws: int, seed: int
+) -> np.ndarray | None:
+    """The macro one-vs-rest AUC of the out-of-fold ``probabilities`` in each of ``n_draws`` bootstrap draws of
+    households (NaN in a draw that misses a group); ``None`` without draws."""
+    if n_draws <= 0:
+        return None
+    clusters = pd.factorize(households)[0]
+    chunks = [
+        np.mean(
+            [auc_draws(weights, y_true=(target == code).astype(np.float64), scores=probabilities[:, code])
+             for code in range(probabilities.shape[1])],
+            axis=0,
+        )
+        for weights in bootstrap_weights(len(target), n_draws=n_draws, seed=seed, clusters=clusters)
+    ]
+    return np.concatenate(chunks)
 
 
 def capped_sample(

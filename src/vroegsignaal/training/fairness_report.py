@@ -31,7 +31,7 @@ MSG_HOUSEHOLDS_EXCEED_ROWS = "cannot outnumber the rows they are counted from"
 PRIMARY_METRIC = "recall"
 
 GateVerdict = Literal["pass", "fail", "inconclusive", "insufficient_data"]
-ProxyVerdict = Literal["pass", "fail", "not_gated", "insufficient_data"]
+ProxyVerdict = Literal["pass", "fail", "inconclusive", "not_gated", "insufficient_data"]
 AttributeKind = Literal["single", "intersection"]
 
 
@@ -197,10 +197,11 @@ class FeatureImportance:
 class ProxyResult:
     """How well the model's features predict one audit attribute (cross-validated AUC).
 
-    ``auc`` is the macro one-vs-rest AUC (the plain AUC for two groups); ``strongest_group`` is the group the
-    features single out best. Groups too rare to cross-validate are listed in ``groups_left_out`` instead of
-    silently dropped. ``verdict`` is ``'not_gated'`` when the gate is off and ``'insufficient_data'`` when the AUC
-    could not be computed.
+    ``auc`` is the macro one-vs-rest AUC (the plain AUC for two groups), with its bootstrap interval
+    ``ci_low``–``ci_high`` (``None`` without bootstrap draws); ``strongest_group`` is the group the features single
+    out best. Groups too rare to cross-validate are listed in ``groups_left_out`` instead of silently dropped.
+    ``verdict`` is judged on the interval like every gate (``'fail'`` only when it lies wholly above the threshold);
+    it is ``'not_gated'`` when the gate is off and ``'insufficient_data'`` when the AUC could not be computed.
     """
 
     attribute: str
@@ -211,10 +212,12 @@ class ProxyResult:
     strongest_group: str | None = None
     strongest_group_auc: float | None = None
     groups_left_out: tuple[str, ...] = ()
+    ci_low: float | None = None
+    ci_high: float | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "auc", plain_float(self.auc))
-        object.__setattr__(self, "strongest_group_auc", plain_float(self.strongest_group_auc))
+        for name in ("auc", "strongest_group_auc", "ci_low", "ci_high"):
+            object.__setattr__(self, name, plain_float(getattr(self, name)))
         object.__setattr__(self, "top_features", tuple(self.top_features))
         object.__setattr__(self, "groups_left_out", tuple(self.groups_left_out))
 
@@ -222,6 +225,8 @@ class ProxyResult:
         return {
             "attribute": self.attribute,
             "auc": self.auc,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
             "threshold": plain_float(self.threshold),
             "verdict": self.verdict,
             "top_features": [feature.to_dict() for feature in self.top_features],
@@ -229,6 +234,11 @@ class ProxyResult:
             "strongest_group_auc": self.strongest_group_auc,
             "groups_left_out": list(self.groups_left_out),
         }
+
+    @property
+    def estimate(self) -> Estimate:
+        """The AUC with its interval."""
+        return Estimate(self.auc, self.ci_low, self.ci_high)
 
 
 @dataclass(frozen=True)
