@@ -56,7 +56,8 @@ def test_model_beats_the_rule_at_capacity(honest):
 
 def test_fairness_gates_pass_on_the_honest_world(honest):
     assert gates_by(honest, "fail") == set()
-    assert honest.card.verdict.promotable
+    # Recall parity was judged and passed for every attribute: nothing is left for the reviewer to decide.
+    assert honest.card.verdict.promotable and honest.card.verdict.outcome == "promotable"
     judged = {
         g["attribute"]
         for g in honest.fairness["gates"]
