@@ -11,6 +11,7 @@ from vroegsignaal.schemas.catalogue import FEATURE_CATALOGUE
 from vroegsignaal.schemas.dataset_config import (
     MSG_DENYLISTED_AS_FEATURE,
     MSG_SENSITIVE_AS_FEATURE,
+    MSG_SIGNAL_TABLES_WITHOUT_HEADER,
     Capacity,
     denylisted_reason,
     load_dataset_config,
@@ -102,6 +103,16 @@ def test_every_config_problem_is_listed_with_its_field():
 def test_config_needs_a_data_layout():
     with pytest.raises(ConfigError, match="data"):
         parse_dataset_config(make_raw(data={}))
+
+
+def test_csv_columns_without_a_header_are_for_a_flat_table_only():
+    """The csv options apply to every csv table; one list of column names cannot name the signal tables'."""
+    tables = {name: f"{name}.csv" for name in ("signals", "households", "outcomes")}
+    semicolons = parse_dataset_config(make_raw(data={**tables, "csv": {"sep": ";", "decimal": ","}}))
+    assert (semicolons.data.csv.sep, semicolons.data.csv.decimal) == (";", ",")
+    headerless = {**tables, "csv": {"header": False, "columns": ["household_id", "reference_date"]}}
+    with pytest.raises(ConfigError, match=re.escape(MSG_SIGNAL_TABLES_WITHOUT_HEADER)):
+        parse_dataset_config(make_raw(data=headerless))
 
 
 def test_bins_need_matching_labels():

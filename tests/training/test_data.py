@@ -468,3 +468,25 @@ def test_a_stray_third_label_value_is_named_by_its_rows(tmp_path):
     failure = next(f for f in raised.value.failures if f.column == "at_risk")
     assert failure.check.startswith(MSG_ONE_CLASS) and (failure.count, failure.rows) == (1, (7,))
     assert failure.examples == ("maybe",)
+
+
+def test_a_dutch_excel_export_of_every_signal_table_loads_with_the_configs_csv_options(signal_data):
+    """Excel in Dutch writes ';' between fields and ',' in numbers. ``data.csv`` was applied to a flat table
+    only: the signal tables were read as one column each and refused as missing every column."""
+    import yaml
+
+    expected = load_signal_data(signal_data)
+    folder = signal_data.parent
+    config = yaml.safe_load(signal_data.read_text(encoding="utf-8"))
+    for name in ("signals", "households", "audit", "outcomes"):
+        table = pd.read_parquet(folder / f"{name}.parquet")
+        table.to_csv(folder / f"{name}.csv", index=False, sep=";", decimal=",")
+        config["data"][name] = f"{name}.csv"
+    config["data"]["csv"] = {"sep": ";", "decimal": ","}
+    signal_data.write_text(yaml.safe_dump(config), encoding="utf-8")
+    header, first = (folder / "signals.csv").read_text(encoding="utf-8").splitlines()[:2]
+    assert header.split(";")[4] == "amount_eur" and "," in first.split(";")[4]
+
+    dataset = load_signal_data(signal_data)
+    pd.testing.assert_frame_equal(dataset.frame, expected.frame)
+    np.testing.assert_array_equal(dataset.y, expected.y)

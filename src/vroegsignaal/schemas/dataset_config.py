@@ -24,6 +24,10 @@ from vroegsignaal.errors import ConfigError, SensitiveFeatureError
 
 MSG_SENSITIVE_AS_FEATURE = "is a sensitive (audit-only) attribute and can never be a model feature"
 MSG_DENYLISTED_AS_FEATURE = "looks like a denylisted attribute ({what}) and can never be a model feature"
+MSG_SIGNAL_TABLES_WITHOUT_HEADER = (
+    "csv.header false (with csv.columns) names the columns of one flat table (data.path); the csv files of "
+    "the signal tables need their header row"
+)
 
 #: Name fragments of attributes that are never model features, with what they stand for. Matched on whole words of
 #: the column name (split on ``_``, ``-``, spaces and camelCase), in Dutch and English; see also
@@ -227,12 +231,20 @@ class _Strict(BaseModel):
 
 
 class CsvOptions(_Strict):
-    """How to read a csv file that is not comma-separated with a header row."""
+    """How to read the data's csv files (the flat table, or every signal table) when they are not
+    comma-separated with a header row: a Dutch Excel export, for one, writes ``;`` between fields and ``,`` in
+    numbers."""
 
-    sep: str = Field(",", description="Field separator; use ' ' for space-separated files.")
-    header: bool = Field(True, description="Whether the first line holds the column names.")
+    sep: str = Field(
+        ",", description="Field separator of every csv table: ';' for a Dutch Excel export, ' ' for spaces."
+    )
+    header: bool = Field(
+        True, description="Whether the first line holds the column names (a flat table only can do without)."
+    )
     columns: list[str] | None = Field(None, description="Column names, required when there is no header row.")
-    decimal: str = "."
+    decimal: str = Field(
+        ".", description="Decimal mark in the numbers of every csv table: ',' for a Dutch Excel export."
+    )
 
     @model_validator(mode="after")
     def _columns_without_header(self) -> CsvOptions:
@@ -241,11 +253,19 @@ class CsvOptions(_Strict):
         return self
 
 
+#: The tables of the signal data contract a dataset config can name, in reading order.
+SIGNAL_TABLE_NAMES: tuple[str, ...] = ("signals", "households", "audit", "outcomes", "true_risk")
+
+
 class DataSource(_Strict):
     """Where the data lives: one flat table (``path``) or the tables of the signal data contract."""
 
     path: Path | None = Field(None, description="A flat csv or parquet table with one row per id (and time).")
-    csv: CsvOptions = Field(default_factory=CsvOptions)
+    csv: CsvOptions = Field(
+        default_factory=CsvOptions,
+        description="How every csv table of the source is read (the flat table or each signal table alike); "
+        "parquet files need no options.",
+    )
     signals: Path | None = Field(None, description="Signal table (one row per Vroegsignaal).")
     households: Path | None = Field(None, description="Household-facts table.")
     audit: Path | None = Field(None, description="Audit-attributes table (never features).")
@@ -259,16 +279,26 @@ class DataSource(_Strict):
             raise ValueError("give either data.path (a flat table) or the signal tables, not both")
         if self.path is None and not all(t is not None for t in tables):
             raise ValueError("give data.path, or data.signals, data.households and data.outcomes (audit optional)")
+        if self.path is None and not self.csv.header:
+            raise ValueError(MSG_SIGNAL_TABLES_WITHOUT_HEADER)
         return self
 
     @property
     def is_flat(self) -> bool:
         return self.path is not None
 
+    @property
+    def tables(self) -> dict[str, Path]:
+        """The tables the source names, by table name: ``data`` for a flat table, else the signal tables
+        given."""
+        if self.path is not None:
+            return {"data": self.path}
+        return {name: path for name in SIGNAL_TABLE_NAMES if (path := getattr(self, name)) is not None}
+
     def resolved(self, base: Path) -> DataSource:
         """The same source with relative paths resolved against ``base`` (the config file's folder)."""
         updates: dict[str, Any] = {}
-        for name in ("path", "signals", "households", "audit", "outcomes", "true_risk"):
+        for name in ("path", *SIGNAL_TABLE_NAMES):
             value = getattr(self, name)
             if value is not None and not value.is_absolute():
                 updates[name] = (base / value).resolve()

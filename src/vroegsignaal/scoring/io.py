@@ -22,7 +22,8 @@ def _refuse(table: str, check: str, summary: str) -> DataValidationError:
 def read_table(path: Path, *, table: str, csv: Any = None) -> pd.DataFrame:
     """Read a csv or parquet file; missing, empty, unreadable or unknown files raise :class:`DataValidationError`.
 
-    ``csv`` is a :class:`~vroegsignaal.schemas.dataset_config.CsvOptions` (separator, header, column names).
+    ``csv`` is a :class:`~vroegsignaal.schemas.dataset_config.CsvOptions` (separator, decimal mark, header,
+    column names), the same for every csv table of a dataset config.
     """
     path = Path(path)
     if not path.is_file():

@@ -137,16 +137,10 @@ class Dataset:
 
 
 def load_data(config: DatasetConfig) -> RawData:
-    """Read the tables the config names."""
+    """Read the tables the config names, each csv file with the config's ``data.csv`` options."""
     source = config.data
-    if source.is_flat:
-        return RawData("flat", {"data": read_table(source.path, table="data", csv=source.csv)})  # type: ignore[arg-type]
-    tables = {}
-    for name in SIGNAL_TABLES:
-        path = getattr(source, name)
-        if path is not None:
-            tables[name] = read_table(path, table=name)
-    return RawData("signals", tables)
+    tables = {name: read_table(path, table=name, csv=source.csv) for name, path in source.tables.items()}
+    return RawData("flat" if source.is_flat else "signals", tables)
 
 
 # ------------------------------------------------------------------------------------------------------- validation
