@@ -490,3 +490,29 @@ def test_a_dutch_excel_export_of_every_signal_table_loads_with_the_configs_csv_o
     dataset = load_signal_data(signal_data)
     pd.testing.assert_frame_equal(dataset.frame, expected.frame)
     np.testing.assert_array_equal(dataset.y, expected.y)
+
+
+def test_households_and_signals_of_another_municipality_are_refused_with_their_rows(signal_data):
+    """A pseudonym is unique within its municipality only (the service keys households by both), and the
+    tables join on the pseudonym alone: households and signals of a second municipality were taken in
+    silently."""
+    from vroegsignaal.training.data import MSG_ONE_MUNICIPALITY
+
+    folder = signal_data.parent
+    households = pd.read_parquet(folder / "households.parquet")
+    households.loc[[4, 9], "municipality_code"] = "GM0363"
+    households.to_parquet(folder / "households.parquet", index=False)
+    signals = pd.read_parquet(folder / "signals.parquet")
+    signals.loc[[2], "municipality_code"] = "GM0599"
+    signals.to_parquet(folder / "signals.parquet", index=False)
+    with pytest.raises(DataValidationError) as raised:
+        load_signal_data(signal_data)
+    found = {f.table: f for f in raised.value.failures}
+    assert set(found) == {"households", "signals"}
+    rule = MSG_ONE_MUNICIPALITY.format(municipality="GM0344")
+    households, signals = found["households"], found["signals"]
+    assert (households.column, households.check, signals.column, signals.check) == (
+        "municipality_code", rule, "municipality_code", rule)
+    assert (households.count, households.rows, households.examples) == (2, (4, 9), ("GM0363",))
+    assert (signals.count, signals.rows, signals.examples) == (1, (2,), ("GM0599",))
+    assert "municipality_code" in str(raised.value) and "GM0363" in str(raised.value)

@@ -23,6 +23,7 @@ from vroegsignaal.schemas.dataset_config import DatasetConfig, SensitiveAttribut
 from vroegsignaal.schemas.identifiers import refuse_identifier_columns, safe_example
 from vroegsignaal.schemas.tables import (
     MSG_NOT_ISO_DATE,
+    MUNICIPALITY_PATTERN,
     AuditSchema,
     HouseholdSchema,
     OutcomeSchema,
@@ -48,6 +49,10 @@ MSG_NOT_NUMERIC = "numeric"
 MSG_NO_VALUES = "has at least one value"
 MSG_PROBABILITY = "between 0 and 1"
 MSG_NOT_FINITE = "a finite number (not infinity)"
+MSG_ONE_MUNICIPALITY = (
+    "one municipality per data set ({municipality}, the most frequent code): a household's pseudonym is "
+    "unique within its municipality only; train on each municipality's data apart"
+)
 MSG_UNDECLARED_TEXT = (
     "numbers, or a category listed in 'categorical' (the column holds text; list it there if it is a category, or "
     "leave it out with 'features')"
@@ -446,6 +451,31 @@ def _check_references(tables: Mapping[str, pd.DataFrame]) -> list[ValidationFail
     return failures
 
 
+def _check_one_municipality(tables: Mapping[str, pd.DataFrame]) -> list[ValidationFailure]:
+    """The rows of other municipalities than the most frequent one: the tables join on the pseudonym alone,
+    which two municipalities may both use."""
+    column = SignalSchema.municipality_code
+    codes: dict[str, pd.Series] = {}
+    for name in ("households", "signals"):
+        frame = tables.get(name)
+        if frame is not None and column in frame.columns:
+            text = frame[column].astype("string")
+            # A malformed code is the schema's failure; counted here as well it would be reported twice.
+            codes[name] = text.where(text.str.fullmatch(MUNICIPALITY_PATTERN).fillna(False))
+    counts = pd.concat(codes.values()).value_counts() if codes else pd.Series(dtype=int)
+    if len(counts) < 2:
+        return []
+    main = min(counts.index, key=lambda code: (-counts[code], code))
+    check = MSG_ONE_MUNICIPALITY.format(municipality=main)
+    failures = []
+    for name, values in codes.items():
+        other = (values.notna() & values.ne(main)).to_numpy(dtype=bool)
+        if other.any():
+            codes_found = sorted(values[other].unique())
+            failures.append(_failure(name, column, check, np.flatnonzero(other), codes_found))
+    return failures
+
+
 def validate_data(raw: RawData, config: DatasetConfig) -> tuple[RawData, ValidationReport]:
     """Validate every table; return the (coerced) tables and a report, or raise with *every* failure found."""
     allowed = {"household_id", "signal_id", "municipality_code", *([config.id] if config.id else [])}
@@ -477,6 +507,7 @@ def validate_data(raw: RawData, config: DatasetConfig) -> tuple[RawData, Validat
                 # a label the schema refused (missing or unreadable values) would only be counted wrong here
                 failures += _check_label("outcomes", outcomes, config)
         failures += _check_references(tables)
+        failures += _check_one_municipality(tables)
     if failures:
         raise DataValidationError(failures, summary="the data does not meet the data contract")
     sizes = {name: {"rows": len(frame), "columns": frame.shape[1]} for name, frame in tables.items()}
