@@ -160,7 +160,9 @@ def write_signal_dataset(
         frame.to_parquet(folder / f"{name}.parquet")
     config = {
         "name": name,
-        "data": {name: f"{name}.parquet" for name in ("signals", "households", "audit", "outcomes")},
+        # Made-up labels of 2026-01-01 whose 12 months are over: the data end when their windows do.
+        "data": {**{name: f"{name}.parquet" for name in ("signals", "households", "audit", "outcomes")},
+                 "extracted_on": "2027-01-01"},
         "id": "household_id", "label": "problematic_debt_12m", "positive": True,
         "monotone_increasing": list(MONOTONE_INCREASING),
         "monotone_decreasing": list(MONOTONE_DECREASING),

@@ -10,6 +10,7 @@ from vroegsignaal.errors import ConfigError, SensitiveFeatureError
 from vroegsignaal.schemas.catalogue import FEATURE_CATALOGUE
 from vroegsignaal.schemas.dataset_config import (
     MSG_DENYLISTED_AS_FEATURE,
+    MSG_EXTRACTED_ON_FLAT,
     MSG_SENSITIVE_AS_FEATURE,
     MSG_SIGNAL_TABLES_WITHOUT_HEADER,
     Capacity,
@@ -113,6 +114,16 @@ def test_csv_columns_without_a_header_are_for_a_flat_table_only():
     headerless = {**tables, "csv": {"header": False, "columns": ["household_id", "reference_date"]}}
     with pytest.raises(ConfigError, match=re.escape(MSG_SIGNAL_TABLES_WITHOUT_HEADER)):
         parse_dataset_config(make_raw(data=headerless))
+
+
+def test_the_day_of_extraction_dates_signal_tables_only():
+    tables = {name: f"{name}.parquet" for name in ("signals", "households", "outcomes")}
+    config = parse_dataset_config(make_raw(data={**tables, "extracted_on": "2026-06-30"}))
+    assert config.data.extracted_on.isoformat() == "2026-06-30"
+    with pytest.raises(ConfigError, match=re.escape(MSG_EXTRACTED_ON_FLAT)):
+        parse_dataset_config(make_raw(data={"path": "data.csv", "extracted_on": "2026-06-30"}))
+    with pytest.raises(ConfigError, match="extracted_on"):
+        parse_dataset_config(make_raw(data={**tables, "extracted_on": "30-06-2026"}))
 
 
 def test_bins_need_matching_labels():

@@ -198,6 +198,16 @@ def test_signal_tables_become_features_with_audit_apart(small_municipality):
 
     dataset = load_dataset(load_dataset_config(small_municipality / "dataset.yaml"))
     assert dataset.feature_names == FEATURE_NAMES
+
+
+def test_the_synthetic_municipality_is_extracted_on_its_last_day_and_loads_every_row(small_municipality):
+    from vroegsignaal.schemas.dataset_config import load_dataset_config
+
+    config = load_dataset_config(small_municipality / "dataset.yaml")
+    assert str(config.data.extracted_on) == "2026-12-31"  # 36 months from January 2024
+    dataset = load_dataset(config)
+    assert dataset.rows == len(pd.read_parquet(small_municipality / "outcomes.parquet"))
+    assert not any("left out" in warning for warning in dataset.report.warnings)
     assert list(dataset.audit.columns) == ["age_band", "gender", "origin", "neighbourhood"]
     assert dataset.true_risk is not None and len(dataset.true_risk) == dataset.rows
 
@@ -516,3 +526,86 @@ def test_households_and_signals_of_another_municipality_are_refused_with_their_r
     assert (households.count, households.rows, households.examples) == (2, (4, 9), ("GM0363",))
     assert (signals.count, signals.rows, signals.examples) == (1, (2,), ("GM0599",))
     assert "municipality_code" in str(raised.value) and "GM0363" in str(raised.value)
+
+
+def with_data_options(config_path, **options):  # noqa: ANN001, ANN003, ANN201
+    """Set (or, with ``None``, remove) options of the config's ``data`` section."""
+    import yaml
+
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    for key, value in options.items():
+        config["data"].pop(key, None) if value is None else config["data"].__setitem__(key, value)
+    config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return config_path
+
+
+def test_a_signal_dated_after_today_is_refused_by_its_rows(signal_data):
+    """A signal cannot have been received after the data was extracted (a mistyped year, a planned date); it
+    was taken in, and only the reference dates kept it out of the features."""
+    from vroegsignaal.training.data import MSG_AFTER_EXTRACTION
+
+    folder = signal_data.parent
+    signals = pd.read_parquet(folder / "signals.parquet")
+    signals.loc[[6, 11], "signal_date"] = pd.Timestamp("2099-03-01")
+    signals.to_parquet(folder / "signals.parquet", index=False)
+    with pytest.raises(DataValidationError) as raised:
+        load_signal_data(with_data_options(signal_data, extracted_on=None))
+    [failure] = raised.value.failures
+    today = pd.Timestamp.today().date().isoformat()
+    assert (failure.table, failure.column, failure.check) == (
+        "signals", "signal_date", MSG_AFTER_EXTRACTION.format(day=today))
+    assert (failure.count, failure.rows) == (2, (6, 11))
+    assert "rows 6, 11; e.g. '2099-03-01'" in str(raised.value)
+
+
+def test_a_date_after_the_day_the_data_was_extracted_is_refused(signal_data):
+    from vroegsignaal.training.data import MSG_AFTER_EXTRACTION
+
+    signals = pd.read_parquet(signal_data.parent / "signals.parquet")
+    newest = signals["signal_date"].max()
+    with pytest.raises(DataValidationError) as raised:
+        load_signal_data(with_data_options(signal_data, extracted_on=(newest - pd.Timedelta(days=1)).date()))
+    found = {(f.table, f.column): f for f in raised.value.failures}
+    day = (newest - pd.Timedelta(days=1)).date().isoformat()
+    assert found[("signals", "signal_date")].check == MSG_AFTER_EXTRACTION.format(day=day)
+    assert found[("signals", "signal_date")].count == (signals["signal_date"] == newest).sum()
+    assert found[("outcomes", "reference_date")].count == 300  # every row is for 2026-01-01
+
+
+def two_reference_dates(config_path, first: str):  # noqa: ANN001, ANN201
+    """The first half of the households labelled for ``first`` instead of the factory's 2026-01-01."""
+    outcomes = pd.read_parquet(config_path.parent / "outcomes.parquet")
+    outcomes.loc[: len(outcomes) // 2 - 1, "reference_date"] = pd.Timestamp(first)
+    outcomes.to_parquet(config_path.parent / "outcomes.parquet", index=False)
+    return outcomes
+
+
+def test_label_rows_whose_window_is_open_at_the_end_of_the_data_are_left_out_with_a_warning(signal_data):
+    """A household labelled 'no' whose 12 months are not over is not known to be a 'no': such rows trained as
+    negatives. The data here end on 2026-01-01, the newest date they hold."""
+    outcomes = two_reference_dates(signal_data, "2024-12-01")
+    dataset = load_signal_data(with_data_options(signal_data, extracted_on=None))
+    assert dataset.rows == 150 and set(dataset.times) == {np.datetime64("2024-12-01")}
+    np.testing.assert_array_equal(dataset.y, outcomes["problematic_debt_12m"][:150].to_numpy())
+    [warning] = [w for w in dataset.report.warnings if w.startswith("outcomes:")]
+    assert "150 of 300 row(s) left out" in warning and "365 days after the reference date" in warning
+    assert "2026-01-01" in warning and "data.extracted_on" in warning
+
+
+def test_the_day_the_data_was_extracted_decides_which_label_windows_ended(signal_data):
+    two_reference_dates(signal_data, "2025-06-01")
+    dataset = load_signal_data(with_data_options(signal_data, extracted_on="2026-06-01"))
+    assert dataset.rows == 150 and set(dataset.times) == {np.datetime64("2025-06-01")}
+    assert not any("left out" in w for w in load_signal_data(
+        with_data_options(signal_data, extracted_on="2027-01-01")).report.warnings)
+
+
+def test_data_whose_every_label_window_is_still_open_are_refused(signal_data):
+    from vroegsignaal.training.data import MSG_LABEL_WINDOW_OPEN
+
+    with pytest.raises(DataValidationError) as raised:
+        load_signal_data(with_data_options(signal_data, extracted_on="2026-06-30"))
+    [failure] = raised.value.failures
+    assert (failure.table, failure.column, failure.count) == ("outcomes", "reference_date", 300)
+    rule = MSG_LABEL_WINDOW_OPEN.format(days=365, end="2026-06-30", source="data.extracted_on")
+    assert failure.check == rule

@@ -12,6 +12,7 @@ denylisted column (gender, nationality, origin, language, health, religion, free
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -24,6 +25,10 @@ from vroegsignaal.errors import ConfigError, SensitiveFeatureError
 
 MSG_SENSITIVE_AS_FEATURE = "is a sensitive (audit-only) attribute and can never be a model feature"
 MSG_DENYLISTED_AS_FEATURE = "looks like a denylisted attribute ({what}) and can never be a model feature"
+MSG_EXTRACTED_ON_FLAT = (
+    "extracted_on dates the signal tables (their signal and reference dates and label windows); a flat table "
+    "(data.path) has none of them"
+)
 MSG_SIGNAL_TABLES_WITHOUT_HEADER = (
     "csv.header false (with csv.columns) names the columns of one flat table (data.path); the csv files of "
     "the signal tables need their header row"
@@ -271,6 +276,15 @@ class DataSource(_Strict):
     audit: Path | None = Field(None, description="Audit-attributes table (never features).")
     outcomes: Path | None = Field(None, description="Outcome table: household, reference date, label.")
     true_risk: Path | None = Field(None, description="Synthetic data only: the true risk per label row.")
+    extracted_on: dt.date | None = Field(
+        None,
+        description="Signal tables: the day the data was extracted (extractiedatum). No signal date or "
+        "reference date may lie after it, and an outcome row is used only when its label window "
+        "(split.label_horizon_days after the reference date) had ended by then: a 'no' whose window is still "
+        "open is not known yet. Without it, dates may not lie after today and the label windows must have "
+        "ended by the newest date in the data. A synthetic data set gives the last day of its simulated "
+        "calendar, which may lie after today.",
+    )
 
     @model_validator(mode="after")
     def _one_layout(self) -> DataSource:
@@ -281,6 +295,8 @@ class DataSource(_Strict):
             raise ValueError("give data.path, or data.signals, data.households and data.outcomes (audit optional)")
         if self.path is None and not self.csv.header:
             raise ValueError(MSG_SIGNAL_TABLES_WITHOUT_HEADER)
+        if self.path is not None and self.extracted_on is not None:
+            raise ValueError(MSG_EXTRACTED_ON_FLAT)
         return self
 
     @property

@@ -8,6 +8,7 @@ from ``label_description``.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,14 +31,22 @@ BASELINE_RULE: tuple[dict[str, Any], ...] = (
 
 
 def signal_dataset_config(
-    *, name: str, description: str, label_description: str, data: Mapping[str, str], true_risk: str | None = None
+    *,
+    name: str,
+    description: str,
+    label_description: str,
+    data: Mapping[str, str],
+    true_risk: str | None = None,
+    extracted_on: dt.date | None = None,
+    label_horizon_days: int | None = None,
 ) -> dict[str, Any]:
     """A validated dataset config (as written to ``dataset.yaml``) for the tables ``data`` names (relative to the
-    config's folder)."""
+    config's folder), extracted on ``extracted_on`` (see ``DataSource.extracted_on``) with labels that look
+    ``label_horizon_days`` after their reference date (default: the config's 365)."""
     raw: dict[str, Any] = {
         "name": name,
         "description": description,
-        "data": dict(data),
+        "data": {**data, **({"extracted_on": extracted_on.isoformat()} if extracted_on is not None else {})},
         "id": OutcomeSchema.household_id,
         "time": OutcomeSchema.reference_date,
         "label": OutcomeSchema.problematic_debt_12m,
@@ -56,6 +65,7 @@ def signal_dataset_config(
         "capacity": {"fraction": 0.1},
         "fairness": {"gates": {"proxy_auc_max": PROXY_AUC_GATE}},
         "baseline_rule": [dict(rule) for rule in BASELINE_RULE],
+        **({"split": {"label_horizon_days": label_horizon_days}} if label_horizon_days is not None else {}),
     }
     parse_dataset_config(raw, source=CONFIG_FILE)  # a config we write must always load
     return raw

@@ -77,6 +77,11 @@ LABEL_DESCRIPTION = (
     "selection-biased: who was reached depends on who was contacted, and how. decisions.parquet marks the random "
     "control sample (the standard approach regardless of score), which lets you measure that bias."
 )
+#: How far after its reference date an exported label looks (``split.label_horizon_days``): not at all.
+#: The label is the finding of a conversation whose decision is recorded when it is exported, not an event
+#: that may still come (as entry into debt within 12 months is), so no row waits for a window to end; and
+#: two decisions' findings are two events, so no training row is left out for a tested row of its household.
+LABEL_HORIZON_DAYS = 0
 MSG_SEVERAL_MUNICIPALITIES = (
     "--municipality: the decisions belong to several municipalities ({codes}); export one municipality at a time "
     "(a household's pseudonym is unique within its municipality only)"
@@ -333,6 +338,7 @@ def _export_config(municipality: str | None) -> str:
         f"audit attributes the municipality added from its own records ({AUDIT_FILE}).",
         label_description=LABEL_DESCRIPTION,
         data={"signals": SIGNALS_FILE, "households": HOUSEHOLDS_FILE, "audit": AUDIT_FILE, "outcomes": OUTCOMES_FILE},
+        label_horizon_days=LABEL_HORIZON_DAYS,
     )
     return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
 

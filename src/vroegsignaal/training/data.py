@@ -8,6 +8,7 @@ frame here and never rejoin the features.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -49,6 +50,18 @@ MSG_NOT_NUMERIC = "numeric"
 MSG_NO_VALUES = "has at least one value"
 MSG_PROBABILITY = "between 0 and 1"
 MSG_NOT_FINITE = "a finite number (not infinity)"
+MSG_AFTER_EXTRACTION = (
+    "dated on or before {day}, the day the data was extracted (data.extracted_on; today when it is not set)"
+)
+MSG_LABEL_WINDOW_OPEN = (
+    "label window ({days} days after the reference date, split.label_horizon_days) ended by {end}, the end "
+    "of the data ({source})"
+)
+MSG_END_IS_NEWEST_DATE = "the newest date in the data; set data.extracted_on when it was extracted later"
+MSG_OPEN_LABEL_WINDOWS_LEFT_OUT = (
+    "outcomes: {count} of {rows} row(s) left out (reference dates {first} to {last}): they fail '{rule}', so "
+    "their label is not known yet"
+)
 MSG_ONE_MUNICIPALITY = (
     "one municipality per data set ({municipality}, the most frequent code): a household's pseudonym is "
     "unique within its municipality only; train on each municipality's data apart"
@@ -476,6 +489,72 @@ def _check_one_municipality(tables: Mapping[str, pd.DataFrame]) -> list[Validati
     return failures
 
 
+#: The dates of the signal tables that cannot lie after the day the data was extracted.
+EXTRACTED_DATES: tuple[tuple[str, str], ...] = (
+    ("signals", SignalSchema.signal_date),
+    ("outcomes", OutcomeSchema.reference_date),
+)
+
+
+def _check_not_after_extraction(
+    tables: Mapping[str, pd.DataFrame], extracted_on: dt.date | None
+) -> list[ValidationFailure]:
+    """Signals and reference dates after the day the data was extracted (today when the config does not say):
+    a mistyped year or a planned date, never something that had happened."""
+    day = extracted_on or dt.date.today()
+    check = MSG_AFTER_EXTRACTION.format(day=day.isoformat())
+    failures = []
+    for name, column in EXTRACTED_DATES:
+        frame = tables.get(name)
+        if frame is None or column not in frame.columns:
+            continue
+        dates = pd.to_datetime(frame[column], errors="coerce").dt.normalize()
+        later = (dates > pd.Timestamp(day)).to_numpy(dtype=bool)
+        if later.any():
+            days = sorted(dates[later].dt.date.unique())
+            failures.append(_failure(name, column, check, np.flatnonzero(later), days))
+    return failures
+
+
+def _end_of_data(
+    tables: Mapping[str, pd.DataFrame], extracted_on: dt.date | None
+) -> tuple[pd.Timestamp, str]:
+    """The day the data ends and where that day comes from: the config's ``data.extracted_on``, else the
+    newest signal, known or reference date (the data was extracted no earlier, perhaps later)."""
+    if extracted_on is not None:
+        return pd.Timestamp(extracted_on), "data.extracted_on"
+    signals, outcomes = tables["signals"], tables["outcomes"]
+    dates = [outcomes[OutcomeSchema.reference_date], signals[SignalSchema.signal_date]]
+    if SignalSchema.known_date in signals.columns:
+        dates.append(signals[SignalSchema.known_date])
+    newest = pd.to_datetime(pd.concat(dates, ignore_index=True)).max()
+    return newest.normalize(), MSG_END_IS_NEWEST_DATE
+
+
+def _without_open_label_windows(
+    tables: Mapping[str, pd.DataFrame], config: DatasetConfig
+) -> tuple[pd.DataFrame, list[str], list[ValidationFailure]]:
+    """The outcome rows whose label window had ended by the end of the data, with a warning saying how many
+    were left out and why; a failure instead when no row is left. A household's 'no' before its window ends
+    is not known yet (it may still enter problematic debt): as a negative it would teach a wrong label."""
+    outcomes = tables["outcomes"]
+    end, source = _end_of_data(tables, config.data.extracted_on)
+    days = config.split.label_horizon_days
+    reference = pd.to_datetime(outcomes[OutcomeSchema.reference_date]).dt.normalize()
+    still_open = (reference + pd.Timedelta(days=days) > end).to_numpy(dtype=bool)
+    rule = MSG_LABEL_WINDOW_OPEN.format(days=days, end=end.date().isoformat(), source=source)
+    if still_open.all():
+        rows = np.flatnonzero(still_open)
+        return outcomes, [], [_failure("outcomes", OutcomeSchema.reference_date, rule, rows)]
+    if not still_open.any():
+        return outcomes, [], []
+    left_out = reference[still_open].dt.date
+    warning = MSG_OPEN_LABEL_WINDOWS_LEFT_OUT.format(
+        count=int(still_open.sum()), rows=len(outcomes), first=left_out.min(), last=left_out.max(), rule=rule
+    )
+    return outcomes[~still_open].reset_index(drop=True), [warning], []
+
+
 def validate_data(raw: RawData, config: DatasetConfig) -> tuple[RawData, ValidationReport]:
     """Validate every table; return the (coerced) tables and a report, or raise with *every* failure found."""
     allowed = {"household_id", "signal_id", "municipality_code", *([config.id] if config.id else [])}
@@ -499,6 +578,11 @@ def validate_data(raw: RawData, config: DatasetConfig) -> tuple[RawData, Validat
             failures.append(ValidationFailure("audit", None, "audit table given for the sensitive attributes", 1))
         elif "audit" in raw.tables:
             failures += _check_sensitive("audit", raw.tables["audit"], config.sensitive)
+        failures += _check_not_after_extraction(tables, config.data.extracted_on)
+        if not any(f.table in ("signals", "outcomes") for f in failures):  # windows from dates that passed
+            tables["outcomes"], left_out, still_open = _without_open_label_windows(tables, config)
+            warnings += left_out
+            failures += still_open
         if "outcomes" in tables and not tables["outcomes"].empty:
             outcomes = tables["outcomes"]
             if config.label not in outcomes.columns:

@@ -151,6 +151,13 @@ class SyntheticMunicipality:
         knobs = str(self.summary.get("bias", "none"))
         return () if knobs == "none" else tuple(knobs.split(","))
 
+    @property
+    def last_day(self) -> date:
+        """The last simulated day: the synthetic data's day of extraction, by which every signal was sent and
+        every label window ended."""
+        first_day = np.datetime64(str(self.summary["start"]), "D")
+        return pd.Timestamp(_month_ends(first_day, np.array([int(self.summary["months"]) - 1]))[0]).date()
+
 
 def generate_municipality(
     *,
@@ -290,7 +297,9 @@ def write_municipality(result: SyntheticMunicipality, out_dir: str | Path) -> Pa
         (staging / SUMMARY_FILE).write_text(summary + "\n", encoding="utf-8")
         probability = float(result.summary.get("under_recording_probability", UNDER_RECORDING_PROBABILITY))
         config = yaml.safe_dump(
-            dataset_config(bias=result.bias, under_recording_probability=probability),
+            dataset_config(
+                bias=result.bias, under_recording_probability=probability, extracted_on=result.last_day
+            ),
             sort_keys=False,
             allow_unicode=True,
         )
@@ -304,10 +313,13 @@ def write_municipality(result: SyntheticMunicipality, out_dir: str | Path) -> Pa
 
 
 def dataset_config(
-    *, bias: Sequence[str] = (), under_recording_probability: float = UNDER_RECORDING_PROBABILITY
+    *,
+    extracted_on: date,
+    bias: Sequence[str] = (),
+    under_recording_probability: float = UNDER_RECORDING_PROBABILITY,
 ) -> dict[str, Any]:
-    """The dataset config of a written synthetic municipality (data paths relative to its folder),
-    validated."""
+    """The dataset config of a written synthetic municipality (data paths relative to its folder, extracted on
+    its last simulated day), validated."""
     label_description = (
         "Entry into problematic debt (problematische schulden) within 12 months after the reference date, "
         "for every household that received an arrears signal in the month up to the reference date and was "
@@ -333,6 +345,7 @@ def dataset_config(
         label_description=label_description,
         data=TABLE_FILES,
         true_risk=TrueRiskSchema.true_risk,
+        extracted_on=extracted_on,
     )
 
 
