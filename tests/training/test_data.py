@@ -502,30 +502,45 @@ def test_a_dutch_excel_export_of_every_signal_table_loads_with_the_configs_csv_o
     np.testing.assert_array_equal(dataset.y, expected.y)
 
 
-def test_households_and_signals_of_another_municipality_are_refused_with_their_rows(signal_data):
+def test_a_household_id_under_two_municipality_codes_is_refused_with_its_rows(signal_data):
     """A pseudonym is unique within its municipality only (the service keys households by both), and the
-    tables join on the pseudonym alone: households and signals of a second municipality were taken in
-    silently."""
+    tables join on the pseudonym alone: a household_id under two municipality codes joined two households into
+    one, silently."""
     from vroegsignaal.training.data import MSG_ONE_MUNICIPALITY
 
     folder = signal_data.parent
-    households = pd.read_parquet(folder / "households.parquet")
-    households.loc[[4, 9], "municipality_code"] = "GM0363"
-    households.to_parquet(folder / "households.parquet", index=False)
     signals = pd.read_parquet(folder / "signals.parquet")
-    signals.loc[[2], "municipality_code"] = "GM0599"
-    signals.to_parquet(folder / "signals.parquet", index=False)
+    shared = signals["household_id"].iloc[2]
+    households = pd.read_parquet(folder / "households.parquet")
+    household_rows = tuple(np.flatnonzero(households["household_id"] == shared))
+    households.loc[households["household_id"] == shared, "municipality_code"] = "GM0363"
+    households.to_parquet(folder / "households.parquet", index=False)
     with pytest.raises(DataValidationError) as raised:
         load_signal_data(signal_data)
     found = {f.table: f for f in raised.value.failures}
     assert set(found) == {"households", "signals"}
-    rule = MSG_ONE_MUNICIPALITY.format(municipality="GM0344")
-    households, signals = found["households"], found["signals"]
-    assert (households.column, households.check, signals.column, signals.check) == (
-        "municipality_code", rule, "municipality_code", rule)
-    assert (households.count, households.rows, households.examples) == (2, (4, 9), ("GM0363",))
-    assert (signals.count, signals.rows, signals.examples) == (1, (2,), ("GM0599",))
-    assert "municipality_code" in str(raised.value) and "GM0363" in str(raised.value)
+    households_failure, signals_failure = found["households"], found["signals"]
+    assert {households_failure.column, signals_failure.column} == {"municipality_code"}
+    assert households_failure.check == signals_failure.check == MSG_ONE_MUNICIPALITY
+    assert households_failure.rows == household_rows and households_failure.examples == ("GM0363",)
+    assert signals_failure.rows == tuple(np.flatnonzero(signals["household_id"] == shared))
+    assert signals_failure.examples == ("GM0344",)
+    assert "household_id" in str(raised.value) and "GM0363" in str(raised.value)
+
+
+def test_a_regions_municipalities_with_their_own_pseudonyms_train_together(signal_data):
+    """Small municipalities pool their cases to train one model: several codes are fine when no pseudonym is in
+    two of them."""
+    folder = signal_data.parent
+    expected = load_signal_data(signal_data)
+    households = pd.read_parquet(folder / "households.parquet")
+    neighbour = set(households["household_id"].iloc[::2])
+    for name in ("households", "signals"):
+        frame = pd.read_parquet(folder / f"{name}.parquet")
+        frame.loc[frame["household_id"].isin(neighbour), "municipality_code"] = "GM0363"
+        frame.to_parquet(folder / f"{name}.parquet", index=False)
+    dataset = load_signal_data(signal_data)
+    pd.testing.assert_frame_equal(dataset.frame, expected.frame)
 
 
 def with_data_options(config_path, **options):  # noqa: ANN001, ANN003, ANN201

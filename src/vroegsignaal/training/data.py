@@ -63,8 +63,9 @@ MSG_OPEN_LABEL_WINDOWS_LEFT_OUT = (
     "their label is not known yet"
 )
 MSG_ONE_MUNICIPALITY = (
-    "one municipality per data set ({municipality}, the most frequent code): a household's pseudonym is "
-    "unique within its municipality only; train on each municipality's data apart"
+    "one municipality per household_id: a pseudonym is unique within its municipality only, so these rows' "
+    "household_id stands for households of several municipalities and the tables would join them into one; give "
+    "each municipality's households their own pseudonyms (for example prefixed with the municipality code)"
 )
 MSG_UNDECLARED_TEXT = (
     "numbers, or a category listed in 'categorical' (the column holds text; list it there if it is a category, or "
@@ -465,27 +466,36 @@ def _check_references(tables: Mapping[str, pd.DataFrame]) -> list[ValidationFail
 
 
 def _check_one_municipality(tables: Mapping[str, pd.DataFrame]) -> list[ValidationFailure]:
-    """The rows of other municipalities than the most frequent one: the tables join on the pseudonym alone,
-    which two municipalities may both use."""
+    """The rows whose ``household_id`` appears under more than one municipality code, in ``households`` and
+    ``signals`` together: the tables join on the pseudonym alone, which two municipalities may both use.
+
+    Data of several municipalities with their own pseudonyms is fine: a region's municipalities may pool their
+    cases to train one model (a town gets a few hundred signals a year, too few to learn from), and the service
+    keys households by municipality and pseudonym.
+    """
     column = SignalSchema.municipality_code
-    codes: dict[str, pd.Series] = {}
+    codes: dict[str, tuple[pd.Series, pd.Series]] = {}
     for name in ("households", "signals"):
         frame = tables.get(name)
-        if frame is not None and column in frame.columns:
+        if frame is not None and {column, "household_id"} <= set(frame.columns):
             text = frame[column].astype("string")
             # A malformed code is the schema's failure; counted here as well it would be reported twice.
-            codes[name] = text.where(text.str.fullmatch(MUNICIPALITY_PATTERN).fillna(False))
-    counts = pd.concat(codes.values()).value_counts() if codes else pd.Series(dtype=int)
-    if len(counts) < 2:
+            valid = text.where(text.str.fullmatch(MUNICIPALITY_PATTERN).fillna(False))
+            codes[name] = (frame["household_id"].astype(str), valid)
+    if not codes:
         return []
-    main = min(counts.index, key=lambda code: (-counts[code], code))
-    check = MSG_ONE_MUNICIPALITY.format(municipality=main)
+    pairs = pd.concat(
+        [pd.DataFrame({"household_id": ids.to_numpy(), "code": values.to_numpy()}) for ids, values in codes.values()]
+    ).dropna()
+    per_household = pairs.groupby("household_id")["code"].nunique()
+    shared = per_household.index[per_household > 1]
     failures = []
-    for name, values in codes.items():
-        other = (values.notna() & values.ne(main)).to_numpy(dtype=bool)
-        if other.any():
-            codes_found = sorted(values[other].unique())
-            failures.append(_failure(name, column, check, np.flatnonzero(other), codes_found))
+    for name, (ids, values) in codes.items():
+        rows = (ids.isin(shared) & values.notna()).to_numpy(dtype=bool)
+        if rows.any():
+            failures.append(
+                _failure(name, column, MSG_ONE_MUNICIPALITY, np.flatnonzero(rows), sorted(values[rows].unique()))
+            )
     return failures
 
 
