@@ -64,22 +64,28 @@ def clock() -> Clock:
     return Clock()
 
 
+def start_client(
+    engine: Engine, database_url: str, clock: Clock, *, seed_status: ModelStatus | None = ModelStatus.CHAMPION,
+    base_url: str = "http://testserver", scorer: FakeScorer | None = FakeScorer(), **overrides: Any,
+) -> TestClient:
+    """Build the app (the fake scorer as champion unless told otherwise; ``scorer=None`` for no model at all) and
+    enter its lifespan; the caller leaves it (``client.__exit__``)."""
+    if seed_status is not None and scorer is not None:
+        seed_version(engine, scorer.model_version, seed_status)
+    settings = make_settings(database_url, **overrides)
+    app = create_app(settings, scorer=scorer, clock=clock, scorer_loader=load_fake)
+    client = TestClient(app, base_url=base_url, raise_server_exceptions=False, follow_redirects=False)
+    client.__enter__()
+    return client
+
+
 @pytest.fixture
 def make_client(engine: Engine, database_url: str, clock: Clock) -> Iterator[Callable[..., TestClient]]:
-    """Build the app (the fake scorer as champion unless told otherwise; ``scorer=None`` for no model at all) and
-    enter its lifespan."""
+    """Build apps with :func:`start_client`, left when the test ends."""
     clients: list[TestClient] = []
 
-    def build(
-        *, seed_status: ModelStatus | None = ModelStatus.CHAMPION, base_url: str = "http://testserver",
-        scorer: FakeScorer | None = FakeScorer(), **overrides: Any,
-    ) -> TestClient:
-        if seed_status is not None and scorer is not None:
-            seed_version(engine, scorer.model_version, seed_status)
-        settings = make_settings(database_url, **overrides)
-        app = create_app(settings, scorer=scorer, clock=clock, scorer_loader=load_fake)
-        client = TestClient(app, base_url=base_url, raise_server_exceptions=False, follow_redirects=False)
-        client.__enter__()
+    def build(**options: Any) -> TestClient:
+        client = start_client(engine, database_url, clock, **options)
         clients.append(client)
         return client
 

@@ -58,14 +58,19 @@ def _route_key(method: str, path: str) -> tuple[str, str]:
     return method, template
 
 
-@pytest.fixture
-def world(client, engine):  # noqa: ANN001, ANN201
-    """One household of the demo municipality's team, and a candidate version with a card."""
+def seed_world(client, engine):  # noqa: ANN001, ANN201
+    """One household of the demo municipality's team, and a candidate version with a card: what the pages of the
+    table show. Returns ``client``."""
     seed_version(engine, CARD_VERSION, ModelStatus.CANDIDATE, card=card_dict(), html="<html lang='nl'></html>")
     response = client.post("/v1/scores", json=batch(household(HOUSEHOLD, signal("s-1"))),
                            headers=auth(Role.CASEWORKER))
     assert response.status_code == 200
     return client
+
+
+@pytest.fixture
+def world(client, engine):  # noqa: ANN001, ANN201
+    return seed_world(client, engine)
 
 
 def test_every_page_route_is_in_the_table():
@@ -87,7 +92,8 @@ def _main(html: str) -> str:
     return re.sub(r"[0-9a-f]{32}", "<request id>", main)
 
 
-def _open(client, method: str, path: str, form: dict[str, str]):  # noqa: ANN001, ANN202
+def open_page(client, method: str, path: str, form: dict[str, str]):  # noqa: ANN001, ANN202
+    """A page of the table; a POST sends ``form`` with the session's CSRF token."""
     if method == "GET":
         return client.get(path)
     csrf = csrf_of(client.get("/modellen").text)  # every role may open the models page, so it gives the token
@@ -99,7 +105,7 @@ def test_each_role_opens_exactly_the_pages_its_api_allows(world, engine, role):
     sign_in(world, role)
     for method, path, allowed, form in PAGES:
         before = row_counts(engine) if method == "POST" else None
-        response = _open(world, method, path, form)
+        response = open_page(world, method, path, form)
         if role in allowed:
             # Opened: a GET shows its page; a POST with this bare form is refused for its content, never broken.
             expected = {200} if method == "GET" else {303, 404, 409, 422}

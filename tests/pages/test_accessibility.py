@@ -1,0 +1,204 @@
+"""Every page the suite can render has the structure WCAG 2.1 AA asks of a Dutch municipality's pages
+(Digitoegankelijkheid): a skip link to the main content, one ``<h1>``, a title of its own, the page's language, a
+label for every field, ids that are there when something points to them, tables with captions and header scopes.
+
+The pages are those of the role matrix (``test_access.PAGES``), opened by every role (a refusal is a page too) in
+both languages, in demo mode so the banners show, plus the sign-in page with a message and with an error. The
+checks read the HTML with the standard library's parser; axe-core checks the rendered pages in a real browser
+(``test_browser.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from tests.pages.conftest import csrf_of, sign_in, start_client
+from tests.pages.html_tree import Element, parse_html
+from tests.pages.test_access import CARD_VERSION, PAGES, open_page, seed_world
+from tests.service.conftest import Clock, TestClient, empty_database
+from vroegsignaal.schemas.enums import Role
+from vroegsignaal.service.pages.i18n import LANGS, Lang, Translator
+from vroegsignaal.service.pages.rendering import PAGE_HEADERS
+from vroegsignaal.service.pages.session import CSRF_FIELD, SESSION_COOKIE, SIGN_IN_PATH
+
+BROWSER = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+#: Fields a person fills in (hidden inputs and buttons have no label).
+UNLABELLED_INPUT_TYPES = frozenset({"hidden", "submit", "button", "reset", "image"})
+HEADER_SCOPES = frozenset({"col", "row", "colgroup", "rowgroup"})
+#: States of the table's pages that a query string brings: a filter the list does not know, the message after a form.
+QUERY_STATES: dict[str, list[dict[str, str]]] = {
+    "/": [{"band": "extreme"}, {"notice": "decision_saved"}],
+    "/bezwaren": [{"notice": "objection_saved"}],
+    f"/modellen/{CARD_VERSION}": [{"notice": "review_saved"}],
+}
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    """One page as the suite rendered it: who opened what, in which language."""
+
+    label: str
+    path: str
+    lang: Lang
+    status: int
+    root: Element
+
+    @property
+    def html(self) -> Element:
+        return self.root.find_all("html")[0]
+
+    @property
+    def body(self) -> Element:
+        return self.root.find_all("body")[0]
+
+
+def _is_layout_page(response) -> bool:  # noqa: ANN001
+    """Whether the layout rendered the answer (the full model card, say, is a generated page of its own)."""
+    return response.headers.get("content-security-policy") == PAGE_HEADERS["Content-Security-Policy"]
+
+
+def _every_page(client: TestClient) -> Iterator[tuple[str, object]]:
+    """(label, response) of every page of the role matrix for every role, then of the sign-in page."""
+    for role in Role:
+        sign_in(client, role)
+        for method, path, _, form in PAGES:
+            yield f"{role.value} {method} {path}", open_page(client, method, path, form)
+            for query in QUERY_STATES.get(path, []) if method == "GET" else []:
+                yield f"{role.value} {method} {path} {query}", client.get(path, params=query)
+        yield f"{role.value} GET /no-such-page", client.get("/no-such-page", headers=BROWSER)
+    client.cookies.delete(SESSION_COOKIE)
+    yield "GET /sign-in?reason=expired", client.get(SIGN_IN_PATH, params={"reason": "expired"})
+    nonce = csrf_of(client.get(SIGN_IN_PATH).text)
+    yield "POST /sign-in (no token)", client.post(SIGN_IN_PATH, data={CSRF_FIELD: nonce, "token": ""})
+
+
+@pytest.fixture(scope="module")
+def pages(database_url: str, session_engine) -> list[RenderedPage]:  # noqa: ANN001
+    """Every page, rendered once for the module (each check reads them all)."""
+    engine = empty_database(session_engine)
+    client = start_client(engine, database_url, Clock(), demo_mode=True)
+    try:
+        seed_world(client, engine)
+        rendered = []
+        for lang in LANGS:
+            client.get(f"/taal/{lang}")
+            rendered += [
+                RenderedPage(f"{label} [{lang}]", response.url.path, lang, response.status_code,
+                             parse_html(response.text))
+                for label, response in _every_page(client)
+                if _is_layout_page(response)
+            ]
+        return rendered
+    finally:
+        client.__exit__(None, None, None)
+
+
+# ---------------------------------------------------------------------------------------------------------- checks
+
+
+def skip_link_problems(page: RenderedPage) -> list[str]:
+    """The first thing in the page is a link to the main content, which is the page's one ``<main>``."""
+    first = next(child for child in page.body.children if isinstance(child, Element))
+    mains = page.body.find_all("main")
+    problems = []
+    if first.tag != "a" or first.attrs.get("href") != "#main":
+        problems.append(f"the page starts with {first!r}, not a skip link to #main")
+    if len(mains) != 1 or mains[0].attrs.get("id") != "main":
+        problems.append(f"{len(mains)} <main> elements; the skip link needs one, with id 'main'")
+    return problems
+
+
+def heading_and_title_problems(page: RenderedPage) -> list[str]:
+    """One ``<h1>``, and a title that names the page as its ``<h1>`` does, then the service."""
+    headings = page.body.find_all("h1")
+    if len(headings) != 1:
+        return [f"{len(headings)} <h1> elements"]
+    titles = [title.text() for title in page.root.find_all("head")[0].find_all("title")]
+    expected = f"{headings[0].own_text()} – {Translator(page.lang)('app.name')}"
+    return [] if titles == [expected] else [f"the title is {titles!r}, not {expected!r}"]
+
+
+def language_problems(page: RenderedPage) -> list[str]:
+    """``<html lang>`` is the reader's language; the switch to the other language says which language it leads to."""
+    problems = []
+    if page.html.attrs.get("lang") != page.lang:
+        problems.append(f"<html lang={page.html.attrs.get('lang')!r}> on a page in {page.lang!r}")
+    other = next(lang for lang in LANGS if lang != page.lang)
+    switches = [link for link in page.body.iter() if "lang-switch" in link.classes()]
+    if [(link.attrs.get("lang"), link.attrs.get("hreflang")) for link in switches] != [(other, other)]:
+        problems.append(f"the language switch is not one link marked as {other!r}")
+    return problems
+
+
+def _fields(root: Element) -> list[Element]:
+    """The fields a person fills in (hidden inputs and buttons have no label)."""
+    return [
+        element for element in root.iter()
+        if element.tag in ("select", "textarea")
+        or (element.tag == "input" and element.attrs.get("type", "text") not in UNLABELLED_INPUT_TYPES)
+    ]
+
+
+def label_problems(page: RenderedPage) -> list[str]:
+    """Every field has a ``<label for>`` naming it."""
+    labelled = {label.attrs.get("for") for label in page.body.find_all("label")}
+    return [f"{field!r} has no <label for>" for field in _fields(page.body) if field.attrs.get("id") not in labelled]
+
+
+def reference_problems(page: RenderedPage) -> list[str]:
+    """Ids are unique, and every id a label, an ARIA attribute or a link within the page points to is there."""
+    ids = [element.attrs["id"] for element in page.root.iter() if "id" in element.attrs]
+    problems = [f"the id {element_id!r} is used twice" for element_id in sorted({i for i in ids if ids.count(i) > 1})]
+    for element in page.body.iter():
+        targets = element.id_refs("aria-describedby") + element.id_refs("aria-labelledby")
+        targets += [element.attrs["for"]] if element.tag == "label" and "for" in element.attrs else []
+        href = element.attrs.get("href", "") if element.tag == "a" else ""
+        targets += [href[1:]] if href.startswith("#") else []
+        problems += [f"{element!r} points to {target!r}, which is not on the page" for target in targets
+                     if target not in ids]
+    return problems
+
+
+def table_problems(page: RenderedPage) -> list[str]:
+    """Every table has a caption and every header cell a scope."""
+    problems = []
+    for table in page.body.find_all("table"):
+        if not any(caption.text() for caption in table.find_all("caption")):
+            problems.append(f"a table without a caption ({table.text()[:40]!r})")
+        problems += [f"<th> {cell.text()!r} has no scope" for cell in table.find_all("th")
+                     if cell.attrs.get("scope") not in HEADER_SCOPES]
+    return problems
+
+
+CHECKS: list[Callable[[RenderedPage], list[str]]] = [
+    skip_link_problems,
+    heading_and_title_problems,
+    language_problems,
+    label_problems,
+    reference_problems,
+    table_problems,
+]
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__)
+def test_every_page_passes(pages, check):  # noqa: ANN001
+    problems = [f"{page.label}: {problem}" for page in pages for problem in check(page)]
+    if problems:
+        pytest.fail(f"{len(problems)} problems:\n" + "\n".join(problems), pytrace=False)
+
+
+def test_the_sweep_renders_every_page_of_the_table_in_both_languages(pages):  # noqa: ANN001
+    paths = {page.path for page in pages}
+    assert {path.split("?")[0] for _, path, _, _ in PAGES if not path.endswith("/kaart")} <= paths
+    assert {(page.label.rsplit(" [", 1)[0], page.lang) for page in pages} == {
+        (page.label.rsplit(" [", 1)[0], lang) for page in pages for lang in LANGS}
+
+
+def test_different_pages_have_different_titles(pages):  # noqa: ANN001
+    titles = {(page.lang, page.path): page.root.find_all("title")[0].text() for page in pages if page.status == 200}
+    for lang in LANGS:
+        shown = [title for (title_lang, _), title in titles.items() if title_lang == lang]
+        assert len(set(shown)) == len(shown), sorted(shown)
