@@ -1,5 +1,5 @@
 """Every page the suite can render has the structure WCAG 2.1 AA asks of a Dutch municipality's pages
-(Digitoegankelijkheid): a skip link to the main content, one ``<h1>``, a title of its own, the page's language, a
+(Digitoegankelijkheid): content inside landmarks, a skip link to the main content, one ``<h1>``, a title of its own, the page's language, a
 label for every field, ids that are there when something points to them, tables with captions and header scopes.
 
 The pages are those of the role matrix (``test_access.PAGES``), opened by every role (a refusal is a page too) in
@@ -25,6 +25,8 @@ from vroegsignaal.service.pages.rendering import PAGE_HEADERS
 from vroegsignaal.service.pages.session import CSRF_FIELD, SESSION_COOKIE, SIGN_IN_PATH
 
 BROWSER = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+#: Elements a landmark is made of: banner, navigation, main, contentinfo, complementary.
+LANDMARK_TAGS = frozenset({"header", "nav", "main", "footer", "aside"})
 #: Fields a person fills in (hidden inputs and buttons have no label).
 UNLABELLED_INPUT_TYPES = frozenset({"hidden", "submit", "button", "reset", "image"})
 HEADER_SCOPES = frozenset({"col", "row", "colgroup", "rowgroup"})
@@ -97,6 +99,23 @@ def pages(database_url: str, session_engine) -> list[RenderedPage]:  # noqa: ANN
 
 
 # ---------------------------------------------------------------------------------------------------------- checks
+
+
+def content_outside_landmarks(page: RenderedPage) -> list[str]:
+    """Text and controls outside header, nav, main and footer: people who move through a page by its landmarks
+    never reach them. The skip link, which comes before every landmark, is the exception."""
+    return [f"{element!r} {element.text()[:60]!r} is in no landmark" for element in _outside_landmarks(page.body)]
+
+
+def _outside_landmarks(element: Element) -> Iterator[Element]:
+    """The outermost elements inside ``element`` with text or a control of their own and no landmark around."""
+    for child in element.children:
+        if not isinstance(child, Element) or child.tag in LANDMARK_TAGS or "skip-link" in child.classes():
+            continue
+        if child.own_text() or child.tag in ("a", "button", "input", "select", "textarea"):
+            yield child
+        else:
+            yield from _outside_landmarks(child)
 
 
 def skip_link_problems(page: RenderedPage) -> list[str]:
@@ -174,6 +193,7 @@ def table_problems(page: RenderedPage) -> list[str]:
 
 
 CHECKS: list[Callable[[RenderedPage], list[str]]] = [
+    content_outside_landmarks,
     skip_link_problems,
     heading_and_title_problems,
     language_problems,
