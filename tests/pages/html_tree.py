@@ -1,5 +1,5 @@
-"""A page's HTML as a tree of elements, built with the standard library's parser, for tests that check structure
-(which element sits inside which, what an attribute points to) rather than text."""
+"""A page's HTML as a tree of elements, built with the standard library's parser, for tests that check its
+structure (which element sits inside which, what an attribute points to) rather than its text."""
 
 from __future__ import annotations
 
@@ -55,7 +55,8 @@ class Element:
         return self.attrs.get(attribute, "").split()
 
     def __repr__(self) -> str:
-        shown = " ".join(f'{name}="{value}"' for name, value in self.attrs.items() if name in ("id", "class", "name"))
+        shown = " ".join(f'{name}="{value}"' for name, value in self.attrs.items()
+                         if name in ("id", "class", "name"))
         return f"<{self.tag}{' ' + shown if shown else ''}>"
 
 

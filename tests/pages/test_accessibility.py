@@ -1,11 +1,12 @@
 """Every page the suite can render has the structure WCAG 2.1 AA asks of a Dutch municipality's pages
-(Digitoegankelijkheid): content inside landmarks, a skip link to the main content, one ``<h1>``, a title of its own, the page's language, a
-label for every field, ids that are there when something points to them, tables with captions and header scopes.
+(Digitoegankelijkheid): content inside landmarks, messages that are read out, a skip link to the main content,
+one ``<h1>``, a title of its own, the page's language, a label for every field, ids that are there when
+something points to them, tables with captions and header scopes.
 
-The pages are those of the role matrix (``test_access.PAGES``), opened by every role (a refusal is a page too) in
-both languages, in demo mode so the banners show, plus the sign-in page with a message and with an error. The
-checks read the HTML with the standard library's parser; axe-core checks the rendered pages in a real browser
-(``test_browser.py``).
+The pages are those of the role matrix (``test_access.PAGES``), opened by every role (a refusal is a page too)
+in both languages, in demo mode so the banners show, plus the sign-in page with a message and with an error.
+The checks read the HTML with the standard library's parser; axe-core checks the rendered pages in a real
+browser (``test_browser.py``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ LANDMARK_TAGS = frozenset({"header", "nav", "main", "footer", "aside"})
 #: Fields a person fills in (hidden inputs and buttons have no label).
 UNLABELLED_INPUT_TYPES = frozenset({"hidden", "submit", "button", "reset", "image"})
 HEADER_SCOPES = frozenset({"col", "row", "colgroup", "rowgroup"})
-#: States of the table's pages that a query string brings: a filter the list does not know, the message after a form.
+#: States of the table's pages that a query string brings: a filter the list does not know, the message after
+#: a form.
 QUERY_STATES: dict[str, list[dict[str, str]]] = {
     "/": [{"band": "extreme"}, {"notice": "decision_saved"}],
     "/bezwaren": [{"notice": "objection_saved"}],
@@ -98,17 +100,18 @@ def pages(database_url: str, session_engine) -> list[RenderedPage]:  # noqa: ANN
         client.__exit__(None, None, None)
 
 
-# ---------------------------------------------------------------------------------------------------------- checks
+# ----------------------------------------------------------------------------------------------------- checks
 
 
 def content_outside_landmarks(page: RenderedPage) -> list[str]:
     """Text and controls outside header, nav, main and footer: people who move through a page by its landmarks
     never reach them. The skip link, which comes before every landmark, is the exception."""
-    return [f"{element!r} {element.text()[:60]!r} is in no landmark" for element in _outside_landmarks(page.body)]
+    return [f"{element!r} {element.text()[:60]!r} is in no landmark"
+            for element in _outside_landmarks(page.body)]
 
 
 def _outside_landmarks(element: Element) -> Iterator[Element]:
-    """The outermost elements inside ``element`` with text or a control of their own and no landmark around."""
+    """The outermost elements in ``element`` with text or a control of their own and no landmark around."""
     for child in element.children:
         if not isinstance(child, Element) or child.tag in LANDMARK_TAGS or "skip-link" in child.classes():
             continue
@@ -116,6 +119,21 @@ def _outside_landmarks(element: Element) -> Iterator[Element]:
             yield child
         else:
             yield from _outside_landmarks(child)
+
+
+def status_message_problems(page: RenderedPage) -> list[str]:
+    """A message the page loads with (saved, signed out, the problems of a form) is focused on load
+    (``data-focus-on-load``, which ``app.js`` focuses): a live region is read out when it changes, not
+    when a page arrives with it, so after a form the reader would not hear it. One element at most asks
+    for the focus."""
+    messages = [element for element in page.body.iter()
+                if element.attrs.get("role") in ("status", "alert") and element.text()]
+    problems = [f"the message {message.text()!r} is not focused on load" for message in messages
+                if "data-focus-on-load" not in message.attrs or message.attrs.get("tabindex") != "-1"]
+    focused = [element for element in page.body.iter() if "data-focus-on-load" in element.attrs]
+    if len(focused) > 1:
+        problems.append(f"{len(focused)} elements ask for the focus on load: {focused!r}")
+    return problems
 
 
 def skip_link_problems(page: RenderedPage) -> list[str]:
@@ -141,7 +159,7 @@ def heading_and_title_problems(page: RenderedPage) -> list[str]:
 
 
 def language_problems(page: RenderedPage) -> list[str]:
-    """``<html lang>`` is the reader's language; the switch to the other language says which language it leads to."""
+    """``<html lang>`` is the reader's language; the switch to the other language says which it leads to."""
     problems = []
     if page.html.attrs.get("lang") != page.lang:
         problems.append(f"<html lang={page.html.attrs.get('lang')!r}> on a page in {page.lang!r}")
@@ -164,13 +182,15 @@ def _fields(root: Element) -> list[Element]:
 def label_problems(page: RenderedPage) -> list[str]:
     """Every field has a ``<label for>`` naming it."""
     labelled = {label.attrs.get("for") for label in page.body.find_all("label")}
-    return [f"{field!r} has no <label for>" for field in _fields(page.body) if field.attrs.get("id") not in labelled]
+    return [f"{field!r} has no <label for>"
+            for field in _fields(page.body) if field.attrs.get("id") not in labelled]
 
 
 def reference_problems(page: RenderedPage) -> list[str]:
-    """Ids are unique, and every id a label, an ARIA attribute or a link within the page points to is there."""
+    """Ids are unique, and every id a label, an ARIA attribute or a link in the page points to is there."""
     ids = [element.attrs["id"] for element in page.root.iter() if "id" in element.attrs]
-    problems = [f"the id {element_id!r} is used twice" for element_id in sorted({i for i in ids if ids.count(i) > 1})]
+    twice = sorted({element_id for element_id in ids if ids.count(element_id) > 1})
+    problems = [f"the id {element_id!r} is used twice" for element_id in twice]
     for element in page.body.iter():
         targets = element.id_refs("aria-describedby") + element.id_refs("aria-labelledby")
         targets += [element.attrs["for"]] if element.tag == "label" and "for" in element.attrs else []
@@ -194,6 +214,7 @@ def table_problems(page: RenderedPage) -> list[str]:
 
 CHECKS: list[Callable[[RenderedPage], list[str]]] = [
     content_outside_landmarks,
+    status_message_problems,
     skip_link_problems,
     heading_and_title_problems,
     language_problems,
@@ -218,7 +239,8 @@ def test_the_sweep_renders_every_page_of_the_table_in_both_languages(pages):  # 
 
 
 def test_different_pages_have_different_titles(pages):  # noqa: ANN001
-    titles = {(page.lang, page.path): page.root.find_all("title")[0].text() for page in pages if page.status == 200}
+    titles = {(page.lang, page.path): page.root.find_all("title")[0].text()
+              for page in pages if page.status == 200}
     for lang in LANGS:
         shown = [title for (title_lang, _), title in titles.items() if title_lang == lang]
         assert len(set(shown)) == len(shown), sorted(shown)

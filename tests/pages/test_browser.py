@@ -212,6 +212,11 @@ def sign_in(page: Any, server: Server, role: Role, **claims: Any) -> None:
     page.wait_for_load_state()
 
 
+def focused_text(page: Any) -> str:
+    """The text of the element that has the keyboard focus."""
+    return page.evaluate("document.activeElement.innerText").strip()
+
+
 def list_households(page: Any) -> list[str]:
     return page.locator("table.outreach tbody th[scope=row] code").all_inner_texts()
 
@@ -273,6 +278,7 @@ def test_caseworker_signs_in_works_the_list_and_records_a_contact_and_a_result(p
     page.locator("#f-departure_reason").fill("De bewoner vroeg om een brief in plaats van een bezoek.")
     page.get_by_role("button", name=NL("decision.submit")).click()
     assert page.get_by_role("status").inner_text() == NL("notice.decision_saved")
+    assert focused_text(page) == NL("notice.decision_saved")  # so a screen reader reads it first
     after = list_households(page)
     assert server.first_household not in after and len(after) == len(before) - 1
 
@@ -312,6 +318,7 @@ def test_ethics_reviewer_reads_the_card_and_approves_a_version(page, server):
     page.get_by_label(NL("card.review_comment")).fill("Akkoord: drempels gehaald, kleine groepen besproken.")
     page.get_by_role("button", name=NL("card.review_submit")).click()
     assert page.get_by_role("status").inner_text() == NL("notice.review_saved")
+    assert focused_text(page) == NL("notice.review_saved")
     history = page.locator("section[aria-labelledby=history-heading] tbody tr").first.inner_text()
     assert "reviewer-ethics-1" in history and "Akkoord: drempels gehaald" in history and "goedgekeurd" in history
 

@@ -45,12 +45,12 @@ MAX_TOKEN_LENGTH = 8192
 MAX_SESSION_TOKEN_LENGTH = 3900
 
 
-def _sign_in_page(request: Request, *, next_path: str | None, message_key: str | None, status: int = 200,
-                  error_key: str | None = None) -> Response:
+def _sign_in_page(request: Request, *, next_path: str | None, notice_key: str | None = None,
+                  status: int = 200, error_key: str | None = None) -> Response:
     nonce = new_nonce()
     response = render(
         request, "sign_in.html.j2", caller=None, status=status, sign_in_nonce=nonce, next_path=next_path or "",
-        message_key=message_key, error_key=error_key, demo=request.app.state.services.settings.demo_mode,
+        notice_key=notice_key, error_key=error_key, demo=request.app.state.services.settings.demo_mode,
         page_path=f"{SIGN_IN_PATH}?{urlencode({'next': next_path})}" if next_path else SIGN_IN_PATH,
     )
     set_cookie(response, request, SIGN_IN_COOKIE, nonce, path=SIGN_IN_PATH, max_age=SIGN_IN_NONCE_SECONDS)
@@ -65,7 +65,7 @@ async def sign_in_form(
 ) -> Response:
     """The sign-in page: paste the token the municipality's sign-in (or the demo) gave you."""
     return _sign_in_page(
-        request, next_path=local_path_or_none(next), message_key=SIGN_IN_REASONS.get(reason or "")
+        request, next_path=local_path_or_none(next), notice_key=SIGN_IN_REASONS.get(reason or "")
     )
 
 
@@ -86,18 +86,18 @@ async def sign_in(
     if token.lower().startswith(BEARER_PREFIX):
         token = token[len(BEARER_PREFIX):].strip()
     if not token:
-        return _sign_in_page(request, next_path=next_path, message_key=None, status=422,
+        return _sign_in_page(request, next_path=next_path, status=422,
                              error_key="sign_in.error.empty")
     if len(token) > MAX_SESSION_TOKEN_LENGTH:
-        return _sign_in_page(request, next_path=next_path, message_key=None, status=422,
+        return _sign_in_page(request, next_path=next_path, status=422,
                              error_key="sign_in.error.too_long")
     try:
         caller = await services.verifier.verify_off_the_loop(token)
     except ExpiredTokenError:
-        return _sign_in_page(request, next_path=next_path, message_key=None, status=401,
+        return _sign_in_page(request, next_path=next_path, status=401,
                              error_key="sign_in.error.expired")
     except InvalidTokenError:
-        return _sign_in_page(request, next_path=next_path, message_key=None, status=401,
+        return _sign_in_page(request, next_path=next_path, status=401,
                              error_key="sign_in.error.invalid")
     response = RedirectResponse(next_path or home_path(caller.role), status_code=303)
     set_cookie(response, request, SESSION_COOKIE, token)

@@ -2,11 +2,12 @@
 (function () {
   "use strict";
 
-  // After a refused form, move focus to the list of problems so it is read out first.
-  function focusErrorSummary() {
-    var summary = document.querySelector("[data-focus-on-load]");
-    if (summary) {
-      summary.focus();
+  // After a form, move focus to what the page says about it (the list of problems, or "saved"), so a screen
+  // reader reads that out first: a page that arrives with a message does not announce it by itself.
+  function focusMessage() {
+    var message = document.querySelector("[data-focus-on-load]");
+    if (message) {
+      message.focus();
     }
   }
 
@@ -30,7 +31,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    focusErrorSummary();
+    focusMessage();
     watchDeparture();
   });
 })();
