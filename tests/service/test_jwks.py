@@ -15,12 +15,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from tests.service.conftest import forged_token
-from vroegsignaal.service.pages.session import SESSION_COOKIE
+from vroegsignaal.service.pages.i18n import Translator
+from vroegsignaal.service.pages.session import CSRF_FIELD, SESSION_COOKIE
 from vroegsignaal.service.security import JWKS_FETCH_THREADS, InvalidTokenError, TokenVerifier
 from vroegsignaal.service.settings import build_settings
 
 #: Longest the provider below waits to be released before it answers anyway (only reached when the test fails).
 RELEASE_WAIT_SECONDS = 10
+NL = Translator("nl")
 
 
 class _Provider:
@@ -115,6 +117,22 @@ def test_a_token_naming_a_key_of_another_type_is_refused_not_a_crash(make_client
     assert "names a key of type EC" in response.json()["detail"]
     client.cookies.set(SESSION_COOKIE, forged_token("ec-key"))
     assert client.get("/", follow_redirects=False).status_code == 303  # to the sign-in page
+
+
+@pytest.mark.parametrize("how", ["unknown address", "expired form"])
+def test_an_error_page_for_a_token_not_checked_yet_has_the_navigation_back(make_client, provider, how):
+    """Error pages did not check a token that needed the key set: a reader signed in on another worker, or before a
+    restart, got an error page without navigation and a link to sign in again, as if signed out."""
+    provider.release.set()
+    client = make_client(jwt_algorithm="RS256", jwt_jwks_url=provider.url)
+    client.cookies.set(SESSION_COOKIE, provider.token("key-1"))  # an administrator of GM0344
+    if how == "unknown address":
+        response = client.get("/nietbestaand", headers={"accept": "text/html"})
+    else:
+        response = client.post("/bezwaren", data={CSRF_FIELD: "not-the-token"})
+    assert response.status_code in (403, 404)
+    assert '<nav class="site-nav"' in response.text and 'href="/toezicht"' in response.text
+    assert f'<a href="/">{NL("error.back")}</a>' in response.text and NL("error.to_sign_in") not in response.text
 
 
 def test_tokens_waiting_for_a_silent_provider_hold_no_more_than_a_few_worker_threads(provider):

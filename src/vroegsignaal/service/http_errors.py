@@ -176,7 +176,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # A browser that follows a wrong link outside the API gets the pages' error page, not JSON.
         page = getattr(app.state, "html_error_page", None)
         if page is not None and wants_a_page(request):
-            return page(request, exc.status_code)
+            return await page(request, exc.status_code)
         return error_response(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(IntegrityError)

@@ -199,11 +199,6 @@ class TokenVerifier:
             return await anyio.to_thread.run_sync(self.verify, token, limiter=self._fetch_threads)
         return self.verify(token)
 
-    def verify_without_fetching(self, token: str) -> Caller | None:
-        """:meth:`verify` where that needs no fetch of the identity provider's key set, else ``None`` (for pages
-        that only show who is signed in, such as error pages, which must not wait for the network)."""
-        return None if self._may_fetch(token) else self.verify(token)
-
     def _may_fetch(self, token: str | None) -> bool:
         return self._jwks_client is not None and bool(token) and token not in self._verified
 

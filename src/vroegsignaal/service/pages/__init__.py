@@ -29,4 +29,4 @@ def install_pages(app: FastAPI) -> None:
     folder = resources.files("vroegsignaal.service").joinpath("static")
     app.mount(STATIC_PATH, StaticFiles(directory=str(folder)), name="static")
     # An address that is no page (a mistyped link, GET on a form's address) answers with the error page.
-    app.state.html_error_page = lambda request, status: error_page(request, status)
+    app.state.html_error_page = error_page

@@ -80,7 +80,7 @@ async def sign_in(
     """Check the token with the service's verifier; on success start the session and go on."""
     expected = request.cookies.get(SIGN_IN_COOKIE)
     if expected is None or not same_token(nonce, expected):
-        return error_page(request, 403, key="error.csrf")
+        return await error_page(request, 403, key="error.csrf")
     next_path = local_path_or_none(next)
     token = token.strip()
     if token.lower().startswith(BEARER_PREFIX):
@@ -119,7 +119,7 @@ async def switch_language(
 ) -> Response:
     """Remember the reader's language and go back to the page they were on."""
     if not is_lang(lang):
-        return error_page(request, 404)
+        return await error_page(request, 404)
     response = RedirectResponse(local_path_or_none(next) or "/", status_code=303)
     set_cookie(response, request, LANG_COOKIE, lang, max_age=LANG_COOKIE_SECONDS)
     return response

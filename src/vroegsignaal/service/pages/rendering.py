@@ -209,14 +209,15 @@ def services_of(request: Request) -> Services:
     return request.app.state.services
 
 
-def caller_or_none(request: Request) -> Caller | None:
-    """The signed-in caller, or ``None`` (for pages that also show to people who are not signed in). ``None`` too
-    for a token that could only be checked by fetching the identity provider's keys: such a page does not wait."""
+async def caller_or_none(request: Request) -> Caller | None:
+    """The signed-in caller, or ``None`` (for pages that also show to people who are not signed in). The token is
+    checked as on every other page: one that needs the identity provider's key set is checked off the event loop,
+    so an error page knows its reader too and shows their navigation, not a way back to signing in."""
     token = session_token(request)
     if token is None:
         return None
     try:
-        return services_of(request).verifier.verify_without_fetching(token)
+        return await services_of(request).verifier.verify_off_the_loop(token)
     except InvalidTokenError:
         return None
 

@@ -88,9 +88,10 @@ def _is_page(request: Request, path: str) -> bool:
     return any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes)
 
 
-def error_page(request: Request, status: int, *, key: str | None = None) -> Response:
-    """A page that explains the refusal in plain words, with a link back to where the reader can go on."""
-    caller = caller_or_none(request)
+async def error_page(request: Request, status: int, *, key: str | None = None) -> Response:
+    """A page that explains the refusal in plain words, with the reader's navigation and a link back to where
+    they can go on."""
+    caller = await caller_or_none(request)
     return render(
         request,
         "error.html.j2",
@@ -119,24 +120,24 @@ class PageRoute(APIRoute):
             except InvalidTokenError:
                 return sign_in_redirect(request, reason="invalid")
             except CsrfError:
-                return error_page(request, 403, key=CSRF_KEY)
+                return await error_page(request, 403, key=CSRF_KEY)
             except VroegsignaalError as exc:
                 key = next((key for kind, key in ERROR_KEYS_BY_KIND if isinstance(exc, kind)), None)
-                return error_page(request, status_for(exc), key=key)
+                return await error_page(request, status_for(exc), key=key)
             except RequestValidationError as exc:
                 # A malformed household id in the path is a page that does not exist; a bad query value is invalid.
                 in_path = any(error.get("loc", ("",))[0] == "path" for error in exc.errors())
-                return error_page(request, 404 if in_path else 422)
+                return await error_page(request, 404 if in_path else 422)
             except IntegrityError as exc:
                 # Two people saved the same thing at once; the API answers 409 as well.
                 logger.warning("page %s: integrity conflict (%s)", request_id_of(request), type(exc.orig).__name__)
-                return error_page(request, 409)
+                return await error_page(request, 409)
             except DBAPIError as exc:
                 logger.warning("page %s: database %s", request_id_of(request), describe_failure(exc))
-                return error_page(request, 503)
+                return await error_page(request, 503)
             except PoolTimeoutError:
                 logger.warning("page %s: no database connection free (VROEGSIGNAAL_DB_TIMEOUT_SECONDS)",
                                request_id_of(request))
-                return error_page(request, 503)
+                return await error_page(request, 503)
 
         return handle_with_pages
