@@ -1,7 +1,7 @@
 """Every page the suite can render has the structure WCAG 2.1 AA asks of a Dutch municipality's pages
 (Digitoegankelijkheid): content inside landmarks, messages that are read out, a skip link to the main content,
-one ``<h1>``, a title of its own, the page's language, a label for every field, ids that are there when
-something points to them, tables with captions and header scopes.
+one ``<h1>``, a title of its own, the page's language, a label for every field, each error message tied to its
+field, ids that are there when something points to them, tables with captions and header scopes.
 
 The pages are those of the role matrix (``test_access.PAGES``), opened by every role (a refusal is a page too)
 in both languages, in demo mode so the banners show, plus the sign-in page with a message and with an error.
@@ -186,6 +186,26 @@ def label_problems(page: RenderedPage) -> list[str]:
             for field in _fields(page.body) if field.attrs.get("id") not in labelled]
 
 
+def field_error_problems(page: RenderedPage) -> list[str]:
+    """A field with a message has it in its ``aria-describedby`` (a radio: in its group's) and is
+    ``aria-invalid``; a field that is ``aria-invalid`` has a message; every message belongs to a field."""
+    messages = {element.attrs.get("id"): element
+                for element in page.body.iter() if "field-error" in element.classes()}
+    problems, described = [], set()
+    for field in _fields(page.body):
+        holders = [field, *(ancestor for ancestor in field.lineage() if ancestor.tag == "fieldset")]
+        own = {ref for holder in holders for ref in holder.id_refs("aria-describedby")} & messages.keys()
+        described |= own
+        invalid = field.attrs.get("aria-invalid") == "true"
+        if own and not invalid:
+            problems.append(f"{field!r} has a message, {messages[min(own)].text()!r}, but is not aria-invalid")
+        elif invalid and not own:
+            problems.append(f"{field!r} is aria-invalid but no message describes it")
+    problems += [f"the message {message.text()!r} describes no field"
+                 for message_id, message in messages.items() if message_id not in described]
+    return problems
+
+
 def reference_problems(page: RenderedPage) -> list[str]:
     """Ids are unique, and every id a label, an ARIA attribute or a link in the page points to is there."""
     ids = [element.attrs["id"] for element in page.root.iter() if "id" in element.attrs]
@@ -219,6 +239,7 @@ CHECKS: list[Callable[[RenderedPage], list[str]]] = [
     heading_and_title_problems,
     language_problems,
     label_problems,
+    field_error_problems,
     reference_problems,
     table_problems,
 ]

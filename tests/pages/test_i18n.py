@@ -38,6 +38,8 @@ from vroegsignaal.training.fairness_metrics import DECISION_METRICS, RANKING_MET
 TEMPLATES = resources.files("vroegsignaal.service").joinpath("templates")
 _KEY_CALL = re.compile(r"""\bt\(\s*["']([A-Za-z0-9_.]+)["']""")
 _JINJA = re.compile(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", re.DOTALL)
+_ATTRIBUTE = re.compile(r'([a-z-]+)="([^"]*)"')
+_ATTRIBUTES_ONLY = re.compile(rf"(\s*{_ATTRIBUTE.pattern})+\s*")
 #: Attributes whose values a person reads (or hears).
 _READ_ATTRIBUTES = frozenset({"title", "alt", "aria-label", "placeholder", "aria-description"})
 #: Keys built in templates from a prefix and a value; each prefix with every value it can take.
@@ -151,7 +153,12 @@ class _VisibleText(HTMLParser):
             self._skip -= 1
 
     def handle_data(self, data: str) -> None:
-        if not self._skip:
+        if self._skip:
+            return
+        if _ATTRIBUTES_ONLY.fullmatch(data):
+            # A macro writing attributes into the tag it is called in: markup, but its readable ones count.
+            self.handle_starttag("attributes", _ATTRIBUTE.findall(data))
+        else:
             self.found.append(data)
 
 
