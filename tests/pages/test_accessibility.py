@@ -58,6 +58,9 @@ class RenderedPage:
     def body(self) -> Element:
         return self.root.find_all("body")[0]
 
+    def by_id(self, element_id: str) -> Element | None:
+        return next((element for element in self.root.iter() if element.attrs.get("id") == element_id), None)
+
 
 def _is_layout_page(response) -> bool:  # noqa: ANN001
     """Whether the layout rendered the answer (the full model card, say, is a generated page of its own)."""
@@ -198,11 +201,25 @@ def field_error_problems(page: RenderedPage) -> list[str]:
         described |= own
         invalid = field.attrs.get("aria-invalid") == "true"
         if own and not invalid:
-            problems.append(f"{field!r} has a message, {messages[min(own)].text()!r}, but is not aria-invalid")
+            problems.append(f"{field!r} has the message {messages[min(own)].text()!r}, is not aria-invalid")
         elif invalid and not own:
             problems.append(f"{field!r} is aria-invalid but no message describes it")
     problems += [f"the message {message.text()!r} describes no field"
                  for message_id, message in messages.items() if message_id not in described]
+    return problems
+
+
+def error_summary_problems(page: RenderedPage) -> list[str]:
+    """A form's summary of problems is an alert in which every line is a link to the field with the problem."""
+    problems = []
+    for summary in (element for element in page.body.iter() if "error-summary" in element.classes()):
+        if summary.attrs.get("role") != "alert":
+            problems.append("an error summary is not role=alert")
+        for line in summary.find_all("li"):
+            links = [link.attrs.get("href", "") for link in line.find_all("a")]
+            target = page.by_id(links[0][1:]) if links and links[0].startswith("#") else None
+            if target is None or not any(field.attrs.get("aria-invalid") == "true" for field in _fields(target)):
+                problems.append(f"the summary line {line.text()!r} links to no field with a problem")
     return problems
 
 
@@ -240,6 +257,7 @@ CHECKS: list[Callable[[RenderedPage], list[str]]] = [
     language_problems,
     label_problems,
     field_error_problems,
+    error_summary_problems,
     reference_problems,
     table_problems,
 ]

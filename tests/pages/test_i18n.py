@@ -20,7 +20,7 @@ from vroegsignaal.service.pages.household_view import ATTEMPT_FIELDS, domain_mes
 from vroegsignaal.service.pages.i18n import LANGS, MSG_MISSING_KEY, Translator, load_catalogue
 from vroegsignaal.service.pages.model_view import Direction, metric_lines
 from vroegsignaal.service.pages.models import NOTICES as MODEL_NOTICES
-from vroegsignaal.service.pages.outreach_view import OutreachFilters
+from vroegsignaal.service.pages.outreach_view import FILTER_ERROR_KEY
 from vroegsignaal.service.pages.rendering import NAVIGATION
 from vroegsignaal.service.pages.routing import CSRF_KEY, ERROR_KEYS, ERROR_KEYS_BY_KIND
 from vroegsignaal.schemas.tables import AuditSchema
@@ -47,7 +47,6 @@ DYNAMIC_KEYS: dict[str, list[str]] = {
     "error.title.": [*map(str, ERROR_KEYS), "other"],
     "verdict.": sorted(set(get_args(GateResult.model_fields["verdict"].annotation))
                        | set(get_args(ProxyCheck.model_fields["verdict"].annotation))),
-    "outreach.filter.": ["band", "partner", "overdue", "neighbourhood"],
     "outreach.standard_reason.": list(get_args(StandardReason)),
     "household.standard.": list(get_args(StandardReason)),
     "month.": [str(month) for month in range(1, 13)],
@@ -79,7 +78,8 @@ def _keys_used_by_code() -> set[str]:
     keys = {item.key for item in NAVIGATION} | set(SIGN_IN_REASONS.values()) | set(ERROR_KEYS.values())
     keys |= set(CASEWORKER_NOTICES.values()) | set(MODEL_NOTICES.values()) | set(PYDANTIC_MESSAGE_KEYS.values())
     keys |= {key for _, key in FREE_TEXT_MESSAGE_KEYS} | {key for _, key in ERROR_KEYS_BY_KIND}
-    keys |= {CSRF_KEY, DEFAULT_MESSAGE_KEY, "form.error.already_objected", "decision.advised", "role.system"}
+    keys |= {CSRF_KEY, DEFAULT_MESSAGE_KEY, FILTER_ERROR_KEY, "form.error.already_objected", "decision.advised",
+             "role.system"}
     keys |= {domain_message_key(CHECK_REASON_REQUIRED), domain_message_key(MSG_ATTEMPT_IN_FUTURE.format(today="x"))}
     keys |= {domain_message_key(MSG_ATTEMPT_BEFORE_CASE.format(first="x")),
              domain_message_key(MSG_RESULT_CONTRADICTS_CONTACT.format(result="x", index=0)),
@@ -185,8 +185,3 @@ def test_what_a_caseworker_reads_is_in_short_sentences(lang):
             if len(sentence.split()) > MAX_WORDS_PER_SENTENCE:
                 long_sentences.append((key, sentence))
     assert long_sentences == []
-
-
-def test_filters_offered_on_the_page_are_the_filters_the_view_knows():
-    assert set(DYNAMIC_KEYS["outreach.filter."]) == {"band", "partner", "overdue", "neighbourhood"}
-    assert OutreachFilters().active is False

@@ -10,9 +10,13 @@ import pytest
 from vroegsignaal.errors import DataValidationError
 from vroegsignaal.schemas.api import OutreachItemPublic, OutreachListResponse, Reason
 from vroegsignaal.schemas.enums import ContactIntensity, PartnerType, RiskBand
+from vroegsignaal.service.pages.forms import FieldError
 from vroegsignaal.service.pages.outreach_view import (
+    FILTER_ERROR_KEY,
     MSG_BAD_FILTER,
+    OVERDUE_ON,
     OutreachFilters,
+    filter_form,
     filter_items,
     neighbourhoods_of,
     parse_filters,
@@ -52,6 +56,22 @@ def listing(*items: OutreachItemPublic, standard: tuple[OutreachItemPublic, ...]
 def test_empty_query_means_no_filter():
     filters = parse_filters(band="", partner=None, overdue=None, neighbourhood="")
     assert filters == OutreachFilters() and not filters.active
+
+
+def test_the_filter_form_shows_the_filters_in_use():
+    form = filter_form(parse_filters(band="high", partner=None, overdue=OVERDUE_ON, neighbourhood="WK034401"))
+    assert form.values == {"band": "high", "partner": "", "neighbourhood": "WK034401", "overdue": OVERDUE_ON}
+    assert not form.has_errors
+
+
+def test_a_refused_filter_has_its_message_at_its_field_and_the_form_shows_no_filter():
+    # The list then shows every line, so no field may look as if it still filters.
+    with pytest.raises(DataValidationError) as refused:
+        parse_filters(band="extreme", partner="landlord", overdue="7", neighbourhood="WK<1>")
+    form = filter_form(OutreachFilters(), refused.value)
+    assert set(form.errors) == set(form.values)  # every filter the list can refuse has a field on the form
+    assert form.error("band") == FieldError(FILTER_ERROR_KEY, {"value": "extreme", "rule": "high, medium, low"})
+    assert set(form.values.values()) == {""}
 
 
 def test_filters_combine_and_keep_each_line_at_its_place_in_the_whole_list():

@@ -52,6 +52,7 @@ from vroegsignaal.service.pages.i18n import Translator
 from vroegsignaal.service.pages.outreach_view import (
     OVERDUE_ON,
     OutreachFilters,
+    filter_form,
     filter_items,
     neighbourhoods_of,
     parse_filters,
@@ -121,6 +122,7 @@ def outreach_page(
     except DataValidationError as exc:
         filters, filter_error = OutreachFilters(), exc
     lang = lang_of(request)
+    t = Translator(lang)
     return render(
         request,
         "outreach.html.j2",
@@ -130,14 +132,14 @@ def outreach_page(
         items=filter_items(outreach.items, filters),
         standard_items=filter_items(outreach.standard_approach, filters),
         filters=filters,
-        filter_error=filter_error,
+        form=filter_form(filters, filter_error),
         capacity=week_capacity(outreach, per_team=services.settings.weekly_capacity),
         all_teams=outreach.team == "*",
-        neighbourhoods=neighbourhoods_of(outreach),
         chips={item.review_item_id: reason_chips(item, lang=lang)
                for item in (*outreach.items, *outreach.standard_approach)},
-        bands=list(RiskBand),
-        partners=list(PartnerType),
+        band_options=options(RiskBand, t),
+        partner_options=options(PartnerType, t),
+        neighbourhood_options=[(code, code) for code in neighbourhoods_of(outreach)],
         overdue_on=OVERDUE_ON,
         open_households=caller.role in CASEWORKER_ROLES,
         notice_key=notice_key(notice),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from vroegsignaal.errors import DataValidationError, ValidationFailure
 from vroegsignaal.schemas.api import NEIGHBOURHOOD_PATTERN, OutreachItemPublic, OutreachListResponse
 from vroegsignaal.schemas.enums import PartnerType, RiskBand
+from vroegsignaal.service.pages.forms import FieldError, FormState
 
 FILTER_TABLE = "filters"
 MSG_BAD_FILTER = "the list's filters are not valid"
@@ -20,6 +21,8 @@ MSG_BAD_FILTER = "the list's filters are not valid"
 CHECK_ONE_OF = "{values}"
 CHECK_PATTERN = "{pattern}"
 OVERDUE_ON = "1"
+#: Message key of a filter value the list does not know, shown at that filter's field.
+FILTER_ERROR_KEY = "outreach.filter_error_value"
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,23 @@ def parse_filters(
         overdue_only=overdue == OVERDUE_ON,
         neighbourhood=neighbourhood or None,
     )
+
+
+def filter_form(filters: OutreachFilters, refused: DataValidationError | None = None) -> FormState:
+    """The filter form as the list shows it: the filters in use (none after a refusal: the list then shows every
+    line), and a message at each filter whose value the list does not know."""
+    values = {
+        "band": filters.band.value if filters.band else "",
+        "partner": filters.partner.value if filters.partner else "",
+        "neighbourhood": filters.neighbourhood or "",
+        "overdue": OVERDUE_ON if filters.overdue_only else "",
+    }
+    failures = refused.failures if refused is not None else []
+    errors = {
+        failure.column: FieldError(FILTER_ERROR_KEY, {"value": failure.examples[0], "rule": failure.check})
+        for failure in failures if failure.column
+    }
+    return FormState(values, errors)
 
 
 def filter_items(items: Iterable[OutreachItemPublic], filters: OutreachFilters) -> list[OutreachItemPublic]:
