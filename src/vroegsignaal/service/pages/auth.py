@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from vroegsignaal.service.deps import ServicesDep
+from vroegsignaal.service.pages.forms import FieldError, FormState
 from vroegsignaal.service.pages.i18n import is_lang
 from vroegsignaal.service.pages.rendering import home_path, render
 from vroegsignaal.service.pages.routing import PageRoute, error_page
@@ -48,9 +49,10 @@ MAX_SESSION_TOKEN_LENGTH = 3900
 def _sign_in_page(request: Request, *, next_path: str | None, notice_key: str | None = None,
                   status: int = 200, error_key: str | None = None) -> Response:
     nonce = new_nonce()
+    form = FormState(errors={"token": FieldError(error_key)} if error_key else {})
     response = render(
         request, "sign_in.html.j2", caller=None, status=status, sign_in_nonce=nonce, next_path=next_path or "",
-        notice_key=notice_key, error_key=error_key, demo=request.app.state.services.settings.demo_mode,
+        notice_key=notice_key, form=form, demo=request.app.state.services.settings.demo_mode,
         page_path=f"{SIGN_IN_PATH}?{urlencode({'next': next_path})}" if next_path else SIGN_IN_PATH,
     )
     set_cookie(response, request, SIGN_IN_COOKIE, nonce, path=SIGN_IN_PATH, max_age=SIGN_IN_NONCE_SECONDS)
