@@ -152,12 +152,15 @@ def skip_link_problems(page: RenderedPage) -> list[str]:
 
 
 def heading_and_title_problems(page: RenderedPage) -> list[str]:
-    """One ``<h1>``, and a title that names the page as its ``<h1>`` does, then the service."""
+    """One ``<h1>``, and a title that names the page as its ``<h1>`` does, then the service; after a form with a
+    problem the title starts by saying so, as it is the first thing a screen reader reads of the page."""
     headings = page.body.find_all("h1")
     if len(headings) != 1:
         return [f"{len(headings)} <h1> elements"]
     titles = [title.text() for title in page.root.find_all("head")[0].find_all("title")]
-    expected = f"{headings[0].own_text()} – {Translator(page.lang)('app.name')}"
+    t = Translator(page.lang)
+    refused = any("error-summary" in element.classes() for element in page.body.iter())
+    expected = f"{t('form.error_prefix') if refused else ''}{headings[0].own_text()} – {t('app.name')}"
     return [] if titles == [expected] else [f"the title is {titles!r}, not {expected!r}"]
 
 
