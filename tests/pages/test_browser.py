@@ -1,5 +1,6 @@
 """The pages in a real headless Chromium against a real server: the journeys of a caseworker and an ethics reviewer,
-refusals of the wrong role and the wrong municipality, axe-core on every page, and a screenshot of every page.
+refusals of the wrong role and the wrong municipality, axe-core and a visible focus on every page, and a screenshot of
+every page.
 
 One uvicorn server for the module, on a free port, over a temporary SQLite database, serving two model bundles
 trained by the pipeline on a small made-up data set; households are scored through the API, some of them "40 days ago" (the
@@ -49,6 +50,21 @@ ACTION_TIMEOUT_MS = 15_000
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING_IMPACTS = {"serious", "critical"}
 MSG_NO_CHROMIUM = f"Debian's Chromium is not at {CHROMIUM} (apt-get install -y chromium)"
+#: More stops for the keyboard than any page has: a page that needs more keeps the focus going round in circles.
+MAX_TABS = 400
+#: What the keyboard focus is on: whether it was there before on this round, and whether it shows.
+FOCUSED_ELEMENT = """() => {
+  const element = document.activeElement;
+  window.focusSeen = window.focusSeen || new Set();
+  const again = !["BODY", "IFRAME"].includes(element.tagName) && window.focusSeen.has(element);
+  window.focusSeen.add(element);
+  const style = getComputedStyle(element);
+  const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
+  const named = element.labels && element.labels.length ? element.labels[0] : element;
+  const text = (named.innerText || element.getAttribute("aria-label") || "").trim();
+  return {again, shown: outline || style.boxShadow !== "none", tag: element.tagName.toLowerCase(),
+          where: `${element.tagName.toLowerCase()}${element.id ? "#" + element.id : ""} "${text.slice(0, 40)}"`};
+}"""
 NL, EN = Translator("nl"), Translator("en")
 
 
@@ -187,7 +203,9 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 def check_accessibility(page: Any) -> None:
-    """Run axe-core (WCAG 2.1 A and AA rules) on the page and fail on any serious or critical violation."""
+    """Run axe-core (WCAG 2.1 A and AA rules) on the page and fail on any serious or critical violation; then
+    check that the focus is visible wherever the keyboard takes it."""
+    check_focus_visible(page)
     page.evaluate(AXE_SOURCE.read_text(encoding="utf-8"))
     results = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, iframes: false})", AXE_TAGS
@@ -198,6 +216,23 @@ def check_accessibility(page: Any) -> None:
         if v["impact"] in BLOCKING_IMPACTS
     ]
     assert blocking == [], f"axe found serious or critical problems on {page.url}: {blocking}"
+
+
+def check_focus_visible(page: Any) -> None:
+    """Tab through the whole page, once round: every element the keyboard reaches shows that it has the focus
+    (an outline or a ring; WCAG 2.4.7). The full model card in its frame is the card's own page, left out."""
+    hidden: list[str] = []
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED_ELEMENT)
+        if focused["again"]:
+            break
+        if not focused["shown"] and focused["tag"] not in ("body", "iframe"):
+            hidden.append(focused["where"])
+    else:
+        pytest.fail(f"more than {MAX_TABS} stops for the keyboard on {page.url}")
+    page.evaluate("window.focusSeen = undefined")
+    assert hidden == [], f"no visible focus on {page.url}: {hidden}"
 
 
 def screenshot(page: Any, name: str) -> None:
