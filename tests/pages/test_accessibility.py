@@ -164,6 +164,30 @@ def heading_and_title_problems(page: RenderedPage) -> list[str]:
     return [] if titles == [expected] else [f"the title is {titles!r}, not {expected!r}"]
 
 
+def heading_level_problems(page: RenderedPage) -> list[str]:
+    """Headings go down one level at a time, and a heading inside a section is under the section's own heading:
+    a screen-reader user who lists the headings gets the page's structure from their levels."""
+    problems, previous = [], 1
+    for element in page.body.iter():
+        level = _heading_level(element)
+        if level is None:
+            continue
+        if level > previous + 1:
+            problems.append(f"<h{level}> {element.text()!r} follows an <h{previous}>")
+        section = next((ancestor for ancestor in element.lineage()
+                        if ancestor.tag == "section" and ancestor is not element), None)
+        own = page.by_id(section.attrs.get("aria-labelledby", "")) if section is not None else None
+        if own is not None and own is not element and level <= (_heading_level(own) or 0):
+            problems.append(f"<h{level}> {element.text()!r} is in the section of <h{_heading_level(own)}> "
+                            f"{own.text()!r} but not under it")
+        previous = level
+    return problems
+
+
+def _heading_level(element: Element) -> int | None:
+    return int(element.tag[1]) if element.tag in ("h1", "h2", "h3", "h4", "h5", "h6") else None
+
+
 def language_problems(page: RenderedPage) -> list[str]:
     """``<html lang>`` is the reader's language; the switch to the other language says which it leads to."""
     problems = []
@@ -257,6 +281,7 @@ CHECKS: list[Callable[[RenderedPage], list[str]]] = [
     status_message_problems,
     skip_link_problems,
     heading_and_title_problems,
+    heading_level_problems,
     language_problems,
     label_problems,
     field_error_problems,
