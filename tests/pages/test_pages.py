@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from tests.model_cards.factories import card_dict, make_card
 from tests.pages.conftest import csrf_of, sign_in
 from tests.service.conftest import TODAY, auth, batch, household, row_counts, seed_version, signal
+from vroegsignaal.schemas.api import EARLIEST_DATE
 from vroegsignaal.schemas.enums import ContactIntensity, ModelStatus, Role
 from vroegsignaal.service.models import ModelVersion
 from vroegsignaal.service.pages.formatting import format_date, format_number
@@ -650,6 +651,15 @@ def test_oversight_shows_departures_backlog_and_the_control_sample(client):
     # The departure share is out of the decisions on the model's advice: the table says so.
     teams = page.split('id="teams-heading"', 1)[1].split("</table>", 1)[0]
     assert NL("oversight.col.advised_decisions") in teams
+
+
+def test_the_oversight_date_field_stops_at_the_earliest_date_the_page_accepts(client):
+    """An earlier date was sent and answered with an error page that did not say which field was wrong; the browser
+    now refuses it at the field itself."""
+    sign_in(client, Role.ADMIN)
+    page = client.get("/toezicht").text
+    assert re.search(rf'<input id="f-since" name="since" type="date"[^>]* min="{EARLIEST_DATE.isoformat()}"', page)
+    assert client.get("/toezicht", params={"since": "1899-12-31"}).status_code == 422
 
 
 # ------------------------------------------------------------------------------------------------------- English

@@ -15,6 +15,7 @@ from vroegsignaal.service.clock import dutch_today
 from vroegsignaal.service.deps import ServicesDep, SessionDep
 from vroegsignaal.service.oversight import municipalities_with_work, oversight_report
 from vroegsignaal.service.pages.deps import OversightPage
+from vroegsignaal.service.pages.forms import FormState
 from vroegsignaal.service.pages.rendering import render
 from vroegsignaal.service.pages.routing import PageRoute
 from vroegsignaal.service.routes.oversight import DEFAULT_DAYS
@@ -48,7 +49,8 @@ def oversight_page(
         caller=caller,
         report=report,
         municipalities=choices,
-        chosen=chosen,
-        since=since,
+        municipality_options=[(code, code) for code in choices],
+        form=FormState({"municipality": chosen or "", "since": since.isoformat()}),
+        earliest_date=EARLIEST_DATE,
         min_decisions=services.settings.oversight_min_decisions,
     )
