@@ -88,19 +88,15 @@ async def sign_in(
     if token.lower().startswith(BEARER_PREFIX):
         token = token[len(BEARER_PREFIX):].strip()
     if not token:
-        return _sign_in_page(request, next_path=next_path, status=422,
-                             error_key="sign_in.error.empty")
+        return _sign_in_page(request, next_path=next_path, status=422, error_key="sign_in.error.empty")
     if len(token) > MAX_SESSION_TOKEN_LENGTH:
-        return _sign_in_page(request, next_path=next_path, status=422,
-                             error_key="sign_in.error.too_long")
+        return _sign_in_page(request, next_path=next_path, status=422, error_key="sign_in.error.too_long")
     try:
         caller = await services.verifier.verify_off_the_loop(token)
     except ExpiredTokenError:
-        return _sign_in_page(request, next_path=next_path, status=401,
-                             error_key="sign_in.error.expired")
+        return _sign_in_page(request, next_path=next_path, status=401, error_key="sign_in.error.expired")
     except InvalidTokenError:
-        return _sign_in_page(request, next_path=next_path, status=401,
-                             error_key="sign_in.error.invalid")
+        return _sign_in_page(request, next_path=next_path, status=401, error_key="sign_in.error.invalid")
     response = RedirectResponse(next_path or home_path(caller.role), status_code=303)
     set_cookie(response, request, SESSION_COOKIE, token)
     clear_cookie(response, request, SIGN_IN_COOKIE, path=SIGN_IN_PATH)

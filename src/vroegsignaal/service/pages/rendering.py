@@ -2,8 +2,8 @@
 
 The layout (``templates/base.html.j2``) has a skip link, the ``lang`` attribute, a header with the user's role and
 municipality, the language switch, the navigation of the user's role and, first in the main content, the banners:
-rule-based fallback active, no model loaded, unapproved model (demo) and demo mode. Pages are never cached (they hold household data) and carry a
-strict Content-Security-Policy: only our own stylesheet, script and forms.
+rule-based fallback active, no model loaded, unapproved model (demo) and demo mode. Pages are never cached (they
+hold household data) and carry a strict Content-Security-Policy: only our own stylesheet, script and forms.
 """
 
 from __future__ import annotations
