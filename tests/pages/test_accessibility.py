@@ -174,8 +174,7 @@ def heading_level_problems(page: RenderedPage) -> list[str]:
             continue
         if level > previous + 1:
             problems.append(f"<h{level}> {element.text()!r} follows an <h{previous}>")
-        section = next((ancestor for ancestor in element.lineage()
-                        if ancestor.tag == "section" and ancestor is not element), None)
+        section = next((ancestor for ancestor in element.lineage() if ancestor.tag == "section"), None)
         own = page.by_id(section.attrs.get("aria-labelledby", "")) if section is not None else None
         if own is not None and own is not element and level <= (_heading_level(own) or 0):
             problems.append(f"<h{level}> {element.text()!r} is in the section of <h{_heading_level(own)}> "
@@ -299,10 +298,10 @@ def test_every_page_passes(pages, check):  # noqa: ANN001
 
 
 def test_the_sweep_renders_every_page_of_the_table_in_both_languages(pages):  # noqa: ANN001
-    paths = {page.path for page in pages}
-    assert {path.split("?")[0] for _, path, _, _ in PAGES if not path.endswith("/kaart")} <= paths
-    assert {(page.label.rsplit(" [", 1)[0], page.lang) for page in pages} == {
-        (page.label.rsplit(" [", 1)[0], lang) for page in pages for lang in LANGS}
+    # All but the full model card, a generated page of its own (checked with axe in test_browser.py).
+    expected = {path.split("?")[0] for _, path, _, _ in PAGES if not path.endswith("/kaart")}
+    for lang in LANGS:
+        assert expected <= {page.path for page in pages if page.lang == lang}
 
 
 def test_different_pages_have_different_titles(pages):  # noqa: ANN001
