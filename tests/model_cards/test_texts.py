@@ -230,3 +230,15 @@ def test_gates_summary_says_all_passed_only_when_every_gate_passed():
     assert "passed." not in summary.en.split(":")[0] and "Van de 5 drempels: 4 gehaald, 0 niet gehaald" in summary.nl
     failing = texts.gates_summary(gates(failing=True))
     assert "3 passed, 1 failed" in failing.en and "3 gehaald, 1 niet gehaald" in failing.nl
+
+
+def test_the_temporal_test_names_the_label_horizon_and_leaves_it_out_when_outcomes_are_known_at_once():
+    """The decisions export's labels are the decisions, known when made (a horizon of 0 days): the card said
+    "outcome (0 days) ... what a year of change costs"."""
+    yearly = texts.evaluation_description("temporal", ["2025-01", "2025-03"], label_horizon_days=365)
+    assert "(365 days)" in yearly.en and "a year of change" in yearly.en and "een jaar verandering" in yearly.nl
+    half = texts.evaluation_description("temporal", ["2025-01", "2025-03"], label_horizon_days=182)
+    assert "182 days of change" in half.en and "182 dagen verandering" in half.nl
+    at_once = texts.evaluation_description("temporal", ["2025-01", "2025-03"], label_horizon_days=0)
+    assert "days" not in at_once.en and "dagen" not in at_once.nl
+    assert at_once.en.startswith("The latest periods (2025-01 to 2025-03).")

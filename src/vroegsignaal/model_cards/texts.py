@@ -347,19 +347,27 @@ def evaluation_description(
     split: Literal["temporal", "stratified"], periods: Sequence[str] | None, *, label_horizon_days: int = 365
 ) -> LocalizedText:
     """How the test set was chosen, with its first and last period for a temporal split, and what the temporal test
-    does not show: in use a model learns only from periods whose outcome is known, so it is older than this test's."""
+    does not show: in use a model learns only from periods whose outcome is known, so it is older than this test's
+    (unless an outcome is known when it is recorded, as in the decisions export: a horizon of 0 days)."""
     if split == "temporal" and periods:
         first, last = periods[0], periods[-1]
-        return _t(
+        tested = _t(
             f"De laatste perioden ({first} tot en met {last}). Het model is getraind op eerdere perioden en getoetst "
-            f"op latere, zoals het ook gebruikt wordt. Eén verschil: in gebruik leert een model alleen van perioden "
-            f"waarvan de uitkomst ({label_horizon_days} dagen) al bekend is. De laatste trainingsperioden hier waren "
-            "dat nog niet toen de toetsperioden begonnen. Deze toets laat dus niet zien wat een jaar verandering in "
-            "de bevolking kost.",
+            "op latere, zoals het ook gebruikt wordt.",
             f"The latest periods ({first} to {last}). The model was trained on earlier periods and tested on later "
-            f"ones, as it will be used. One difference: in use a model learns only from periods whose outcome "
+            "ones, as it will be used.",
+        )
+        if label_horizon_days <= 0:
+            return tested
+        days = label_horizon_days
+        span_nl, span_en = ("een jaar", "a year") if days == 365 else (f"{days} dagen", f"{days} days")
+        return _t(
+            f"{tested.nl} Eén verschil: in gebruik leert een model alleen van perioden waarvan de uitkomst "
+            f"({label_horizon_days} dagen) al bekend is. De laatste trainingsperioden hier waren dat nog niet toen de "
+            f"toetsperioden begonnen. Deze toets laat dus niet zien wat {span_nl} verandering in de bevolking kost.",
+            f"{tested.en} One difference: in use a model learns only from periods whose outcome "
             f"({label_horizon_days} days) is already known. The latest training periods here were not yet known when "
-            "the test periods began, so this test does not show what a year of change in the population costs.",
+            f"the test periods began, so this test does not show what {span_en} of change in the population costs.",
         )
     return _t(
         "Een willekeurig deel van de rijen, met dezelfde verhouding ja/nee als de hele dataset. De dataset heeft "
