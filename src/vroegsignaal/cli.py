@@ -393,6 +393,10 @@ def purge() -> None:
         f"Open cases marked changed (cases_changed): {report.cases_changed:,}; a decision on what was shown "
         "before the purge is refused, the caseworker looks again."
     )
+    out.print(
+        f"Cases whose arrears total counted a purged signal, summed again over the signals kept "
+        f"(arrears_recounted): {report.arrears_recounted:,}."
+    )
 
 
 @app.command("export-decisions")

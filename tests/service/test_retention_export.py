@@ -37,7 +37,7 @@ from vroegsignaal.service.commands import MSG_TIMED_OUT
 from vroegsignaal.service.decisions import MSG_CASE_CHANGED
 from vroegsignaal.service.export import MSG_MUNICIPALITY_CODE, MSG_OUT_NOT_WRITTEN, MSG_OUT_NOT_A_FOLDER
 from vroegsignaal.service.db import MSG_URL_NOT_A_URL, MSG_URL_POSTGRES_SCHEME, create_db_engine
-from vroegsignaal.service.models import AuditChainHead, AuditRecord
+from vroegsignaal.service.models import AuditChainHead, AuditRecord, Decision, ReviewItem
 from vroegsignaal.service.settings import get_settings
 from vroegsignaal.training.data import load_dataset
 
@@ -117,6 +117,86 @@ def test_a_purge_that_deletes_what_an_open_case_shows_marks_the_case_changed(cli
             item_id=seen[pseudonym]["review_item_id"], updated_at=clock.now.isoformat(),
             seen=dt.datetime.fromisoformat(seen[pseudonym]["updated_at"]).isoformat())
     assert decide("hh_fresh_purge001").status_code == 201
+
+
+def _reached_on(day: dt.date) -> dict:
+    return {"end_result": "advice_quick_fix", "chosen_intensity": "letter", "departure_reason": "called when we could",
+            "contact_attempts": [{"kind": "phone", "reached": True, "attempted_on": day.isoformat(),
+                                  "part_of_day": "morning"}]}
+
+
+def _stored_arrears(engine: Engine) -> dict[str, list[float]]:
+    with engine.connect() as connection:
+        return {
+            "decisions": list(connection.scalars(select(Decision.total_arrears_eur).order_by(Decision.id))),
+            "review_items": list(connection.scalars(select(ReviewItem.total_arrears_eur).order_by(ReviewItem.id))),
+        }
+
+
+def test_a_decision_whose_arrears_counted_a_purged_signal_holds_back_no_household_whose_arrears_rose(
+    make_client, database_url, engine, clock
+):
+    # Reached on day 20 with €800 energy arrears; the purge on day 35 deletes that signal and keeps the decision.
+    # A rent signal of €300 on day 36: the arrears rose (€1,100 had the energy signal been kept), yet compared with
+    # the €800 of a signal that is gone the household was held back by the cooldown, and €800 outlived the purge.
+    client = make_client(retention_days=30, cooldown_days=30)
+    pseudonym = "hh_recounted_0001"
+    item = client.post("/v1/scores", json=batch(household(pseudonym, signal("s-energy", partner="energy",
+                                                                               amount=800.0))),
+                       headers=CASEWORKER).json()["results"][0]
+    clock.advance(days=20)
+    decided = client.post(f"/v1/review-items/{item['review_item_id']}/decisions",
+                          json=_reached_on(clock.now.date()), headers=CASEWORKER)
+    assert decided.status_code == 201, decided.text
+    clock.advance(days=15)
+    report = commands.purge(make_settings(database_url, retention_days=30, cooldown_days=30), now=clock.now)
+    assert (report.deleted["signals"], report.deleted["decisions"], report.arrears_recounted) == (1, 0, 1)
+    assert _stored_arrears(engine) == {"decisions": [0.0], "review_items": [0.0]}
+    clock.advance(days=1)
+    later = signal("s-rent", amount=300.0, days_ago=-36)
+    result = client.post("/v1/scores", json=batch(household(pseudonym, later)), headers=CASEWORKER).json()
+    assert result["results"][0]["held_back_until"] is None
+
+
+def test_an_open_case_that_loses_a_signal_to_the_purge_passes_no_purged_arrears_to_its_decision(
+    make_client, database_url, engine, clock
+):
+    # Still open when the purge deletes its €800 signal; decided the day after, it recorded the €800 all the same,
+    # and a later €300 signal was compared with it.
+    client = make_client(retention_days=30, cooldown_days=30)
+    pseudonym = "hh_recounted_0002"
+    item = client.post("/v1/scores", json=batch(household(pseudonym, signal("s-energy2", partner="energy",
+                                                                               amount=800.0))),
+                       headers=CASEWORKER).json()["results"][0]
+    clock.advance(days=35)
+    report = commands.purge(make_settings(database_url, retention_days=30, cooldown_days=30), now=clock.now)
+    assert (report.deleted["signals"], report.cases_changed, report.arrears_recounted) == (1, 1, 1)
+    assert _stored_arrears(engine) == {"decisions": [], "review_items": [0.0]}
+    clock.advance(days=1)
+    decided = client.post(f"/v1/review-items/{item['review_item_id']}/decisions",
+                          json=_reached_on(clock.now.date()), headers=CASEWORKER)
+    assert decided.status_code == 201, decided.text
+    clock.advance(days=1)
+    later = signal("s-rent2", amount=300.0, days_ago=-37)
+    result = client.post("/v1/scores", json=batch(household(pseudonym, later)), headers=CASEWORKER).json()
+    assert result["results"][0]["held_back_until"] is None
+
+
+def test_a_purge_that_deletes_no_counted_signal_changes_no_arrears(make_client, database_url, engine, clock):
+    # The rent signal of day 0 was superseded by a later rent signal before the decision: the sum never counted it.
+    client = make_client(retention_days=30, cooldown_days=30)
+    pseudonym = "hh_recounted_0003"
+    assert client.post("/v1/scores", json=batch(household(pseudonym, signal("s-rent-a", amount=500.0))),
+                       headers=CASEWORKER).status_code == 200
+    clock.advance(days=10)
+    item = client.post("/v1/scores", json=batch(household(pseudonym, signal("s-rent-b", amount=700.0, days_ago=0))),
+                       headers=CASEWORKER).json()["results"][0]
+    assert client.post(f"/v1/review-items/{item['review_item_id']}/decisions",
+                       json=_reached_on(clock.now.date()), headers=CASEWORKER).status_code == 201
+    clock.advance(days=25)
+    report = commands.purge(make_settings(database_url, retention_days=30, cooldown_days=30), now=clock.now)
+    assert (report.deleted["signals"], report.arrears_recounted) == (1, 0)
+    assert _stored_arrears(engine) == {"decisions": [700.0], "review_items": [700.0]}
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -277,6 +357,7 @@ def test_purge_command_prints_the_open_cases_it_marked_changed(client, clock, mo
     assert result.exit_code == 0, result.output
     printed = " ".join(result.output.split())
     assert "Open cases marked changed (cases_changed): 1;" in printed
+    assert "summed again over the signals kept (arrears_recounted): 1." in printed
 
 
 @pytest.mark.usefixtures("environment_settings")
