@@ -61,6 +61,8 @@ DYNAMIC_KEYS: dict[str, list[str]] = {
 CASEWORKER_PREFIXES = ("outreach.", "household.", "decision.", "objections.", "sign_in.", "banner.", "notice.",
                        "error.", "form.", "layout.")
 MAX_WORDS_PER_SENTENCE = 20
+#: The formal address ("u", "uw"): the Dutch pages address their reader as "je" and "jouw", as docs/pages.md does.
+FORMAL_ADDRESS = re.compile(r"\b(?:u|uw|uzelf)\b", re.IGNORECASE)
 AUDIT_COLUMNS = [
     name for name in AuditSchema.to_schema().columns if name not in ("household_id", "municipality_code")
 ]
@@ -185,3 +187,8 @@ def test_what_a_caseworker_reads_is_in_short_sentences(lang):
             if len(sentence.split()) > MAX_WORDS_PER_SENTENCE:
                 long_sentences.append((key, sentence))
     assert long_sentences == []
+
+
+def test_the_dutch_pages_address_their_reader_as_je_throughout():
+    formal = {key: text for key, text in load_catalogue("nl").items() if FORMAL_ADDRESS.search(text)}
+    assert formal == {}
