@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from tests.factories import MUNICIPALITY, write_signal_dataset
-from tests.pages.factories import score_request, team_households, train_bundle
+from tests.pages.factories import household, score_request, signal, team_households, train_bundle
 from tests.service.conftest import OTHER_MUNICIPALITY, TEST_CONTROL_KEY, TEST_SECRET, token
 from vroegsignaal.schemas.enums import Role
 from vroegsignaal.service.app import create_app
@@ -64,6 +64,15 @@ FOCUSED_ELEMENT = """() => {
   const text = (named.innerText || element.getAttribute("aria-label") || "").trim();
   return {again, shown: outline || style.boxShadow !== "none", tag: element.tagName.toLowerCase(),
           where: `${element.tagName.toLowerCase()}${element.id ? "#" + element.id : ""} "${text.slice(0, 40)}"`};
+}"""
+#: The background of a notice that says something was saved, drawn on the page for comparison.
+SAVED_NOTICE_BACKGROUND = """() => {
+  const saved = document.createElement("div");
+  saved.className = "notice";
+  document.body.append(saved);
+  const background = getComputedStyle(saved).backgroundColor;
+  saved.remove();
+  return background;
 }"""
 NL, EN = Translator("nl"), Translator("en")
 
@@ -321,6 +330,26 @@ def test_caseworker_signs_in_works_the_list_and_records_a_contact_and_a_result(p
     assert page.get_by_role("heading", level=1).inner_text() == NL("objections.title")
     check_accessibility(page)
     screenshot(page, "objections")
+
+
+def test_a_decision_on_a_case_that_changed_meanwhile_is_refused_with_a_warning_that_is_read_first(page, server):
+    sign_in(page, server, Role.CASEWORKER)
+    item = _api(server.base_url, "GET", "/v1/outreach", Role.CASEWORKER)["items"][0]
+    page.goto(f"{server.base_url}/huishoudens/{item['household_id']}")
+    today = dt.datetime.now(dt.UTC).date()
+    new_signal = signal(f"{item['household_id']}-new", partner="water", amount=400.0, days_ago=1, today=today)
+    _api(server.base_url, "POST", "/v1/scores", Role.CASEWORKER, score_request(
+        [household(item["household_id"], new_signal, neighbourhood=item["neighbourhood"])], reference=today))
+
+    page.get_by_label(NL("decision.end_result"), exact=True).select_option("referral_without_contact")
+    page.get_by_role("button", name=NL("decision.submit")).click()
+    warning = page.get_by_role("alert")
+    assert warning.inner_text() == NL("notice.case_changed")
+    assert focused_text(page) == NL("notice.case_changed")  # so a screen reader reads it first
+    assert page.locator("#f-end_result").input_value() == "referral_without_contact"  # what was chosen is kept
+    background = warning.evaluate("element => getComputedStyle(element).backgroundColor")
+    assert background != page.evaluate(SAVED_NOTICE_BACKGROUND)  # it does not look like "saved"
+    check_accessibility(page)
 
 
 def test_keyboard_only_reaches_the_skip_link_and_sees_where_focus_is(page, server):

@@ -14,6 +14,7 @@ import pytest
 from vroegsignaal.schemas.api import GroupOutcome, StandardReason
 from vroegsignaal.schemas.card import MODEL_KINDS, GateResult, ProxyCheck
 from vroegsignaal.service.pages.auth import SIGN_IN_REASONS
+from vroegsignaal.service.pages.caseworker import CASE_CHANGED_KEY
 from vroegsignaal.service.pages.caseworker import NOTICES as CASEWORKER_NOTICES
 from vroegsignaal.service.pages.forms import DEFAULT_MESSAGE_KEY, FREE_TEXT_MESSAGE_KEYS, PYDANTIC_MESSAGE_KEYS
 from vroegsignaal.service.pages.household_view import ATTEMPT_FIELDS, domain_message_key
@@ -80,7 +81,7 @@ def _keys_used_by_code() -> set[str]:
     keys = {item.key for item in NAVIGATION} | set(SIGN_IN_REASONS.values()) | set(ERROR_KEYS.values())
     keys |= set(CASEWORKER_NOTICES.values()) | set(MODEL_NOTICES.values()) | set(PYDANTIC_MESSAGE_KEYS.values())
     keys |= {key for _, key in FREE_TEXT_MESSAGE_KEYS} | {key for _, key in ERROR_KEYS_BY_KIND}
-    keys |= {CSRF_KEY, DEFAULT_MESSAGE_KEY, FILTER_ERROR_KEY, "form.error.already_objected", "decision.advised",
+    keys |= {CASE_CHANGED_KEY, CSRF_KEY, DEFAULT_MESSAGE_KEY, FILTER_ERROR_KEY, "form.error.already_objected", "decision.advised",
              "role.system"}
     keys |= {domain_message_key(CHECK_REASON_REQUIRED), domain_message_key(MSG_ATTEMPT_IN_FUTURE.format(today="x"))}
     keys |= {domain_message_key(MSG_ATTEMPT_BEFORE_CASE.format(first="x")),

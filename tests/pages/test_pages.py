@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from tests.model_cards.factories import card_dict, make_card
 from tests.pages.conftest import csrf_of, sign_in
+from tests.pages.html_tree import parse_html
 from tests.service.conftest import TODAY, auth, batch, household, row_counts, seed_version, signal
 from vroegsignaal.schemas.api import EARLIEST_DATE
 from vroegsignaal.schemas.enums import ContactIntensity, ModelStatus, Role
@@ -392,15 +393,22 @@ def test_after_an_objection_the_household_no_longer_shows_the_advice_the_score_g
     assert NL("household.advice_erased") in page and advice_was not in page
 
 
-def test_a_case_that_changed_while_its_page_was_open_is_shown_again_with_what_was_filled_in(client, engine, clock):
+def _case_changed_while_open(client, clock) -> tuple[str, dict[str, str], dict[str, str]]:  # noqa: ANN001
+    """The decision form's address, the form as first rendered, and that form filled in after a crisis signal
+    came in for the household while its page was open."""
     _three(client)
     sign_in(client, Role.CASEWORKER)
     action = f"/huishoudens/{LOW}/beslissing"
     form = form_as_rendered(client.get(f"/huishoudens/{LOW}").text, action)
-    clock.advance(minutes=5)  # a crisis signal comes in while the caseworker fills in the form
+    clock.advance(minutes=5)
     _score(client, household(LOW, signal("s-9", amount=400.0, partner="water", crisis=True)))
     filled = {**form, "end_result": "referral_without_contact", "chosen_intensity": "letter",
               "departure_reason": "resident asked for a letter"}
+    return action, form, filled
+
+
+def test_a_case_that_changed_while_its_page_was_open_is_shown_again_with_what_was_filled_in(client, engine, clock):
+    action, form, filled = _case_changed_while_open(client, clock)
     # A mistake in the form first: the page comes back for it, and still knows which version of the case was seen.
     mistake = client.post(action, data={**filled, "end_result": ""})
     assert mistake.status_code == 422 and NL("notice.case_changed") not in mistake.text
@@ -415,6 +423,21 @@ def test_a_case_that_changed_while_its_page_was_open_is_shown_again_with_what_wa
     again = form_as_rendered(refused.text, action)
     assert again["case_updated_at"] != form["case_updated_at"]  # the page now shows the case as it is
     assert client.post(action, data=again).status_code == 303
+
+
+def test_a_decision_refused_because_the_case_changed_is_announced_as_a_warning_not_as_saved(client, clock):
+    action, _, filled = _case_changed_while_open(client, clock)
+    refused = client.post(action, data=filled)
+    assert refused.status_code == 409
+    focused = [element for element in parse_html(refused.text).iter() if "data-focus-on-load" in element.attrs]
+    assert [(element.attrs.get("role"), element.classes(), element.text()) for element in focused] == [
+        ("alert", {"notice", "notice--warning"}, NL("notice.case_changed"))]
+    assert 'role="status"' not in refused.text
+
+
+def test_the_list_shows_no_case_changed_message_from_its_address(client):
+    sign_in(client, Role.CASEWORKER)
+    assert NL("notice.case_changed") not in client.get("/", params={"notice": "case_changed"}).text
 
 
 def test_an_attempt_in_the_future_is_refused_at_its_date(client, clock):

@@ -74,13 +74,14 @@ FilterValue = Annotated[str | None, Query(max_length=64)]
 OBJECTIONS_PATH = "/bezwaren"
 #: The longest list the page shows; the API's own limit.
 LIST_LIMIT = 1000
-#: ``?notice=`` after a redirect (or a page shown again) → message key of the notice shown at the top of the page.
+#: ``?notice=`` after a redirect → message key of the notice shown at the top of the page.
 NOTICES: dict[str, str] = {
     "decision_saved": "notice.decision_saved",
-    "case_changed": "notice.case_changed",
     "objection_saved": "notice.objection_saved",
     "objection_withdrawn": "notice.objection_withdrawn",
 }
+#: The warning on a decision form refused because the case changed after the page showed it: nothing was saved.
+CASE_CHANGED_KEY = "notice.case_changed"
 
 
 def notice_key(notice: str | None) -> str | None:
@@ -151,7 +152,7 @@ def outreach_page(
 
 def _household_page(
     request: Request, caller: Caller, history: HouseholdHistoryResponse, *, today: dt.date, form: FormState,
-    status: int = 200, notice: str | None = None,
+    status: int = 200, warning_key: str | None = None,
 ) -> Response:
     item = open_item(history)
     latest = history.scores[-1] if history.scores else None
@@ -189,7 +190,7 @@ def _household_page(
         result_options=options(EndResult, t),
         intensity_options=intensity_options(item.suggested_intensity if item else None, t),
         today=today,
-        notice_key=notice_key(notice),
+        warning_key=warning_key,
     )
 
 
@@ -246,7 +247,7 @@ def record_decision_page(
     _item_of_household_or_raise(session, item_id=item_id, household_id=household_id)
     parsed = parse_decision_form(form)
     errors: dict[str, FieldError] = parsed.errors
-    status, notice = 422, None
+    status, warning_key = 422, None
     if ADD_ATTEMPT_FIELD in form:
         errors, status = {}, 200
     elif parsed.request is not None:
@@ -259,14 +260,15 @@ def record_decision_page(
             errors = errors_from_domain(exc, key_for=domain_message_key, rename=parsed.form_field)
         except CaseChangedError:
             # The page shows the case as it is now, with what was filled in; saving again decides on this version.
-            status, notice = 409, "case_changed"
+            status, warning_key = 409, CASE_CHANGED_KEY
             form = {name: value for name, value in form.items() if name != CASE_VERSION_FIELD}
         else:
             return redirect("/", notice="decision_saved")
     now = services.now()
     history = household_history(session, pseudonym=household_id, caller=caller, settings=services.settings, now=now)
     return _household_page(
-        request, caller, history, today=dutch_today(now), form=FormState(form, errors), status=status, notice=notice
+        request, caller, history, today=dutch_today(now), form=FormState(form, errors), status=status,
+        warning_key=warning_key,
     )
 
 
