@@ -1,5 +1,6 @@
 """The message catalogues: Dutch and English complete and in step, every key the pages use exists, templates hold
-no literal text, and what a caseworker reads is written in short sentences."""
+no literal text and draw their fields with the shared macros, and what a caseworker reads is written in short
+sentences."""
 
 from __future__ import annotations
 
@@ -43,6 +44,9 @@ _ATTRIBUTE = re.compile(r'([a-z-]+)="([^"]*)"')
 _ATTRIBUTES_ONLY = re.compile(rf"(\s*{_ATTRIBUTE.pattern})+\s*")
 #: Attributes whose values a person reads (or hears).
 _READ_ATTRIBUTES = frozenset({"title", "alt", "aria-label", "placeholder", "aria-description"})
+#: The template of the shared macros, and a field a template writes itself (a hidden input is no field).
+MACROS = "_macros.html.j2"
+_OWN_FIELD = re.compile(r'<(?:select|textarea)\b|<input\b(?![^>]*type="hidden")')
 #: Keys built in templates from a prefix and a value; each prefix with every value it can take.
 DYNAMIC_KEYS: dict[str, list[str]] = {
     "error.title.": [*map(str, ERROR_KEYS), "other"],
@@ -171,6 +175,12 @@ def test_template_holds_no_literal_text(name):
     parser.feed(_JINJA.sub(" ", _templates()[name]))
     literal = [text.strip() for text in parser.found if re.search(r"[^\W\d_]", text)]
     assert literal == [], f"{name} shows text that is not in the catalogue"
+
+
+@pytest.mark.parametrize("name", sorted(set(_templates()) - {MACROS}))
+def test_template_draws_its_fields_with_the_shared_macros(name):
+    """A field's label, hint, message and their ties (``aria-describedby``, ``aria-invalid``) come from one place."""
+    assert _OWN_FIELD.findall(_templates()[name]) == []
 
 
 def test_missing_key_is_an_error_naming_the_key():

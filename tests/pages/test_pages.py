@@ -651,6 +651,23 @@ def test_comparison_puts_two_versions_side_by_side(client, engine, candidate):
     assert client.get("/modellen/vergelijk", params={"a": candidate, "b": "nope"}).status_code == 404
 
 
+def test_the_comparison_form_offers_every_version_and_starts_with_the_two_newest(client, engine, candidate):
+    seed_version(engine, "card-3", ModelStatus.CANDIDATE, card=card_dict(failing_gate=False))
+    sign_in(client, Role.ETHICS_REVIEWER)
+    page = parse_html(client.get("/modellen").text)
+    rows = [(row.find_all("th")[0].text(), row.find_all("td")[0].text())  # (version, status), newest first
+            for row in page.find_all("tbody")[0].find_all("tr")]
+    form = next(form for form in page.find_all("form") if form.attrs.get("action") == "/modellen/vergelijk")
+    labels = {label.attrs["for"]: label.text() for label in form.find_all("label")}
+    assert labels == {"f-a": NL("models.compare_a"), "f-b": NL("models.compare_b")}
+    for name, chosen in (("a", 1), ("b", 0)):
+        select = next(select for select in form.find_all("select") if select.attrs["name"] == name)
+        options = select.find_all("option")
+        assert [(option.attrs["value"], option.text()) for option in options] == [
+            (version, f"{version} ({status})") for version, status in rows]
+        assert [index for index, option in enumerate(options) if "selected" in option.attrs] == [chosen]
+
+
 def test_comparison_warns_when_one_card_holds_plain_group_calibration_errors(client, engine, candidate):
     corrected = card_dict(failing_gate=False)
     corrected["fairness"]["calibration_bias_corrected"] = True

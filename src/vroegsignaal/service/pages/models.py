@@ -23,6 +23,7 @@ from vroegsignaal.service.deps import ServicesDep
 from vroegsignaal.service.models import ModelStatusEvent, ModelVersion
 from vroegsignaal.service.pages.deps import AdminPage, AnyRolePage, EthicsPage, FormData
 from vroegsignaal.service.pages.forms import FormState, errors_from_validation
+from vroegsignaal.service.pages.i18n import Translator
 from vroegsignaal.service.pages.model_view import (
     can_approve,
     can_promote,
@@ -78,15 +79,20 @@ def versions_page(
         events = events_of(session, [row.version for row in rows])
         ordering, rule_municipalities = ordering_for(session, caller)
     serving = services.holder.current
+    versions = [(row, ModelStatus(row.status), events[row.version]) for row in reversed(rows)]
+    t = Translator(lang_of(request))
     return render(
         request,
         "models.html.j2",
         caller=caller,
-        versions=[(row, ModelStatus(row.status), events[row.version]) for row in reversed(rows)],
+        versions=versions,
         serving=serving,
         ordering=ordering,
         rule_municipalities=rule_municipalities,
         version_path=version_path,
+        version_options=[(row.version, f"{row.version} ({t.label(status)})") for row, status, _ in versions],
+        # The comparison starts with the newest version (b) against the one before it (a).
+        form=FormState({"a": rows[-2].version, "b": rows[-1].version} if len(rows) >= 2 else {}),
         notice_key=NOTICES.get(notice or ""),
     )
 
