@@ -245,7 +245,10 @@ def check_focus_visible(page: Any) -> None:
 
 
 def screenshot(page: Any, name: str) -> None:
+    """The page as a reader first sees it: without the focus ring that the keyboard checks left behind (after one
+    round of Tab it is back on the skip link, which then covers the header)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("document.activeElement && document.activeElement.blur()")
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
