@@ -6,7 +6,7 @@ import pytest
 
 from tests.model_cards.factories import failure, fairness, gates
 from vroegsignaal.model_cards import texts
-from vroegsignaal.schemas.card import DataValidation, FairnessSection, LocalizedText
+from vroegsignaal.schemas.card import DataValidation, FairnessSection, GateResult, LocalizedText
 
 CLEAN_DATA = DataValidation(tables={}, failures=[], warnings=[])
 
@@ -242,3 +242,18 @@ def test_the_temporal_test_names_the_label_horizon_and_leaves_it_out_when_outcom
     at_once = texts.evaluation_description("temporal", ["2025-01", "2025-03"], label_horizon_days=0)
     assert "days" not in at_once.en and "dagen" not in at_once.nl
     assert at_once.en.startswith("The latest periods (2025-01 to 2025-03).")
+
+
+def _failed_proxy(audit: FairnessSection) -> FairnessSection:
+    """``audit`` with the origin proxy check failed, and its gate beside the group gates, as the audit builds it."""
+    check = audit.proxy[0].model_copy(update={"verdict": "fail", "auc": 0.82, "ci_low": 0.79, "ci_high": 0.85})
+    gate = GateResult(attribute="origin", metric="proxy_auc", threshold=0.75, comparison="<=", value=0.82,
+                      ci_low=0.79, ci_high=0.85, verdict="fail", reason="The features predict origin too well.")
+    return audit.model_copy(update={"proxy": [check, *audit.proxy[1:]], "gates": [*audit.gates, gate]})
+
+
+def test_verdict_names_a_failed_proxy_check_once_when_its_gate_is_among_the_gates():
+    verdict = texts.default_verdict(_failed_proxy(fairness(failing_gate=False)), CLEAN_DATA)
+    assert verdict.promotable is False
+    assert len([reason for reason in verdict.reasons if "0.82" in reason.en]) == 1
+    assert len([reason for reason in verdict.reasons if "0,82" in reason.nl]) == 1

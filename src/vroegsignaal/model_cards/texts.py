@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from vroegsignaal.schemas.card import (
+    PROXY_GATE,
     DataValidation,
     FairnessSection,
     FeatureSet,
@@ -527,8 +528,10 @@ def default_verdict(
     for gate in fairness.gates:
         if gate.verdict != "pass":
             reasons.append(describe_gate(gate))
+    # The audit lists a gated proxy check among the gates too; a card built without that gate still names it.
+    proxy_gated = {gate.attribute for gate in fairness.gates if gate.metric == PROXY_GATE}
     for check in fairness.proxy:
-        if check.verdict == "fail":
+        if check.verdict == "fail" and check.attribute not in proxy_gated:
             auc = format_number(check.auc, "nl", digits=2)
             reasons.append(
                 _t(

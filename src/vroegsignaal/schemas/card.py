@@ -39,6 +39,8 @@ MODEL_KINDS: tuple[ModelKind, ...] = ("model", "rule", "scorecard")
 UnitInterval = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Count = Annotated[int, Field(ge=0)]
+#: The metric of the proxy check's gate among :attr:`FairnessSection.gates` (the check itself is in ``proxy``).
+PROXY_GATE = "proxy_auc"
 #: The card's overall verdict (see :class:`Verdict`).
 VerdictOutcome = Literal["promotable", "reviewer_decides", "not_promotable"]
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from vroegsignaal.schemas.card import PROXY_GATE
 from vroegsignaal.schemas.dataset_config import FairnessGates
 from vroegsignaal.training.fairness_metrics import DENOMINATORS
 from vroegsignaal.training.fairness_report import Estimate, GateResult, GateVerdict, GroupAudit, ProxyResult
@@ -35,7 +36,6 @@ RATIO_GATES: Mapping[str, tuple[str, str]] = {
     "precision_ratio_min": ("precision", "precision_ratio"),
 }
 CALIBRATION_GATE = ("calibration_error", "calibration_error_max")
-PROXY_GATE = "proxy_auc"
 
 _LABELS = {
     "recall": "Recall",
