@@ -20,7 +20,7 @@ from vroegsignaal.model_cards.render import (
     render_card,
     validate_card_json,
 )
-from vroegsignaal.schemas.card import MSG_POSITIVES_EXCEED_ROWS
+from vroegsignaal.schemas.card import MSG_POSITIVES_EXCEED_ROWS, GateResult
 
 
 class _Page(HTMLParser):
@@ -207,6 +207,19 @@ def test_a_card_whose_recall_parity_was_not_established_asks_the_committee_to_ju
 def test_proxy_check_shows_its_auc_with_the_interval_it_is_judged_on(rendered):
     assert "<td class=\"num\">0.68 (0.64–0.72)</td>" in rendered.html["en"].read_text(encoding="utf-8")
     assert "| `origin` | 0,68 (0,64–0,72) |" in rendered.markdown["nl"].read_text(encoding="utf-8")
+
+
+def test_the_gates_table_names_the_proxy_gate_in_words(tmp_path):
+    card = make_card()
+    proxy = GateResult(attribute="origin", metric="proxy_auc", threshold=0.75, comparison="<=", value=0.68,
+                       ci_low=0.64, ci_high=0.72, verdict="pass", reason="The features predict origin weakly.")
+    fairness = card.fairness.model_copy(update={"gates": [*card.fairness.gates, proxy]})
+    files = render_card(card.model_copy(update={"fairness": fairness}), tmp_path / "card")
+    for lang, label in (("nl", "AUC waarmee de kenmerken dit kenmerk voorspellen"),
+                        ("en", "AUC of the features predicting this attribute")):
+        html, markdown = files.html[lang].read_text(encoding="utf-8"), files.markdown[lang].read_text(encoding="utf-8")
+        assert f"<td>{label}</td>" in html and f"| `origin` | {label} |" in markdown
+        assert "proxy_auc" not in html and "proxy\\_auc" not in markdown and "proxy_auc" not in markdown
 
 
 def test_small_and_absent_groups_never_look_measured(tmp_path):

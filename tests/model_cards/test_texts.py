@@ -257,3 +257,11 @@ def test_verdict_names_a_failed_proxy_check_once_when_its_gate_is_among_the_gate
     assert verdict.promotable is False
     assert len([reason for reason in verdict.reasons if "0.82" in reason.en]) == 1
     assert len([reason for reason in verdict.reasons if "0,82" in reason.nl]) == 1
+
+
+@pytest.mark.parametrize(
+    ("lang", "label"),
+    [("nl", "AUC waarmee de kenmerken dit kenmerk voorspellen"), ("en", "AUC of the features predicting this attribute")],
+)
+def test_the_proxy_gate_has_a_label_like_every_gate(lang, label):
+    assert texts.gate_metric_label("proxy_auc", lang) == label

@@ -703,6 +703,7 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "precision": ("precisie", "precision"),
     "mean_score": ("gemiddelde score", "mean score"),
     "observed_rate": ("werkelijk aandeel 'ja'", "observed rate"),
+    PROXY_GATE: ("AUC waarmee de kenmerken dit kenmerk voorspellen", "AUC of the features predicting this attribute"),
 }
 
 SHORT_METRIC_LABELS: dict[str, tuple[str, str]] = {
