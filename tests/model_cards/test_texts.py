@@ -265,3 +265,22 @@ def test_verdict_names_a_failed_proxy_check_once_when_its_gate_is_among_the_gate
 )
 def test_the_proxy_gate_has_a_label_like_every_gate(lang, label):
     assert texts.gate_metric_label("proxy_auc", lang) == label
+
+
+def test_an_inconclusive_proxy_gate_speaks_of_the_inputs_not_of_unfairness():
+    """Group gates weigh (un)fairness; the proxy gate asks whether the inputs carry the attribute."""
+    gate = GateResult(attribute="origin", metric="proxy_auc", threshold=0.75, comparison="<=", value=0.77,
+                      ci_low=0.72, ci_high=0.82, verdict="inconclusive", reason="The interval crosses 0.75.")
+    sentence = texts.describe_gate(gate)
+    assert sentence.en == (
+        "'origin': AUC of the features predicting this attribute must be at most 0.75 and is 0.77 (interval "
+        "0.72–0.82). The interval crosses the threshold: it is neither shown nor ruled out that the model's "
+        "inputs carry this attribute. Weigh it."
+    )
+    assert sentence.nl == (
+        "'origin': AUC waarmee de kenmerken dit kenmerk voorspellen moet hoogstens 0,75 zijn en is 0,77 "
+        "(marge 0,72–0,82). De marge loopt over de drempel: niet aangetoond dat de invoer van het model dit kenmerk "
+        "verraadt, maar ook niet dat hij dat niet doet. Weeg dit mee."
+    )
+    group_gate = gate.model_copy(update={"metric": "recall_ratio", "comparison": ">=", "threshold": 0.8})
+    assert "unfairness is neither shown nor ruled out" in texts.describe_gate(group_gate).en

@@ -618,11 +618,24 @@ def describe_gate(gate: GateResult) -> LocalizedText:
             f"'{gate.attribute}': {metric_en} must be {rule_en}, but there are too few data to judge it.",
         )
     if gate.verdict == "inconclusive":
+        # A group gate weighs the model's fairness; the proxy gate only asks what the inputs reveal.
+        undecided_nl, undecided_en = (
+            (
+                "niet aangetoond dat de invoer van het model dit kenmerk verraadt, maar ook niet dat hij dat niet "
+                "doet",
+                "it is neither shown nor ruled out that the model's inputs carry this attribute",
+            )
+            if gate.metric == PROXY_GATE
+            else (
+                "niet aangetoond dat het model hier oneerlijk is, maar ook niet dat het eerlijk is",
+                "unfairness is neither shown nor ruled out here",
+            )
+        )
         return _t(
             f"'{gate.attribute}': {metric_nl} moet {rule_nl} zijn en is {value_nl}. De marge loopt over de drempel: "
-            "niet aangetoond dat het model hier oneerlijk is, maar ook niet dat het eerlijk is. Weeg dit mee.",
+            f"{undecided_nl}. Weeg dit mee.",
             f"'{gate.attribute}': {metric_en} must be {rule_en} and is {value_en}. The interval crosses the "
-            "threshold: unfairness is neither shown nor ruled out here. Weigh it.",
+            f"threshold: {undecided_en}. Weigh it.",
         )
     verdict_nl = "gehaald" if gate.verdict == "pass" else "niet gehaald"
     verdict_en = "passed" if gate.verdict == "pass" else "failed"
