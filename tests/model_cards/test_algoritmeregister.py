@@ -13,6 +13,7 @@ from vroegsignaal.model_cards.algoritmeregister import (
     ORGANISATION_PLACEHOLDER,
     algoritmeregister_entry,
 )
+from vroegsignaal.model_cards.texts import default_verdict
 from vroegsignaal.schemas.card import ApprovalEvent
 from vroegsignaal.schemas.enums import ModelStatus, Role
 
@@ -146,3 +147,16 @@ def test_the_technical_description_is_dutch_and_fits_the_data(feature_set):
     assert card.model_details.model_type not in text and "TreeSHAP" in text
     assert ("Meer achterstand" in text) is (feature_set == "catalogue")
     assert "gewogen combinatie" in text  # the factory's card was mitigated
+
+
+def test_trade_off_is_left_to_the_committee_when_recall_parity_was_never_checked():
+    card = make_card(failing_gate=False, all_judged=True)
+    fairness = card.fairness.model_copy(
+        update={"gates": [gate for gate in card.fairness.gates if gate.metric != "recall_ratio"]}
+    )
+    verdict = default_verdict(fairness, card.data_validation)
+    unchecked = card.model_copy(update={"fairness": fairness, "verdict": verdict})
+    text = algoritmeregister_entry(unchecked)["proportionality"]
+    assert "wegen de voordelen op tegen" not in text and "kon voor  niet" not in text
+    assert "is niet getoetst, want er is geen drempel voor ingesteld" in text
+    assert "beoordeelt de ethische commissie zelf" in text

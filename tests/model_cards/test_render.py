@@ -222,6 +222,21 @@ def test_the_gates_table_names_the_proxy_gate_in_words(tmp_path):
         assert "proxy_auc" not in html and "proxy\\_auc" not in markdown and "proxy_auc" not in markdown
 
 
+def test_the_gates_section_says_when_no_gate_checks_recall_parity(tmp_path):
+    card = make_card(failing_gate=False, all_judged=True)
+    gated = [gate for gate in card.fairness.gates if gate.metric != "recall_ratio"]
+    files = render_card(
+        card.model_copy(update={"fairness": card.fairness.model_copy(update={"gates": gated})}), tmp_path / "card"
+    )
+    for lang, note in (("nl", "Geen drempel toetst gelijke recall, het leidende eerlijkheidscriterium."),
+                       ("en", "No gate checks recall parity, the leading fairness criterion.")):
+        for page in (files.html[lang], files.markdown[lang]):
+            gates_section = page.read_text(encoding="utf-8").split(render.texts.label("gates_intro", lang))[1]
+            assert note in gates_section.split(render.texts.label("proxy", lang))[0]
+    checked = render_card(card, tmp_path / "checked").markdown["en"].read_text(encoding="utf-8")
+    assert "No gate checks recall parity" not in checked
+
+
 def test_small_and_absent_groups_never_look_measured(tmp_path):
     """A group too small to judge shows its value as "too few", not a collapsed interval that looks certain; a
     group the data holds but the test rows do not is named as not evaluated rather than left out."""

@@ -284,3 +284,29 @@ def test_an_inconclusive_proxy_gate_speaks_of_the_inputs_not_of_unfairness():
     )
     group_gate = gate.model_copy(update={"metric": "recall_ratio", "comparison": ">=", "threshold": 0.8})
     assert "unfairness is neither shown nor ruled out" in texts.describe_gate(group_gate).en
+
+
+def _without_recall_gates(audit: FairnessSection) -> FairnessSection:
+    return audit.model_copy(update={"gates": [gate for gate in audit.gates if gate.metric != "recall_ratio"]})
+
+
+def test_verdict_says_recall_parity_was_never_checked_when_the_config_sets_no_gate_for_it():
+    """Every other gate passed, but the leading criterion was not looked at: that must not read as "all passed"."""
+    verdict = texts.default_verdict(_without_recall_gates(fairness(failing_gate=False)), CLEAN_DATA)
+    assert verdict.promotable is True and verdict.outcome == "reviewer_decides"
+    assert verdict.reasons[0].en.startswith(
+        "Recall parity, the leading fairness criterion, was not checked: the config sets no gate for it."
+    )
+    assert verdict.reasons[0].nl.startswith(
+        "Gelijke recall, het leidende eerlijkheidscriterium, is niet getoetst: de configuratie stelt er geen "
+        "drempel voor in."
+    )
+    assert not any("Every fairness gate passed" in reason.en for reason in verdict.reasons)
+
+
+def test_verdict_says_recall_parity_was_never_checked_without_audit_attributes():
+    audit = fairness(failing_gate=False, mitigation=False).model_copy(update={"attributes": [], "gates": []})
+    verdict = texts.default_verdict(audit, CLEAN_DATA)
+    assert verdict.outcome == "reviewer_decides"
+    assert "was not checked: the dataset config names no audit attributes" in verdict.reasons[0].en
+    assert "is niet getoetst: de datasetconfiguratie noemt geen gevoelige kenmerken" in verdict.reasons[0].nl

@@ -222,13 +222,18 @@ def _proportionality(card: ModelCard, signal_data: bool) -> str:
         )
     )
     unestablished = [_attribute_nl(gate.attribute) for gate in card.fairness.primary_not_established()]
+    not_found = (
+        "kon voor " + ", ".join(unestablished) + " niet worden vastgesteld"
+        if card.fairness.primary_gated()
+        else "is niet getoetst, want er is geen drempel voor ingesteld"
+    )
     conclusion = {
         "promotable": "Omdat elk signaal een aanbod houdt en een mens beslist, wegen de voordelen op tegen de "
         "nadelen. ",
         # The leading fairness criterion was not established: the committee's judgement, not the numbers, decides.
-        "reviewer_decides": "Of het model de huishoudens met een hulpvraag in elke groep even goed vindt, kon voor "
-        + ", ".join(unestablished)
-        + " niet worden vastgesteld; of de voordelen dan opwegen tegen de nadelen, beoordeelt de ethische commissie "
+        "reviewer_decides": "Of het model de huishoudens met een hulpvraag in elke groep even goed vindt, "
+        + not_found
+        + "; of de voordelen dan opwegen tegen de nadelen, beoordeelt de ethische commissie "
         "zelf (zie het oordeel en de goedkeuring op de modelkaart). ",
         "not_promotable": "Deze versie voldoet niet aan de voorwaarden die vooraf zijn vastgelegd (zie het oordeel op "
         "de modelkaart); de voordelen wegen voor deze versie niet op tegen de nadelen en zij mag niet gebruikt "

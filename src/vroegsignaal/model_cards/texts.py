@@ -494,14 +494,20 @@ def default_verdict(
 
     A gate with too little data, or one whose interval crosses its threshold, does not block promotion, but it is
     named as a reason, so the committee sees that fairness could not be judged there. When that gate is the
-    leading criterion's (recall parity) the outcome is ``reviewer_decides``, not ``promotable``: a model whose
+    leading criterion's (recall parity), or no gate checks that criterion at all (the config switched it off, or
+    there are no audit attributes), the outcome is ``reviewer_decides``, not ``promotable``: a model whose
     leading criterion was never established must not read like one that met it. The service still lets a reviewer
     approve it, with a comment. A list in use (the replay with the cooldown) that reached fewer households in need
     than the rule's is named too: on a municipality's few test months that count differs by a household or two
     from one data set to the next, too little to block on, too much to leave unsaid.
     """
+    unchecked = not fairness.primary_gated()
     unestablished = fairness.primary_not_established()
-    reasons: list[LocalizedText] = [_primary_not_established(unestablished)] if unestablished else []
+    reasons: list[LocalizedText] = []
+    if unchecked:
+        reasons.append(_primary_not_checked(audited=any(a.kind == "single" for a in fairness.attributes)))
+    elif unestablished:
+        reasons.append(_primary_not_established(unestablished))
     worse_than_rule = lift_over_rule is not None and lift_over_rule < 1.0
     if worse_than_rule:
         reasons.append(
@@ -561,7 +567,7 @@ def default_verdict(
                 "Every fairness gate passed and the data validated without failures.",
             )
         )
-    outcome = "not_promotable" if not promotable else "reviewer_decides" if unestablished else "promotable"
+    outcome = "not_promotable" if not promotable else "reviewer_decides" if unchecked or unestablished else "promotable"
     return Verdict(promotable=promotable, outcome=outcome, reasons=reasons)
 
 
@@ -583,13 +589,32 @@ def _primary_not_established(gates: Sequence[GateResult]) -> LocalizedText:
         because_en.append(f"{_listed(uncertain, 'and')} (the interval crosses the threshold)")
     return _t(
         f"Gelijke recall, het leidende eerlijkheidscriterium, kon niet worden vastgesteld voor "
-        f"{' en voor '.join(because_nl)}. Het model is daar niet eerlijk en niet oneerlijk bevonden: de ethische "
-        "commissie moet dit zelf beoordelen, en wie het model goedkeurt, zegt in de toelichting waarom.",
+        f"{' en voor '.join(because_nl)}. Het model is daar niet eerlijk en niet oneerlijk bevonden: "
+        f"{_REVIEWER_JUDGES.nl}",
         "Recall parity, the leading fairness criterion, could not be established for "
-        f"{' and for '.join(because_en)}. "
-        "The model is shown neither fair nor unfair there: the ethics reviewer must judge it, and a reviewer who "
-        "approves the model says why in the approval comment.",
+        f"{' and for '.join(because_en)}. The model is shown neither fair nor unfair there: {_REVIEWER_JUDGES.en}",
     )
+
+
+def _primary_not_checked(*, audited: bool) -> LocalizedText:
+    """Recall parity was never looked at: no gate for it in the config, or no audit attribute to check it for."""
+    because_nl, because_en = (
+        ("de configuratie stelt er geen drempel voor in", "the config sets no gate for it")
+        if audited
+        else ("de datasetconfiguratie noemt geen gevoelige kenmerken", "the dataset config names no audit attributes")
+    )
+    return _t(
+        f"Gelijke recall, het leidende eerlijkheidscriterium, is niet getoetst: {because_nl}. Het model is op dit "
+        f"punt niet eerlijk en niet oneerlijk bevonden: {_REVIEWER_JUDGES.nl}",
+        f"Recall parity, the leading fairness criterion, was not checked: {because_en}. The model is shown neither "
+        f"fair nor unfair on it: {_REVIEWER_JUDGES.en}",
+    )
+
+
+_REVIEWER_JUDGES = _t(
+    "de ethische commissie moet dit zelf beoordelen, en wie het model goedkeurt, zegt in de toelichting waarom.",
+    "the ethics reviewer must judge it, and a reviewer who approves the model says why in the approval comment.",
+)
 
 
 def _listed(attributes: Sequence[str], conjunction: str) -> str:
@@ -1015,6 +1040,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "group_outreach": ("wie wordt gevonden en wie komt op de lijst", "who is found and who is listed"),
     "group_score_quality": ("kwaliteit van de score per groep", "quality of the score per group"),
     "no_gates": ("Er zijn geen drempels ingesteld.", "No gates were configured."),
+    "primary_not_gated": (
+        "Geen drempel toetst gelijke recall, het leidende eerlijkheidscriterium.",
+        "No gate checks recall parity, the leading fairness criterion.",
+    ),
     "proxy": ("Proxycontrole", "Proxy check"),
     "proxy_intro": (
         "Hoe goed voorspellen de kenmerken van het model een gevoelig kenmerk? Een AUC van 0,5 betekent: niet "

@@ -514,6 +514,11 @@ class FairnessSection(_CardPart):
     )
     mitigation: Mitigation | None = Field(..., description="The mitigation, when one was used; else null.")
 
+    def primary_gated(self) -> bool:
+        """Whether any gate judges the leading metric's parity: the config can switch that gate off, and a data set
+        without audit attributes has no gates at all."""
+        return any(gate.metric == f"{self.primary_metric}_ratio" for gate in self.gates)
+
     def primary_not_established(self) -> list[GateResult]:
         """The gates on the leading metric's parity (``recall_ratio`` for recall) that neither passed nor failed:
         too few data to judge, or an interval across the threshold."""
@@ -625,8 +630,8 @@ class Verdict(_CardPart):
         "promotable",
         description="'promotable': may be submitted for approval; 'reviewer_decides': may be submitted, but recall "
         "parity (the leading fairness criterion) was not established for every gated attribute — too few data or "
-        "an interval across the threshold — so the ethics reviewer must judge it and say why in the approval "
-        "comment; 'not_promotable': see promotable. Absent in cards made before it was recorded.",
+        "an interval across the threshold — or no gate checked it, so the ethics reviewer must judge it and say "
+        "why in the approval comment; 'not_promotable': see promotable. Absent in cards made before it was recorded.",
     )
     reasons: list[LocalizedText] = Field(..., description="The reasons behind the verdict, in plain words.")
 
