@@ -35,6 +35,7 @@ from pydantic import ValidationError
 from vroegsignaal.errors import ConfigError, ModelBundleError
 from vroegsignaal.model_cards import algoritmeregister, plots, texts
 from vroegsignaal.model_cards.plots import CardPlot
+from vroegsignaal.number_format import format_estimate
 from vroegsignaal.schemas.card import (
     LANGS,
     MODEL_KINDS,
@@ -359,14 +360,14 @@ def _context(card: ModelCard, card_plots: Sequence[CardPlot], lang: Lang, *, ima
     def estimate(value: Estimate | None, *, judged: bool = True) -> str:
         """A value with its interval; a group too small to judge gets "too few" instead: its bootstrap interval
         collapses (one positive household gives a recall of "1.00 (1.00–1.00)") and would look certain."""
-        if value is None or value.value is None:
+        if value is None:
             return texts.NOT_AVAILABLE[lang]
-        text = number(value.value, 2)
-        if not judged:
-            text += f" ({texts.label('too_few', lang)})"
-        elif value.ci_low is not None and value.ci_high is not None:
-            text += f" ({number(value.ci_low, 2)}–{number(value.ci_high, 2)})"
-        return text
+        if not judged and value.value is not None:
+            return f"{number(value.value, 2)} ({texts.label('too_few', lang)})"
+        return with_interval(value.value, value.ci_low, value.ci_high)
+
+    def with_interval(value: float | None, low: float | None, high: float | None) -> str:
+        return format_estimate(value, low, high, lang, missing=texts.NOT_AVAILABLE[lang])
 
     def lift_sentence(lift: float | None, other: str) -> str:
         if lift is None:
@@ -404,8 +405,8 @@ def _context(card: ModelCard, card_plots: Sequence[CardPlot], lang: Lang, *, ima
         "gate_text": lambda gate: texts.describe_gate(gate).get(lang),
         "gates_summary": texts.gates_summary,
         "unevaluated": lambda attribute: _unevaluated_groups(card, attribute),
-        "gate_value": lambda gate: _with_interval(gate.value, gate.ci_low, gate.ci_high, lang),
-        "proxy_auc": lambda check: _with_interval(check.auc, check.ci_low, check.ci_high, lang),
+        "gate_value": lambda gate: with_interval(gate.value, gate.ci_low, gate.ci_high),
+        "proxy_auc": lambda check: with_interval(check.auc, check.ci_low, check.ci_high),
         "verdict_label": lambda verdict: texts.verdict_label(verdict, lang),
         "kind": lambda name: texts.model_kind_label(name, lang),
         "group": lambda attribute, value: texts.group_label(attribute.name, value, lang, columns=attribute.columns),
@@ -496,14 +497,6 @@ def _mitigation_pairs(card: ModelCard) -> list[tuple[AttributeResult, AttributeR
         return []
     after = {attribute.name: attribute for attribute in mitigation.after}
     return [(attribute, after.get(attribute.name)) for attribute in mitigation.before]
-
-
-def _with_interval(value: float | None, low: float | None, high: float | None, lang: Lang) -> str:
-    """``'0,78 (0,70–0,86)'``: a gated value with its interval when it has one."""
-    text = texts.format_number(value, lang, digits=2)
-    if value is not None and low is not None and high is not None:
-        text += f" ({texts.format_number(low, lang, digits=2)}–{texts.format_number(high, lang, digits=2)})"
-    return text
 
 
 def _periods(periods: Sequence[str] | None, lang: Lang) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+from vroegsignaal.number_format import format_decimal, format_estimate
 from vroegsignaal.schemas.card import (
     PROXY_GATE,
     DataValidation,
@@ -632,8 +633,10 @@ _COMPARISON_EN = {">=": "at least", "<=": "at most", ">": "more than", "<": "les
 def describe_gate(gate: GateResult) -> LocalizedText:
     """A plain sentence per language: what the gate requires, what was measured, and the verdict."""
     metric_nl, metric_en = gate_metric_label(gate.metric, "nl"), gate_metric_label(gate.metric, "en")
-    value_nl = _value_with_interval(gate.value, gate.ci_low, gate.ci_high, "nl")
-    value_en = _value_with_interval(gate.value, gate.ci_low, gate.ci_high, "en")
+    value_nl, value_en = (
+        format_estimate(gate.value, gate.ci_low, gate.ci_high, lang, missing=NOT_AVAILABLE[lang], interval_word=word)
+        for lang, word in (("nl", "marge"), ("en", "interval"))
+    )
     rule_nl = f"{_COMPARISON_NL[gate.comparison]} {format_number(gate.threshold, 'nl', digits=2)}"
     rule_en = f"{_COMPARISON_EN[gate.comparison]} {format_number(gate.threshold, 'en', digits=2)}"
     if gate.verdict == "insufficient_data":
@@ -694,14 +697,6 @@ def gates_summary(gates: Sequence[GateResult]) -> LocalizedText:
     )
 
 
-def _value_with_interval(value: float | None, low: float | None, high: float | None, lang: Lang) -> str:
-    text = format_number(value, lang, digits=2)
-    if value is not None and low is not None and high is not None:
-        margin = "marge" if lang == "nl" else "interval"
-        text += f" ({margin} {format_number(low, lang, digits=2)}–{format_number(high, lang, digits=2)})"
-    return text
-
-
 def format_number(value: float | None, lang: Lang, *, digits: int = 3) -> str:
     """A number for the card: decimal comma in Dutch, 'n.b.'/'n/a' when it could not be computed.
 
@@ -710,12 +705,7 @@ def format_number(value: float | None, lang: Lang, *, digits: int = 3) -> str:
     >>> format_number(None, "en")
     'n/a'
     """
-    if value is None:
-        return NOT_AVAILABLE[lang]
-    text = f"{value:,.{digits}f}"
-    if lang == "nl":
-        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return text
+    return NOT_AVAILABLE[lang] if value is None else format_decimal(value, lang, digits=digits)
 
 
 def format_count(value: int, lang: Lang) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from vroegsignaal import number_format
 from vroegsignaal.service.clock import dutch_time
 from vroegsignaal.service.pages.i18n import Translator
 
@@ -28,21 +29,9 @@ def format_datetime(value: dt.datetime | None, t: Translator) -> str:
     return t("format.datetime", date=format_date(local.date(), t), time=local.strftime("%H:%M"))
 
 
-def _group(number: str, *, thousands: str) -> str:
-    head, _, tail = number.partition(".")
-    grouped = f"{int(head):,}".replace(",", thousands)
-    return grouped if not tail else f"{grouped}.{tail}"
-
-
 def format_number(value: float | None, t: Translator, *, decimals: int = 0) -> str:
     """``1.450,5`` in Dutch, ``1,450.5`` in English."""
-    if value is None:
-        return EMPTY
-    text = f"{abs(value):.{decimals}f}"
-    sign = "-" if value < 0 and float(text) != 0 else ""
-    if t.lang == "nl":
-        return sign + _group(text, thousands="\u2009").replace(".", ",").replace("\u2009", ".")
-    return sign + _group(text, thousands=",")
+    return EMPTY if value is None else number_format.format_decimal(value, t.lang, digits=decimals)
 
 
 def format_money(value: float | None, t: Translator) -> str:
@@ -73,13 +62,8 @@ def format_chance(value: float | None, t: Translator) -> str:
 
 
 def format_estimate(value: float | None, low: float | None, high: float | None, t: Translator) -> str:
-    """A value with its interval: ``0,81 (0,72–0,88)``."""
-    if value is None:
-        return EMPTY
-    main = format_number(value, t, decimals=2)
-    if low is None or high is None:
-        return main
-    return f"{main} ({format_number(low, t, decimals=2)}–{format_number(high, t, decimals=2)})"
+    """A value with its interval: ``0,81 (0,72–0,88)``, as the model card writes it."""
+    return number_format.format_estimate(value, low, high, t.lang, missing=EMPTY)
 
 
 def short_id(pseudonym: str, *, longest: int = 20, keep: int = 12) -> str:
