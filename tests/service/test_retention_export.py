@@ -8,6 +8,7 @@ import errno
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -133,6 +134,26 @@ def _stored_arrears(engine: Engine) -> dict[str, list[float]]:
         }
 
 
+def _energy_case(client: Any, pseudonym: str) -> int:
+    """A new case of €800 energy arrears; its review item's id."""
+    energy = signal(f"s-energy-{pseudonym}", partner="energy", amount=800.0)
+    return client.post("/v1/scores", json=batch(household(pseudonym, energy)), headers=CASEWORKER).json()[
+        "results"
+    ][0]["review_item_id"]
+
+
+def _decide_reached(client: Any, item_id: int, day: dt.date) -> None:
+    decided = client.post(f"/v1/review-items/{item_id}/decisions", json=_reached_on(day), headers=CASEWORKER)
+    assert decided.status_code == 201, decided.text
+
+
+def _held_back_after_rent(client: Any, pseudonym: str, *, days_ago: int) -> str | None:
+    """Whether a new €300 rent signal (dated ``days_ago`` before the clock's start) leaves the household held back."""
+    later = signal(f"s-rent-{pseudonym}", amount=300.0, days_ago=days_ago)
+    result = client.post("/v1/scores", json=batch(household(pseudonym, later)), headers=CASEWORKER).json()
+    return result["results"][0]["held_back_until"]
+
+
 def test_a_decision_whose_arrears_counted_a_purged_signal_holds_back_no_household_whose_arrears_rose(
     make_client, database_url, engine, clock
 ):
@@ -141,21 +162,15 @@ def test_a_decision_whose_arrears_counted_a_purged_signal_holds_back_no_househol
     # the €800 of a signal that is gone the household was held back by the cooldown, and €800 outlived the purge.
     client = make_client(retention_days=30, cooldown_days=30)
     pseudonym = "hh_recounted_0001"
-    item = client.post("/v1/scores", json=batch(household(pseudonym, signal("s-energy", partner="energy",
-                                                                               amount=800.0))),
-                       headers=CASEWORKER).json()["results"][0]
+    item_id = _energy_case(client, pseudonym)
     clock.advance(days=20)
-    decided = client.post(f"/v1/review-items/{item['review_item_id']}/decisions",
-                          json=_reached_on(clock.now.date()), headers=CASEWORKER)
-    assert decided.status_code == 201, decided.text
+    _decide_reached(client, item_id, clock.now.date())
     clock.advance(days=15)
     report = commands.purge(make_settings(database_url, retention_days=30, cooldown_days=30), now=clock.now)
     assert (report.deleted["signals"], report.deleted["decisions"], report.arrears_recounted) == (1, 0, 1)
     assert _stored_arrears(engine) == {"decisions": [0.0], "review_items": [0.0]}
     clock.advance(days=1)
-    later = signal("s-rent", amount=300.0, days_ago=-36)
-    result = client.post("/v1/scores", json=batch(household(pseudonym, later)), headers=CASEWORKER).json()
-    assert result["results"][0]["held_back_until"] is None
+    assert _held_back_after_rent(client, pseudonym, days_ago=-36) is None
 
 
 def test_an_open_case_that_loses_a_signal_to_the_purge_passes_no_purged_arrears_to_its_decision(
@@ -165,21 +180,15 @@ def test_an_open_case_that_loses_a_signal_to_the_purge_passes_no_purged_arrears_
     # and a later €300 signal was compared with it.
     client = make_client(retention_days=30, cooldown_days=30)
     pseudonym = "hh_recounted_0002"
-    item = client.post("/v1/scores", json=batch(household(pseudonym, signal("s-energy2", partner="energy",
-                                                                               amount=800.0))),
-                       headers=CASEWORKER).json()["results"][0]
+    item_id = _energy_case(client, pseudonym)
     clock.advance(days=35)
     report = commands.purge(make_settings(database_url, retention_days=30, cooldown_days=30), now=clock.now)
     assert (report.deleted["signals"], report.cases_changed, report.arrears_recounted) == (1, 1, 1)
     assert _stored_arrears(engine) == {"decisions": [], "review_items": [0.0]}
     clock.advance(days=1)
-    decided = client.post(f"/v1/review-items/{item['review_item_id']}/decisions",
-                          json=_reached_on(clock.now.date()), headers=CASEWORKER)
-    assert decided.status_code == 201, decided.text
+    _decide_reached(client, item_id, clock.now.date())
     clock.advance(days=1)
-    later = signal("s-rent2", amount=300.0, days_ago=-37)
-    result = client.post("/v1/scores", json=batch(household(pseudonym, later)), headers=CASEWORKER).json()
-    assert result["results"][0]["held_back_until"] is None
+    assert _held_back_after_rent(client, pseudonym, days_ago=-37) is None
 
 
 def test_a_purge_that_deletes_no_counted_signal_changes_no_arrears(make_client, database_url, engine, clock):
