@@ -160,3 +160,13 @@ def test_trade_off_is_left_to_the_committee_when_recall_parity_was_never_checked
     assert "wegen de voordelen op tegen" not in text and "kon voor  niet" not in text
     assert "is niet getoetst, want er is geen drempel voor ingesteld" in text
     assert "beoordeelt de ethische commissie zelf" in text
+
+
+def test_trade_off_says_no_attribute_was_audited_when_the_config_names_none():
+    """Without audit attributes there is no gate at all: the register blamed a threshold that may well be set."""
+    card = make_card(failing_gate=False, all_judged=True)
+    fairness = card.fairness.model_copy(update={"attributes": [], "gates": []})
+    verdict = default_verdict(fairness, card.data_validation)
+    unaudited = card.model_copy(update={"fairness": fairness, "verdict": verdict})
+    text = algoritmeregister_entry(unaudited)["proportionality"]
+    assert "noemt geen gevoelige kenmerken" in text and "geen drempel" not in text

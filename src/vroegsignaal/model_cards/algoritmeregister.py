@@ -222,10 +222,13 @@ def _proportionality(card: ModelCard, signal_data: bool) -> str:
         )
     )
     unestablished = [_attribute_nl(gate.attribute) for gate in card.fairness.primary_not_established()]
+    audited = any(attribute.kind == "single" for attribute in card.fairness.attributes)
     not_found = (
         "kon voor " + ", ".join(unestablished) + " niet worden vastgesteld"
         if card.fairness.primary_gated()
         else "is niet getoetst, want er is geen drempel voor ingesteld"
+        if audited
+        else "is niet getoetst, want de datasetconfiguratie noemt geen gevoelige kenmerken"
     )
     conclusion = {
         "promotable": "Omdat elk signaal een aanbod houdt en een mens beslist, wegen de voordelen op tegen de "

@@ -51,7 +51,8 @@ MSG_NO_VALUES = "has at least one value"
 MSG_PROBABILITY = "between 0 and 1"
 MSG_NOT_FINITE = "a finite number (not infinity)"
 MSG_AFTER_EXTRACTION = (
-    "dated on or before {day}, the day the data was extracted (data.extracted_on; today when it is not set)"
+    "dated on or before {day}, the day the data was extracted (data.extracted_on; today when it is not set: "
+    "set it for data whose calendar runs ahead, as a synthetic municipality's does; `vroegsignaal synth` writes it)"
 )
 MSG_LABEL_WINDOW_OPEN = (
     "label window ({days} days after the reference date, split.label_horizon_days) ended by {end}, the end "
@@ -474,6 +475,9 @@ def _check_one_municipality(tables: Mapping[str, pd.DataFrame]) -> list[Validati
     keys households by municipality and pseudonym.
     """
     column = SignalSchema.municipality_code
+    present = [tables[name][column] for name in ("households", "signals") if name in tables and column in tables[name]]
+    if len(set().union(*(set(values.dropna().unique()) for values in present))) < 2:
+        return []  # one municipality (the common case, quick on a million rows)
     codes: dict[str, tuple[pd.Series, pd.Series]] = {}
     for name in ("households", "signals"):
         frame = tables.get(name)
@@ -518,7 +522,10 @@ def _check_not_after_extraction(
         frame = tables.get(name)
         if frame is None or column not in frame.columns:
             continue
-        dates = pd.to_datetime(frame[column], errors="coerce").dt.normalize()
+        dates = pd.to_datetime(frame[column], errors="coerce")
+        if dates.dt.tz is not None:  # a parquet column with a zone, not yet coerced when its table failed
+            dates = dates.dt.tz_localize(None)  # the calendar date as written, as for csv (iso_dates)
+        dates = dates.dt.normalize()
         later = (dates > pd.Timestamp(day)).to_numpy(dtype=bool)
         if later.any():
             days = sorted(dates[later].dt.date.unique())
@@ -562,7 +569,12 @@ def _without_open_label_windows(
     warning = MSG_OPEN_LABEL_WINDOWS_LEFT_OUT.format(
         count=int(still_open.sum()), rows=len(outcomes), first=left_out.min(), last=left_out.max(), rule=rule
     )
-    return outcomes[~still_open].reset_index(drop=True), [warning], []
+    kept = outcomes[~still_open].reset_index(drop=True)
+    if _label_as_bool(kept[config.label], config.positive) is None or kept[config.label].nunique() < 2:
+        # The file has both classes (checked before), the rows whose window ended do not: say why.
+        rows = np.flatnonzero(still_open)
+        return outcomes, [], [_failure("outcomes", config.label, f"{MSG_ONE_CLASS}: {warning}", rows)]
+    return kept, [warning], []
 
 
 def validate_data(raw: RawData, config: DatasetConfig) -> tuple[RawData, ValidationReport]:
@@ -589,10 +601,6 @@ def validate_data(raw: RawData, config: DatasetConfig) -> tuple[RawData, Validat
         elif "audit" in raw.tables:
             failures += _check_sensitive("audit", raw.tables["audit"], config.sensitive)
         failures += _check_not_after_extraction(tables, config.data.extracted_on)
-        if not any(f.table in ("signals", "outcomes") for f in failures):  # windows from dates that passed
-            tables["outcomes"], left_out, still_open = _without_open_label_windows(tables, config)
-            warnings += left_out
-            failures += still_open
         if "outcomes" in tables and not tables["outcomes"].empty:
             outcomes = tables["outcomes"]
             if config.label not in outcomes.columns:
@@ -602,6 +610,11 @@ def validate_data(raw: RawData, config: DatasetConfig) -> tuple[RawData, Validat
                 failures += _check_label("outcomes", outcomes, config)
         failures += _check_references(tables)
         failures += _check_one_municipality(tables)
+        # Last, on data that holds otherwise: every failure above names rows of the files as they are.
+        if not failures:
+            tables["outcomes"], left_out, window_failures = _without_open_label_windows(tables, config)
+            warnings += left_out
+            failures += window_failures
     if failures:
         raise DataValidationError(failures, summary="the data does not meet the data contract")
     sizes = {name: {"rows": len(frame), "columns": frame.shape[1]} for name, frame in tables.items()}
