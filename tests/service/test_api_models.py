@@ -369,6 +369,8 @@ def test_a_rejected_model_no_longer_steers_the_open_cases_it_scored(client, engi
     assert detail == {"open_cases": 1}
     # A caseworker who had the model's advice open decides on the case as it is now, not on the withdrawn advice.
     decision = {"end_result": "no_contact_possible", "chosen_intensity": "home_visit",
+                "contact_attempts": [{"kind": "home_visit", "reached": False, "attempted_on": seen["updated_at"][:10],
+                                      "part_of_day": "afternoon"}],
                 "case_updated_at": seen["updated_at"], "departure_reason": "resident is hard to reach by letter"}
     stale = client.post(f"/v1/review-items/{case['review_item_id']}/decisions", json=decision, headers=CASEWORKER)
     assert stale.status_code == 409 and "field 'case_updated_at'" in stale.json()["detail"]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import socket
+import struct
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +17,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from tests.service.conftest import forged_token
+from vroegsignaal.service import security
 from vroegsignaal.service.pages.i18n import Translator
 from vroegsignaal.service.pages.session import CSRF_FIELD, SESSION_COOKIE
 from vroegsignaal.service.security import JWKS_FETCH_THREADS, InvalidTokenError, TokenVerifier
@@ -167,3 +170,49 @@ def test_tokens_waiting_for_a_silent_provider_hold_no_more_than_a_few_worker_thr
     outcomes = asyncio.run(many())
     assert all(isinstance(outcome, InvalidTokenError) for outcome in outcomes)
     assert 1 <= most <= JWKS_FETCH_THREADS
+
+
+def _drop_while_answering(handler: BaseHTTPRequestHandler) -> None:
+    """Start a key set of 1,000 bytes, then reset the connection (SO_LINGER 0) after a few of them."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", "1000")
+    handler.end_headers()
+    handler.wfile.write(b'{"keys": [')
+    handler.wfile.flush()
+    handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    handler.connection.close()
+
+
+@pytest.mark.parametrize("answer", ["a page, not a key set", "the connection dropped"])
+def test_a_provider_answering_with_no_key_set_refuses_the_token_and_the_pages_still_answer(
+    make_client, provider, answer
+):
+    """PyJWT wraps a provider it cannot reach, not one that answers with a maintenance page (JSONDecodeError) or
+    drops the connection while answering: the API, the pages and the error pages all answered a JSON 500."""
+    if answer == "a page, not a key set":
+        provider.body = b"<html>onderhoud</html>"
+    else:
+        provider.server.RequestHandlerClass.do_GET = _drop_while_answering  # type: ignore[method-assign]
+    provider.release.set()
+    client = make_client(jwt_algorithm="RS256", jwt_jwks_url=provider.url)
+    token = provider.token("key-1")
+    response = client.get("/v1/outreach", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401 and "key set could not be read" in response.json()["detail"]
+    client.cookies.set(SESSION_COOKIE, token)
+    assert client.get("/", follow_redirects=False).status_code == 303  # to the sign-in page
+    error_page = client.get("/nietbestaand", headers={"accept": "text/html"})
+    assert error_page.status_code == 404 and error_page.headers["content-type"].startswith("text/html")
+
+
+def test_an_error_page_does_not_wait_for_a_silent_provider(make_client, provider, monkeypatch):
+    """Error pages wait for the key set a moment only: with a silent provider each one waited for the fetch's
+    timeout, one after another (PyJWT fetches one at a time), and a provider that trickled its answer held them."""
+    # The fetch may wait longer than the provider here stays silent: only the page's own limit can answer first.
+    monkeypatch.setattr(security, "JWKS_FETCH_TIMEOUT_SECONDS", 2 * RELEASE_WAIT_SECONDS)
+    client = make_client(jwt_algorithm="RS256", jwt_jwks_url=provider.url)
+    client.cookies.set(SESSION_COOKIE, provider.token("key-1"))
+    response = client.get("/nietbestaand", headers={"accept": "text/html"})
+    assert provider.asked.is_set() and provider.released_in_time == []  # answered while the provider still waited
+    assert response.status_code == 404 and NL("error.to_sign_in") in response.text  # shown as to a stranger
+    provider.release.set()

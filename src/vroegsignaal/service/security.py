@@ -9,6 +9,7 @@ a public key or a JWKS. Keys are parsed once, when :class:`TokenVerifier` is bui
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import json
 import re
 import threading
@@ -40,6 +41,7 @@ MSG_OTHER_MUNICIPALITY = "query parameter 'municipality' must be your token's mu
 CHECK_OWN_MUNICIPALITY = "own_municipality"
 CHECK_REQUIRED = "required"
 MSG_NOT_AN_RSA_KEY = "its key id names a key of type {key_type} in the key set; RS256 needs an RSA key"
+MSG_KEY_SET_UNREADABLE = "the identity provider's key set could not be read ({problem}); try again later"
 #: The JWK ``kty`` of the keys that verify RS256 tokens.
 RSA_KEY_TYPE = "RSA"
 MSG_DEMO_TOKENS_ONLY_IN_DEMO = "demo tokens can only be issued in demo mode with the HS256 demo secret"
@@ -157,7 +159,15 @@ class TokenVerifier:
 
     def _key_for(self, token: str) -> Any:
         if self._jwks_client is not None:
-            return _rsa_key_or_raise(self._jwks_client.get_signing_key_from_jwt(token))
+            try:
+                key = self._jwks_client.get_signing_key_from_jwt(token)
+            except (OSError, ValueError, http.client.HTTPException) as exc:
+                # PyJWT wraps a provider that cannot be reached, not one that answers with a page that is no key
+                # set (JSONDecodeError) or drops the connection while answering (ConnectionResetError,
+                # IncompleteRead).
+                problem = MSG_KEY_SET_UNREADABLE.format(problem=type(exc).__name__)
+                raise InvalidTokenError(MSG_INVALID_TOKEN.format(problem=problem)) from None
+            return _rsa_key_or_raise(key)
         if None in self._keys:
             return self._keys[None]
         kid = jwt.get_unverified_header(token).get("kid")
@@ -196,7 +206,11 @@ class TokenVerifier:
         provider, or a stream of tokens with made-up key ids, holds up only those requests: neither the event loop
         nor more than :data:`JWKS_FETCH_THREADS` of the worker threads that serve every other one."""
         if self._may_fetch(token):
-            return await anyio.to_thread.run_sync(self.verify, token, limiter=self._fetch_threads)
+            # A caller that stops waiting (a page's deadline, a client gone) leaves the fetch to finish on its
+            # thread, which keeps its place in the limiter until then.
+            return await anyio.to_thread.run_sync(
+                self.verify, token, limiter=self._fetch_threads, abandon_on_cancel=True
+            )
         return self.verify(token)
 
     def _may_fetch(self, token: str | None) -> bool:

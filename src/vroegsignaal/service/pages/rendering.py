@@ -15,6 +15,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+import anyio
 import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -209,17 +210,25 @@ def services_of(request: Request) -> Services:
     return request.app.state.services
 
 
+#: How long a page that also shows to readers who are not signed in waits for the identity provider's key set.
+READER_WAIT_SECONDS = 1.0
+
+
 async def caller_or_none(request: Request) -> Caller | None:
     """The signed-in caller, or ``None`` (for pages that also show to people who are not signed in). The token is
     checked as on every other page: one that needs the identity provider's key set is checked off the event loop,
-    so an error page knows its reader too and shows their navigation, not a way back to signing in."""
+    so an error page knows its reader too and shows their navigation, not a way back to signing in. But such a
+    page waits for the provider :data:`READER_WAIT_SECONDS` at most, then shows as to a reader not signed in: an
+    error page must answer while the provider is slow or silent, and anyone can send a token that needs a fetch."""
     token = session_token(request)
     if token is None:
         return None
-    try:
-        return await services_of(request).verifier.verify_off_the_loop(token)
-    except InvalidTokenError:
-        return None
+    with anyio.move_on_after(READER_WAIT_SECONDS):
+        try:
+            return await services_of(request).verifier.verify_off_the_loop(token)
+        except InvalidTokenError:
+            return None
+    return None
 
 
 def render(
