@@ -10,7 +10,7 @@ position does not depend on their score.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -34,6 +34,19 @@ class SignalFacts:
     signal_date: dt.date
     crisis: bool
     end_of_supply: bool
+
+    @classmethod
+    def of(cls, signal: Mapping[str, Any]) -> SignalFacts:
+        """The facts of a signal given as a mapping with the signal table's column names (a request's signal, a
+        stored row's ``_asdict()``)."""
+        return cls(
+            signal["partner_type"],
+            signal["amount_eur"],
+            signal["arrears_start_date"],
+            signal["signal_date"],
+            signal["crisis"],
+            signal["end_of_supply"],
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The signal as a mapping with the signal table's column names (what the feature builder reads)."""

@@ -247,11 +247,7 @@ def _in_force_at(signals: Sequence[Any], moment: dt.datetime) -> list[Any]:
 
 
 def _arrears(signals: Iterable[Any], *, reference: dt.date) -> float:
-    facts = [
-        SignalFacts(s.partner_type, s.amount_eur, s.arrears_start_date, s.signal_date, s.crisis, s.end_of_supply)
-        for s in signals
-    ]
-    return total_arrears(facts, reference=reference)
+    return total_arrears([SignalFacts.of(s._asdict()) for s in signals], reference=reference)
 
 
 def _same_amount(a: float, b: float) -> bool:

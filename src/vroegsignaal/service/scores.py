@@ -417,17 +417,6 @@ def _signal_content(signal: Any) -> dict[str, Any]:
     return content
 
 
-def _facts(content: Mapping[str, Any]) -> SignalFacts:
-    return SignalFacts(
-        content[SignalSchema.partner_type],
-        content[SignalSchema.amount_eur],
-        content[SignalSchema.arrears_start_date],
-        content[SignalSchema.signal_date],
-        content[SignalSchema.crisis],
-        content[SignalSchema.end_of_supply],
-    )
-
-
 def _record_signals(
     connection: Connection, municipality: str, prepared: Sequence[_Prepared], *, now: dt.datetime, reference: dt.date
 ) -> None:
@@ -472,7 +461,7 @@ def _record_signals(
             continue
         on_file[row.household_id].append(row)
         if row.replaced_by_ref is None and row.signal_ref not in replaced:
-            mine.append(_facts(row._asdict()))
+            mine.append(SignalFacts.of(row._asdict()))
     rows = []
     for signal_id, (p, _index, content) in incoming.items():
         if signal_id in already:
@@ -487,7 +476,7 @@ def _record_signals(
                 "known_on": reference,
             }
         )
-        new = _facts(content)
+        new = SignalFacts.of(content)
         facts[p.household_pk].append(new)
         fresh[p.household_pk].append(new)
         p.new_replaces = (*p.new_replaces, content["replaces_ref"])
@@ -583,7 +572,7 @@ def _corrected_arrears(p: _Prepared, *, decided_at: dt.datetime, reference: dt.d
     corrections = [s for s, ref in zip(p.new_signals, p.new_replaces, strict=True) if on_file_then(ref)]
     if not corrections and all(row.received_at <= decided_at for row in kept):
         return None
-    return total_arrears([*(_facts(row._asdict()) for row in kept), *corrections], reference=reference)
+    return total_arrears([*(SignalFacts.of(row._asdict()) for row in kept), *corrections], reference=reference)
 
 
 def _score(
